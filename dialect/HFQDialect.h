@@ -1,0 +1,50 @@
+//===- HFQDialect.h - The hfq dialect --------------------------*- C++ -*-===//
+//
+// Everything a user of the dialect includes: the dialect, its attributes and
+// its ops, and the method registry they are verified against.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HFQ_DIALECT_HFQDIALECT_H
+#define HFQ_DIALECT_HFQDIALECT_H
+
+#include "dialect/spec/MethodRegistry.h"
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include <memory>
+
+#include "dialect/HFQOpsDialect.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialect/HFQAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "dialect/HFQOps.h.inc"
+
+namespace hfq {
+
+/// The registry HFQ dialects loaded from now on verify against. hfq-opt sets
+/// it after loading the built-in specs and every --hfq-spec-path; without a
+/// call, dialects use the built-in specs alone.
+void setMethodRegistry(std::shared_ptr<const spec::MethodRegistry> registry);
+
+/// The registry set above (or the built-in one).
+std::shared_ptr<const spec::MethodRegistry> getMethodRegistry();
+
+/// Converts a config value to the attribute that carries it in the IR.
+mlir::Attribute jsonToAttribute(const spec::Json &value,
+                                mlir::MLIRContext *context);
+
+/// Converts a config attribute back to JSON. Returns nullopt for attributes
+/// that carry no JSON value.
+std::optional<spec::Json> attributeToJson(mlir::Attribute attr);
+
+} // namespace hfq
+
+#endif // HFQ_DIALECT_HFQDIALECT_H

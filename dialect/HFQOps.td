@@ -1,0 +1,91 @@
+//===- HFQOps.td - hfq operations --------------------------*- tablegen -*-===//
+
+#ifndef HFQ_OPS_TD
+#define HFQ_OPS_TD
+
+include "dialect/HFQAttrs.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def HFQ_LinearOp : HFQ_Op<"linear", [Pure]> {
+  let summary = "An unquantized linear layer: y = x·Wᵀ + b";
+  let description = [{
+    The model's `torch.nn.Linear` named by its module path. `weight` is
+    `[N, K]` (PyTorch's layout), `input` is `[..., K]`, the result
+    `[..., N]`; the optional `bias` is `[N]`.
+
+    ```mlir
+    %y = hfq.linear "model.layers.0.mlp.up_proj" %x, %w
+        : tensor<4x64xf32>, tensor<128x64xf32> -> tensor<4x128xf32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, AnyRankedTensor:$input,
+                       AnyRankedTensor:$weight,
+                       Optional<AnyRankedTensor>:$bias);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $name $input `,` $weight (`,` `bias` $bias^)? attr-dict `:`
+    type($input) `,` type($weight) (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def HFQ_QLinearOp : HFQ_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
+  let summary = "A linear layer under a quantization method";
+  let description = [{
+    The linear layer `name` with its weight in the checkpoint layout of
+    `method`: `packed` holds the layer's tensors in the order and with the
+    element types and shapes the method's spec declares for this config and
+    this layer's `N` (the result's last dimension) and `K` (the input's last
+    dimension). `kernel`, once chosen, names the runtime kernel.
+    `scheme` is the module's own scheme for methods with per-module schemes
+    (compressed-tensors `config_groups`).
+
+    ```mlir
+    %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x,
+        packed(%qweight, %qzeros, %scales, %g_idx)
+        method #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64, ...}>
+        : tensor<4x64xf16>, (tensor<8x128xi32>, tensor<2x16xi32>,
+          tensor<2x128xf16>, tensor<64xi32>) -> tensor<4x128xf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, AnyRankedTensor:$input,
+                       Variadic<AnyRankedTensor>:$packed,
+                       Optional<AnyRankedTensor>:$bias,
+                       HFQ_MethodAttr:$method,
+                       OptionalAttr<DictionaryAttr>:$scheme,
+                       OptionalAttr<StrAttr>:$kernel);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $name $input `,` `packed` `(` $packed `)` (`,` `bias` $bias^)?
+    `method` $method attr-dict `:` type($input) `,` `(` type($packed) `)`
+    (`,` type($bias)^)? `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def HFQ_QuantizeOp : HFQ_Op<"quantize", [Pure]> {
+  let summary = "On-the-fly quantization of a float weight";
+  let description = [{
+    Quantizes the `[N, K]` float weight of the linear layer `name` into the
+    checkpoint tensors of `method`, as the reference library would write
+    them at load time. The results are checked against the spec's layout
+    like `hfq.qlinear`'s packed operands.
+
+    ```mlir
+    %q:3 = hfq.quantize "model.layers.0.mlp.up_proj" %w
+        method #hfq.method<"bitsandbytes_8bit", {...}>
+        : tensor<128x64xf32> -> (tensor<128x64xi8>, tensor<128xf32>, tensor<ui8>)
+    ```
+  }];
+  let arguments = (ins StrAttr:$name, AnyRankedTensor:$weight,
+                       HFQ_MethodAttr:$method,
+                       OptionalAttr<DictionaryAttr>:$scheme);
+  let results = (outs Variadic<AnyRankedTensor>:$packed);
+  let assemblyFormat = [{
+    $name $weight `method` $method attr-dict `:` type($weight) `->`
+    `(` type($packed) `)`
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // HFQ_OPS_TD

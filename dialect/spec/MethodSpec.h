@@ -1,0 +1,213 @@
+//===- MethodSpec.h - A quantization method declared in JSON --*- C++ -*-===//
+//
+// The in-memory form of one spec file (specs/README.md is the schema): a
+// transformers config class and the quantizer keys it serves. Parsing checks
+// the whole file — types, unknown keys, expression syntax and every name an
+// expression reads — so a spec that loads cannot fail later for a typo.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HFQ_SPEC_METHODSPEC_H
+#define HFQ_SPEC_METHODSPEC_H
+
+#include "dialect/spec/Expr.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hfq::spec {
+
+/// A problem in a spec file: "<file>: <json-pointer>: <message>".
+struct SpecError {
+  std::string file;
+  std::string pointer;
+  std::string message;
+
+  std::string str() const;
+};
+
+/// The type of a config field.
+struct FieldType {
+  enum class Kind { Bool, Int, Float, Number, String, Dtype, List, Dict, Any };
+  Kind kind = Kind::Any;
+  /// Element type of a list.
+  std::shared_ptr<const FieldType> element;
+
+  /// Whether `value` (not null) has this type, with Python's isinstance
+  /// semantics (a bool is not an int here; 6 is not a float).
+  bool accepts(const Json &value) const;
+  /// The spelling used in specs: "list<string>".
+  std::string str() const;
+};
+
+/// An exception transformers raises: kind ("ValueError") and text template.
+struct RaisedMessage {
+  std::string kind;
+  std::string text;
+};
+
+struct FieldSpec {
+  std::string name;
+  FieldType type;
+  /// Unset: the field is required.
+  std::optional<Json> defaultValue;
+  bool nullable = false;
+  std::vector<Json> allowed;
+  bool lowerCase = false;
+  /// Value renames applied after lower-casing (AWQ "autoawq" -> "auto").
+  Json valueMap = Json::object();
+  RaisedMessage typeError;
+  RaisedMessage valueError;
+  std::string doc;
+};
+
+/// One `when`-guarded action of a rule list.
+struct Rule {
+  /// JSON pointer of the rule, for diagnostics.
+  std::string pointer;
+  Expr when;
+  std::optional<RaisedMessage> error;
+  std::optional<std::string> warning;
+  std::optional<std::string> info;
+  std::vector<std::pair<std::string, Expr>> assignments;
+};
+
+struct LegacyKey {
+  std::string from;
+  std::string to;
+};
+
+/// One `to_dict()` entry: a field written under its own name, or a computed
+/// value under `key`.
+struct SerializedKey {
+  std::string key;
+  std::optional<Expr> value;
+};
+
+struct ConfigSpec {
+  std::string className;
+  std::string quantMethod;
+  std::vector<FieldSpec> fields;
+  std::vector<LegacyKey> legacyKeys;
+  std::vector<std::string> droppedKeys;
+  std::vector<std::string> strictKeys;
+  std::vector<Rule> rules;
+  std::vector<std::string> loadingAttributes;
+  bool loadingAttributesClass = false;
+  /// "warning" or "info".
+  std::string mergeMessage = "warning";
+  std::vector<SerializedKey> serializedKeys;
+
+  const FieldSpec *findField(const std::string &name) const;
+};
+
+struct TensorSpec {
+  std::string name;
+  /// An MLIR element type name, or an expression yielding one.
+  Expr dtype;
+  std::vector<Expr> shape;
+  std::optional<Expr> when;
+};
+
+struct Requirement {
+  Expr when;
+  std::string message;
+};
+
+struct LayoutSpec {
+  std::string pointer;
+  std::optional<Expr> when;
+  std::vector<std::pair<std::string, Expr>> params;
+  std::vector<Requirement> requirements;
+  std::vector<TensorSpec> tensors;
+};
+
+struct KernelRule {
+  std::string name;
+  Expr when;
+  std::string doc;
+};
+
+struct SkipPolicy {
+  enum class Defaults { IfUnset, Always, Never };
+  enum class Match { Module, Weight };
+  std::optional<std::string> field;
+  Defaults defaults = Defaults::IfUnset;
+  bool keepInFp32 = false;
+  Match match = Match::Module;
+};
+
+/// A bool that is either fixed or computed from the config.
+struct BoolOrExpr {
+  bool constant = false;
+  std::optional<Expr> expr;
+};
+
+struct MethodSpec;
+
+struct QuantizerSpec {
+  std::string key;
+  std::string className;
+  int64_t order = 0;
+  std::optional<Expr> selectedWhen;
+  int64_t selectionPriority = 0;
+  bool overrides = false;
+  bool requiresCalibration = false;
+  BoolOrExpr serializable;
+  BoolOrExpr trainable;
+  std::vector<Rule> environment;
+  std::vector<Rule> dtypeRules;
+  std::optional<std::string> deviceMapDefault;
+  SkipPolicy skipModules;
+  std::optional<std::string> moduleScheme;
+  std::vector<LayoutSpec> layouts;
+  std::vector<KernelRule> kernels;
+
+  /// The spec this quantizer came from (its config class and file name).
+  const MethodSpec *method = nullptr;
+};
+
+struct MethodSpec {
+  /// The file the spec was read from (for builtin specs: "specs/<name>").
+  std::string file;
+  ConfigSpec config;
+  std::vector<QuantizerSpec> quantizers;
+};
+
+/// Parses and checks a spec file's text. Returns null and fills `error` on
+/// the first problem.
+std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,
+                                            const std::string &fileName,
+                                            SpecError &error);
+
+/// One resolved checkpoint tensor of a linear layer.
+struct TensorLayout {
+  std::string name;
+  /// MLIR element type name ("i32", "f16", ...).
+  std::string dtype;
+  std::vector<int64_t> shape;
+};
+
+/// Evaluates the first matching layout of `quantizer` for a linear of
+/// `n` outputs and `k` inputs under `config` (a resolved config dict;
+/// `scheme` is the module's scheme or null). On failure returns nullopt and
+/// sets `error` to a user-facing message.
+std::optional<std::vector<TensorLayout>>
+resolveLayout(const QuantizerSpec &quantizer, const Json &config,
+              const Json &scheme, int64_t n, int64_t k, std::string &error);
+
+/// The expression scope of a config: `quant_method` and every field, with
+/// the field's default for the ones `config` lacks.
+Json configScope(const ConfigSpec &spec, const Json &config);
+
+/// The `target` value of expressions for a compile target: "sm_90" (also
+/// "sm_90a") → {cuda: true, sm: 90, major: 9, minor: 0, name: "sm_90"};
+/// "cpu" → {cuda: false, sm: 0, ...}. Returns nullopt for anything else.
+std::optional<Json> targetScope(const std::string &target);
+
+} // namespace hfq::spec
+
+#endif // HFQ_SPEC_METHODSPEC_H

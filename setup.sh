@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# hfq's one setup script: installs every dependency from Debian's packages,
+# configures and builds, then runs what was asked.
+#
+#   ./setup.sh run     set up, then run the main job (hfq-opt over the bundled
+#                      example model) and print the result
+#   ./setup.sh test    set up, then run every test (lit + GoogleTest, and a
+#                      short bounded fuzzing run)
+#   ./setup.sh build   set up and build only
+#
+# Options (after the command): --sanitize builds into build-asan/ with
+# AddressSanitizer + UndefinedBehaviorSanitizer and runs from there.
+set -euo pipefail
+
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+COMMAND=${1:-build}
+shift || true
+BUILD_DIR=$ROOT/build
+SANITIZE=OFF
+for arg in "$@"; do
+  case "$arg" in
+    --sanitize) SANITIZE=ON; BUILD_DIR=$ROOT/build-asan ;;
+    *) echo "setup.sh: unknown option '$arg'" >&2; exit 2 ;;
+  esac
+done
+
+PACKAGES=(
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools   # MLIR 22, lit, FileCheck
+  clang-22 libclang-rt-22-dev                               # compiler, libFuzzer, sanitizers
+  nlohmann-json3-dev libgtest-dev                           # spec JSON, unit tests
+  cmake ninja-build
+)
+
+install_packages() {
+  local missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    [[ "$pkg" == \#* ]] && continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup.sh: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! $sudo apt-get update -q >/tmp/hfq-apt.log 2>&1 ||
+     ! DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${missing[@]}" >>/tmp/hfq-apt.log 2>&1; then
+    echo "setup.sh: could not install ${missing[*]} with apt-get (log: /tmp/hfq-apt.log)." >&2
+    echo "setup.sh: hfq needs Debian 12 (bookworm) with bookworm-security, where LLVM/MLIR 22 is packaged." >&2
+    tail -n 5 /tmp/hfq-apt.log >&2 || true
+    exit 1
+  fi
+}
+
+configure_and_build() {
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    CC=clang-22 CXX=clang++-22 cmake -G Ninja -S "$ROOT" -B "$BUILD_DIR" \
+      -DCMAKE_BUILD_TYPE=Release \
+      -DMLIR_DIR=/usr/lib/llvm-22/lib/cmake/mlir \
+      -DHFQ_ENABLE_FUZZERS=ON \
+      -DHFQ_ENABLE_SANITIZERS=$SANITIZE >/dev/null
+  fi
+  ninja -C "$BUILD_DIR"
+}
+
+run_tests() {
+  local status=0
+  echo "== lit =="
+  ninja -C "$BUILD_DIR" check-hfq || status=1
+  echo "== GoogleTest (ctest) =="
+  (cd "$BUILD_DIR" && ctest --output-on-failure) || status=1
+  return $status
+}
+
+install_packages
+configure_and_build
+case "$COMMAND" in
+  build) ;;
+  run)
+    echo "== hfq-opt: the method registry =="
+    "$BUILD_DIR/bin/hfq-opt" --hfq-list-methods
+    echo
+    echo "== hfq-opt: examples/llama-block-gptq.mlir, kernels selected for sm_90 =="
+    "$BUILD_DIR/bin/hfq-opt" "$ROOT/examples/llama-block-gptq.mlir" --hfq-select-kernel="target=sm_90"
+    ;;
+  test) run_tests ;;
+  *) echo "setup.sh: unknown command '$COMMAND' (expected run, test or build)" >&2; exit 2 ;;
+esac

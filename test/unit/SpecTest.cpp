@@ -1,0 +1,250 @@
+//===- SpecTest.cpp - Unit tests of spec parsing and the registry ----------===//
+
+#include "dialect/spec/BuiltinSpecs.h"
+#include "dialect/spec/MethodRegistry.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace hfq::spec;
+
+namespace {
+
+/// A small but complete spec; tests patch it to introduce one problem.
+const char *kToySpec = R"({
+  "hfq_spec": 1,
+  "config": {
+    "class": "ToyConfig",
+    "quant_method": "toy",
+    "fields": [
+      {"name": "bits", "type": "int", "default": 4, "allowed": [4, 8]},
+      {"name": "group_size", "type": "int", "default": 128},
+      {"name": "modules_to_not_convert", "type": "list<string>", "default": null}
+    ],
+    "legacy_keys": [{"from": "w_bit", "to": "bits"}],
+    "rules": [
+      {"when": "group_size == 0", "error": {"kind": "ValueError", "message": "group_size must not be 0, got {group_size}"}}
+    ],
+    "loading_attributes": ["group_size"]
+  },
+  "quantizers": [{
+    "key": "toy",
+    "class": "ToyHfQuantizer",
+    "order": 100,
+    "requires_calibration": true,
+    "skip_modules": {"field": "modules_to_not_convert", "default_skips": "if_unset"},
+    "layouts": [{
+      "params": {"g": "group_size == -1 ? K : group_size"},
+      "require": [{"when": "K % g != 0", "message": "K ({K}) must be a multiple of {g}"}],
+      "tensors": [
+        {"name": "qweight", "dtype": "i32", "shape": ["K * bits // 32", "N"]},
+        {"name": "scales", "dtype": "f16", "shape": ["K // g", "N"]},
+        {"name": "g_idx", "dtype": "i32", "shape": ["K"], "when": "bits == 8"}
+      ]
+    }],
+    "kernels": [
+      {"name": "toy_gemv", "when": "target.cuda and M >= 1 and M <= 16"},
+      {"name": "toy_ref", "when": "true"}
+    ]
+  }]
+})";
+
+std::string patched(const std::string &from, const std::string &to) {
+  std::string text = kToySpec;
+  size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos)
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+SpecError parseError(const std::string &text) {
+  SpecError error;
+  EXPECT_EQ(parseMethodSpec(text, "toy.json", error), nullptr);
+  return error;
+}
+
+TEST(SpecParse, ToySpecParses) {
+  SpecError error;
+  std::unique_ptr<MethodSpec> spec = parseMethodSpec(kToySpec, "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  EXPECT_EQ(spec->config.className, "ToyConfig");
+  ASSERT_EQ(spec->config.fields.size(), 3u);
+  EXPECT_EQ(spec->config.fields[0].name, "bits");
+  EXPECT_EQ(*spec->config.fields[0].defaultValue, Json(4));
+  EXPECT_TRUE(spec->config.fields[2].nullable);
+  EXPECT_EQ(spec->config.fields[2].type.str(), "list<string>");
+  ASSERT_EQ(spec->quantizers.size(), 1u);
+  const QuantizerSpec &q = spec->quantizers[0];
+  EXPECT_EQ(q.method, spec.get());
+  EXPECT_TRUE(q.requiresCalibration);
+  EXPECT_TRUE(q.serializable.constant);
+  EXPECT_EQ(q.kernels.size(), 2u);
+  // Without serialize.keys, to_dict() is quant_method then every field.
+  ASSERT_EQ(spec->config.serializedKeys.size(), 4u);
+  EXPECT_EQ(spec->config.serializedKeys[0].key, "quant_method");
+  EXPECT_EQ(spec->config.loadingAttributes, std::vector<std::string>{"group_size"});
+  EXPECT_TRUE(spec->config.loadingAttributesClass);
+}
+
+TEST(SpecParse, ErrorsNameTheJsonPointer) {
+  SpecError e = parseError(patched(R"("type": "int", "default": 4)",
+                                   R"("type": "integer", "default": 4)"));
+  EXPECT_EQ(e.file, "toy.json");
+  EXPECT_EQ(e.pointer, "/config/fields/0/type");
+  EXPECT_NE(e.message.find("unknown field type 'integer'"), std::string::npos);
+
+  e = parseError(patched(R"("order": 100)", R"("order": "first")"));
+  EXPECT_EQ(e.pointer, "/quantizers/0/order");
+  EXPECT_EQ(e.message, "expected an integer, got str");
+
+  e = parseError(patched(R"("K * bits // 32")", R"("K * bits // ")"));
+  EXPECT_EQ(e.pointer, "/quantizers/0/layouts/0/tensors/0/shape/0");
+  EXPECT_NE(e.message.find("bad expression 'K * bits // '"), std::string::npos);
+  EXPECT_NE(e.message.find("column"), std::string::npos);
+
+  e = parseError(patched(R"("when": "true"})", R"("when": "tru"})"));
+  EXPECT_EQ(e.pointer, "/quantizers/0/kernels/1/when");
+  EXPECT_NE(e.message.find("unknown name 'tru'"), std::string::npos);
+}
+
+TEST(SpecParse, RejectsUnknownKeysAndBadDefaults) {
+  SpecError e = parseError(patched(R"("order": 100,)", R"("order": 100, "ordr": 1,)"));
+  EXPECT_EQ(e.pointer, "/quantizers/0/ordr");
+  EXPECT_NE(e.message.find("unknown key 'ordr'"), std::string::npos);
+
+  e = parseError(patched(R"("default": 128})", R"("default": "128"})"));
+  EXPECT_EQ(e.pointer, "/config/fields/1/default");
+  EXPECT_NE(e.message.find("not of the field's type int"), std::string::npos);
+
+  e = parseError(patched(R"("to": "bits")", R"("to": "nbits")"));
+  EXPECT_EQ(e.pointer, "/config/legacy_keys/0/to");
+}
+
+TEST(SpecParse, NamesAreCheckedInTheirScope) {
+  // `M` is in scope for kernels but not for layouts.
+  SpecError e = parseError(patched(R"("when": "bits == 8")", R"("when": "M == 8")"));
+  EXPECT_EQ(e.pointer, "/quantizers/0/layouts/0/tensors/2/when");
+  EXPECT_NE(e.message.find("unknown name 'M'"), std::string::npos);
+  // Message templates are checked too.
+  e = parseError(patched("got {group_size}", "got {group}"));
+  EXPECT_EQ(e.pointer, "/config/rules/0/error/message");
+  EXPECT_NE(e.message.find("unknown name 'group'"), std::string::npos);
+}
+
+TEST(SpecParse, InvalidJsonAndDuplicateKeys) {
+  SpecError e = parseError("{\"hfq_spec\": 1,");
+  EXPECT_EQ(e.pointer, "");
+  EXPECT_NE(e.message.find("invalid JSON"), std::string::npos);
+  EXPECT_NE(e.str().find("toy.json: /: invalid JSON"), std::string::npos);
+
+  e = parseError(patched(R"("group_size", "type": "int", "default": 128})",
+                         R"("group_size", "type": "int", "default": 128, "type": "int"})"));
+  EXPECT_EQ(e.pointer, "/config/fields/1/type");
+  EXPECT_EQ(e.message, "duplicate key in JSON object");
+}
+
+TEST(SpecLayout, ResolvesShapesAndOptionalTensors) {
+  SpecError error;
+  std::unique_ptr<MethodSpec> spec = parseMethodSpec(kToySpec, "toy.json", error);
+  ASSERT_NE(spec, nullptr);
+  std::string message;
+  auto layout = resolveLayout(spec->quantizers[0], Json::object(), Json(), 256,
+                              512, message);
+  ASSERT_TRUE(layout) << message;
+  ASSERT_EQ(layout->size(), 2u);
+  EXPECT_EQ((*layout)[0].name, "qweight");
+  EXPECT_EQ((*layout)[0].shape, (std::vector<int64_t>{64, 256}));
+  EXPECT_EQ((*layout)[1].dtype, "f16");
+  EXPECT_EQ((*layout)[1].shape, (std::vector<int64_t>{4, 256}));
+
+  layout = resolveLayout(spec->quantizers[0], Json{{"bits", 8}, {"group_size", -1}},
+                         Json(), 256, 512, message);
+  ASSERT_TRUE(layout) << message;
+  ASSERT_EQ(layout->size(), 3u);
+  EXPECT_EQ((*layout)[0].shape, (std::vector<int64_t>{128, 256}));
+  EXPECT_EQ((*layout)[1].shape, (std::vector<int64_t>{1, 256}));
+  EXPECT_EQ((*layout)[2].shape, (std::vector<int64_t>{512}));
+
+  EXPECT_FALSE(resolveLayout(spec->quantizers[0], Json::object(), Json(), 256,
+                             100, message));
+  EXPECT_EQ(message, "K (100) must be a multiple of 128");
+}
+
+TEST(SpecTarget, ParsesComputeTargets) {
+  std::optional<Json> sm90a = targetScope("sm_90a");
+  ASSERT_TRUE(sm90a);
+  EXPECT_EQ((*sm90a)["sm"], Json(90));
+  EXPECT_EQ((*sm90a)["major"], Json(9));
+  EXPECT_EQ((*sm90a)["cuda"], Json(true));
+  std::optional<Json> cpu = targetScope("cpu");
+  ASSERT_TRUE(cpu);
+  EXPECT_EQ((*cpu)["cuda"], Json(false));
+  EXPECT_FALSE(targetScope("sm_x0"));
+  EXPECT_FALSE(targetScope("hopper"));
+}
+
+TEST(Registry, DuplicateKeyNamesBothFiles) {
+  MethodRegistry registry;
+  SpecError error;
+  ASSERT_TRUE(registry.addText(kToySpec, "a/toy.json", error)) << error.str();
+  EXPECT_FALSE(registry.addText(kToySpec, "b/toy.json", error));
+  EXPECT_EQ(error.file, "b/toy.json");
+  EXPECT_EQ(error.pointer, "/quantizers/0/key");
+  EXPECT_NE(error.message.find("Quantizer 'toy' already registered (by a/toy.json)"),
+            std::string::npos);
+  // The failed add changed nothing.
+  EXPECT_EQ(registry.lookup("toy")->method->file, "a/toy.json");
+}
+
+TEST(Registry, OverrideReplacesAKey) {
+  MethodRegistry registry;
+  SpecError error;
+  ASSERT_TRUE(registry.addText(kToySpec, "a/toy.json", error));
+  std::string text = patched(R"("order": 100,)", R"("order": 100, "overrides": true,)");
+  ASSERT_TRUE(registry.addText(text, "b/toy.json", error)) << error.str();
+  EXPECT_EQ(registry.lookup("toy")->method->file, "b/toy.json");
+  EXPECT_EQ(registry.keys(), std::vector<std::string>{"toy"});
+}
+
+TEST(Registry, LoadsADirectoryInNameOrder) {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / "hfq-registry-test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "b.json") << patched(R"("key": "toy")", R"("key": "toy_b")");
+  std::ofstream(dir / "a.json") << kToySpec;
+  std::ofstream(dir / "notes.txt") << "not a spec";
+  MethodRegistry registry;
+  SpecError error;
+  // Both declare quant_method "toy": the second one (b.json) conflicts.
+  EXPECT_FALSE(registry.loadPath(dir.string(), error));
+  EXPECT_EQ(error.file, (dir / "b.json").string());
+  EXPECT_EQ(error.pointer, "/config/quant_method");
+  EXPECT_FALSE(registry.loadPath((dir / "missing.json").string(), error));
+  EXPECT_EQ(error.message, "no such spec file or directory");
+  fs::remove_all(dir);
+}
+
+TEST(Registry, BuiltinsHoldTheTwelveKeysInTransformersOrder) {
+  MethodRegistry registry;
+  SpecError error;
+  ASSERT_TRUE(loadBuiltinSpecs(registry, error)) << error.str();
+  EXPECT_EQ(registry.keys(),
+            (std::vector<std::string>{"awq", "bitsandbytes_4bit",
+                                      "bitsandbytes_8bit", "gptq", "aqlm",
+                                      "quanto", "eetq", "hqq",
+                                      "compressed-tensors", "torchao", "bitnet",
+                                      "fp8"}));
+  ASSERT_NE(registry.lookup("bitsandbytes_4bit"), nullptr);
+  EXPECT_EQ(registry.lookup("bitsandbytes_4bit")->method->config.className,
+            "BitsAndBytesConfig");
+  EXPECT_EQ(registry.lookupConfig("bitsandbytes"),
+            &registry.lookup("bitsandbytes_8bit")->method->config);
+  EXPECT_TRUE(registry.lookup("awq")->requiresCalibration);
+  EXPECT_FALSE(registry.lookup("gptq")->requiresCalibration);
+}
+
+} // namespace
