@@ -118,7 +118,17 @@ std::optional<spec::Json> hfq::attributeToJson(Attribute attr) {
   if (auto i = dyn_cast<IntegerAttr>(attr)) {
     if (i.getType().isSignlessInteger(1))
       return spec::Json(i.getValue().getBoolValue());
-    return spec::Json(i.getValue().getSExtValue());
+    // Config ints are int64: read unsigned types as unsigned, and refuse a
+    // value that does not fit rather than keep its low bits.
+    const APInt &value = i.getValue();
+    if (i.getType().isUnsignedInteger()) {
+      if (value.getActiveBits() > 63)
+        return std::nullopt;
+      return spec::Json(static_cast<int64_t>(value.getZExtValue()));
+    }
+    if (value.getSignificantBits() > 64)
+      return std::nullopt;
+    return spec::Json(value.getSExtValue());
   }
   if (auto f = dyn_cast<FloatAttr>(attr))
     return spec::Json(f.getValueAsDouble());

@@ -81,6 +81,16 @@ static LogicalResult verifyBias(Operation *op, Value bias, int64_t n,
 }
 
 //===----------------------------------------------------------------------===//
+// WeightOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightOp::verify() {
+  if (getName().empty())
+    return emitOpError("needs the tensor's checkpoint name");
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // LinearOp
 //===----------------------------------------------------------------------===//
 

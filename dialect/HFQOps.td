@@ -6,6 +6,23 @@
 include "dialect/HFQAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
+def HFQ_WeightOp : HFQ_Op<"weight", [Pure]> {
+  let summary = "A checkpoint tensor, by its state-dict name";
+  let description = [{
+    Binds a tensor of the model's checkpoint (a safetensors key such as
+    `model.layers.0.mlp.up_proj.qweight`) into the IR. The name is the
+    tensor's published name; the type is its dtype and shape.
+
+    ```mlir
+    %w = hfq.weight "model.layers.0.mlp.up_proj.weight" : tensor<128x64xbf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+  let hasVerifier = 1;
+}
+
 def HFQ_LinearOp : HFQ_Op<"linear", [Pure]> {
   let summary = "An unquantized linear layer: y = x·Wᵀ + b";
   let description = [{

@@ -94,8 +94,8 @@ struct Number {
 static std::optional<Number> toNumber(const Json &value) {
   // Unsigned first: nlohmann hands out the signed view of unsigned values.
   if (const auto *u = value.get_ptr<const Json::number_unsigned_t *>()) {
-    if (*u <= static_cast<std::uint64_t>(
-                  std::numeric_limits<std::int64_t>::max()))
+    if (*u <=
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
       return Number{false, static_cast<std::int64_t>(*u), 0};
     return Number{true, 0, static_cast<double>(*u)};
   }
@@ -296,12 +296,11 @@ static void appendHexEscape(std::string &out, std::uint32_t c) {
 /// Python's quoting of str (or, with `isBytes`, bytes) contents: single
 /// quotes unless the text holds ' and no ". Bytes that are not valid UTF-8
 /// appear as \xHH, as bytes objects show them.
-static void appendQuoted(std::string &out, const std::string &s,
-                         bool isBytes) {
-  char quote = s.find('\'') != std::string::npos &&
-                       s.find('"') == std::string::npos
-                   ? '"'
-                   : '\'';
+static void appendQuoted(std::string &out, const std::string &s, bool isBytes) {
+  char quote =
+      s.find('\'') != std::string::npos && s.find('"') == std::string::npos
+          ? '"'
+          : '\'';
   out += quote;
   std::size_t pos = 0;
   while (pos < s.size()) {
@@ -410,8 +409,7 @@ static void appendPython(std::string &out, const Json &value, bool asRepr,
   }
   if (const auto *b = value.get_ptr<const Json::boolean_t *>()) {
     out += *b ? "True" : "False";
-  } else if (const auto *u =
-                 value.get_ptr<const Json::number_unsigned_t *>()) {
+  } else if (const auto *u = value.get_ptr<const Json::number_unsigned_t *>()) {
     // Before the signed case, which also matches unsigned values.
     out += std::to_string(*u);
   } else if (const auto *i = value.get_ptr<const Json::number_integer_t *>()) {
@@ -482,8 +480,6 @@ enum class NodeKind {
   List,
   Neg,
   Not,
-  And,
-  Or,
   Ternary,
   Binary
 };
@@ -502,7 +498,9 @@ enum class BinaryOp {
   Gt,
   Ge,
   In,
-  NotIn
+  NotIn,
+  And,
+  Or
 };
 
 enum class Builtin { Len, Min, Max, CeilDiv, Lower, IsNull, Type, Str };
@@ -567,6 +565,10 @@ static const char *binaryOpSpelling(BinaryOp op) {
     return "in";
   case BinaryOp::NotIn:
     return "not in";
+  case BinaryOp::And:
+    return "and";
+  case BinaryOp::Or:
+    return "or";
   }
   return "?";
 }
@@ -764,9 +766,8 @@ static bool lexString(const std::string &src, std::size_t &pos, Token &token,
       for (std::size_t k = 0; k < width; ++k) {
         int digit = pos + 2 + k < src.size() ? hexValue(src[pos + 2 + k]) : -1;
         if (digit < 0)
-          return setError(error,
-                          std::string("truncated \\") + escape + " escape",
-                          pos);
+          return setError(
+              error, std::string("truncated \\") + escape + " escape", pos);
         codePoint = codePoint * 16 + static_cast<std::uint32_t>(digit);
       }
       // A lone surrogate is not a character and would make invalid UTF-8.
@@ -790,12 +791,12 @@ static bool lexString(const std::string &src, std::size_t &pos, Token &token,
 
 /// The punctuation tokens, longest spellings first.
 static const std::pair<const char *, Tok> Punctuation[] = {
-    {"//", Tok::SlashSlash}, {"==", Tok::EqEq},   {"!=", Tok::NotEq},
+    {"//", Tok::SlashSlash}, {"==", Tok::EqEq},      {"!=", Tok::NotEq},
     {"<=", Tok::LessEq},     {">=", Tok::GreaterEq}, {"(", Tok::LParen},
-    {")", Tok::RParen},      {"[", Tok::LBracket}, {"]", Tok::RBracket},
-    {",", Tok::Comma},       {".", Tok::Dot},      {"?", Tok::Question},
-    {":", Tok::Colon},       {"+", Tok::Plus},     {"-", Tok::Minus},
-    {"*", Tok::Star},        {"/", Tok::Slash},    {"%", Tok::Percent},
+    {")", Tok::RParen},      {"[", Tok::LBracket},   {"]", Tok::RBracket},
+    {",", Tok::Comma},       {".", Tok::Dot},        {"?", Tok::Question},
+    {":", Tok::Colon},       {"+", Tok::Plus},       {"-", Tok::Minus},
+    {"*", Tok::Star},        {"/", Tok::Slash},      {"%", Tok::Percent},
     {"<", Tok::Less},        {">", Tok::Greater},
 };
 
@@ -846,10 +847,11 @@ static bool lex(const std::string &src, std::vector<Token> &tokens,
         // Quote the whole character when it is multi-byte UTF-8.
         std::uint32_t codePoint = 0;
         std::size_t length = decodeUtf8(src, pos, codePoint);
-        return setError(error,
-                        "unexpected character " +
-                            pythonRepr(Json(src.substr(pos, length ? length : 1))),
-                        pos);
+        return setError(
+            error,
+            "unexpected character " +
+                pythonRepr(Json(src.substr(pos, length ? length : 1))),
+            pos);
       }
     }
     tokens.push_back(std::move(token));
@@ -915,7 +917,7 @@ private:
   }
 
   static bool isReserved(const Token &token) {
-    static const char *const Words[] = {"and",   "or",   "not",   "in",
+    static const char *const Words[] = {"and",   "or",    "not",  "in",
                                         "true",  "false", "null", "True",
                                         "False", "None"};
     if (token.kind != Tok::Ident)
@@ -968,9 +970,9 @@ private:
     return node;
   }
 
-  NodePtr makeBinary(NodeKind kind, BinaryOp op, std::size_t column,
-                     NodePtr lhs, NodePtr rhs) {
-    NodePtr node = makeNode(kind, column);
+  NodePtr makeBinary(BinaryOp op, std::size_t column, NodePtr lhs,
+                     NodePtr rhs) {
+    NodePtr node = makeNode(NodeKind::Binary, column);
     node->op = op;
     std::vector<NodePtr> operands;
     operands.push_back(std::move(lhs));
@@ -1014,8 +1016,7 @@ private:
       NodePtr rhs = parseAnd();
       if (!rhs)
         return nullptr;
-      lhs = makeBinary(NodeKind::Or, BinaryOp::Add, column, std::move(lhs),
-                       std::move(rhs));
+      lhs = makeBinary(BinaryOp::Or, column, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
@@ -1028,8 +1029,7 @@ private:
       NodePtr rhs = parseNot();
       if (!rhs)
         return nullptr;
-      lhs = makeBinary(NodeKind::And, BinaryOp::Add, column, std::move(lhs),
-                       std::move(rhs));
+      lhs = makeBinary(BinaryOp::And, column, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
@@ -1096,8 +1096,7 @@ private:
     // rather than report a bare unexpected token.
     if (peekComparison(length))
       return fail("comparisons cannot be chained; use 'and'", peek().column());
-    return makeBinary(NodeKind::Binary, *op, column, std::move(lhs),
-                      std::move(rhs));
+    return makeBinary(*op, column, std::move(lhs), std::move(rhs));
   }
 
   // add := mul ( ( '+' | '-' ) mul )*
@@ -1109,8 +1108,7 @@ private:
       NodePtr rhs = parseMul();
       if (!rhs)
         return nullptr;
-      lhs = makeBinary(NodeKind::Binary, op, column, std::move(lhs),
-                       std::move(rhs));
+      lhs = makeBinary(op, column, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
@@ -1140,8 +1138,7 @@ private:
       NodePtr rhs = parseUnary();
       if (!rhs)
         return nullptr;
-      lhs = makeBinary(NodeKind::Binary, op, column, std::move(lhs),
-                       std::move(rhs));
+      lhs = makeBinary(op, column, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
@@ -1196,8 +1193,7 @@ private:
   }
 
   /// Parses `( expr ( ',' expr )* )? close` after an opening bracket.
-  bool parseList(std::vector<NodePtr> &items, Tok close,
-                 const char *expected) {
+  bool parseList(std::vector<NodePtr> &items, Tok close, const char *expected) {
     if (peek().kind == close) {
       advance();
       return true;
@@ -1295,8 +1291,7 @@ private:
           info->minArgs == info->maxArgs
               ? "takes " + std::to_string(info->minArgs) +
                     (info->minArgs == 1 ? " argument" : " arguments")
-              : "takes at least " + std::to_string(info->minArgs) +
-                    " argument";
+              : "takes at least " + std::to_string(info->minArgs) + " argument";
       return fail(node->name + "() " + expected + " (" +
                       std::to_string(args.size()) + " given)",
                   node->column);
@@ -1348,20 +1343,6 @@ public:
         return std::nullopt;
       return Json(!*operand);
     }
-    case NodeKind::And:
-    case NodeKind::Or: {
-      std::optional<bool> lhs = condition(*node.operands[0]);
-      if (!lhs)
-        return std::nullopt;
-      // Short-circuit: `false and x` must not read x (it may be undefined
-      // exactly when the left side guards against that).
-      if (*lhs == (node.kind == NodeKind::Or))
-        return Json(*lhs);
-      std::optional<bool> rhs = condition(*node.operands[1]);
-      if (!rhs)
-        return std::nullopt;
-      return Json(*rhs);
-    }
     case NodeKind::Ternary: {
       std::optional<bool> test = condition(*node.operands[0]);
       if (!test)
@@ -1396,7 +1377,8 @@ private:
   }
 
   std::optional<Json> missingKey(const ExprNode &node, const std::string &key) {
-    return fail(quoted(node.subjectText) + " has no key " + pythonRepr(Json(key)),
+    return fail(quoted(node.subjectText) + " has no key " +
+                    pythonRepr(Json(key)),
                 node.column);
   }
 
@@ -1468,6 +1450,19 @@ private:
   }
 
   std::optional<Json> evalBinary(const ExprNode &node) {
+    if (node.op == BinaryOp::And || node.op == BinaryOp::Or) {
+      std::optional<bool> lhs = condition(*node.operands[0]);
+      if (!lhs)
+        return std::nullopt;
+      // Short-circuit: `false and x` must not read x (it may be undefined
+      // exactly when the left side guards against that).
+      if (*lhs == (node.op == BinaryOp::Or))
+        return Json(*lhs);
+      std::optional<bool> rhs = condition(*node.operands[1]);
+      if (!rhs)
+        return std::nullopt;
+      return Json(*rhs);
+    }
     std::optional<Json> lhs = eval(*node.operands[0]);
     if (!lhs)
       return std::nullopt;
@@ -1487,9 +1482,9 @@ private:
       bool incomparable = false;
       std::optional<int> order = orderValues(*lhs, *rhs, incomparable);
       if (incomparable)
-        return fail(std::string("operator '") + spelling +
-                        "' cannot compare " + quoted(pythonTypeName(*lhs)) +
-                        " and " + quoted(pythonTypeName(*rhs)),
+        return fail(std::string("operator '") + spelling + "' cannot compare " +
+                        quoted(pythonTypeName(*lhs)) + " and " +
+                        quoted(pythonTypeName(*rhs)),
                     node.column);
       if (!order)
         return Json(false); // NaN is unordered.
@@ -1517,14 +1512,9 @@ private:
         return joined;
       }
       return arithmetic(node, *lhs, *rhs);
-    case BinaryOp::Sub:
-    case BinaryOp::Mul:
-    case BinaryOp::Div:
-    case BinaryOp::FloorDiv:
-    case BinaryOp::Mod:
+    default: // The other arithmetic operators ('and' and 'or' returned above).
       return arithmetic(node, *lhs, *rhs);
     }
-    return fail("invalid operator", node.column);
   }
 
   /// `needle in haystack`: list membership, substring, or dict key.
@@ -1603,7 +1593,7 @@ private:
           result += y;
       }
       break;
-    default:
+    default: // evalBinary passes only arithmetic operators.
       return fail("invalid operator", node.column);
     }
     if (overflow)
@@ -1652,7 +1642,7 @@ private:
       }
       return Json(floorDiv);
     }
-    default:
+    default: // arithmetic() passes only arithmetic operators.
       return fail("invalid operator", node.column);
     }
   }
@@ -1746,9 +1736,8 @@ private:
       bool incomparable = false;
       std::optional<int> order = orderValues(value, *best, incomparable);
       if (incomparable)
-        return fail(prefix + "cannot compare " +
-                        quoted(pythonTypeName(value)) + " and " +
-                        quoted(pythonTypeName(*best)),
+        return fail(prefix + "cannot compare " + quoted(pythonTypeName(value)) +
+                        " and " + quoted(pythonTypeName(*best)),
                     node.column);
       if (order && *order == (node.builtin == Builtin::Min ? -1 : 1))
         best = &value;
@@ -1887,8 +1876,7 @@ static bool splitTemplate(const std::string &tmpl,
 }
 
 std::optional<std::string> renderTemplate(const std::string &tmpl,
-                                          const Json &scope,
-                                          ExprError &error) {
+                                          const Json &scope, ExprError &error) {
   std::vector<TemplatePiece> pieces;
   if (!splitTemplate(tmpl, pieces, error))
     return std::nullopt;

@@ -114,10 +114,8 @@ TEST(ExprTest, NamesAttributesAndIndexing) {
   EXPECT_EQ(run("[[1, 2], [3]][0][1]"), "2");
   EXPECT_EQ(run("(target).cuda"), "True");
   EXPECT_EQ(run("bitz"), "error: unknown name 'bitz' at column 1");
-  EXPECT_EQ(run("target.smm"),
-            "error: 'target' has no key 'smm' at column 8");
-  EXPECT_EQ(run("target['x']"),
-            "error: 'target' has no key 'x' at column 7");
+  EXPECT_EQ(run("target.smm"), "error: 'target' has no key 'smm' at column 8");
+  EXPECT_EQ(run("target['x']"), "error: 'target' has no key 'x' at column 7");
   EXPECT_EQ(run("bits.x"), "error: cannot read '.x' of 'int' at column 6");
   EXPECT_EQ(run("modules[2]"),
             "error: list index 2 out of range for length 2 at column 8");
@@ -318,7 +316,8 @@ TEST(ExprTest, BuiltinErrors) {
   EXPECT_EQ(run("ceil_div(1.0, 2)"),
             "error: ceil_div() needs two 64-bit ints, not 'float' and 'int' at "
             "column 1");
-  EXPECT_EQ(run("lower(1)"), "error: lower() needs a str, not 'int' at column 1");
+  EXPECT_EQ(run("lower(1)"),
+            "error: lower() needs a str, not 'int' at column 1");
   // A bare builtin name is an ordinary scope lookup.
   EXPECT_EQ(run("len"), "error: unknown name 'len' at column 1");
 }
@@ -454,6 +453,6 @@ TEST(ExprTest, CheckTemplate) {
 
 TEST(ExprTest, BuiltinFunctionNames) {
   EXPECT_EQ(hfq::spec::builtinFunctionNames(),
-            (std::vector<std::string>{"len", "min", "max", "ceil_div",
-                                      "lower", "is_null", "type", "str"}));
+            (std::vector<std::string>{"len", "min", "max", "ceil_div", "lower",
+                                      "is_null", "type", "str"}));
 }
