@@ -26,4 +26,55 @@ def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
   ];
 }
 
+def HFQDispatch : Pass<"hfq-dispatch", "::mlir::ModuleOp"> {
+  let summary = "Choose the quantizer as transformers' get_hf_quantizer does, "
+                "and quantize the model's linear layers";
+  let description = [{
+    Reads the checkpoint's config.json from the module attribute
+    `hfq.model_config` (a dictionary; its `quantization_config` key, when
+    present, makes the model pre-quantized, as in transformers) and the
+    options that mirror `from_pretrained` (`quantization-config`,
+    `device-map`, `dtype`, `weights-only`) plus the compile `target`. It then
+    decides exactly what transformers decides — the quantizer, the merged
+    config, the warnings and the errors (docs/dispatch.md) — and rewrites
+    every `hfq.linear` the method's skip-module policy does not exclude:
+
+    * pre-quantized: into `hfq.qlinear` whose packed operands are the
+      checkpoint's tensors (`hfq.weight "<module>.<tensor>"`) in the method's
+      layout;
+    * on the fly: into `hfq.quantize` of the float weight feeding
+      `hfq.qlinear`.
+
+    transformers' warnings become MLIR warnings, its infos remarks (with
+    `remarks=true`, since transformers logs them below its default level), its
+    exceptions errors (`ValueError: ...`) that fail the pass. `report` writes
+    the decision as JSON (docs/dispatch.md describes the fields).
+
+    Module attributes read besides `hfq.model_config`: `hfq.output_embeddings`
+    (module names of the output embeddings; default `["lm_head"]` when such a
+    linear exists), `hfq.tied_weights` (parameter names) and
+    `hfq.keep_in_fp32_modules`, which feed transformers' default skips.
+  }];
+  let dependentDialects = ["::hfq::HFQDialect"];
+  let options = [
+    Option<"quantizationConfig", "quantization-config", "std::string",
+           /*default=*/"\"\"",
+           "The user's quantization_config= as inline JSON, or @<file>">,
+    Option<"deviceMap", "device-map", "std::string", /*default=*/"\"\"",
+           "device_map=: auto, cpu, cuda:0, or a JSON object of module -> "
+           "device (empty: not given)">,
+    Option<"dtype", "dtype", "std::string", /*default=*/"\"auto\"",
+           "dtype=: auto, float16, bfloat16, float32">,
+    Option<"weightsOnly", "weights-only", "bool", /*default=*/"true",
+           "weights_only=">,
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
+           "Compile target: sm_<NN> (e.g. sm_90, sm_80) or cpu">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the dispatch report (JSON) to this file">,
+    Option<"remarks", "remarks", "bool", /*default=*/"false",
+           "Emit transformers' info messages and each skipped module as "
+           "remarks (transformers logs infos below its default level)">
+  ];
+}
+
 #endif // HFQ_PASSES_TD

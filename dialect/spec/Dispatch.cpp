@@ -231,14 +231,16 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
 /// first, registry order among equals.
 std::vector<const QuantizerSpec *> selectionVariants(
     const std::vector<const QuantizerSpec *> &candidates) {
+  // (priority, position) pairs: std::stable_sort would do, but libstdc++'s
+  // uses the deprecated get_temporary_buffer, an error under -Werror.
+  std::vector<std::pair<int64_t, size_t>> ranks;
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (candidates[i]->selectedWhen)
+      ranks.emplace_back(candidates[i]->selectionPriority, i);
+  std::sort(ranks.begin(), ranks.end());
   std::vector<const QuantizerSpec *> variants;
-  for (const QuantizerSpec *quantizer : candidates)
-    if (quantizer->selectedWhen)
-      variants.push_back(quantizer);
-  std::stable_sort(variants.begin(), variants.end(),
-                   [](const QuantizerSpec *a, const QuantizerSpec *b) {
-                     return a->selectionPriority < b->selectionPriority;
-                   });
+  for (const auto &rank : ranks)
+    variants.push_back(candidates[rank.second]);
   return variants;
 }
 
@@ -336,7 +338,8 @@ Json deviceMapScope(const Json &deviceMap) {
   }
   scope["is_none"] = deviceMap.is_null();
   scope["is_dict"] = deviceMap.is_object();
-  scope["size"] = deviceMap.is_object() ? deviceMap.size() : 0;
+  scope["size"] =
+      static_cast<int64_t>(deviceMap.is_object() ? deviceMap.size() : 0);
   scope["has_cpu"] = hasCpu;
   scope["has_disk"] = hasDisk;
   scope["values"] = std::move(values);

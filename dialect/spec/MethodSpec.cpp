@@ -735,8 +735,22 @@ bool SpecParser::parseQuantizer(const Node &node, const ConfigSpec &config,
   }
   if (node.has("skip_modules")) {
     Node skip = node.child("skip_modules");
-    if (!expectObject(skip, {"field", "default_skips", "keep_in_fp32", "match"}))
+    if (!expectObject(skip, {"field", "default_skips", "keep_in_fp32", "match",
+                             "convert_only_under"}))
       return false;
+    if (skip.has("convert_only_under")) {
+      Node under = skip.child("convert_only_under");
+      std::string field;
+      if (!expectObject(under, {"field", "default"}, {"field", "default"}) ||
+          !getString(under.child("field"), field) ||
+          !getStringList(under.child("default"),
+                         quantizer.skipModules.blockDefaults))
+        return false;
+      if (!config.findField(field))
+        return fail(under.pointer + "/field",
+                    "'" + field + "' is not a field of " + config.className);
+      quantizer.skipModules.blockField = field;
+    }
     if (skip.has("field") && !skip.value["field"].is_null()) {
       std::string field;
       if (!getString(skip.child("field"), field))
@@ -929,9 +943,53 @@ private:
 
 } // namespace
 
+namespace {
+
+/// A SAX handler that only records the first syntax error. nlohmann's
+/// Json::parse reports errors by throwing from header templates, and a
+/// translation unit built with -fno-exceptions that instantiates the same
+/// templates (any Json::parse of a std::string) compiles those throws to
+/// abort(); the linker keeps one copy, possibly that one. Checking the text
+/// with this handler first means Json::parse below never meets an error.
+struct SyntaxChecker {
+  std::string message;
+
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_integer(Json::number_integer_t) { return true; }
+  bool number_unsigned(Json::number_unsigned_t) { return true; }
+  bool number_float(Json::number_float_t, const Json::string_t &) {
+    return true;
+  }
+  bool string(Json::string_t &) { return true; }
+  bool binary(Json::binary_t &) { return true; }
+  bool start_object(std::size_t) { return true; }
+  bool key(Json::string_t &) { return true; }
+  bool end_object() { return true; }
+  bool start_array(std::size_t) { return true; }
+  bool end_array() { return true; }
+  bool parse_error(std::size_t, const std::string &,
+                   const Json::exception &e) {
+    message = e.what();
+    return false;
+  }
+};
+
+} // namespace
+
 std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,
                                             const std::string &fileName,
                                             SpecError &error) {
+  SyntaxChecker checker;
+  if (!Json::sax_parse(text, &checker)) {
+    // nlohmann's message already names line and column.
+    std::string what = checker.message;
+    const std::string prefix = "[json.exception.parse_error.101] ";
+    if (what.compare(0, prefix.size(), prefix) == 0)
+      what = what.substr(prefix.size());
+    error = {fileName, "", "invalid JSON: " + what};
+    return nullptr;
+  }
   Json root;
   DuplicateKeyFinder finder;
   try {

@@ -138,6 +138,11 @@ struct SkipPolicy {
   Defaults defaults = Defaults::IfUnset;
   bool keepInFp32 = false;
   Match match = Match::Module;
+  /// Only modules under these blocks are converted (optimum's GPTQ): the
+  /// config field naming the block(s), and the patterns tried in order when
+  /// it is None (the first that prefixes some module name wins).
+  std::optional<std::string> blockField;
+  std::vector<std::string> blockDefaults;
 };
 
 /// A bool that is either fixed or computed from the config.
