@@ -130,7 +130,9 @@ struct DispatchDecision {
 ///      both classes are loading-attribute classes); otherwise the user's
 ///      config alone (on-the-fly quantization); neither: no quantizer;
 ///   4. `requires_calibration` without a pre-quantized checkpoint raises;
-///   5. the quantizer's `environment` rules (they may `set` config fields);
+///   5. the quantizer's `environment` rules (they may `set` config fields;
+///      `dtype` in their scope is step 6's dtype before `dtype_rules`, since
+///      v5's validate_environment is not given one);
 ///   6. dtype: "auto" takes the checkpoint's dtype, else float32 (torch's
 ///      default), then the quantizer's `dtype_rules`;
 ///   7. `device_map_default` fills an unset device map.

@@ -15,6 +15,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 using namespace hfq::spec;
@@ -562,7 +563,11 @@ TEST(DispatchReal, EveryRealConfigDispatches) {
       {"bitnet-b1.58-2B-4T-bf16", "bitnet"},
       {"bitnet-b1.58-2B-4T (packed", "bitnet"},
       {"(Int8WeightOnlyConfig, _version 2)", "torchao"},
-      {"Float8DynamicActivationFloat8WeightConfig", "torchao"},
+      // Truncated in its source right after "_data": the "_type" and
+      // "_version" keys (sorted after it) are missing, which torchao's
+      // config_from_dict rejects.
+      {"Float8DynamicActivationFloat8WeightConfig", "torchao", "ValueError",
+       "Input dictionary missing required '_type' or '_data' fields"},
       // The newest TorchAoConfig rejects the <= 4.5x string form.
       {"string quant_type", "torchao", "ValueError",
        "String-based quantization type 'uint4wo' is no longer supported. "
@@ -1060,8 +1065,8 @@ TEST(SkipModules, PrefixWithAndWithoutDot) {
   EXPECT_TRUE(shouldSkipModule("model.layers.0.mlp.up_proj", patterns));
   EXPECT_TRUE(shouldSkipModule("model.layers.0", patterns));
   EXPECT_FALSE(shouldSkipModule("model.layers.1.mlp.up_proj", patterns));
-  // re.match(key, name) is a prefix match: layer 10 starts with "...0"? No,
-  // with "model.layers.1" it does.
+  // re.match(key, name) is a plain prefix match, so "model.layers.1" also
+  // skips layer 10 (transformers behaves the same).
   EXPECT_TRUE(shouldSkipModule("model.layers.10.mlp", {"model.layers.1"}));
 }
 
