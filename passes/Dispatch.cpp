@@ -9,12 +9,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-#include "dialect/spec/Dispatch.h"
+#include "dialect/spec/ModulePlan.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -49,15 +48,6 @@ FailureOr<spec::Json> parseJsonOption(ModuleOp module, StringRef option,
   return value;
 }
 
-/// `object[key]`, or null when `object` is not an object or lacks the key
-/// (nlohmann's const operator[] must not be called on a missing key).
-spec::Json member(const spec::Json &object, const std::string &key) {
-  if (!object.is_object())
-    return spec::Json();
-  auto it = object.find(key);
-  return it == object.end() ? spec::Json() : *it;
-}
-
 /// Module attribute `name` as a list of strings (empty when absent).
 std::vector<std::string> stringListAttr(ModuleOp module, StringRef name) {
   std::vector<std::string> out;
@@ -66,60 +56,6 @@ std::vector<std::string> stringListAttr(ModuleOp module, StringRef name) {
       if (auto s = dyn_cast<StringAttr>(item))
         out.push_back(s.str());
   return out;
-}
-
-/// One module's fate, for diagnostics and the report.
-struct ModuleDecision {
-  std::string name;
-  bool quantized = false;
-  std::string rule;
-};
-
-/// The skip list of transformers' get_modules_to_not_convert, with the
-/// reason each pattern is on it.
-struct SkipList {
-  std::vector<std::pair<std::string, std::string>> entries; // pattern, why
-
-  void add(const std::string &pattern, const std::string &why) {
-    for (const auto &entry : entries)
-      if (entry.first == pattern)
-        return;
-    entries.emplace_back(pattern, why);
-  }
-
-  /// The reason `name` is skipped, or nullopt.
-  std::optional<std::string> match(const std::string &name) const {
-    for (const auto &[pattern, why] : entries)
-      if (spec::shouldSkipModule(name, {pattern}))
-        return why + " '" + pattern + "'";
-    return std::nullopt;
-  }
-};
-
-/// Finds the compressed-tensors config group that targets `name`: a class
-/// target ("Linear"), a regex ("re:..."), or the module name itself.
-std::optional<spec::Json> schemeFor(const spec::Json &groups,
-                                    const std::string &name) {
-  if (!groups.is_object())
-    return std::nullopt;
-  for (const auto &group : groups.items()) {
-    spec::Json targets = member(group.value(), "targets");
-    if (!targets.is_array())
-      continue;
-    for (const spec::Json &target : targets) {
-      if (!target.is_string())
-        continue;
-      std::string text = target.get<std::string>();
-      bool matches = text == "Linear" || text == name;
-      // compressed-tensors' "re:<pattern>" is a regex matched at the start:
-      // the same rule as transformers' skip patterns.
-      if (!matches && text.rfind("re:", 0) == 0)
-        matches = spec::SkipPatterns({text.substr(3)}).skips(name);
-      if (matches)
-        return group.value();
-    }
-  }
-  return std::nullopt;
 }
 
 struct DispatchPass : hfq::impl::HFQDispatchBase<DispatchPass> {
@@ -131,7 +67,7 @@ private:
   LogicalResult rewrite(LinearOp op, const spec::DispatchDecision &decision,
                         MethodAttr method, const spec::Json &scheme);
   void writeReport(const spec::DispatchDecision &decision,
-                   const std::vector<ModuleDecision> &modules);
+                   const std::vector<spec::ModulePlan> &modules);
 };
 
 } // namespace
@@ -185,126 +121,51 @@ void DispatchPass::runOnOperation() {
     else if (remarks)
       module.emitRemark(message.text);
   }
-  std::vector<ModuleDecision> modules;
+  std::vector<spec::ModulePlan> plans;
   if (decision.error) {
     module.emitError(decision.error->str());
-    writeReport(decision, modules);
+    writeReport(decision, plans);
     return signalPassFailure();
   }
   if (!decision.quantizer) {
-    writeReport(decision, modules);
+    writeReport(decision, plans);
     return;
   }
 
-  // transformers' get_modules_to_not_convert for this method's policy.
+  // The model's own facts that transformers reads off the PyTorch module.
+  spec::ModelHints hints;
+  hints.outputEmbeddings = stringListAttr(module, "hfq.output_embeddings");
+  if (!module->hasAttr("hfq.output_embeddings"))
+    module.walk([&](LinearOp op) {
+      if (op.getName() == "lm_head")
+        hints.outputEmbeddings.push_back("lm_head");
+    });
+  hints.tiedWeights = stringListAttr(module, "hfq.tied_weights");
+  hints.keepInFp32 = stringListAttr(module, "hfq.keep_in_fp32_modules");
+  module.walk([&](WeightOp op) { hints.lastParameter = op.getName().str(); });
+
+  SmallVector<LinearOp> linears;
+  std::vector<std::string> names;
+  module.walk([&](LinearOp op) {
+    linears.push_back(op);
+    names.push_back(op.getName().str());
+  });
+  plans = spec::planModules(decision, names, hints);
+
   const spec::QuantizerSpec &quantizer = *decision.quantizer;
-  const spec::SkipPolicy &policy = quantizer.skipModules;
-  SkipList skips;
-  spec::Json userList = policy.field ? member(decision.config, *policy.field)
-                                     : spec::Json();
-  bool addDefaults =
-      policy.defaults == spec::SkipPolicy::Defaults::Always ||
-      (policy.defaults == spec::SkipPolicy::Defaults::IfUnset &&
-       userList.is_null());
-  if (addDefaults) {
-    std::vector<std::string> outputs =
-        stringListAttr(module, "hfq.output_embeddings");
-    if (!module->hasAttr("hfq.output_embeddings"))
-      module.walk([&](LinearOp op) {
-        if (op.getName() == "lm_head")
-          outputs.push_back("lm_head");
-      });
-    for (const std::string &name : outputs)
-      skips.add(name, "default skip (output embedding)");
-    for (const std::string &name : stringListAttr(module, "hfq.tied_weights"))
-      skips.add(name, "default skip (tied weight)");
-    std::string lastParameter;
-    module.walk([&](WeightOp op) { lastParameter = op.getName().str(); });
-    if (!lastParameter.empty())
-      skips.add(lastParameter, "default skip (last parameter)");
-  }
-  if (userList.is_array())
-    for (const spec::Json &item : userList)
-      if (item.is_string())
-        skips.add(item.get<std::string>(), *policy.field);
-  if (policy.keepInFp32)
-    for (const std::string &name :
-         stringListAttr(module, "hfq.keep_in_fp32_modules"))
-      skips.add(name, "keep_in_fp32_modules");
-
-  // optimum's GPTQ converts only the linears inside the transformer blocks.
-  std::vector<std::string> blocks;
-  if (policy.blockField) {
-    spec::Json field = member(decision.config, *policy.blockField);
-    if (field.is_string())
-      blocks.push_back(field.get<std::string>());
-    else if (field.is_array())
-      for (const spec::Json &item : field)
-        if (item.is_string())
-          blocks.push_back(item.get<std::string>());
-    for (const std::string &pattern : policy.blockDefaults) {
-      if (!blocks.empty())
-        break;
-      module.walk([&](LinearOp op) {
-        if (blocks.empty() && op.getName().starts_with(pattern))
-          blocks.push_back(pattern);
-      });
-    }
-  }
-  auto outsideBlocks = [&](StringRef name) -> std::optional<std::string> {
-    if (!policy.blockField)
-      return std::nullopt;
-    for (const std::string &block : blocks)
-      if (name.starts_with(block))
-        return std::nullopt;
-    return blocks.empty()
-               ? std::string("no transformer block found (" +
-                             *policy.blockField + " is None)")
-               : "outside the quantized blocks (" + *policy.blockField +
-                     " = '" + llvm::join(blocks, "', '") + "')";
-  };
-
   auto method = MethodAttr::get(
       &getContext(), StringAttr::get(&getContext(), quantizer.key),
       cast<DictionaryAttr>(jsonToAttribute(decision.config, &getContext())));
-
-  SmallVector<LinearOp> linears;
-  module.walk([&](LinearOp op) { linears.push_back(op); });
-  for (LinearOp op : linears) {
-    ModuleDecision entry{op.getName().str(), false, ""};
-    // AQLM's skip list holds parameter names ("lm_head.weight").
-    std::string subject = policy.match == spec::SkipPolicy::Match::Weight
-                              ? entry.name + ".weight"
-                              : entry.name;
-    std::optional<std::string> why = outsideBlocks(entry.name);
-    if (!why)
-      why = skips.match(subject);
-    // compressed-tensors: a module no config group targets stays as is.
-    spec::Json scheme;
-    if (!why && quantizer.moduleScheme) {
-      std::optional<spec::Json> found = schemeFor(
-          member(decision.config, *quantizer.moduleScheme), entry.name);
-      if (found)
-        scheme = *found;
-      else
-        why = "no entry of '" + *quantizer.moduleScheme +
-              "' targets this module";
-    }
-    if (why) {
-      entry.rule = *why;
+  for (auto [op, plan] : llvm::zip(linears, plans)) {
+    if (!plan.quantized) {
       if (remarks)
-        op.emitRemark("not quantized: ") << *why;
-    } else if (failed(rewrite(op, decision, method, scheme))) {
-      writeReport(decision, modules);
+        op.emitRemark("not quantized: ") << plan.rule;
+    } else if (failed(rewrite(op, decision, method, plan.scheme))) {
+      writeReport(decision, plans);
       return signalPassFailure();
-    } else {
-      entry.quantized = true;
-      entry.rule = decision.preQuantized ? "pre-quantized checkpoint tensors"
-                                         : "quantized on the fly";
     }
-    modules.push_back(std::move(entry));
   }
-  writeReport(decision, modules);
+  writeReport(decision, plans);
 }
 
 LogicalResult DispatchPass::rewrite(LinearOp op,
@@ -365,7 +226,7 @@ LogicalResult DispatchPass::rewrite(LinearOp op,
 }
 
 void DispatchPass::writeReport(const spec::DispatchDecision &decision,
-                               const std::vector<ModuleDecision> &modules) {
+                               const std::vector<spec::ModulePlan> &modules) {
   if (report.empty())
     return;
   spec::Json out = spec::Json::object();
@@ -389,7 +250,7 @@ void DispatchPass::writeReport(const spec::DispatchDecision &decision,
   out["device_map"] = decision.deviceMap;
   out["target"] = target;
   spec::Json list = spec::Json::array();
-  for (const ModuleDecision &module : modules)
+  for (const spec::ModulePlan &module : modules)
     list.push_back({{"name", module.name},
                     {"action", module.quantized ? "quantized" : "skipped"},
                     {"rule", module.rule},

@@ -1,6 +1,7 @@
 //===- SelectKernel.cpp - Choose kernels by the specs' ordered rules -------===//
 
 #include "passes/Passes.h"
+#include "dialect/spec/ModulePlan.h"
 
 #include "llvm/Support/raw_ostream.h"
 
@@ -53,31 +54,23 @@ struct SelectKernelPass
     int64_t m = 1;
     for (int64_t d = 0; d + 1 < input.getRank(); ++d)
       m = input.isDynamicDim(d) ? -1 : (m < 0 ? -1 : m * input.getDimSize(d));
-    spec::Json scope = spec::configScope(quantizer->method->config,
-                                         op.getMethod().getConfigJson());
-    scope["M"] = m;
-    scope["K"] = input.getDimSize(input.getRank() - 1);
     auto result = cast<RankedTensorType>(op.getResult().getType());
-    scope["N"] = result.getDimSize(result.getRank() - 1);
-    scope["target"] = targetValue;
-    scope["act_dtype"] = elementTypeName(input.getElementType());
-    if (quantizer->moduleScheme)
-      scope["scheme"] = *attributeToJson(*op.getScheme());
-    for (const spec::KernelRule &rule : quantizer->kernels) {
-      spec::ExprError error;
-      std::optional<bool> accepts = rule.when.evaluateCondition(scope, error);
-      if (!accepts)
-        return op.emitOpError("cannot evaluate the rule of kernel '")
-               << rule.name << "' of method '" << quantizer->key << "' ('"
-               << rule.when.text() << "'): " << error.str();
-      if (*accepts) {
-        op.setKernelAttr(StringAttr::get(op.getContext(), rule.name));
-        return success();
-      }
-    }
-    return op.emitOpError("no kernel of method '")
-           << quantizer->key << "' accepts this layer on target '" << target
-           << "'";
+    spec::Json scheme =
+        op.getScheme() ? *attributeToJson(*op.getScheme()) : spec::Json();
+    std::string error;
+    std::optional<spec::KernelChoice> choice = spec::selectKernel(
+        *quantizer, op.getMethod().getConfigJson(), scheme,
+        result.getDimSize(result.getRank() - 1),
+        input.getDimSize(input.getRank() - 1), m, targetValue,
+        elementTypeName(input.getElementType()), error);
+    if (!choice)
+      return op.emitOpError(error);
+    if (choice->kernel.empty())
+      return op.emitOpError("no kernel of method '")
+             << quantizer->key << "' accepts this layer on target '" << target
+             << "'";
+    op.setKernelAttr(StringAttr::get(op.getContext(), choice->kernel));
+    return success();
   }
 };
 

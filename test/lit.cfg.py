@@ -21,8 +21,12 @@ config.substitutions.append(("%hfq_src_root", config.hfq_src_root))
 config.substitutions.append(("%specs", os.path.join(config.hfq_src_root, "specs")))
 
 tools = [
+    "not",
+    "count",
+    "split-file",
     "hfq-opt",
     "hfq-spec-compile",
+    "hfq-plan",
     ToolSubst("%hfq-spec-fuzzer", os.path.join(config.hfq_tools_dir, "hfq-spec-fuzzer"), unresolved="ignore"),
     ToolSubst("%hfq-expr-fuzzer", os.path.join(config.hfq_tools_dir, "hfq-expr-fuzzer"), unresolved="ignore"),
 ]

@@ -1,0 +1,70 @@
+//===- Checkpoint.h - Linear layers of a checkpoint, without its weights -*- C++ -*-===//
+//
+// The dry-run planner needs the names and shapes of a model's linear layers
+// without downloading its weights. They come from, in order of preference:
+//   * safetensors files: only the header is read (8-byte little-endian
+//     length, then the JSON header), never the tensor data;
+//   * a safetensors index (`model.safetensors.index.json`): the names of all
+//     tensors; shapes from any shard header present beside it;
+//   * config.json alone, for the architectures whose module tree is known
+//     (Llama-style decoders and DeepSeek-V3-style MLA + MoE).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HFQ_TOOLS_HFQPLAN_CHECKPOINT_H
+#define HFQ_TOOLS_HFQPLAN_CHECKPOINT_H
+
+#include "dialect/spec/Expr.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace hfq::plan {
+
+/// One tensor of a checkpoint: dtype as safetensors spells it ("BF16",
+/// "I32", "F8_E4M3") and shape; shape is empty when unknown.
+struct TensorInfo {
+  std::string dtype;
+  std::vector<int64_t> shape;
+  bool shapeKnown = false;
+};
+
+/// A linear layer: its module path and, when known, N (outputs) and K.
+struct LinearInfo {
+  std::string name;
+  int64_t n = -1;
+  int64_t k = -1;
+  /// Layers that share this one's decision (e.g. experts of every layer).
+  int64_t repeat = 1;
+};
+
+/// Reads the header of a safetensors file into `tensors`.
+bool readSafetensorsHeader(const std::string &path,
+                           std::map<std::string, TensorInfo> &tensors,
+                           std::string &error);
+
+/// Reads a safetensors index: every tensor name, and the headers of the
+/// shards that exist beside it.
+bool readSafetensorsIndex(const std::string &path,
+                          std::map<std::string, TensorInfo> &tensors,
+                          std::string &error);
+
+/// The linear layers among `tensors`: modules owning a rank-2 `weight`, or
+/// one of `anchors` (the first tensor of each of the method's layouts, such
+/// as GPTQ's `qweight`). Embeddings (`embed_tokens`, `wte`, `wpe`) are
+/// excluded, as transformers does not treat them as nn.Linear.
+std::vector<LinearInfo>
+linearsFromTensors(const std::map<std::string, TensorInfo> &tensors,
+                   const std::vector<std::string> &anchors);
+
+/// The linear layers of a known architecture from config.json alone. Only
+/// the first decoder layer is listed; `repeat` counts the layers like it.
+/// Returns false when the architecture is unknown.
+bool linearsFromConfig(const spec::Json &config,
+                       std::vector<LinearInfo> &linears);
+
+} // namespace hfq::plan
+
+#endif // HFQ_TOOLS_HFQPLAN_CHECKPOINT_H
