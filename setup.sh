@@ -79,8 +79,13 @@ case "$COMMAND" in
     echo "== hfq-opt: the method registry =="
     "$BUILD_DIR/bin/hfq-opt" --hfq-list-methods
     echo
-    echo "== hfq-opt: examples/llama-block-gptq.mlir, kernels selected for sm_90 =="
-    "$BUILD_DIR/bin/hfq-opt" "$ROOT/examples/llama-block-gptq.mlir" --hfq-select-kernel="target=sm_90"
+    echo "== hfq-opt: quantize examples/llama-block.mlir as transformers would, and pick kernels for sm_90 =="
+    "$BUILD_DIR/bin/hfq-opt" "$ROOT/examples/llama-block.mlir" \
+      --hfq-dispatch="target=sm_90 report=$BUILD_DIR/llama-block.report.json" \
+      --hfq-select-kernel="target=sm_90"
+    echo
+    echo "== the dispatch report ($BUILD_DIR/llama-block.report.json) =="
+    cat "$BUILD_DIR/llama-block.report.json"
     ;;
   test) run_tests ;;
   *) echo "setup.sh: unknown command '$COMMAND' (expected run, test or build)" >&2; exit 2 ;;

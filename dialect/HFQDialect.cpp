@@ -5,6 +5,8 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
@@ -49,8 +51,27 @@ std::shared_ptr<const spec::MethodRegistry> hfq::getMethodRegistry() {
   return currentRegistry;
 }
 
+namespace {
+/// Prints each method attribute once, at the top, under its key
+/// (`#gptq = #hfq.method<"gptq", {...}>`): resolved configs are long, and a
+/// model repeats them on every layer.
+struct HFQOpAsmInterface : public OpAsmDialectInterface {
+  using OpAsmDialectInterface::OpAsmDialectInterface;
+
+  AliasResult getAlias(Attribute attr, raw_ostream &os) const override {
+    if (auto method = dyn_cast<MethodAttr>(attr)) {
+      for (char c : method.getKey().getValue())
+        os << (llvm::isAlnum(c) ? c : '_');
+      return AliasResult::OverridableAlias;
+    }
+    return AliasResult::NoAlias;
+  }
+};
+} // namespace
+
 void HFQDialect::initialize() {
   registry = hfq::getMethodRegistry();
+  addInterfaces<HFQOpAsmInterface>();
   registerAttributes();
   addOperations<
 #define GET_OP_LIST

@@ -3,9 +3,14 @@
 // tensors are exactly the ones its method's spec (specs/<method>.json)
 // lays out for the config and the layer's N and K; each case says how.
 
-// RUN: hfq-opt %s | hfq-opt | FileCheck %s
-// RUN: hfq-opt %s --mlir-print-op-generic | hfq-opt | FileCheck %s
-// RUN: hfq-opt %s --mlir-print-op-generic | FileCheck %s --check-prefix=GENERIC
+// Method attributes print as aliases (#gptq = ...) by default; the checks
+// below read them inline (--mlir-print-local-scope).
+// RUN: hfq-opt %s | FileCheck %s --check-prefix=ALIAS
+// ALIAS: #gptq = #hfq.method<"gptq", {bits = 4 : i64, desc_act = false, group_size = 32 : i64, sym = true}>
+// ALIAS: hfq.qlinear "model.layers.0.mlp.up_proj" %{{.*}} method #gptq :
+// RUN: hfq-opt %s | hfq-opt --mlir-print-local-scope | FileCheck %s
+// RUN: hfq-opt %s --mlir-print-op-generic | hfq-opt --mlir-print-local-scope | FileCheck %s
+// RUN: hfq-opt %s --mlir-print-op-generic --mlir-print-local-scope | FileCheck %s --check-prefix=GENERIC
 
 //===----------------------------------------------------------------------===//
 // hfq.linear
