@@ -42,6 +42,15 @@ FailureOr<spec::Json> parseJsonOption(ModuleOp module, StringRef option,
     source = (*buffer)->getBuffer().str();
   }
   spec::Json value = spec::Json::parse(source, nullptr, /*allow_exceptions=*/false);
+  // MLIR's pass-option parser strips one pair of braces from a value that
+  // starts with '{' (nested options), so `device-map={"lm_head": "cpu"}`
+  // arrives as `"lm_head": "cpu"`: put them back.
+  if (value.is_discarded() && !text.starts_with("@")) {
+    spec::Json braced = spec::Json::parse("{" + source + "}", nullptr,
+                                          /*allow_exceptions=*/false);
+    if (!braced.is_discarded())
+      value = std::move(braced);
+  }
   if (value.is_discarded())
     return module.emitError("option ")
            << option << " is not valid JSON: '" << source << "'";
@@ -95,8 +104,11 @@ void DispatchPass::runOnOperation() {
     inputs.userConfig = *user;
   }
   if (!deviceMap.empty()) {
-    if (StringRef(deviceMap).trim().starts_with("{") ||
-        StringRef(deviceMap).starts_with("@")) {
+    // A JSON object, possibly with its braces stripped (see
+    // parseJsonOption); device names never start with '"'.
+    StringRef text = StringRef(deviceMap).trim();
+    if (text.starts_with("{") || text.starts_with("\"") ||
+        text.starts_with("@")) {
       FailureOr<spec::Json> map = parseJsonOption(module, "device-map", deviceMap);
       if (failed(map))
         return signalPassFailure();

@@ -77,4 +77,26 @@ def HFQDispatch : Pass<"hfq-dispatch", "::mlir::ModuleOp"> {
   ];
 }
 
+def HFQLowerToRuntime : Pass<"hfq-lower-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower hfq ops to calls of the kernel ABI";
+  let description = [{
+    Every `hfq.qlinear` (whose `kernel` --hfq-select-kernel chose) becomes a
+    call of `<kernel>_<act>` through the one C ABI of
+    kernels/include/hfq_kernels.h: the output, activations and bias as
+    memrefs, the layout's `args` as a `memref<?xf64>`, and the packed
+    tensors as a tensor table `memref<?x8xi64>` (address, element type, rank,
+    sizes). A non-zero status calls `hfq_kernel_fail`, which reports the
+    kernel's message. `hfq.quantize` becomes a call of
+    `<kernel>_quantize_<wt>` filling the packed tensors, and `hfq.linear` a
+    `linalg` contraction. The result is ordinary tensor/bufferization IR for
+    the standard lowering (see the `hfq-lower-to-llvm` pipeline).
+  }];
+  let dependentDialects = [
+    "::hfq::HFQDialect", "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect", "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // HFQ_PASSES_TD

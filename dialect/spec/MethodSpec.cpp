@@ -576,7 +576,7 @@ bool SpecParser::parseBoolOrExpr(const Node &node, const Names &scope,
 
 bool SpecParser::parseLayout(const Node &node, Names scope,
                              LayoutSpec &layout) {
-  if (!expectObject(node, {"when", "params", "require", "tensors"},
+  if (!expectObject(node, {"when", "params", "require", "tensors", "args"},
                     {"tensors"}))
     return false;
   layout.pointer = node.pointer;
@@ -611,6 +611,18 @@ bool SpecParser::parseLayout(const Node &node, Names scope,
           !getTemplate(item.child("message"), scope, req.message))
         return false;
       layout.requirements.push_back(std::move(req));
+    }
+  }
+  if (node.has("args")) {
+    Node args = node.child("args");
+    if (!args.value.is_object())
+      return fail(args.pointer,
+                  "expected an object, got " + pythonTypeName(args.value));
+    for (const auto &entry : args.value.items()) {
+      Expr value;
+      if (!getExpr(args.child(entry.key()), scope, value))
+        return false;
+      layout.args.emplace_back(entry.key(), value);
     }
   }
   // A layout without tensors is a guard: its `require` entries explain why a
@@ -1041,6 +1053,17 @@ Json configScope(const ConfigSpec &spec, const Json &config) {
 std::optional<std::vector<TensorLayout>>
 resolveLayout(const QuantizerSpec &quantizer, const Json &config,
               const Json &scheme, int64_t n, int64_t k, std::string &error) {
+  std::optional<ResolvedLayout> layout =
+      resolveLayoutWithArgs(quantizer, config, scheme, n, k, error);
+  if (!layout)
+    return std::nullopt;
+  return std::move(layout->tensors);
+}
+
+std::optional<ResolvedLayout>
+resolveLayoutWithArgs(const QuantizerSpec &quantizer, const Json &config,
+                      const Json &scheme, int64_t n, int64_t k,
+                      std::string &error) {
   Json scope = configScope(quantizer.method->config, config);
   scope["N"] = n;
   scope["K"] = k;
@@ -1050,7 +1073,8 @@ resolveLayout(const QuantizerSpec &quantizer, const Json &config,
   auto where = [&](const std::string &what, const Expr &expr) {
     return what + " '" + expr.text() + "': " + exprError.str();
   };
-  for (const LayoutSpec &layout : quantizer.layouts) {
+  for (size_t index = 0; index < quantizer.layouts.size(); ++index) {
+    const LayoutSpec &layout = quantizer.layouts[index];
     if (layout.when) {
       std::optional<bool> applies = layout.when->evaluateCondition(scope, exprError);
       if (!applies) {
@@ -1142,7 +1166,26 @@ resolveLayout(const QuantizerSpec &quantizer, const Json &config,
       }
       tensors.push_back(std::move(out));
     }
-    return tensors;
+    ResolvedLayout resolved;
+    resolved.index = index;
+    resolved.tensors = std::move(tensors);
+    for (const auto &[name, expr] : layout.args) {
+      std::optional<Json> value = expr.evaluate(layoutScope, exprError);
+      if (!value) {
+        error = where("cannot evaluate kernel argument '" + name + "'", expr);
+        return std::nullopt;
+      }
+      if (value->is_boolean())
+        resolved.args.emplace_back(name, value->get<bool>() ? 1.0 : 0.0);
+      else if (value->is_number())
+        resolved.args.emplace_back(name, value->get<double>());
+      else {
+        error = "kernel argument '" + name + "' ('" + expr.text() +
+                "') evaluates to " + pythonRepr(*value) + ", not a number";
+        return std::nullopt;
+      }
+    }
+    return resolved;
   }
   error = "no layout of '" + quantizer.key + "' applies to this config";
   return std::nullopt;

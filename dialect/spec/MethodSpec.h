@@ -123,6 +123,9 @@ struct LayoutSpec {
   std::vector<std::pair<std::string, Expr>> params;
   std::vector<Requirement> requirements;
   std::vector<TensorSpec> tensors;
+  /// The scalars every kernel of this layout receives (the ABI's `args`), in
+  /// order: how to read the tensors (bits, group size, zero convention...).
+  std::vector<std::pair<std::string, Expr>> args;
 };
 
 struct KernelRule {
@@ -195,6 +198,20 @@ struct TensorLayout {
   std::string dtype;
   std::vector<int64_t> shape;
 };
+
+/// A layout evaluated for one layer: its tensors and its kernel arguments.
+struct ResolvedLayout {
+  /// Index of the layout in the quantizer's `layouts`.
+  size_t index = 0;
+  std::vector<TensorLayout> tensors;
+  std::vector<std::pair<std::string, double>> args;
+};
+
+/// Like resolveLayout, with the layout's kernel arguments.
+std::optional<ResolvedLayout>
+resolveLayoutWithArgs(const QuantizerSpec &quantizer, const Json &config,
+                      const Json &scheme, int64_t n, int64_t k,
+                      std::string &error);
 
 /// Evaluates the first matching layout of `quantizer` for a linear of
 /// `n` outputs and `k` inputs under `config` (a resolved config dict;

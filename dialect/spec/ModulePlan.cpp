@@ -2,6 +2,8 @@
 
 #include "dialect/spec/ModulePlan.h"
 
+#include <algorithm>
+
 namespace hfq::spec {
 
 namespace {
@@ -38,6 +40,15 @@ public:
       if (entry.first == pattern)
         return;
     entries.emplace_back(pattern, why);
+  }
+
+  /// Drops `pattern` (an exact entry, as Python's list filter does).
+  void remove(const std::string &pattern) {
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const auto &entry) {
+                                   return entry.first == pattern;
+                                 }),
+                  entries.end());
   }
 
   std::optional<std::string> match(const std::string &name) const {
@@ -95,6 +106,20 @@ std::vector<ModulePlan> planModules(const DispatchDecision &decision,
   if (policy.keepInFp32)
     for (const std::string &name : hints.keepInFp32)
       skips.add(name, "keep_in_fp32_modules");
+  // bitsandbytes' _process_model_before_weight_loading: with fp32 CPU
+  // offload, the device map's keys on "cpu" or "disk" stay unquantized.
+  if (member(decision.config, "llm_int8_enable_fp32_cpu_offload") == true &&
+      decision.deviceMap.is_object())
+    for (const auto &entry : decision.deviceMap.items())
+      if (entry.value() == "cpu" || entry.value() == "disk")
+        skips.add(entry.key(), "llm_int8_enable_fp32_cpu_offload (device_map "
+                               "entry on " +
+                                   entry.value().get<std::string>() + ")");
+  // torchao's include_input_output_embeddings takes the embeddings' names
+  // off the finished list, whichever rule put them there.
+  if (member(decision.config, "include_input_output_embeddings") == true)
+    for (const std::string &name : hints.outputEmbeddings)
+      skips.remove(name);
 
   // optimum's GPTQ converts only the linears inside the transformer blocks:
   // block_name_to_quantize, else the first pattern that prefixes a module.

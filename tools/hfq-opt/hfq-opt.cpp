@@ -10,10 +10,10 @@
 #include "dialect/spec/BuiltinSpecs.h"
 #include "passes/Passes.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
@@ -56,12 +56,15 @@ static void printRegistry(const hfq::spec::MethodRegistry &registry,
 }
 
 int main(int argc, char **argv) {
+  // Lowering to LLVM reaches through bufferization and the standard
+  // conversions, so hfq-opt knows every upstream dialect and pass.
   DialectRegistry registry;
-  registry.insert<hfq::HFQDialect, func::FuncDialect, arith::ArithDialect,
-                  tensor::TensorDialect>();
-  registerCanonicalizerPass();
-  registerCSEPass();
+  registry.insert<hfq::HFQDialect>();
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllPasses();
   hfq::registerHFQPasses();
+  hfq::registerHFQPipelines();
 
   auto [inputFilename, outputFilename] =
       registerAndParseCLIOptions(argc, argv, "hfq optimizer driver", registry);

@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
   for (const std::string &path : inputs) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      std::cerr << "error: " << path << ": cannot open spec file\n";
+      SpecError error{path, "", "cannot open spec file"};
+      std::cerr << "error: " << error.str() << "\n";
       return 1;
     }
     std::ostringstream buffer;
