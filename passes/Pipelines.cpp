@@ -26,12 +26,13 @@ void hfq::registerHFQPipelines() {
       [](OpPassManager &pm, const LowerToLLVMOptions &options) {
         std::string pipeline =
             "hfq-select-kernel{target=" + options.target +
-            "},hfq-lower-to-runtime,"
+            "},hfq-lower-to-runtime,convert-elementwise-to-linalg,"
             "one-shot-bufferize{bufferize-function-boundaries "
             "function-boundary-type-conversion=identity-layout-map},"
             "canonicalize,buffer-deallocation-pipeline,convert-linalg-to-loops,"
             "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-            "finalize-memref-to-llvm,convert-arith-to-llvm,convert-func-to-llvm,"
+            "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
+            "convert-func-to-llvm,"
             "convert-cf-to-llvm,reconcile-unrealized-casts";
         if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
           llvm::report_fatal_error("hfq-lower-to-llvm: invalid pipeline");

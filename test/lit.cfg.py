@@ -27,6 +27,7 @@ tools = [
     "hfq-opt",
     "hfq-spec-compile",
     "hfq-plan",
+    "mlir-runner",
     ToolSubst("%hfq-spec-fuzzer", os.path.join(config.hfq_tools_dir, "hfq-spec-fuzzer"), unresolved="ignore"),
     ToolSubst("%hfq-expr-fuzzer", os.path.join(config.hfq_tools_dir, "hfq-expr-fuzzer"), unresolved="ignore"),
 ]
@@ -36,3 +37,9 @@ if config.hfq_enable_fuzzers:
     config.available_features.add("fuzzer")
 if config.mlir_enable_execution_engine:
     config.available_features.add("jit")
+
+# End-to-end tests run lowered IR with mlir-runner against the CPU reference
+# kernels (the same C ABI the CUDA kernels implement).
+config.substitutions.append(("%hfq_kernels_ref", os.path.join(config.hfq_obj_root, "lib", "libhfq_kernels_ref" + config.llvm_shlib_ext)))
+config.substitutions.append(("%mlir_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_runner_utils" + config.llvm_shlib_ext)))
+config.substitutions.append(("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils" + config.llvm_shlib_ext)))

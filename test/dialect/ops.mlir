@@ -13,6 +13,23 @@
 // RUN: hfq-opt %s --mlir-print-op-generic --mlir-print-local-scope | FileCheck %s --check-prefix=GENERIC
 
 //===----------------------------------------------------------------------===//
+// hfq.weight
+//===----------------------------------------------------------------------===//
+
+// A checkpoint tensor by its state-dict name, of any element type and rank.
+// CHECK-LABEL: func.func @weight(
+// CHECK:         %[[QW:.*]] = hfq.weight "model.layers.0.mlp.up_proj.qweight" : tensor<8x128xi32>
+// CHECK:         %[[S:.*]] = hfq.weight "model.layers.0.mlp.up_proj.weight_scale_inv" : tensor<f32>
+// CHECK:         return %[[QW]], %[[S]]
+// GENERIC-LABEL: sym_name = "weight"
+// GENERIC:         "hfq.weight"() <{name = "model.layers.0.mlp.up_proj.qweight"}> : () -> tensor<8x128xi32>
+func.func @weight() -> (tensor<8x128xi32>, tensor<f32>) {
+  %qw = hfq.weight "model.layers.0.mlp.up_proj.qweight" : tensor<8x128xi32>
+  %s = hfq.weight "model.layers.0.mlp.up_proj.weight_scale_inv" : tensor<f32>
+  return %qw, %s : tensor<8x128xi32>, tensor<f32>
+}
+
+//===----------------------------------------------------------------------===//
 // hfq.linear
 //===----------------------------------------------------------------------===//
 

@@ -1,0 +1,210 @@
+//===- Abi.cpp - The kernel ABI, decoded for the CPU reference -------------===//
+
+#include "kernels/ref/Abi.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace {
+thread_local std::string lastError;
+
+int32_t failWith(const char *kernel, const std::string &message) {
+  lastError = std::string(kernel) + ": " + message;
+  return 1;
+}
+} // namespace
+
+extern "C" const char *hfq_kernel_last_error(void) { return lastError.c_str(); }
+
+extern "C" void hfq_kernel_fail(int32_t status) {
+  std::fprintf(stderr, "hfq: kernel failed (status %d): %s\n", status,
+               lastError.empty() ? "(no message)" : lastError.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+namespace hfq::kernels {
+
+namespace {
+
+bool decodeDType(int64_t code, DType &dtype) {
+  switch (code) {
+  case HFQ_I8: dtype = DType::I8; return true;
+  case HFQ_U8: dtype = DType::U8; return true;
+  case HFQ_I16: dtype = DType::I16; return true;
+  case HFQ_I32: dtype = DType::I32; return true;
+  case HFQ_F16: dtype = DType::F16; return true;
+  case HFQ_BF16: dtype = DType::BF16; return true;
+  case HFQ_F32: dtype = DType::F32; return true;
+  case HFQ_F8E4M3FN: dtype = DType::F8E4M3FN; return true;
+  case HFQ_F8E5M2: dtype = DType::F8E5M2; return true;
+  default: return false;
+  }
+}
+
+/// Decodes the tensor table into views (contiguous row-major buffers).
+bool decodeTable(const StridedMemRefType<int64_t, 2> *table,
+                 std::vector<TensorView> &views, std::string &error) {
+  if (!table || table->sizes[1] != HFQ_TABLE_COLUMNS) {
+    error = "the tensor table must have " + std::to_string(HFQ_TABLE_COLUMNS) +
+            " columns";
+    return false;
+  }
+  for (int64_t row = 0; row < table->sizes[0]; ++row) {
+    auto at = [&](int64_t col) {
+      return table->data[table->offset + row * table->strides[0] +
+                         col * table->strides[1]];
+    };
+    TensorView view;
+    if (!decodeDType(at(1), view.dtype)) {
+      error = "packed tensor #" + std::to_string(row) +
+              " has unknown element type code " + std::to_string(at(1));
+      return false;
+    }
+    int64_t rank = at(2);
+    if (rank < 0 || rank > HFQ_MAX_RANK) {
+      error = "packed tensor #" + std::to_string(row) + " has rank " +
+              std::to_string(rank);
+      return false;
+    }
+    for (int64_t d = 0; d < rank; ++d) {
+      if (at(3 + d) < 0) {
+        error = "packed tensor #" + std::to_string(row) + " has a negative size";
+        return false;
+      }
+      view.shape.push_back(at(3 + d));
+    }
+    view.data = reinterpret_cast<const void *>(static_cast<intptr_t>(at(0)));
+    if (!view.data && view.numel() != 0) {
+      error = "packed tensor #" + std::to_string(row) + " has no data";
+      return false;
+    }
+    views.push_back(std::move(view));
+  }
+  return true;
+}
+
+std::vector<double> decodeArgs(const StridedMemRefType<double, 1> *args) {
+  std::vector<double> out;
+  if (args)
+    for (int64_t i = 0; i < args->sizes[0]; ++i)
+      out.push_back(args->data[args->offset + i * args->strides[0]]);
+  return out;
+}
+
+/// Copies a strided 2-D memref into a dense row-major buffer.
+std::vector<float> dense(const StridedMemRefType<float, 2> *m) {
+  std::vector<float> out(static_cast<size_t>(m->sizes[0] * m->sizes[1]));
+  for (int64_t i = 0; i < m->sizes[0]; ++i)
+    for (int64_t j = 0; j < m->sizes[1]; ++j)
+      out[i * m->sizes[1] + j] =
+          m->data[m->offset + i * m->strides[0] + j * m->strides[1]];
+  return out;
+}
+
+} // namespace
+
+bool expectArgs(const std::vector<double> &args,
+                std::initializer_list<const char *> names, std::string &error) {
+  if (args.size() == names.size())
+    return true;
+  std::string list;
+  for (const char *name : names)
+    list += std::string(list.empty() ? "" : ", ") + name;
+  error = "expected " + std::to_string(names.size()) + " arguments (" + list +
+          "), got " + std::to_string(args.size());
+  return false;
+}
+
+LinearForward forwardByDequantizing(Dequantizer dequantize) {
+  return [dequantize](const LinearCall &call, std::string &error) {
+    std::vector<float> w;
+    if (!dequantize(call, w, error))
+      return false;
+    if (static_cast<int64_t>(w.size()) != call.n * call.k) {
+      error = "the dequantized weight has " + std::to_string(w.size()) +
+              " elements, expected N*K = " + std::to_string(call.n * call.k);
+      return false;
+    }
+    referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
+    return true;
+  };
+}
+
+int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
+                        StridedMemRefType<float, 2> *x,
+                        StridedMemRefType<float, 1> *bias,
+                        StridedMemRefType<double, 1> *args,
+                        StridedMemRefType<int64_t, 2> *table,
+                        const LinearForward &forward) {
+  if (!y || !x || !bias)
+    return failWith(kernel, "null memref descriptor");
+  int64_t m = x->sizes[0], k = x->sizes[1], n = y->sizes[1];
+  if (y->sizes[0] != m)
+    return failWith(kernel, "y has " + std::to_string(y->sizes[0]) +
+                                " rows but x has " + std::to_string(m));
+  if (bias->sizes[0] != 0 && bias->sizes[0] != n)
+    return failWith(kernel, "bias has " + std::to_string(bias->sizes[0]) +
+                                " elements, expected 0 or N = " +
+                                std::to_string(n));
+  LinearCall call;
+  std::string error;
+  if (!decodeTable(table, call.packed, error))
+    return failWith(kernel, error);
+  std::vector<float> xs = dense(x), ys(static_cast<size_t>(m * n), 0.0f);
+  call.x = xs.data();
+  call.m = m;
+  call.n = n;
+  call.k = k;
+  call.args = decodeArgs(args);
+  call.y = ys.data();
+  if (!forward(call, error))
+    return failWith(kernel, error);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float b = bias->sizes[0] ? bias->data[bias->offset + j * bias->strides[0]]
+                               : 0.0f;
+      y->data[y->offset + i * y->strides[0] + j * y->strides[1]] =
+          ys[i * n + j] + b;
+    }
+  return 0;
+}
+
+int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
+                          StridedMemRefType<double, 1> *args,
+                          StridedMemRefType<int64_t, 2> *table,
+                          const Quantizer &quantize) {
+  if (!w)
+    return failWith(kernel, "null memref descriptor");
+  std::vector<TensorView> outputs;
+  std::string error;
+  if (!decodeTable(table, outputs, error))
+    return failWith(kernel, error);
+  std::vector<float> ws = dense(w);
+  QuantizeCall call{ws.data(), w->sizes[0], w->sizes[1], decodeArgs(args)};
+  std::vector<StoredTensor> packed;
+  if (!quantize(call, packed, error))
+    return failWith(kernel, error);
+  if (packed.size() != outputs.size())
+    return failWith(kernel, "the quantizer produced " +
+                                std::to_string(packed.size()) +
+                                " tensors, the layout has " +
+                                std::to_string(outputs.size()));
+  for (size_t i = 0; i < packed.size(); ++i) {
+    const TensorView &out = outputs[i];
+    if (out.dtype != packed[i].dtype || out.shape != packed[i].shape)
+      return failWith(kernel, "packed tensor #" + std::to_string(i) + " is " +
+                                  dtypeName(out.dtype) +
+                                  shapeString(out.shape) +
+                                  " in the layout but the quantizer made " +
+                                  dtypeName(packed[i].dtype) +
+                                  shapeString(packed[i].shape));
+  }
+  for (size_t i = 0; i < packed.size(); ++i)
+    std::memcpy(const_cast<void *>(outputs[i].data), packed[i].bytes.data(),
+                packed[i].bytes.size());
+  return 0;
+}
+
+} // namespace hfq::kernels

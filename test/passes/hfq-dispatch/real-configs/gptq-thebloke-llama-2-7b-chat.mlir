@@ -1,0 +1,69 @@
+// HF TheBloke/Llama-2-7B-Chat-GPTQ config.json quantization_config, as
+// copied (with a source link) into intel/neural-compressor's
+// change_config_to_hf_format default
+//
+// desc_act (act-order) is on, so post_init turns act_group_aware off with a
+// warning. GPTQConfig keeps its own fields only: the legacy hub keys
+// (AutoGPTQ's model_name_or_path, model_file_base_name) are dropped,
+// backend None becomes "auto", and to_dict() adds checkpoint_format =
+// format. The file names no block, so optimum converts the linears under
+// "model.layers" and leaves lm_head.
+//
+// RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+
+// CHECK-LABEL: func.func @gptq_thebloke_llama_2_7b_chat(
+// CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<16x128xi32>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.qzeros" : tensor<1x16xi32>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.scales" : tensor<1x128xf16>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.g_idx" : tensor<128xi32>
+// CHECK-NEXT: hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} method #gptq
+// CHECK:      hfq.qlinear "model.layers.0.mlp.up_proj" {{.*}} method #gptq
+// CHECK-NEXT: hfq.linear "lm_head"
+// REPORT:      "quant_method": "gptq",
+// REPORT-NEXT: "quantizer_class": "GptqHfQuantizer",
+// REPORT-NEXT: "config_class": "GPTQConfig",
+// REPORT-NEXT: "pre_quantized": true,
+// REPORT-NEXT: "config": {
+// REPORT-NEXT:   "quant_method": "gptq",
+// REPORT-NEXT:   "bits": 4,
+// REPORT:        "group_size": 128,
+// REPORT-NEXT:   "damp_percent": 0.01,
+// REPORT-NEXT:   "desc_act": true,
+// REPORT-NEXT:   "act_group_aware": false,
+// REPORT:        "format": "gptq",
+// REPORT:        "backend": "auto",
+// REPORT:        "checkpoint_format": "gptq"
+// REPORT-NEXT: },
+// REPORT:      "warnings": [
+// REPORT-NEXT:   "`act_group_aware` has been auto-disabled as it is not compatible with `desc_act = True`."
+// REPORT-NEXT: ],
+// REPORT-NOT:  "use_exllama"
+// REPORT-NOT:  "exllama_config"
+// REPORT-NOT:  "use_cuda_fp16"
+// REPORT-NOT:  "model_name_or_path"
+// REPORT-NOT:  "model_file_base_name"
+// REPORT-NOT:  "static_groups"
+// expected-warning @+1 {{`act_group_aware` has been auto-disabled as it is not compatible with `desc_act = True`.}}
+module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "float16",
+    quantization_config = {
+      bits = 4 : i64,
+      group_size = 128 : i64,
+      damp_percent = 0.01 : f64,
+      desc_act = true,
+      sym = true,
+      true_sequential = true,
+      model_name_or_path = #hfq.none,
+      model_file_base_name = "model",
+      quant_method = "gptq"
+    }}} {
+  func.func @gptq_thebloke_llama_2_7b_chat(%x: tensor<1x128xf16>) -> tensor<1x64xf16> {
+    %wq = hfq.weight "model.layers.0.self_attn.q_proj.weight" : tensor<128x128xf16>
+    %wu = hfq.weight "model.layers.0.mlp.up_proj.weight" : tensor<256x128xf16>
+    %wl = hfq.weight "lm_head.weight" : tensor<64x256xf16>
+    %q = hfq.linear "model.layers.0.self_attn.q_proj" %x, %wq : tensor<1x128xf16>, tensor<128x128xf16> -> tensor<1x128xf16>
+    %u = hfq.linear "model.layers.0.mlp.up_proj" %q, %wu : tensor<1x128xf16>, tensor<256x128xf16> -> tensor<1x256xf16>
+    %l = hfq.linear "lm_head" %u, %wl : tensor<1x256xf16>, tensor<64x256xf16> -> tensor<1x64xf16>
+    return %l : tensor<1x64xf16>
+  }
+}

@@ -1,0 +1,35 @@
+// HF openai/gpt-oss-20b config.json quantization_config, verbatim (quoted
+// with blob link,
+//
+// mxfp4 is a transformers method (Mxfp4HfQuantizer) but not one hfq
+// implements: hfq treats it as unknown, so supports_quant_method's warning,
+// and the model loads unquantized.
+//
+// RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+
+// CHECK-LABEL: func.func @mxfp4_gpt_oss_20b(
+// CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight"
+// CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight"
+// CHECK-NEXT:    hfq.weight "lm_head.weight"
+// CHECK-NEXT:    hfq.linear "model.layers.0.self_attn.q_proj"
+// CHECK-NEXT:    hfq.linear "model.layers.0.mlp.up_proj"
+// CHECK-NEXT:    hfq.linear "lm_head"
+// REPORT:      "quant_method": null,
+// REPORT:      "pre_quantized": false,
+// expected-warning @+1 {{Unknown quantization type, got mxfp4 - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'eetq', 'hqq', 'compressed-tensors', 'torchao', 'bitnet', 'fp8']. Hence, we will skip the quantization. To remove the warning, you can delete the quantization_config attribute in config.json}}
+module attributes {hfq.model_config = {model_type = "gpt_oss", torch_dtype = "bfloat16",
+    quantization_config = {
+      modules_to_not_convert = ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
+      quant_method = "mxfp4"
+    }}} {
+  func.func @mxfp4_gpt_oss_20b(%x: tensor<1x128xbf16>) -> tensor<1x64xbf16> {
+    %wq = hfq.weight "model.layers.0.self_attn.q_proj.weight" : tensor<128x128xbf16>
+    %wu = hfq.weight "model.layers.0.mlp.up_proj.weight" : tensor<256x128xbf16>
+    %wl = hfq.weight "lm_head.weight" : tensor<64x256xbf16>
+    %q = hfq.linear "model.layers.0.self_attn.q_proj" %x, %wq : tensor<1x128xbf16>, tensor<128x128xbf16> -> tensor<1x128xbf16>
+    %u = hfq.linear "model.layers.0.mlp.up_proj" %q, %wu : tensor<1x128xbf16>, tensor<256x128xbf16> -> tensor<1x256xbf16>
+    %l = hfq.linear "lm_head" %u, %wl : tensor<1x256xbf16>, tensor<64x256xbf16> -> tensor<1x64xbf16>
+    return %l : tensor<1x64xbf16>
+  }
+}
