@@ -53,7 +53,9 @@ def HFQ_QLinearOp : HFQ_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     `method`: `packed` holds the layer's tensors in the order and with the
     element types and shapes the method's spec declares for this config and
     this layer's `N` (the result's last dimension) and `K` (the input's last
-    dimension). `kernel`, once chosen, names the runtime kernel.
+    dimension). `kernel`, once chosen, names the runtime kernel, and
+    `rejected_kernels` the rules tried before it, each with why it did not
+    apply.
     `scheme` is the module's own scheme for methods with per-module schemes
     (compressed-tensors `config_groups`).
 
@@ -70,7 +72,8 @@ def HFQ_QLinearOp : HFQ_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
                        Optional<AnyRankedTensor>:$bias,
                        HFQ_MethodAttr:$method,
                        OptionalAttr<DictionaryAttr>:$scheme,
-                       OptionalAttr<StrAttr>:$kernel);
+                       OptionalAttr<StrAttr>:$kernel,
+                       OptionalAttr<StrArrayAttr>:$rejected_kernels);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $name $input `,` `packed` `(` $packed `)` (`,` `bias` $bias^)?

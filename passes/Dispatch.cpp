@@ -226,7 +226,7 @@ LogicalResult DispatchPass::rewrite(LinearOp op,
   auto qlinear = QLinearOp::create(
       builder, op.getLoc(), op.getResult().getType(), builder.getStringAttr(name),
       op.getInput(), packed, op.getBias(), method, schemeAttr,
-      /*kernel=*/StringAttr());
+      /*kernel=*/StringAttr(), /*rejected_kernels=*/ArrayAttr());
   Value oldWeight = op.getWeight();
   op.getResult().replaceAllUsesWith(qlinear.getResult());
   op.erase();

@@ -13,7 +13,10 @@ def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
     K, the activation rows M (the product of the input's leading
     dimensions, -1 when dynamic) and the activation element type, and
     records the first kernel whose condition holds in the op's `kernel`
-    attribute. A layer no rule accepts is an error.
+    attribute, and the rules tried before it, with the reason each was
+    rejected, in `rejected_kernels`. A layer no rule accepts is an error.
+    `force-kernel` picks one kernel by name instead; a layer whose rule for
+    it does not hold is an error saying so.
 
     ```
     hfq-opt --hfq-select-kernel="target=sm_90" model.mlir
@@ -22,7 +25,13 @@ def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
   let dependentDialects = ["::hfq::HFQDialect"];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
-           "Compile target: sm_<NN> (e.g. sm_90, sm_89, sm_80) or cpu">
+           "Compile target: sm_<NN> (e.g. sm_90, sm_89, sm_80) or cpu">,
+    Option<"forceKernel", "force-kernel", "std::string", /*default=*/"\"\"",
+           "Use this kernel for every quantized linear; a layer it cannot "
+           "run is an error with the reason (never a silent fallback)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Add each module's kernel and rejected kernels to this dispatch "
+           "report (written by --hfq-dispatch)">
   ];
 }
 

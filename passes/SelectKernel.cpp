@@ -3,7 +3,11 @@
 #include "passes/Passes.h"
 #include "dialect/spec/ModulePlan.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <map>
 
 namespace hfq {
 #define GEN_PASS_DEF_HFQSELECTKERNEL
@@ -42,8 +46,51 @@ struct SelectKernelPass
                  : WalkResult::interrupt();
     });
     if (result.wasInterrupted())
+      return signalPassFailure();
+    if (!report.empty() && failed(updateReport()))
       signalPassFailure();
   }
+
+  /// Adds the kernel choices to the modules of a dispatch report.
+  LogicalResult updateReport() {
+    auto buffer = llvm::MemoryBuffer::getFile(report);
+    if (!buffer)
+      return getOperation().emitError("cannot read the dispatch report '")
+             << report << "': " << buffer.getError().message();
+    spec::Json json = spec::Json::parse((*buffer)->getBuffer().str(), nullptr,
+                                        /*allow_exceptions=*/false);
+    if (!json.is_object() || !json.contains("modules") ||
+        !json["modules"].is_array())
+      return getOperation().emitError("'")
+             << report << "' is not a dispatch report (no \"modules\" list)";
+    for (spec::Json &module : json["modules"]) {
+      if (!module.is_object() || !module.contains("name") ||
+          !module["name"].is_string())
+        continue;
+      auto it = choices.find(module["name"].get<std::string>());
+      if (it == choices.end())
+        continue;
+      module["kernel"] = it->second.kernel;
+      spec::Json rejected = spec::Json::array();
+      for (const auto &[name, why] : it->second.rejected)
+        rejected.push_back({{"kernel", name}, {"reason", why}});
+      module["rejected_kernels"] = rejected;
+    }
+    std::string tmp = report + ".tmp";
+    std::error_code ec;
+    {
+      llvm::raw_fd_ostream os(tmp, ec);
+      if (!ec)
+        os << json.dump(2, ' ', false, spec::Json::error_handler_t::replace)
+           << "\n";
+    }
+    if (ec || llvm::sys::fs::rename(tmp, report))
+      return getOperation().emitError("cannot write the report to '")
+             << report << "'";
+    return success();
+  }
+
+  std::map<std::string, spec::KernelChoice> choices;
 
   LogicalResult select(QLinearOp op, const spec::MethodRegistry &registry,
                        const spec::Json &targetValue) {
@@ -62,14 +109,24 @@ struct SelectKernelPass
         *quantizer, op.getMethod().getConfigJson(), scheme,
         result.getDimSize(result.getRank() - 1),
         input.getDimSize(input.getRank() - 1), m, targetValue,
-        elementTypeName(input.getElementType()), error);
+        elementTypeName(input.getElementType()), error, forceKernel);
     if (!choice)
       return op.emitOpError(error);
     if (choice->kernel.empty())
       return op.emitOpError("no kernel of method '")
              << quantizer->key << "' accepts this layer on target '" << target
              << "'";
-    op.setKernelAttr(StringAttr::get(op.getContext(), choice->kernel));
+    Builder b(op.getContext());
+    op.setKernelAttr(b.getStringAttr(choice->kernel));
+    SmallVector<std::string> rejected;
+    for (const auto &[name, why] : choice->rejected)
+      rejected.push_back(name + ": " + why);
+    if (rejected.empty())
+      op.removeRejectedKernelsAttr();
+    else
+      op.setRejectedKernelsAttr(b.getStrArrayAttr(
+          SmallVector<StringRef>(rejected.begin(), rejected.end())));
+    choices[op.getName().str()] = *choice;
     return success();
   }
 };

@@ -112,8 +112,7 @@ std::vector<ModulePlan> planModules(const DispatchDecision &decision,
       decision.deviceMap.is_object())
     for (const auto &entry : decision.deviceMap.items())
       if (entry.value() == "cpu" || entry.value() == "disk")
-        skips.add(entry.key(), "llm_int8_enable_fp32_cpu_offload (device_map "
-                               "entry on " +
+        skips.add(entry.key(), "fp32 CPU offload (device_map: " +
                                    entry.value().get<std::string>() + ")");
   // torchao's include_input_output_embeddings takes the embeddings' names
   // off the finished list, whichever rule put them there.
@@ -183,7 +182,7 @@ std::optional<KernelChoice>
 selectKernel(const QuantizerSpec &quantizer, const Json &config,
              const Json &scheme, int64_t n, int64_t k, int64_t m,
              const Json &target, const std::string &actDtype,
-             std::string &error) {
+             std::string &error, const std::string &forced) {
   Json scope = configScope(quantizer.method->config, config);
   scope["N"] = n;
   scope["K"] = k;
@@ -193,6 +192,37 @@ selectKernel(const QuantizerSpec &quantizer, const Json &config,
   if (quantizer.moduleScheme)
     scope["scheme"] = scheme;
   KernelChoice choice;
+  if (!forced.empty()) {
+    std::string names;
+    for (const KernelRule &rule : quantizer.kernels) {
+      names += (names.empty() ? "" : ", ") + rule.name;
+      if (rule.name != forced)
+        continue;
+      ExprError exprError;
+      std::optional<bool> accepts = rule.when.evaluateCondition(scope, exprError);
+      if (!accepts) {
+        error = "cannot evaluate the rule of kernel '" + rule.name + "' ('" +
+                rule.when.text() + "'): " + exprError.str();
+        return std::nullopt;
+      }
+      if (!*accepts) {
+        error = "the forced kernel '" + forced + "' cannot run this layer: " +
+                "its rule '" + rule.when.text() + "' does not hold (M = " +
+                std::to_string(m) + ", N = " + std::to_string(n) + ", K = " +
+                std::to_string(k) + ", target " +
+                pythonStr(target.is_object() && target.contains("name")
+                              ? target["name"]
+                              : Json()) +
+                ")";
+        return std::nullopt;
+      }
+      choice.kernel = forced;
+      return choice;
+    }
+    error = "method '" + quantizer.key + "' has no kernel '" + forced +
+            "' (its kernels: " + names + ")";
+    return std::nullopt;
+  }
   for (const KernelRule &rule : quantizer.kernels) {
     ExprError exprError;
     std::optional<bool> accepts = rule.when.evaluateCondition(scope, exprError);

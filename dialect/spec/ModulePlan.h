@@ -59,12 +59,15 @@ struct KernelChoice {
 
 /// Evaluates `quantizer`'s kernel rules for a layer of `n` outputs, `k`
 /// inputs and `m` activation rows (-1: unknown) on `target` (a targetScope
-/// value). Returns nullopt and sets `error` when a rule cannot be evaluated.
+/// value). With `forced` set, only that kernel's rule is evaluated, and a
+/// kernel the method lacks or whose rule does not hold is an error (never a
+/// silent fallback). Returns nullopt and sets `error` when a rule cannot be
+/// evaluated or the forced kernel cannot run the layer.
 std::optional<KernelChoice>
 selectKernel(const QuantizerSpec &quantizer, const Json &config,
              const Json &scheme, int64_t n, int64_t k, int64_t m,
              const Json &target, const std::string &actDtype,
-             std::string &error);
+             std::string &error, const std::string &forced = "");
 
 } // namespace hfq::spec
 

@@ -39,7 +39,8 @@ bool dequantizeAqlm(const TensorView &codes, const TensorView &codebooks,
     return false;
   }
   if (k % p.inGroupSize != 0) {
-    error = "K (" + std::to_string(k) + ") must be a multiple of in_group_size (" +
+    error = "K (" + std::to_string(k) +
+            ") must be a multiple of in_group_size (" +
             std::to_string(p.inGroupSize) + ")";
     return false;
   }
@@ -64,9 +65,11 @@ bool dequantizeAqlm(const TensorView &codes, const TensorView &codebooks,
   // four factors); a real layer is far below this bound.
   const double limit = 4611686018427387904.0; // 2^62
   if (static_cast<double>(outGroups) * static_cast<double>(inGroups) *
-              static_cast<double>(ncb) >= limit ||
+              static_cast<double>(ncb) >=
+          limit ||
       static_cast<double>(ncb) * static_cast<double>(size) *
-              static_cast<double>(og) * static_cast<double>(ig) >= limit) {
+              static_cast<double>(og) * static_cast<double>(ig) >=
+          limit) {
     error = "AQLM codes or codebooks would have more than 2^62 elements";
     return false;
   }
@@ -102,7 +105,8 @@ bool dequantizeAqlm(const TensorView &codes, const TensorView &codebooks,
         for (int64_t j = 0; j < ig; ++j) {
           double sum = 0.0;
           for (int64_t c = 0; c < ncb; ++c) {
-            const int64_t code = index[static_cast<size_t>((o * inGroups + i) * ncb + c)];
+            const int64_t code =
+                index[static_cast<size_t>((o * inGroups + i) * ncb + c)];
             sum += codebooks.at(((c * size + code) * og + r) * ig + j);
           }
           // Output row o*og + r, input column i*ig + j: the groupwise

@@ -1,4 +1,4 @@
-//===- Aqlm.h - AQLM (additive quantization) checkpoint reference -*- C++ -*-===//
+//===- Aqlm.h - AQLM (additive quantization) reference ----------*- C++ -*-===//
 //
 // Exact CPU reference of aqlm's QuantizedLinear tensors (quant_method
 // "aqlm"; schemes 1x16, 2x8, 8x8, ...):

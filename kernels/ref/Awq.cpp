@@ -153,8 +153,8 @@ bool quantizeAwqRtn(const float *w, int64_t n, int64_t k, const AwqParams &p,
         hi = std::max(hi, w[c * k + i]);
       }
       const float scale = std::max(hi - lo, 1e-5f) / 15.0f;
-      const float zf = std::min(
-          15.0f, std::max(0.0f, -std::nearbyint(lo / scale)));
+      const float zf =
+          std::min(15.0f, std::max(0.0f, -std::nearbyint(lo / scale)));
       const uint32_t z = static_cast<uint32_t>(zf);
       const float s16 = roundToDType(DType::F16, scale);
       if (gemm) {
@@ -163,18 +163,19 @@ bool quantizeAwqRtn(const float *w, int64_t n, int64_t k, const AwqParams &p,
             z << (4 * gemmNibbleOfColumn(static_cast<int>(c % 8)));
       } else {
         out.scales.setFloat(c * 8 * s.width + gi, scale);
-        qzeros[static_cast<size_t>(c * s.width + gi / 8)] |= z << (4 * (gi % 8));
+        qzeros[static_cast<size_t>(c * s.width + gi / 8)] |= z
+                                                             << (4 * (gi % 8));
       }
       for (int64_t i = begin; i < end; ++i) {
         const float r = std::nearbyint(w[c * k + i] / s16);
-        const uint32_t q = static_cast<uint32_t>(
-            std::min(15.0f, std::max(0.0f, r + zf)));
+        const uint32_t q =
+            static_cast<uint32_t>(std::min(15.0f, std::max(0.0f, r + zf)));
         if (gemm)
           qweight[static_cast<size_t>(i * (n / 8) + c / 8)] |=
               q << (4 * gemmNibbleOfColumn(static_cast<int>(c % 8)));
         else
-          qweight[static_cast<size_t>(c * (k / 8) + i / 8)] |=
-              q << (4 * (i % 8));
+          qweight[static_cast<size_t>(c * (k / 8) + i / 8)] |= q
+                                                               << (4 * (i % 8));
       }
     }
 

@@ -82,6 +82,8 @@ bool quantizeBitnetActivations(const float *x, int64_t m, int64_t k,
     error = "BitNet activations have no data";
     return false;
   }
+  if (!checkFinite(x, m * k, "BitNet activations", error))
+    return false;
   xq.assign(static_cast<size_t>(m * k), 0);
   scales.assign(static_cast<size_t>(m), 0.0f);
   for (int64_t row = 0; row < m; ++row) {
@@ -93,7 +95,7 @@ bool quantizeBitnetActivations(const float *x, int64_t m, int64_t k,
     scales[row] = s;
     for (int64_t col = 0; col < k; ++col) {
       const float v = std::nearbyint(x[row * k + col] * s);
-      xq[row * k + col] = static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f));
+      xq[row * k + col] = static_cast<int8_t>(clampCode(v, -128.0f, 127.0f));
     }
   }
   return true;
@@ -137,6 +139,8 @@ bool quantizeBitnet(const float *w, int64_t n, int64_t k, DType dtype,
     error = "BitNet: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "BitNet: weight", error))
+    return false;
   if (!isFloatDType(dtype)) {
     error = std::string("BitNet: the weight dtype must be f16, bf16 or f32, "
                         "got ") +
@@ -158,7 +162,7 @@ bool quantizeBitnet(const float *w, int64_t n, int64_t k, DType dtype,
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col) {
       const float t =
-          std::clamp(std::nearbyint(w[row * k + col] * sw), -1.0f, 1.0f);
+          clampCode(std::nearbyint(w[row * k + col] * sw), -1.0f, 1.0f);
       const int64_t at = (row % plane) * k + col;
       const uint32_t code = static_cast<uint32_t>(static_cast<int32_t>(t) + 1);
       out.weight.setBits(at, out.weight.bitsAt(at) |

@@ -22,31 +22,30 @@ namespace hfq::kernels {
 const std::array<float, 16> &bnb4CodeTable(Bnb4Type type) {
   // bnb's nf4_dequantization_lut: quantiles of N(0, 1) normalised to
   // [-1, 1] (create_normal_map(offset=0.9677083)), sorted, code 7 = 0.
-  static const std::array<float, 16> nf4 = {
-      -1.0f,
-      -0.6961928009986877f,
-      -0.5250730514526367f,
-      -0.39491748809814453f,
-      -0.28444138169288635f,
-      -0.18477343022823334f,
-      -0.09105003625154495f,
-      0.0f,
-      0.07958029955625534f,
-      0.16093020141124725f,
-      0.24611230194568634f,
-      0.33791524171829224f,
-      0.44070982933044434f,
-      0.5626170039176941f,
-      0.7229568362236023f,
-      1.0f};
+  static const std::array<float, 16> nf4 = {-1.0f,
+                                            -0.6961928009986877f,
+                                            -0.5250730514526367f,
+                                            -0.39491748809814453f,
+                                            -0.28444138169288635f,
+                                            -0.18477343022823334f,
+                                            -0.09105003625154495f,
+                                            0.0f,
+                                            0.07958029955625534f,
+                                            0.16093020141124725f,
+                                            0.24611230194568634f,
+                                            0.33791524171829224f,
+                                            0.44070982933044434f,
+                                            0.5626170039176941f,
+                                            0.7229568362236023f,
+                                            1.0f};
   // bnb's fp4_dequantization_lut (magnitudes 0, 0.0625, 8, 12, 4, 6, 2, 3 of
   // bit patterns 000..111, over 12), then the same negated for codes 8..15:
   // the kernel multiplies by a sign of -1.0f, so code 8 is -0.0f.
   static const std::array<float, 16> fp4 = {
-      0.0f,   0.005208333333f,  0.66666667f,  1.0f,
-      0.33333333f,  0.5f,   0.16666667f,  0.25f,
-      -0.0f,  -0.005208333333f, -0.66666667f, -1.0f,
-      -0.33333333f, -0.5f,  -0.16666667f, -0.25f};
+      0.0f,         0.005208333333f, 0.66666667f,  1.0f,  0.33333333f,
+      0.5f,         0.16666667f,     0.25f,        -0.0f, -0.005208333333f,
+      -0.66666667f, -1.0f,           -0.33333333f, -0.5f, -0.16666667f,
+      -0.25f};
   return type == Bnb4Type::NF4 ? nf4 : fp4;
 }
 
@@ -56,11 +55,11 @@ uint8_t bnb4QuantizeValue(Bnb4Type type, float x) {
     // result is the number of midpoints that x strictly exceeds; NaN exceeds
     // none and lands on code 0, as in the kernel.
     static const float midpoints[15] = {
-        -0.8480964004993439f,  -0.6106329262256622f,  -0.4599952697753906f,
-        -0.33967943489551544f, -0.23460740596055984f, -0.13791173323988914f,
-        -0.045525018125772476f, 0.03979014977812767f, 0.1202552504837513f,
-        0.2035212516784668f,   0.2920137718319893f,   0.3893125355243683f,
-        0.5016634166240692f,   0.6427869200706482f,   0.8614784181118011f};
+        -0.8480964004993439f,   -0.6106329262256622f,  -0.4599952697753906f,
+        -0.33967943489551544f,  -0.23460740596055984f, -0.13791173323988914f,
+        -0.045525018125772476f, 0.03979014977812767f,  0.1202552504837513f,
+        0.2035212516784668f,    0.2920137718319893f,   0.3893125355243683f,
+        0.5016634166240692f,    0.6427869200706482f,   0.8614784181118011f};
     uint8_t code = 0;
     for (float m : midpoints)
       code += x > m ? 1 : 0;
@@ -71,8 +70,8 @@ uint8_t bnb4QuantizeValue(Bnb4Type type, float x) {
   // order and mapped back to the (unsorted) bit pattern of that magnitude.
   uint8_t sign = x < 0 ? 0x8 : 0x0;
   float a = std::fabs(x);
-  static const float pivots[7] = {0.00260417f, 0.0859375f,  0.20833333f,
-                                  0.29166667f, 0.4166667f,  0.583333f,
+  static const float pivots[7] = {0.00260417f, 0.0859375f, 0.20833333f,
+                                  0.29166667f, 0.4166667f, 0.583333f,
                                   0.8333333f};
   // Bit patterns of the magnitudes 0, 1/192, 1/6, 1/4, 1/3, 1/2, 2/3, 1.
   static const uint8_t patternByRank[8] = {0b000, 0b001, 0b110, 0b111,
@@ -248,8 +247,8 @@ bool dequantizeBnb4(const TensorView &weight, const TensorView &absmax,
   std::vector<float> scale(static_cast<size_t>(blocks));
   if (p.doubleQuant) {
     const int64_t nested = ceilDiv(blocks, p.nestedBlocksize);
-    if (!expectView(nestedAbsmax, "weight.nested_absmax", DType::F32,
-                    {nested}, error) ||
+    if (!expectView(nestedAbsmax, "weight.nested_absmax", DType::F32, {nested},
+                    error) ||
         !expectView(nestedQuantMap, "weight.nested_quant_map", DType::F32,
                     {256}, error))
       return false;
@@ -502,8 +501,8 @@ bool quantizeBnbInt8Activations(const float *x, int64_t m, int64_t k,
 }
 
 bool bnbInt8Linear(const float *x, int64_t m, const TensorView &cb,
-                   const TensorView &scb, int64_t n, int64_t k,
-                   float threshold, const float *bias, std::vector<float> &y,
+                   const TensorView &scb, int64_t n, int64_t k, float threshold,
+                   const float *bias, std::vector<float> &y,
                    std::string &error) {
   if (!checkMatrixShape("bnb int8", n, k, error) ||
       !expectView(cb, "weight", DType::I8, {n, k}, error) ||
@@ -512,8 +511,7 @@ bool bnbInt8Linear(const float *x, int64_t m, const TensorView &cb,
   std::vector<int8_t> ca;
   std::vector<float> sca;
   std::vector<int64_t> outliers;
-  if (!quantizeBnbInt8Activations(x, m, k, threshold, ca, sca, outliers,
-                                  error))
+  if (!quantizeBnbInt8Activations(x, m, k, threshold, ca, sca, outliers, error))
     return false;
   const auto *cbData = static_cast<const int8_t *>(cb.data);
   y.assign(static_cast<size_t>(m * n), 0.0f);

@@ -1,4 +1,4 @@
-//===- Bitsandbytes.h - bitsandbytes 4-bit and LLM.int8() reference -*- C++ -*-===//
+//===- Bitsandbytes.h - bitsandbytes 4-bit and LLM.int8() -------*- C++ -*-===//
 //
 // Exact CPU reference of the two bitsandbytes weight formats transformers
 // loads (quant_method "bitsandbytes"):
@@ -159,8 +159,8 @@ bool quantizeBnbInt8Activations(const float *x, int64_t m, int64_t k,
 /// int8 part and the outlier product to the activation dtype on the way.
 /// `bias` may be null.
 bool bnbInt8Linear(const float *x, int64_t m, const TensorView &cb,
-                   const TensorView &scb, int64_t n, int64_t k,
-                   float threshold, const float *bias, std::vector<float> &y,
+                   const TensorView &scb, int64_t n, int64_t k, float threshold,
+                   const float *bias, std::vector<float> &y,
                    std::string &error);
 
 } // namespace hfq::kernels

@@ -336,6 +336,9 @@ bool quantizeInt8PerToken(const float *x, int64_t m, int64_t k,
     error = "int8 per-token quantization: activation has no data";
     return false;
   }
+  if (!checkFinite(x, m * k, "int8 per-token quantization: activation",
+                   error))
+    return false;
   xq.assign(static_cast<size_t>(m * k), 0);
   scales.assign(static_cast<size_t>(m), 0.0f);
   for (int64_t row = 0; row < m; ++row) {
@@ -350,7 +353,7 @@ bool quantizeInt8PerToken(const float *x, int64_t m, int64_t k,
       continue; // all-zero token: q = 0
     for (int64_t col = 0; col < k; ++col) {
       float v = std::nearbyint(x[row * k + col] / s);
-      xq[row * k + col] = static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f));
+      xq[row * k + col] = static_cast<int8_t>(clampCode(v, -128.0f, 127.0f));
     }
   }
   return true;

@@ -20,8 +20,8 @@ const int kEetqRowPermutation[16] = {0, 1, 8,  9,  2, 3, 10, 11,
 int64_t eetqStoredOffset(int64_t k, int64_t n, int64_t kDim) {
   // Inverse of kEetqRowPermutation: the permuted row that input row k % 16
   // is written to.
-  static const int inverse[16] = {0, 1, 4,  5,  8,  9,  12, 13,
-                                  2, 3, 6,  7,  10, 11, 14, 15};
+  static const int inverse[16] = {0, 1, 4, 5, 8,  9,  12, 13,
+                                  2, 3, 6, 7, 10, 11, 14, 15};
   const int64_t r = 16 * (k / 16) + inverse[k % 16];
   // Column pair (n / 2) owns 2K bytes of alternating 64-row tiles.
   const int64_t o = (n / 2) * 2 * kDim + (r / 64) * 128 + (n % 2) * 64 + r % 64;

@@ -32,8 +32,8 @@
 //
 // EETQ's quantizer (symmetric_quantize, int8) takes the absmax of each
 // output channel and scales by absmax / 128 (not 127): q = round(w /
-// (absmax / 128)) half away from zero, clipped to [-128, 127], so +absmax maps to
-// 127 and -absmax to -128. The quantization divides by the float absmax/128
+// (absmax / 128)) half away from zero, clipped to [-128, 127], so +absmax maps
+// to 127 and -absmax to -128. The quantization divides by the float absmax/128
 // while the stored scale is that value rounded to fp16.
 //
 //===----------------------------------------------------------------------===//

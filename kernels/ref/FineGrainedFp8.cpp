@@ -74,6 +74,8 @@ bool quantizeFp8Block(const float *w, int64_t n, int64_t k, int64_t blockN,
     error = "FineGrainedFP8: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "FineGrainedFP8: weight", error))
+    return false;
   const bool perTensor = blockN == 0 && blockK == 0;
   if (!perTensor && (blockN < 1 || blockK < 1)) {
     error = "weight_block_size must be two positive integers (or 0, 0 for "
@@ -121,6 +123,9 @@ bool quantizeFp8ActivationGroups(const float *x, int64_t m, int64_t k,
     error = "fp8 activation quantization: activation has no data";
     return false;
   }
+  if (!checkFinite(x, m * k, "fp8 activation quantization: activation",
+                   error))
+    return false;
   if (groupSize < 1) {
     error = "fp8 activation group size must be positive, got " +
             std::to_string(groupSize);
@@ -199,6 +204,8 @@ bool fp8Linear(const float *x, int64_t m, const TensorView &weight,
     error = "fp8 linear: activation has no data";
     return false;
   }
+  if (!checkFinite(x, m * k, "fp8 linear: activation", error))
+    return false;
   std::vector<uint8_t> x8;
   std::vector<float> scales;
   int64_t scaleCols = 1;

@@ -7,8 +7,8 @@
 
 namespace hfq::kernels {
 
-uint32_t gptqUnpackField(const TensorView &words, int64_t first,
-                         int64_t stride, int bits, int64_t i) {
+uint32_t gptqUnpackField(const TensorView &words, int64_t first, int64_t stride,
+                         int bits, int64_t i) {
   // One bit stream for every width: value i starts at bit b*i. For 3 bits
   // this is exactly AutoGPTQ's three-word scheme (values 0-9 in word 0,
   // value 10 split 2+1 bits across words 0/1, 11-20 at bits 1.., value 21
@@ -70,9 +70,9 @@ static bool checkGptqParams(int64_t n, int64_t k, const GptqParams &p,
 }
 
 bool dequantizeGptq(const TensorView &qweight, const TensorView &qzeros,
-                    const TensorView &scales, const TensorView &gIdx,
-                    int64_t n, int64_t k, const GptqParams &p,
-                    std::vector<float> &w, std::string &error) {
+                    const TensorView &scales, const TensorView &gIdx, int64_t n,
+                    int64_t k, const GptqParams &p, std::vector<float> &w,
+                    std::string &error) {
   int64_t g = 0, groups = 0;
   if (!checkGptqParams(n, k, p, g, groups, error))
     return false;
@@ -108,8 +108,7 @@ bool dequantizeGptq(const TensorView &qweight, const TensorView &qzeros,
 
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t i = 0; i < k; ++i) {
-    const int64_t gi =
-        hasGIdx ? static_cast<int32_t>(gIdx.bits(i)) : i / g;
+    const int64_t gi = hasGIdx ? static_cast<int32_t>(gIdx.bits(i)) : i / g;
     for (int64_t c = 0; c < n; ++c) {
       // Column c of qweight is one bit stream along K (word stride N).
       const int32_t q =
@@ -166,8 +165,9 @@ bool quantizeGptqRtn(const float *w, int64_t n, int64_t k, const GptqParams &p,
         xmax = 1.0f;
       }
       const float scale = (xmax - xmin) / static_cast<float>(maxq);
-      const int32_t z = sym ? (maxq + 1) / 2
-                            : static_cast<int32_t>(std::nearbyint(-xmin / scale));
+      const int32_t z =
+          sym ? (maxq + 1) / 2
+              : static_cast<int32_t>(std::nearbyint(-xmin / scale));
       out.scales.setFloat(gi * n + c, scale);
       const float s16 = roundToDType(DType::F16, scale);
       const uint32_t stored =

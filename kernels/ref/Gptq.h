@@ -1,4 +1,4 @@
-//===- Gptq.h - GPTQ checkpoint reference (AutoGPTQ / GPTQModel) -*- C++ -*-===//
+//===- Gptq.h - GPTQ checkpoint reference (AutoGPTQ/GPTQModel) --*- C++ -*-===//
 //
 // Exact CPU reference of the GPTQ tensor layout that transformers loads
 // (AutoGPTQ's "cuda-old" / exllama layout, checkpoint_format "gptq" and
@@ -50,15 +50,15 @@ struct GptqParams {
 /// Returns false and sets error on any shape / dtype / parameter problem or
 /// a g_idx entry outside [0, G).
 bool dequantizeGptq(const TensorView &qweight, const TensorView &qzeros,
-                    const TensorView &scales, const TensorView &gIdx,
-                    int64_t n, int64_t k, const GptqParams &p,
-                    std::vector<float> &w, std::string &error);
+                    const TensorView &scales, const TensorView &gIdx, int64_t n,
+                    int64_t k, const GptqParams &p, std::vector<float> &w,
+                    std::string &error);
 
 /// Field `i` (b bits) of the LSB-first bit stream held in the 32-bit words
 /// words[0], words[stride], words[2 * stride], ... The caller guarantees the
 /// field lies inside the stream.
-uint32_t gptqUnpackField(const TensorView &words, int64_t first,
-                         int64_t stride, int bits, int64_t i);
+uint32_t gptqUnpackField(const TensorView &words, int64_t first, int64_t stride,
+                         int bits, int64_t i);
 
 /// A GPTQ checkpoint's tensors.
 struct GptqQuantized {

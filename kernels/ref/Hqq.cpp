@@ -187,6 +187,8 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
     error = "HQQ: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "HQQ: weight", error))
+    return false;
   if (!isFloatDType(computeDtype)) {
     error = std::string("HQQ compute dtype must be f16, bf16 or f32, got ") +
             dtypeName(computeDtype);
@@ -221,7 +223,7 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
       // Two separately rounded f32 ops, as torch evaluates W*scale + zero.
       const float scaled = w[at(j)] * scale;
       const float shifted = scaled + zero;
-      const float code = std::clamp(std::nearbyint(shifted), 0.0f, maxV);
+      const float code = clampCode(std::nearbyint(shifted), 0.0f, maxV);
       const int64_t flat = at(j);
       const int64_t r = flat / cols, c = flat % cols;
       const int64_t word = (r % step) * cols + c;

@@ -124,7 +124,7 @@ bool quantizeBytes(const float *w, int64_t n, int64_t k, bool isFloat8,
         v = std::clamp(v, -448.0f, 448.0f);
         out.data.setBits(row * k + col, floatToFp8e4m3(v));
       } else {
-        v = std::clamp(roundEven(v), -128.0f, 127.0f);
+        v = clampCode(roundEven(v), -128.0f, 127.0f);
         out.data.setBits(row * k + col,
                          static_cast<uint32_t>(static_cast<int32_t>(v)));
       }
@@ -167,7 +167,7 @@ bool quantizeBits(const float *w, int64_t n, int64_t k, int bits, DType dtype,
       if (scale != 0.0f) {
         // quantize_affine: round((base + shift) / scale), clamp [0, 2^b-1].
         float shifted = roundToDType(dtype, roundToDType(dtype, group[c]) + shift);
-        q = std::clamp(roundEven(roundToDType(dtype, shifted / scale)), 0.0f,
+        q = clampCode(roundEven(roundToDType(dtype, shifted / scale)), 0.0f,
                        qmaxUnsigned);
       }
       const int64_t at = packedRow * g + c;
@@ -190,6 +190,8 @@ bool quantizeQuanto(const float *w, int64_t n, int64_t k,
     error = "quanto: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "quanto: weight", error))
+    return false;
   if (!isFloatDType(dtype)) {
     error = std::string("quanto: the weight dtype must be f16, bf16 or f32, "
                         "got ") +

@@ -2,6 +2,7 @@
 
 #include "kernels/ref/StoredTensor.h"
 
+#include <cmath>
 #include <cstring>
 
 namespace hfq::kernels {
@@ -74,7 +75,11 @@ void StoredTensor::setFloat(int64_t i, float v) {
   case DType::I32:
   case DType::F8E5M2:
     // Not a float storage type for the quantizers; store the truncated
-    // integer so that misuse is visible rather than undefined.
+    // integer (0 for NaN, saturated) so that misuse is visible rather than
+    // undefined.
+    if (std::isnan(v))
+      v = 0.0f;
+    v = std::fmin(std::fmax(v, -2147483648.0f), 2147483520.0f);
     setBits(i, static_cast<uint32_t>(static_cast<int32_t>(v)));
     return;
   }
@@ -141,6 +146,17 @@ bool expectFloatView(const TensorView &view, const char *name,
                      const std::vector<int64_t> &shape, std::string &error) {
   return expectShapeAndData(view, name, isFloatDType(view.dtype),
                             "f16, bf16 or f32", shape, error);
+}
+
+bool checkFinite(const float *x, int64_t count, const char *what,
+                 std::string &error) {
+  for (int64_t i = 0; i < count; ++i)
+    if (!std::isfinite(x[i])) {
+      error = std::string(what) + " has a non-finite value at " +
+              std::to_string(i);
+      return false;
+    }
+  return true;
 }
 
 bool checkMatrixShape(const char *what, int64_t n, int64_t k,

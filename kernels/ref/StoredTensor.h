@@ -68,6 +68,19 @@ bool expectFloatView(const TensorView &view, const char *name,
 bool checkMatrixShape(const char *what, int64_t n, int64_t k,
                       std::string &error);
 
+/// Checks that x[0, count) are all finite (the quantizers turn scaled values
+/// into integers, which C++ leaves undefined for NaN and infinities); on
+/// failure names `what` and the first bad index.
+bool checkFinite(const float *x, int64_t count, const char *what,
+                 std::string &error);
+
+/// std::clamp for values about to become integer codes, except that NaN
+/// (which overflowing intermediate arithmetic can produce even from finite
+/// inputs) maps to `lo` instead of passing through to an undefined cast.
+inline float clampCode(float v, float lo, float hi) {
+  return v >= lo ? (v <= hi ? v : hi) : lo;
+}
+
 /// ceil(a / b) for a >= 0, b > 0.
 inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -154,6 +154,8 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
     error = "torchao int4: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "torchao int4: weight", error))
+    return false;
   const int64_t np = roundUp(n, 8), kp = roundUp(k, 1024);
   const int64_t groups = kp / groupSize;
   const float eps = std::ldexp(1.0f, -126); // finfo(bfloat16).smallest_normal
@@ -179,7 +181,7 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
       for (int64_t col = lo; col < hi; ++col) {
         float v = bf(bf(at(row, col) - minVal) / scale);
         q[row * kp + col] =
-            static_cast<uint8_t>(std::clamp(std::nearbyint(v), 0.0f, 15.0f));
+            static_cast<uint8_t>(clampCode(std::nearbyint(v), 0.0f, 15.0f));
       }
       out.scaleAndZero.setFloat((g * np + row) * 2, scale);
       out.scaleAndZero.setFloat((g * np + row) * 2 + 1, zero);
@@ -229,6 +231,8 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
     error = "torchao int4: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "torchao int4: weight", error))
+    return false;
   if (!isFloatDType(dtype)) {
     error = std::string("torchao int4: the weight dtype must be f16, bf16 or "
                         "f32, got ") +
@@ -260,7 +264,7 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
       for (int64_t j = 0; j < groupSize; ++j) {
         const float shifted = roundToDType(dtype, x[j]) - mn;
         const float code =
-            std::clamp(std::nearbyint(shifted / scale), 0.0f, 15.0f) - 8.0f;
+            clampCode(std::nearbyint(shifted / scale), 0.0f, 15.0f) - 8.0f;
         const int64_t col = g * groupSize + j;
         const int64_t byteAt = row * (k / 2) + col / 2;
         const uint32_t nibble =
@@ -331,7 +335,7 @@ float quantizeInt8Block(const float *x, int64_t count, DType dtype,
   const float inv = 1.0f / scale;
   for (int64_t i = 0; i < count; ++i) {
     const float v = std::nearbyint(roundToDType(dtype, x[i]) * inv);
-    q[i] = static_cast<int8_t>(std::clamp(v, -128.0f, 127.0f));
+    q[i] = static_cast<int8_t>(clampCode(v, -128.0f, 127.0f));
   }
   return scale;
 }
@@ -347,6 +351,8 @@ bool quantizeTorchaoInt8(const float *w, int64_t n, int64_t k, bool perTensor,
     error = "torchao int8: weight has no data";
     return false;
   }
+  if (!checkFinite(w, n * k, "torchao int8: weight", error))
+    return false;
   if (!isFloatDType(dtype) || !isFloatDType(scaleDtype)) {
     error = "torchao int8: the weight and scale dtypes must be f16, bf16 or "
             "f32";
@@ -379,6 +385,8 @@ bool quantizeTorchaoInt8Activation(const float *x, int64_t m, int64_t k,
     error = "torchao int8 activation: activation has no data";
     return false;
   }
+  if (!checkFinite(x, m * k, "torchao int8 activation: activation", error))
+    return false;
   if (!isFloatDType(dtype)) {
     error = "torchao int8 activation: dtype must be f16, bf16 or f32";
     return false;

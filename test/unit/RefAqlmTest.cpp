@@ -1,4 +1,4 @@
-//===- RefAqlmTest.cpp - AQLM reference dequantizer ------------------------===//
+//===- RefAqlmTest.cpp - AQLM reference dequantizer -----------------------===//
 //
 // Codes and codebooks chosen by hand (§2.5): signed int16 codes wrap mod
 // 2^16 (-1 is entry 65535, -32768 entry 32768), 2x8 sums two int8-coded
@@ -40,7 +40,7 @@ TEST(RefAqlm, StoredCodeWrap) {
           << bits << ": " << code;
 }
 
-TEST(RefAqlm, OneByFifteenSignedCodes) {
+TEST(RefAqlm, OneBySixteenSignedCodes) {
   // 1x16, in_group 8: N = 2, K = 16, codes [2, 2, 1] int16.
   const int64_t size = 65536;
   std::vector<uint16_t> cb(static_cast<size_t>(size * 8), 0);
@@ -58,14 +58,18 @@ TEST(RefAqlm, OneByFifteenSignedCodes) {
   std::string error;
   ASSERT_TRUE(dequantizeAqlm(viewOf(codes, DType::I16, {2, 2, 1}),
                              viewOf(cb, DType::F16, {1, size, 1, 8}),
-                             viewOf(scales, DType::F16, {2, 1, 1, 1}), 2, 16,
-                             p, w, error))
+                             viewOf(scales, DType::F16, {2, 1, 1, 1}), 2, 16, p,
+                             w, error))
       << error;
   const std::vector<float> expected = {
-      2, 4, 6, 8, 10, 12, 14, 16,        // row 0, group 0: 2 * entry 65535
-      0, 0, 0, 0, 0, 0, 0, 0,            // row 0, group 1: entry 0
-      0.25f, 0, 0, 0, 0, 0, 0, -0.25f,   // row 1, group 0: 0.5 * entry 1
-      -0.5f, -0.5f, -0.5f, -0.5f, 0.5f, 0.5f, 0.5f, 0.5f}; // entry 32768
+      2,     4,     6,     8,
+      10,    12,    14,    16, // row 0, group 0: 2 * entry 65535
+      0,     0,     0,     0,
+      0,     0,     0,     0, // row 0, group 1: entry 0
+      0.25f, 0,     0,     0,
+      0,     0,     0,     -0.25f, // row 1, group 0: 0.5 * entry 1
+      -0.5f, -0.5f, -0.5f, -0.5f,
+      0.5f,  0.5f,  0.5f,  0.5f}; // entry 32768
   EXPECT_EQ(w, expected);
 }
 
@@ -110,8 +114,8 @@ TEST(RefAqlm, OutGroupLayout) {
   std::string error;
   ASSERT_TRUE(dequantizeAqlm(viewOf(codes, DType::I8, {2, 2, 1}),
                              viewOf(cb, DType::BF16, {1, 4, 2, 2}),
-                             viewOf(scales, DType::BF16, {2, 1, 1, 1}), 4, 4,
-                             p, w, error))
+                             viewOf(scales, DType::BF16, {2, 1, 1, 1}), 4, 4, p,
+                             w, error))
       << error;
   // Out group 0 (rows 0-1): entry 0 | entry 1; out group 1 (rows 2-3, scale
   // -1): entry 2 | entry 3.
@@ -155,8 +159,7 @@ TEST(RefAqlm, Errors) {
   EXPECT_NE(error.find("codebooks"), std::string::npos) << error;
   EXPECT_FALSE(dequantizeAqlm(c, viewOf(cb, DType::I16, {2, 256, 1, 8}), s, 1,
                               8, p, w, error));
-  EXPECT_NE(error.find("codebooks must be f16, bf16 or f32"),
-            std::string::npos)
+  EXPECT_NE(error.find("codebooks must be f16, bf16 or f32"), std::string::npos)
       << error;
   EXPECT_FALSE(
       dequantizeAqlm(c, b, viewOf(scales, DType::F16, {1}), 1, 8, p, w, error));

@@ -1,4 +1,4 @@
-//===- RefAwqTest.cpp - AWQ reference dequantizer --------------------------===//
+//===- RefAwqTest.cpp - AWQ reference dequantizer -------------------------===//
 //
 // Hand-packed words from the format (§2.4): in a gemm word, nibble i holds
 // column 8c + [0, 2, 4, 6, 1, 3, 5, 7][i], so 0x76543210 reads back per
@@ -44,10 +44,9 @@ TEST(RefAwq, GemmPackOrder) {
   p.groupSize = -1;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeAwq(viewOf(qweight, DType::I32, {1, 1}),
-                            viewOf(qzeros, DType::I32, {1, 1}),
-                            viewOf(scales, DType::F16, {1, 8}), 8, 1, p, w,
-                            error))
+  ASSERT_TRUE(dequantizeAwq(
+      viewOf(qweight, DType::I32, {1, 1}), viewOf(qzeros, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 8}), 8, 1, p, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0, 4, 1, 5, 2, 6, 3, 7}));
   for (int i = 0; i < 8; ++i)
@@ -56,10 +55,9 @@ TEST(RefAwq, GemmPackOrder) {
   // Zeros are interleaved the same way: nibble 1 is column 2, nibble 4
   // column 1.
   qzeros[0] = 0x00030020;
-  ASSERT_TRUE(dequantizeAwq(viewOf(qweight, DType::I32, {1, 1}),
-                            viewOf(qzeros, DType::I32, {1, 1}),
-                            viewOf(scales, DType::F16, {1, 8}), 8, 1, p, w,
-                            error))
+  ASSERT_TRUE(dequantizeAwq(
+      viewOf(qweight, DType::I32, {1, 1}), viewOf(qzeros, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 8}), 8, 1, p, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0, 4 - 3, 1 - 2, 5, 2, 6, 3, 7}));
 }
@@ -78,10 +76,9 @@ TEST(RefAwq, GemmGroups) {
   p.groupSize = 2;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeAwq(viewOf(qweight, DType::I32, {4, 1}),
-                            viewOf(qzeros, DType::I32, {2, 1}),
-                            viewOf(scales, DType::F16, {2, 8}), 8, 4, p, w,
-                            error))
+  ASSERT_TRUE(dequantizeAwq(
+      viewOf(qweight, DType::I32, {4, 1}), viewOf(qzeros, DType::I32, {2, 1}),
+      viewOf(scales, DType::F16, {2, 8}), 8, 4, p, w, error))
       << error;
   // W[n, k] row-major: (9 - 1) * 0.5 = 4 for k < 2, (9 - 8) * 2 = 2 after.
   EXPECT_EQ(w[0 * 4 + 0], 4.0f);
@@ -95,11 +92,11 @@ TEST(RefAwq, GemvNaturalOrderAndPadding) {
   // K = 32, g = 32: G = 1, m = 4, W = ceil(ceil(1/8)/4)*4 = 4 words.
   // Row 0: q[k] = k for k < 16, else 0; zero 3; scale 0.5. The padding
   // entries hold junk that must be ignored.
-  std::vector<uint32_t> qweight = {0x76543210, 0xFEDCBA98, 0, 0,
-                                   0x11111111, 0x11111111, 0x11111111,
-                                   0x11111111};
-  std::vector<uint32_t> qzeros = {0xFFFFFFF3, 0xFFFFFFFF, 0xFFFFFFFF,
-                                  0xFFFFFFFF, 0x00000001, 0, 0, 0};
+  std::vector<uint32_t> qweight = {0x76543210, 0xFEDCBA98, 0,
+                                   0,          0x11111111, 0x11111111,
+                                   0x11111111, 0x11111111};
+  std::vector<uint32_t> qzeros = {
+      0xFFFFFFF3, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0x00000001, 0, 0, 0};
   std::vector<float> s(2 * 32, 99.0f);
   s[0] = 0.5f;
   s[32] = 2.0f;
@@ -109,10 +106,9 @@ TEST(RefAwq, GemvNaturalOrderAndPadding) {
   p.groupSize = 32;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeAwq(viewOf(qweight, DType::I32, {2, 4}),
-                            viewOf(qzeros, DType::I32, {2, 4}),
-                            viewOf(scales, DType::F16, {2, 32}), 2, 32, p, w,
-                            error))
+  ASSERT_TRUE(dequantizeAwq(
+      viewOf(qweight, DType::I32, {2, 4}), viewOf(qzeros, DType::I32, {2, 4}),
+      viewOf(scales, DType::F16, {2, 32}), 2, 32, p, w, error))
       << error;
   for (int k = 0; k < 32; ++k) {
     EXPECT_EQ(w[k], (float(k < 16 ? k : 0) - 3.0f) * 0.5f) << k;
@@ -123,19 +119,18 @@ TEST(RefAwq, GemvNaturalOrderAndPadding) {
 TEST(RefAwq, GemvGroupZerosAlongRow) {
   // K = 256, g = 128: G = 2, W = 1 word; group 1's zero is nibble 1.
   std::vector<uint32_t> qweight(8 * 32, 0x55555555); // [N = 8, K / 8 = 32]
-  std::vector<uint32_t> qzeros(8, 0x00000021); // g0 zero 1, g1 zero 2
+  std::vector<uint32_t> qzeros(8, 0x00000021);       // g0 zero 1, g1 zero 2
   std::vector<uint16_t> scales = halves(std::vector<float>(8 * 8, 1.0f));
   AwqParams p;
   p.version = AwqVersion::Gemv;
   p.groupSize = 128;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeAwq(viewOf(qweight, DType::I32, {8, 32}),
-                            viewOf(qzeros, DType::I32, {8, 1}),
-                            viewOf(scales, DType::F16, {8, 8}), 8, 256, p, w,
-                            error))
+  ASSERT_TRUE(dequantizeAwq(
+      viewOf(qweight, DType::I32, {8, 32}), viewOf(qzeros, DType::I32, {8, 1}),
+      viewOf(scales, DType::F16, {8, 8}), 8, 256, p, w, error))
       << error;
-  EXPECT_EQ(w[0], 4.0f);   // 5 - 1
+  EXPECT_EQ(w[0], 4.0f); // 5 - 1
   EXPECT_EQ(w[127], 4.0f);
   EXPECT_EQ(w[128], 3.0f); // 5 - 2
   EXPECT_EQ(w[7 * 256 + 255], 3.0f);
@@ -164,8 +159,8 @@ TEST(RefAwq, GemvPaddedWidths) {
         << c.g << ": " << error;
     EXPECT_FALSE(dequantizeAwq(viewOf(qweight, DType::I32, {n, c.k / 8}),
                                viewOf(qzeros, DType::I32, {n, c.width + 1}),
-                               viewOf(scales, DType::F16, {n, 8 * c.width}),
-                               n, c.k, p, w, error));
+                               viewOf(scales, DType::F16, {n, 8 * c.width}), n,
+                               c.k, p, w, error));
     EXPECT_NE(error.find("qzeros"), std::string::npos) << error;
   }
 }
@@ -226,10 +221,9 @@ TEST(RefAwq, Errors) {
   EXPECT_NE(error.find("N (12)"), std::string::npos) << error;
   EXPECT_FALSE(dequantizeAwq(qw, qz, viewOf(scales, DType::BF16, {1, 8}), 8, 8,
                              p, w, error));
-  EXPECT_NE(error.find("scales must be f16[1, 8]"), std::string::npos)
-      << error;
-  EXPECT_FALSE(dequantizeAwq(viewOf(words, DType::I32, {1, 8}), qz, sc, 8, 8,
-                             p, w, error));
+  EXPECT_NE(error.find("scales must be f16[1, 8]"), std::string::npos) << error;
+  EXPECT_FALSE(dequantizeAwq(viewOf(words, DType::I32, {1, 8}), qz, sc, 8, 8, p,
+                             w, error));
   EXPECT_NE(error.find("qweight must be i32[8, 1]"), std::string::npos)
       << error;
 

@@ -1,4 +1,4 @@
-//===- RefBitsandbytesTest.cpp - bitsandbytes 4-bit / int8 reference -----===//
+//===- RefBitsandbytesTest.cpp - bitsandbytes 4-bit / int8 reference ------===//
 //
 // Expected values are worked out by hand from the format (§2.1, §2.2 of the
 // formats reference): code tables times power-of-two block scales (so every
@@ -48,38 +48,49 @@ const TensorView kNone; // an absent optional tensor
 
 // torch 2.11 (AVX-512 build) create_dynamic_map(), float32 bits.
 const uint32_t kTorchDynamicMap[256] = {
-    0xbf7e3333, 0xbf7a999a, 0xbf770000, 0xbf736666, 0xbf6fcccd, 0xbf6c3333, 0xbf68999a, 0xbf650000,
-    0xbf616666, 0xbf5dcccd, 0xbf5a3333, 0xbf56999a, 0xbf530000, 0xbf4f6666, 0xbf4bcccd, 0xbf483333,
-    0xbf44999a, 0xbf410000, 0xbf3d6666, 0xbf39cccd, 0xbf363334, 0xbf32999a, 0xbf2f0000, 0xbf2b6666,
-    0xbf27cccd, 0xbf243334, 0xbf20999a, 0xbf1d0000, 0xbf196666, 0xbf15cccd, 0xbf123334, 0xbf0e999a,
-    0xbf0b0000, 0xbf076666, 0xbf03cccc, 0xbf003333, 0xbef93332, 0xbef20000, 0xbeeacccc, 0xbee3999a,
-    0xbedc6666, 0xbed53333, 0xbece0000, 0xbec6cccc, 0xbebf999a, 0xbeb86666, 0xbeb13333, 0xbeaa0000,
-    0xbea2cccc, 0xbe9b999a, 0xbe946666, 0xbe8d3334, 0xbe860000, 0xbe7d9999, 0xbe6f3333, 0xbe60cccd,
-    0xbe526666, 0xbe440000, 0xbe35999a, 0xbe273333, 0xbe18cccd, 0xbe0a6666, 0xbdf80000, 0xbddb3334,
-    0xbdc9eb85, 0xbdc428f7, 0xbdbe6667, 0xbdb8a3d7, 0xbdb2e148, 0xbdad1eb8, 0xbda75c2a, 0xbda1999a,
-    0xbd9bd70a, 0xbd96147b, 0xbd9051eb, 0xbd8a8f5d, 0xbd84cccd, 0xbd7e147b, 0xbd728f5d, 0xbd670a3d,
-    0xbd5b851f, 0xbd500000, 0xbd447ae1, 0xbd38f5c3, 0xbd2d70a3, 0xbd21eb85, 0xbd166667, 0xbd0ae148,
-    0xbcfeb852, 0xbce7ae15, 0xbcd0a3d7, 0xbcb9999a, 0xbca28f5d, 0xbc8b851f, 0xbc68f5c3, 0xbc3ae148,
-    0xbc1f3b64, 0xbc160418, 0xbc0ccccd, 0xbc039581, 0xbbf4bc6a, 0xbbe24dd3, 0xbbcfdf3b, 0xbbbd70a4,
-    0xbbab020d, 0xbb989374, 0xbb8624dd, 0xbb676c8a, 0xbb428f5c, 0xbb1db22d, 0xbaf1a9fc, 0xbaa7ef9d,
-    0xba7765ff, 0xba59e83e, 0xba3c6a80, 0xba1eecc1, 0xba016f01, 0xb9c7e283, 0xb98ce705, 0xb923d70b,
-    0xb8ba1f4b, 0xb88aefb3, 0xb8378034, 0xb7b24206, 0xb70205ff, 0xb65a1a94, 0xb513a3b7, 0x00000000,
-    0x3513a3b7, 0x365a1a94, 0x370205ff, 0x37b24206, 0x38378034, 0x388aefb3, 0x38ba1f4b, 0x3923d70b,
-    0x398ce705, 0x39c7e283, 0x3a016f01, 0x3a1eecc1, 0x3a3c6a80, 0x3a59e83e, 0x3a7765ff, 0x3aa7ef9d,
-    0x3af1a9fc, 0x3b1db22d, 0x3b428f5c, 0x3b676c8a, 0x3b8624dd, 0x3b989374, 0x3bab020d, 0x3bbd70a4,
-    0x3bcfdf3b, 0x3be24dd3, 0x3bf4bc6a, 0x3c039581, 0x3c0ccccd, 0x3c160418, 0x3c1f3b64, 0x3c3ae148,
-    0x3c68f5c3, 0x3c8b851f, 0x3ca28f5d, 0x3cb9999a, 0x3cd0a3d7, 0x3ce7ae15, 0x3cfeb852, 0x3d0ae148,
-    0x3d166667, 0x3d21eb85, 0x3d2d70a3, 0x3d38f5c3, 0x3d447ae1, 0x3d500000, 0x3d5b851f, 0x3d670a3d,
-    0x3d728f5d, 0x3d7e147b, 0x3d84cccd, 0x3d8a8f5d, 0x3d9051eb, 0x3d96147b, 0x3d9bd70a, 0x3da1999a,
-    0x3da75c2a, 0x3dad1eb8, 0x3db2e148, 0x3db8a3d7, 0x3dbe6667, 0x3dc428f7, 0x3dc9eb85, 0x3ddb3334,
-    0x3df80000, 0x3e0a6666, 0x3e18cccd, 0x3e273333, 0x3e35999a, 0x3e440000, 0x3e526666, 0x3e60cccd,
-    0x3e6f3333, 0x3e7d9999, 0x3e860000, 0x3e8d3334, 0x3e946666, 0x3e9b999a, 0x3ea2cccc, 0x3eaa0000,
-    0x3eb13333, 0x3eb86666, 0x3ebf999a, 0x3ec6cccc, 0x3ece0000, 0x3ed53333, 0x3edc6666, 0x3ee3999a,
-    0x3eeacccc, 0x3ef20000, 0x3ef93332, 0x3f003333, 0x3f03cccc, 0x3f076666, 0x3f0b0000, 0x3f0e999a,
-    0x3f123334, 0x3f15cccd, 0x3f196666, 0x3f1d0000, 0x3f20999a, 0x3f243334, 0x3f27cccd, 0x3f2b6666,
-    0x3f2f0000, 0x3f32999a, 0x3f363334, 0x3f39cccd, 0x3f3d6666, 0x3f410000, 0x3f44999a, 0x3f483333,
-    0x3f4bcccd, 0x3f4f6666, 0x3f530000, 0x3f56999a, 0x3f5a3333, 0x3f5dcccd, 0x3f616666, 0x3f650000,
-    0x3f68999a, 0x3f6c3333, 0x3f6fcccd, 0x3f736666, 0x3f770000, 0x3f7a999a, 0x3f7e3333, 0x3f800000,
+    0xbf7e3333, 0xbf7a999a, 0xbf770000, 0xbf736666, 0xbf6fcccd, 0xbf6c3333,
+    0xbf68999a, 0xbf650000, 0xbf616666, 0xbf5dcccd, 0xbf5a3333, 0xbf56999a,
+    0xbf530000, 0xbf4f6666, 0xbf4bcccd, 0xbf483333, 0xbf44999a, 0xbf410000,
+    0xbf3d6666, 0xbf39cccd, 0xbf363334, 0xbf32999a, 0xbf2f0000, 0xbf2b6666,
+    0xbf27cccd, 0xbf243334, 0xbf20999a, 0xbf1d0000, 0xbf196666, 0xbf15cccd,
+    0xbf123334, 0xbf0e999a, 0xbf0b0000, 0xbf076666, 0xbf03cccc, 0xbf003333,
+    0xbef93332, 0xbef20000, 0xbeeacccc, 0xbee3999a, 0xbedc6666, 0xbed53333,
+    0xbece0000, 0xbec6cccc, 0xbebf999a, 0xbeb86666, 0xbeb13333, 0xbeaa0000,
+    0xbea2cccc, 0xbe9b999a, 0xbe946666, 0xbe8d3334, 0xbe860000, 0xbe7d9999,
+    0xbe6f3333, 0xbe60cccd, 0xbe526666, 0xbe440000, 0xbe35999a, 0xbe273333,
+    0xbe18cccd, 0xbe0a6666, 0xbdf80000, 0xbddb3334, 0xbdc9eb85, 0xbdc428f7,
+    0xbdbe6667, 0xbdb8a3d7, 0xbdb2e148, 0xbdad1eb8, 0xbda75c2a, 0xbda1999a,
+    0xbd9bd70a, 0xbd96147b, 0xbd9051eb, 0xbd8a8f5d, 0xbd84cccd, 0xbd7e147b,
+    0xbd728f5d, 0xbd670a3d, 0xbd5b851f, 0xbd500000, 0xbd447ae1, 0xbd38f5c3,
+    0xbd2d70a3, 0xbd21eb85, 0xbd166667, 0xbd0ae148, 0xbcfeb852, 0xbce7ae15,
+    0xbcd0a3d7, 0xbcb9999a, 0xbca28f5d, 0xbc8b851f, 0xbc68f5c3, 0xbc3ae148,
+    0xbc1f3b64, 0xbc160418, 0xbc0ccccd, 0xbc039581, 0xbbf4bc6a, 0xbbe24dd3,
+    0xbbcfdf3b, 0xbbbd70a4, 0xbbab020d, 0xbb989374, 0xbb8624dd, 0xbb676c8a,
+    0xbb428f5c, 0xbb1db22d, 0xbaf1a9fc, 0xbaa7ef9d, 0xba7765ff, 0xba59e83e,
+    0xba3c6a80, 0xba1eecc1, 0xba016f01, 0xb9c7e283, 0xb98ce705, 0xb923d70b,
+    0xb8ba1f4b, 0xb88aefb3, 0xb8378034, 0xb7b24206, 0xb70205ff, 0xb65a1a94,
+    0xb513a3b7, 0x00000000, 0x3513a3b7, 0x365a1a94, 0x370205ff, 0x37b24206,
+    0x38378034, 0x388aefb3, 0x38ba1f4b, 0x3923d70b, 0x398ce705, 0x39c7e283,
+    0x3a016f01, 0x3a1eecc1, 0x3a3c6a80, 0x3a59e83e, 0x3a7765ff, 0x3aa7ef9d,
+    0x3af1a9fc, 0x3b1db22d, 0x3b428f5c, 0x3b676c8a, 0x3b8624dd, 0x3b989374,
+    0x3bab020d, 0x3bbd70a4, 0x3bcfdf3b, 0x3be24dd3, 0x3bf4bc6a, 0x3c039581,
+    0x3c0ccccd, 0x3c160418, 0x3c1f3b64, 0x3c3ae148, 0x3c68f5c3, 0x3c8b851f,
+    0x3ca28f5d, 0x3cb9999a, 0x3cd0a3d7, 0x3ce7ae15, 0x3cfeb852, 0x3d0ae148,
+    0x3d166667, 0x3d21eb85, 0x3d2d70a3, 0x3d38f5c3, 0x3d447ae1, 0x3d500000,
+    0x3d5b851f, 0x3d670a3d, 0x3d728f5d, 0x3d7e147b, 0x3d84cccd, 0x3d8a8f5d,
+    0x3d9051eb, 0x3d96147b, 0x3d9bd70a, 0x3da1999a, 0x3da75c2a, 0x3dad1eb8,
+    0x3db2e148, 0x3db8a3d7, 0x3dbe6667, 0x3dc428f7, 0x3dc9eb85, 0x3ddb3334,
+    0x3df80000, 0x3e0a6666, 0x3e18cccd, 0x3e273333, 0x3e35999a, 0x3e440000,
+    0x3e526666, 0x3e60cccd, 0x3e6f3333, 0x3e7d9999, 0x3e860000, 0x3e8d3334,
+    0x3e946666, 0x3e9b999a, 0x3ea2cccc, 0x3eaa0000, 0x3eb13333, 0x3eb86666,
+    0x3ebf999a, 0x3ec6cccc, 0x3ece0000, 0x3ed53333, 0x3edc6666, 0x3ee3999a,
+    0x3eeacccc, 0x3ef20000, 0x3ef93332, 0x3f003333, 0x3f03cccc, 0x3f076666,
+    0x3f0b0000, 0x3f0e999a, 0x3f123334, 0x3f15cccd, 0x3f196666, 0x3f1d0000,
+    0x3f20999a, 0x3f243334, 0x3f27cccd, 0x3f2b6666, 0x3f2f0000, 0x3f32999a,
+    0x3f363334, 0x3f39cccd, 0x3f3d6666, 0x3f410000, 0x3f44999a, 0x3f483333,
+    0x3f4bcccd, 0x3f4f6666, 0x3f530000, 0x3f56999a, 0x3f5a3333, 0x3f5dcccd,
+    0x3f616666, 0x3f650000, 0x3f68999a, 0x3f6c3333, 0x3f6fcccd, 0x3f736666,
+    0x3f770000, 0x3f7a999a, 0x3f7e3333, 0x3f800000,
 };
 
 std::vector<float> randomNormal(size_t count, unsigned seed, float sigma) {
@@ -202,10 +213,10 @@ TEST(RefBnb4, QuantizeValueTrees) {
     if (c != 8)
       EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, fp4[c]), c) << c;
   EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, 0.0f), 0);
-  EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, -0.0f), 0); // sign from x < 0
+  EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, -0.0f), 0);      // sign from x < 0
   EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, 0.55f), 0b0101); // 1/2
-  EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, -0.9f), 0b1011);   // -1
-  EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, -0.2f), 0b1110);   // -1/6
+  EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, -0.9f), 0b1011); // -1
+  EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, -0.2f), 0b1110); // -1/6
   EXPECT_EQ(bnb4QuantizeValue(Bnb4Type::FP4, NAN), 0);
 }
 
@@ -295,8 +306,8 @@ TEST(RefBnb4, StorageDtypeReinterpretsBytes) {
   // Six codes are three bytes: not whole f16 elements.
   std::vector<uint16_t> shortPacked = {0};
   EXPECT_FALSE(dequantizeBnb4(viewOf(shortPacked, DType::F16, {1, 1}),
-                              viewOf(absmax, DType::F32, {1}), kNone, kNone,
-                              1, 6, p, w, error));
+                              viewOf(absmax, DType::F32, {1}), kNone, kNone, 1,
+                              6, p, w, error));
   EXPECT_NE(error.find("weight"), std::string::npos) << error;
 }
 
@@ -317,15 +328,14 @@ TEST(RefBnb4, DoubleQuantByHand) {
   p.nestedOffset = 0.5f;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeBnb4(viewOf(packed, DType::U8, {n * k / 2, 1}),
-                             viewOf(codes, DType::U8, {257}),
-                             viewOf(nestedAbsmax, DType::F32, {2}),
-                             viewOf(nestedMap, DType::F32, {256}), n, k, p, w,
-                             error))
+  ASSERT_TRUE(dequantizeBnb4(
+      viewOf(packed, DType::U8, {n * k / 2, 1}),
+      viewOf(codes, DType::U8, {257}), viewOf(nestedAbsmax, DType::F32, {2}),
+      viewOf(nestedMap, DType::F32, {256}), n, k, p, w, error))
       << error;
   EXPECT_EQ(w[0], 2.5f); // 1 * 2 + 0.5
   EXPECT_EQ(w[1], -2.5f);
-  EXPECT_EQ(w[64], 0.5f); // 0 * 2 + 0.5
+  EXPECT_EQ(w[64], 0.5f);                    // 0 * 2 + 0.5
   EXPECT_EQ(w[2 * 64], -1.485937476158142f); // -0.99296874 * 2 + 0.5
   EXPECT_EQ(w[256 * 64], 4.5f);              // 1 * 4 + 0.5
   EXPECT_EQ(w[256 * 64 + 1], -4.5f);
@@ -355,8 +365,7 @@ TEST(RefBnb4, DequantErrors) {
 
   EXPECT_FALSE(dequantizeBnb4(viewOf(wrongStorage, DType::I32, {8, 1}), amax,
                               kNone, kNone, 1, 64, p, w, error));
-  EXPECT_NE(error.find("weight must be stored as"), std::string::npos)
-      << error;
+  EXPECT_NE(error.find("weight must be stored as"), std::string::npos) << error;
 
   EXPECT_FALSE(dequantizeBnb4(weight, viewOf(absmaxCodes, DType::U8, {1}),
                               kNone, kNone, 1, 64, p, w, error));
@@ -372,20 +381,19 @@ TEST(RefBnb4, DequantErrors) {
   std::vector<float> shortMap(255, 0.0f);
   EXPECT_FALSE(dequantizeBnb4(weight, viewOf(absmaxCodes, DType::U8, {1}),
                               viewOf(nested, DType::F32, {1}),
-                              viewOf(shortMap, DType::F32, {255}), 1, 64, dq,
-                              w, error));
-  EXPECT_NE(error.find("weight.nested_quant_map"), std::string::npos)
-      << error;
+                              viewOf(shortMap, DType::F32, {255}), 1, 64, dq, w,
+                              error));
+  EXPECT_NE(error.find("weight.nested_quant_map"), std::string::npos) << error;
   EXPECT_FALSE(dequantizeBnb4(weight, viewOf(absmaxCodes, DType::U8, {1}),
-                              kNone, viewOf(shortMap, DType::F32, {255}), 1,
-                              64, dq, w, error));
+                              kNone, viewOf(shortMap, DType::F32, {255}), 1, 64,
+                              dq, w, error));
   EXPECT_NE(error.find("weight.nested_absmax"), std::string::npos) << error;
 
   dq.nestedOffset = NAN;
   EXPECT_FALSE(dequantizeBnb4(weight, viewOf(absmaxCodes, DType::U8, {1}),
                               viewOf(nested, DType::F32, {1}),
-                              viewOf(shortMap, DType::F32, {255}), 1, 64, dq,
-                              w, error));
+                              viewOf(shortMap, DType::F32, {255}), 1, 64, dq, w,
+                              error));
   EXPECT_NE(error.find("nested_offset"), std::string::npos) << error;
 }
 
@@ -393,14 +401,14 @@ TEST(RefBnb4, CheckQuantMap) {
   std::vector<float> nf4(bnb4CodeTable(Bnb4Type::NF4).begin(),
                          bnb4CodeTable(Bnb4Type::NF4).end());
   std::string error;
-  EXPECT_TRUE(checkBnb4QuantMap(viewOf(nf4, DType::F32, {16}),
-                                Bnb4Type::NF4, error))
+  EXPECT_TRUE(
+      checkBnb4QuantMap(viewOf(nf4, DType::F32, {16}), Bnb4Type::NF4, error))
       << error;
-  EXPECT_FALSE(checkBnb4QuantMap(viewOf(nf4, DType::F32, {16}),
-                                 Bnb4Type::FP4, error));
+  EXPECT_FALSE(
+      checkBnb4QuantMap(viewOf(nf4, DType::F32, {16}), Bnb4Type::FP4, error));
   EXPECT_NE(error.find("weight.quant_map[0]"), std::string::npos) << error;
-  EXPECT_FALSE(checkBnb4QuantMap(viewOf(nf4, DType::F32, {4, 4}),
-                                 Bnb4Type::NF4, error));
+  EXPECT_FALSE(
+      checkBnb4QuantMap(viewOf(nf4, DType::F32, {4, 4}), Bnb4Type::NF4, error));
   EXPECT_NE(error.find("weight.quant_map must be f32[16]"), std::string::npos)
       << error;
 }
@@ -447,8 +455,8 @@ TEST(RefBnb4, QuantizeZeroBlockAndOddTail) {
   EXPECT_EQ(q.weight.bytes[0], 0x00);
   EXPECT_EQ(q.absmax.view().at(0), 0.0f);
   std::vector<float> w;
-  ASSERT_TRUE(dequantizeBnb4(q.weight.view(), q.absmax.view(), kNone, kNone,
-                             1, 64, p, w, error))
+  ASSERT_TRUE(dequantizeBnb4(q.weight.view(), q.absmax.view(), kNone, kNone, 1,
+                             64, p, w, error))
       << error;
   for (float v : w)
     EXPECT_EQ(v, 0.0f);
@@ -462,9 +470,8 @@ TEST(RefBnb4, QuantizeZeroBlockAndOddTail) {
 }
 
 /// Checks that every code is the nearest table entry to w / absmax.
-void expectNearestCodes(const std::vector<float> &w,
-                        const Bnb4Quantized &q, Bnb4Type type,
-                        int64_t blocksize) {
+void expectNearestCodes(const std::vector<float> &w, const Bnb4Quantized &q,
+                        Bnb4Type type, int64_t blocksize) {
   const auto &table = bnb4CodeTable(type);
   for (size_t i = 0; i < w.size(); ++i) {
     const float a = q.absmax.view().at(static_cast<int64_t>(i) / blocksize);
@@ -490,15 +497,14 @@ TEST(RefBnb4, RoundTripNearestCode) {
       ASSERT_TRUE(quantizeBnb4(w.data(), n, k, p, q, error)) << error;
       expectNearestCodes(w, q, type, blocksize);
       std::vector<float> back;
-      ASSERT_TRUE(dequantizeBnb4(q.weight.view(), q.absmax.view(), kNone,
-                                 kNone, n, k, p, back, error))
+      ASSERT_TRUE(dequantizeBnb4(q.weight.view(), q.absmax.view(), kNone, kNone,
+                                 n, k, p, back, error))
           << error;
       // Half the widest gap of the table (NF4: -1 to -0.6962; FP4: 2/3 to
       // 1) times the block absmax.
       const float halfGap = type == Bnb4Type::NF4 ? 0.1520f : 0.1667f;
       for (size_t i = 0; i < w.size(); ++i) {
-        const float a =
-            q.absmax.view().at(static_cast<int64_t>(i) / blocksize);
+        const float a = q.absmax.view().at(static_cast<int64_t>(i) / blocksize);
         ASSERT_LE(std::fabs(back[i] - w[i]), halfGap * a + 1e-7f) << i;
       }
     }
@@ -530,16 +536,15 @@ TEST(RefBnb4, RoundTripDoubleQuant) {
   ASSERT_TRUE(dequantizeBnb4(plain.weight.view(), plain.absmax.view(), kNone,
                              kNone, n, k, plainParams, fromPlain, error))
       << error;
-  ASSERT_TRUE(dequantizeBnb4(nested.weight.view(), nested.absmax.view(),
-                             nested.nestedAbsmax.view(),
-                             nested.nestedQuantMap.view(), n, k, p,
-                             fromNested, error))
+  ASSERT_TRUE(dequantizeBnb4(
+      nested.weight.view(), nested.absmax.view(), nested.nestedAbsmax.view(),
+      nested.nestedQuantMap.view(), n, k, p, fromNested, error))
       << error;
   // Each absmax comes back within half a step of the dynamic map's linear
   // top decade (0.0140625 / 2) of its nested absmax; |code| <= 1.
   for (size_t i = 0; i < w.size(); ++i) {
-    const float nestedAmax = nested.nestedAbsmax.view().at(
-        static_cast<int64_t>(i / 64) / 256);
+    const float nestedAmax =
+        nested.nestedAbsmax.view().at(static_cast<int64_t>(i / 64) / 256);
     ASSERT_LE(std::fabs(fromNested[i] - fromPlain[i]),
               0.0070313f * nestedAmax + 1e-7f)
         << i;
@@ -580,8 +585,7 @@ TEST(RefBnbInt8, DequantErrors) {
   std::vector<float> w;
   std::string error;
   EXPECT_FALSE(dequantizeBnbInt8(viewOf(cb, DType::U8, {2, 4}),
-                                 viewOf(scb, DType::F32, {2}), 2, 4, w,
-                                 error));
+                                 viewOf(scb, DType::F32, {2}), 2, 4, w, error));
   EXPECT_NE(error.find("weight must be i8[2, 4]"), std::string::npos) << error;
   EXPECT_FALSE(dequantizeBnbInt8(viewOf(cb, DType::I8, {2, 4}),
                                  viewOf(scb, DType::F32, {1, 2}), 2, 4, w,
@@ -590,10 +594,10 @@ TEST(RefBnbInt8, DequantErrors) {
 }
 
 TEST(RefBnbInt8, QuantizeByHand) {
-  std::vector<float> w = {1.0f, -0.5f, 0.25f, 0.0f,     // absmax 1
-                          0.0f, 0.0f,  0.0f,  0.0f,     // all zero
-                          3.0f, 1.5f,  0.75f, -3.0f,    // absmax 3
-                          1.0001f, 0.5f, 0.0f, 0.0f};   // fp16 -> 1.0
+  std::vector<float> w = {1.0f,    -0.5f, 0.25f, 0.0f,  // absmax 1
+                          0.0f,    0.0f,  0.0f,  0.0f,  // all zero
+                          3.0f,    1.5f,  0.75f, -3.0f, // absmax 3
+                          1.0001f, 0.5f,  0.0f,  0.0f}; // fp16 -> 1.0
   StoredTensor cb, scb;
   std::string error;
   ASSERT_TRUE(quantizeBnbInt8(w.data(), 4, 4, cb, scb, error)) << error;

@@ -1,4 +1,4 @@
-//===- RefGptqTest.cpp - GPTQ reference dequantizer ------------------------===//
+//===- RefGptqTest.cpp - GPTQ reference dequantizer -----------------------===//
 //
 // Packed words are written out by hand from the format (§2.3): 4-bit
 // 0x76543210 holds 0..7 LSB first, the 3-bit words were packed with
@@ -48,25 +48,23 @@ TEST(RefGptq, FourBitByHand) {
   p.groupSize = -1;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {1, 8}),
-                             viewOf(qzeros, DType::I32, {1, 1}),
-                             viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8,
-                             p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {1, 8}), viewOf(qzeros, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8, p, w, error))
       << error;
   for (int k = 0; k < 8; ++k) {
-    EXPECT_EQ(w[0 * 8 + k], float(k - 8)) << k;      // W[0, k] = 1 * (k - 8)
-    EXPECT_EQ(w[1 * 8 + k], 0.5f * float(k)) << k;   // 0.5 * (8 + k - 8)
-    EXPECT_EQ(w[5 * 8 + k], -16.0f) << k;            // 2 * (0 - 8)
+    EXPECT_EQ(w[0 * 8 + k], float(k - 8)) << k;    // W[0, k] = 1 * (k - 8)
+    EXPECT_EQ(w[1 * 8 + k], 0.5f * float(k)) << k; // 0.5 * (8 + k - 8)
+    EXPECT_EQ(w[5 * 8 + k], -16.0f) << k;          // 2 * (0 - 8)
   }
 
   // gptq_v2 stores the zero as is: 0x88888888 gives the same weight.
   std::vector<uint32_t> qzerosV2 = {0x88888888};
   p.zeroStoredMinusOne = false;
   std::vector<float> w2;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {1, 8}),
-                             viewOf(qzerosV2, DType::I32, {1, 1}),
-                             viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8,
-                             p, w2, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {1, 8}), viewOf(qzerosV2, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8, p, w2, error))
       << error;
   EXPECT_EQ(w, w2);
 }
@@ -82,10 +80,9 @@ TEST(RefGptq, TwoBitByHand) {
   p.groupSize = -1;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {1, 16}),
-                             viewOf(qzeros, DType::I32, {1, 1}),
-                             viewOf(scales, DType::F16, {1, 16}), kNoGIdx, 16,
-                             16, p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {1, 16}), viewOf(qzeros, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 16}), kNoGIdx, 16, 16, p, w, error))
       << error;
   for (int k = 0; k < 16; ++k) {
     EXPECT_EQ(w[k], 0.25f * float(k % 4 - 2)) << k;
@@ -103,10 +100,9 @@ TEST(RefGptq, EightBitByHand) {
   p.groupSize = -1;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {1, 4}),
-                             viewOf(qzeros, DType::I32, {1, 1}),
-                             viewOf(scales, DType::F16, {1, 4}), kNoGIdx, 4, 4,
-                             p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {1, 4}), viewOf(qzeros, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 4}), kNoGIdx, 4, 4, p, w, error))
       << error;
   EXPECT_EQ(std::vector<float>(w.begin(), w.begin() + 4),
             (std::vector<float>{-128, -127, -1, 0}));
@@ -133,10 +129,9 @@ TEST(RefGptq, ThreeBitStraddlingWords) {
   p.groupSize = -1;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {3, 32}),
-                             viewOf(qzeros, DType::I32, {1, 3}),
-                             viewOf(scales, DType::F16, {1, 32}), kNoGIdx, 32,
-                             32, p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {3, 32}), viewOf(qzeros, DType::I32, {1, 3}),
+      viewOf(scales, DType::F16, {1, 32}), kNoGIdx, 32, 32, p, w, error))
       << error;
   for (int k = 0; k < 32; ++k) {
     const int q = k == 10 ? 5 : k == 21 ? 6 : k % 8;
@@ -163,18 +158,16 @@ TEST(RefGptq, AsymmetricZeroOverflowBug) {
   p.groupSize = -1;
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {1, 8}),
-                             viewOf(v1, DType::I32, {1, 1}),
-                             viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8,
-                             p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {1, 8}), viewOf(v1, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8, p, w, error))
       << error;
   EXPECT_EQ(w[3], 3.0f - 16.0f);
   EXPECT_EQ(w[8 + 3], -1.0f); // column 1: field 0 -> z = 1
   p.zeroStoredMinusOne = false;
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {1, 8}),
-                             viewOf(v2, DType::I32, {1, 1}),
-                             viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8,
-                             p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {1, 8}), viewOf(v2, DType::I32, {1, 1}),
+      viewOf(scales, DType::F16, {1, 8}), kNoGIdx, 8, 8, p, w, error))
       << error;
   EXPECT_EQ(w[3], 3.0f);
 }
@@ -199,8 +192,7 @@ TEST(RefGptq, GroupsAndActOrder) {
   auto qw = viewOf(qweight, DType::I32, {2, 8});
   auto qz = viewOf(qzeros, DType::I32, {4, 1});
   auto sc = viewOf(scales, DType::F16, {4, 8});
-  ASSERT_TRUE(dequantizeGptq(qw, qz, sc, kNoGIdx, 8, 16, p, w, error))
-      << error;
+  ASSERT_TRUE(dequantizeGptq(qw, qz, sc, kNoGIdx, 8, 16, p, w, error)) << error;
   EXPECT_EQ(w[0], 0.0f);
   EXPECT_EQ(w[5], 4.0f);  // (5 - 1) * 1
   EXPECT_EQ(w[13], 5.0f); // (13 - 3) * 0.5
@@ -210,8 +202,8 @@ TEST(RefGptq, GroupsAndActOrder) {
   for (int k = 0; k < 16; ++k)
     monotonic[k] = k / 4;
   std::vector<float> w2;
-  ASSERT_TRUE(dequantizeGptq(qw, qz, sc, viewOf(monotonic, DType::I32, {16}),
-                             8, 16, p, w2, error))
+  ASSERT_TRUE(dequantizeGptq(qw, qz, sc, viewOf(monotonic, DType::I32, {16}), 8,
+                             16, p, w2, error))
       << error;
   EXPECT_EQ(w, w2);
 
@@ -219,10 +211,10 @@ TEST(RefGptq, GroupsAndActOrder) {
   std::vector<int32_t> reversed(16);
   for (int k = 0; k < 16; ++k)
     reversed[k] = 3 - k / 4;
-  ASSERT_TRUE(dequantizeGptq(qw, qz, sc, viewOf(reversed, DType::I32, {16}),
-                             8, 16, p, w, error))
+  ASSERT_TRUE(dequantizeGptq(qw, qz, sc, viewOf(reversed, DType::I32, {16}), 8,
+                             16, p, w, error))
       << error;
-  EXPECT_EQ(w[0], -1.5f); // (0 - 3) * 0.5
+  EXPECT_EQ(w[0], -1.5f);  // (0 - 3) * 0.5
   EXPECT_EQ(w[15], 15.0f); // (15 - 0) * 1
   EXPECT_EQ(w[6], 4.0f);   // (6 - 2) * 1
 
@@ -254,18 +246,16 @@ TEST(RefGptq, PartialLastGroup) {
   std::vector<float> w;
   std::string error;
   // Every q is 8 and every z is 8: all zeros regardless of the scale.
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {5, 8}),
-                             viewOf(qzeros, DType::I32, {2, 1}),
-                             viewOf(scales, DType::F16, {2, 8}), kNoGIdx, 8,
-                             40, p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {5, 8}), viewOf(qzeros, DType::I32, {2, 1}),
+      viewOf(scales, DType::F16, {2, 8}), kNoGIdx, 8, 40, p, w, error))
       << error;
   for (float v : w)
     EXPECT_EQ(v, 0.0f);
   qweight[4 * 8 + 2] = 0x99999999; // channels 32..39 of column 2: q = 9
-  ASSERT_TRUE(dequantizeGptq(viewOf(qweight, DType::I32, {5, 8}),
-                             viewOf(qzeros, DType::I32, {2, 1}),
-                             viewOf(scales, DType::F16, {2, 8}), kNoGIdx, 8,
-                             40, p, w, error))
+  ASSERT_TRUE(dequantizeGptq(
+      viewOf(qweight, DType::I32, {5, 8}), viewOf(qzeros, DType::I32, {2, 1}),
+      viewOf(scales, DType::F16, {2, 8}), kNoGIdx, 8, 40, p, w, error))
       << error;
   EXPECT_EQ(w[2 * 40 + 35], 3.0f);
   EXPECT_EQ(w[2 * 40 + 31], 0.0f);
@@ -304,8 +294,8 @@ TEST(RefGptq, RoundTripRtn) {
               const float bound =
                   0.5f * s + float(1 << bits) * s / 1024.0f + 1e-7f;
               ASSERT_LE(std::fabs(back[c * k + i] - w[c * k + i]), bound)
-                  << bits << " bits, sym " << sym << ", v1 " << v1 << ", ("
-                  << c << ", " << i << ")";
+                  << bits << " bits, sym " << sym << ", v1 " << v1 << ", (" << c
+                  << ", " << i << ")";
             }
         }
 }
@@ -323,9 +313,8 @@ TEST(RefGptq, RtnReproducesV1OverflowForZeroZero) {
   ASSERT_TRUE(quantizeGptqRtn(w.data(), 8, 8, p, false, q, error)) << error;
   EXPECT_EQ(q.qzeros.view().bits(0), 0xFFFFFFFFu);
   std::vector<float> back;
-  ASSERT_TRUE(dequantizeGptq(q.qweight.view(), q.qzeros.view(),
-                             q.scales.view(), q.gIdx.view(), 8, 8, p, back,
-                             error))
+  ASSERT_TRUE(dequantizeGptq(q.qweight.view(), q.qzeros.view(), q.scales.view(),
+                             q.gIdx.view(), 8, 8, p, back, error))
       << error;
   const float s = q.scales.view().at(0);
   EXPECT_NEAR(back[7], w[7] - 16.0f * s, 0.5f * s + 1e-5f);
@@ -365,8 +354,7 @@ TEST(RefGptq, Errors) {
   EXPECT_NE(error.find("qzeros"), std::string::npos) << error;
   EXPECT_FALSE(dequantizeGptq(qw, qz, viewOf(scalesF32, DType::F32, {1, 8}),
                               kNoGIdx, 8, 8, p, w, error));
-  EXPECT_NE(error.find("scales must be f16[1, 8]"), std::string::npos)
-      << error;
+  EXPECT_NE(error.find("scales must be f16[1, 8]"), std::string::npos) << error;
   TensorView noData = qw;
   noData.data = nullptr;
   EXPECT_FALSE(dequantizeGptq(noData, qz, sc, kNoGIdx, 8, 8, p, w, error));

@@ -39,6 +39,7 @@
 // RUN: FileCheck %s --input-file=%t/gptq.json --check-prefix=GPTQ-REPORT
 // GPTQ-NOT: warning:
 // GPTQ:     remark: We suggest you to set `dtype=torch.float16` for better efficiency with GPTQ.{{$}}
+// GPTQ-NOT: warning:
 // GPTQ-REPORT:      "infos": [
 // GPTQ-REPORT-NEXT:   "We suggest you to set `dtype=torch.float16` for better efficiency with GPTQ."
 // GPTQ-REPORT-NEXT: ],

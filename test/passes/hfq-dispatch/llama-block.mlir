@@ -19,7 +19,10 @@
 // CHECK-SAME:    group_size = 32 : i64
 // CHECK-LABEL: func.func @llama_block(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x64xf16>
+// The float projection weights are no longer bound; lm_head's is.
+// CHECK-NOT:     hfq.weight "model.layers.0.{{.*}}.weight"
 // CHECK:         %[[WL:.*]] = hfq.weight "lm_head.weight" : tensor<256x64xf16>
+// CHECK-NOT:     hfq.weight "model.layers.0.{{.*}}.weight"
 // CHECK:         %[[QW:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<8x64xi32>
 // CHECK-NEXT:    %[[QZ:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.qzeros" : tensor<2x8xi32>
 // CHECK-NEXT:    %[[QS:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.scales" : tensor<2x64xf16>
@@ -42,9 +45,6 @@
 // CHECK:         %[[H:.*]] = arith.addf %{{.*}}, %[[D]]
 // CHECK-NEXT:    %[[L:.*]] = hfq.linear "lm_head" %[[H]], %[[WL]] : tensor<1x64xf16>, tensor<256x64xf16> -> tensor<1x256xf16>
 // CHECK-NEXT:    return %[[L]]
-// Exactly seven quantized layers, and no float projection weight is left.
-// CHECK-NOT:     hfq.qlinear
-// CHECK-NOT:     hfq.linear
 
 // GPTQ's update_device_map puts an unset map on the CPU; the checkpoint's
 // torch_dtype float16 is kept (GPTQ's update_dtype only suggests float16),
@@ -61,7 +61,9 @@
 // REPORT-NEXT: "device_map": {
 // REPORT-NEXT:   "": "cpu"
 // REPORT-NEXT: },
+// Exactly seven modules quantized, then lm_head skipped, and nothing else.
 // REPORT-COUNT-7: "action": "quantized",
+// REPORT-NOT:  "action"
 // REPORT:      "name": "lm_head",
 // REPORT-NEXT: "action": "skipped",
 // REPORT-NOT:  "action"

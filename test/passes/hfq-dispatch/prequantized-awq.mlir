@@ -48,7 +48,6 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "floa
 // CHECK:         hfq.qlinear "model.layers.0.self_attn.q_proj"
 // CHECK:         hfq.linear "model.layers.0.mlp.up_proj"
 // CHECK:         hfq.linear "lm_head"
-// CHECK-NOT:     hfq.qlinear
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "float16",
     quantization_config = {quant_method = "awq", bits = 4 : i64, group_size = 64 : i64,
                            zero_point = true, version = "gemm",

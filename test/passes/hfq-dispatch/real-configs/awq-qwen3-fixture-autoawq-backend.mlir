@@ -7,6 +7,7 @@
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=DROPPED
 
 // CHECK-LABEL: func.func @awq_qwen3_fixture_autoawq_backend(
 // CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<128x16xi32>
@@ -30,9 +31,9 @@
 // REPORT:        "version": "gemm"
 // REPORT-NEXT: },
 // REPORT-NEXT: "warnings": [],
-// REPORT-NOT:  "checkpoint_format"
-// REPORT-NOT:  "do_fuse"
-// REPORT-NOT:  "autoawq"
+// DROPPED-NOT: "checkpoint_format"
+// DROPPED-NOT: "do_fuse"
+// DROPPED-NOT: "autoawq"
 module attributes {hfq.model_config = {model_type = "qwen3", torch_dtype = "float16",
     quantization_config = {
       quant_method = "awq",

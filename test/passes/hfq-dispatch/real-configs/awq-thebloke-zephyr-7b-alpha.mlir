@@ -7,6 +7,7 @@
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=DROPPED
 
 // CHECK-LABEL: func.func @awq_thebloke_zephyr_7b_alpha(
 // CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<128x16xi32>
@@ -30,7 +31,7 @@
 // REPORT:        "version": "gemm"
 // REPORT-NEXT: },
 // REPORT-NEXT: "warnings": [],
-// REPORT-NOT:  "checkpoint_format"
+// DROPPED-NOT: "checkpoint_format"
 module attributes {hfq.model_config = {model_type = "mistral", torch_dtype = "float16",
     quantization_config = {
       quant_method = "awq",

@@ -9,6 +9,7 @@
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=DROPPED
 
 // CHECK-LABEL: func.func @compressed_tensors_w8a8_int8_partial(
 // CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight"
@@ -22,7 +23,7 @@
 // REPORT-DAG:    "format": "dense",
 // REPORT-DAG:    "quantization_status": "initialized",
 // REPORT-DAG:    "sparsity_config": {}
-// REPORT-NOT:  "action": "quantized"
+// DROPPED-NOT: "action": "quantized"
 // expected-warning @+1 {{`run_compressed` is only supported for compressed models. Setting `run_compressed=False`}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {

@@ -7,6 +7,7 @@
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=DROPPED
 
 // CHECK-LABEL: func.func @fp8_deepseek_v4(
 // CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.weight" : tensor<128x128xf8E4M3FN>
@@ -30,8 +31,8 @@
 // REPORT-NEXT:   "dequantize": false
 // REPORT-NEXT: },
 // REPORT-NEXT: "warnings": [],
-// REPORT-NOT:  "fmt"
-// REPORT-NOT:  "scale_fmt"
+// DROPPED-NOT: "fmt"
+// DROPPED-NOT: "scale_fmt"
 module attributes {hfq.model_config = {model_type = "deepseek_v4", torch_dtype = "bfloat16",
     quantization_config = {
       activation_scheme = "dynamic",

@@ -9,6 +9,7 @@
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=DROPPED
 
 // CHECK-LABEL: func.func @gptq_qwen1_5_moe_a2_7b_chat_int4_partial(
 // CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<16x128xi32>
@@ -34,12 +35,12 @@
 // REPORT:        "checkpoint_format": "gptq"
 // REPORT-NEXT: },
 // REPORT:      "warnings": [],
-// REPORT-NOT:  "use_exllama"
-// REPORT-NOT:  "exllama_config"
-// REPORT-NOT:  "use_cuda_fp16"
-// REPORT-NOT:  "model_name_or_path"
-// REPORT-NOT:  "model_file_base_name"
-// REPORT-NOT:  "static_groups"
+// DROPPED-NOT: "use_exllama"
+// DROPPED-NOT: "exllama_config"
+// DROPPED-NOT: "use_cuda_fp16"
+// DROPPED-NOT: "model_name_or_path"
+// DROPPED-NOT: "model_file_base_name"
+// DROPPED-NOT: "static_groups"
 module attributes {hfq.model_config = {model_type = "qwen2_moe", torch_dtype = "float16",
     quantization_config = {
       quant_method = "gptq",

@@ -11,6 +11,7 @@
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
+// RUN: FileCheck %s --input-file=%t.json --check-prefix=DROPPED
 
 // CHECK-LABEL: func.func @gptq_thebloke_llama_2_7b_chat(
 // CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<16x128xi32>
@@ -38,12 +39,12 @@
 // REPORT:      "warnings": [
 // REPORT-NEXT:   "`act_group_aware` has been auto-disabled as it is not compatible with `desc_act = True`."
 // REPORT-NEXT: ],
-// REPORT-NOT:  "use_exllama"
-// REPORT-NOT:  "exllama_config"
-// REPORT-NOT:  "use_cuda_fp16"
-// REPORT-NOT:  "model_name_or_path"
-// REPORT-NOT:  "model_file_base_name"
-// REPORT-NOT:  "static_groups"
+// DROPPED-NOT: "use_exllama"
+// DROPPED-NOT: "exllama_config"
+// DROPPED-NOT: "use_cuda_fp16"
+// DROPPED-NOT: "model_name_or_path"
+// DROPPED-NOT: "model_file_base_name"
+// DROPPED-NOT: "static_groups"
 // expected-warning @+1 {{`act_group_aware` has been auto-disabled as it is not compatible with `desc_act = True`.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "float16",
     quantization_config = {
