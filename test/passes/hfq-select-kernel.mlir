@@ -16,9 +16,9 @@
 // Decode (M = 1): the GEMV on sm_80 and newer; sm_75 has no 4-bit GPTQ
 // kernel, so every CUDA rule rejects and the CPU reference is chosen.
 // CHECK-LABEL: func.func @gptq_decode(
-// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_w4a16_gemv"} : tensor<1x64xf16>
-// SM75:          hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"} : tensor<1x64xf16>
-// CPU:           hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"} : tensor<1x64xf16>
+// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_w4a16_gemv"{{.*}} : tensor<1x64xf16>
+// SM75:          hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1x64xf16>
+// CPU:           hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1x64xf16>
 func.func @gptq_decode(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
                        %s: tensor<2x128xf16>, %g: tensor<64xi32>) -> tensor<1x128xf16> {
   %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%qw, %qz, %s, %g) method #gptq4
@@ -28,9 +28,9 @@ func.func @gptq_decode(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor
 
 // Prefill (M = 1024): the GEMM.
 // CHECK-LABEL: func.func @gptq_prefill(
-// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_w4a16_gemm"} : tensor<1024x64xf16>
-// SM75:          hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"} : tensor<1024x64xf16>
-// CPU:           hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"} : tensor<1024x64xf16>
+// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<1024x64xf16>
+// SM75:          hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1024x64xf16>
+// CPU:           hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1024x64xf16>
 func.func @gptq_prefill(%x: tensor<1024x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
                         %s: tensor<2x128xf16>, %g: tensor<64xi32>) -> tensor<1024x128xf16> {
   %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%qw, %qz, %s, %g) method #gptq4
@@ -41,10 +41,10 @@ func.func @gptq_prefill(%x: tensor<1024x64xf16>, %qw: tensor<8x128xi32>, %qz: te
 // M is the product of the leading dimensions: [2, 8, K] is M = 16, the
 // largest the GEMV takes; [17, K] is one row too many.
 // CHECK-LABEL: func.func @gptq_m_boundary(
-// SM90:          {kernel = "hfq_w4a16_gemv"} : tensor<2x8x64xf16>
-// SM90:          {kernel = "hfq_w4a16_gemm"} : tensor<17x64xf16>
-// SM75-COUNT-2:  {kernel = "hfq_ref_gptq"}
-// CPU-COUNT-2:   {kernel = "hfq_ref_gptq"}
+// SM90:          {kernel = "hfq_w4a16_gemv"{{.*}} : tensor<2x8x64xf16>
+// SM90:          {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<17x64xf16>
+// SM75-COUNT-2:  {kernel = "hfq_ref_gptq"
+// CPU-COUNT-2:   {kernel = "hfq_ref_gptq"
 func.func @gptq_m_boundary(%x16: tensor<2x8x64xf16>, %x17: tensor<17x64xf16>, %qw: tensor<8x128xi32>,
                            %qz: tensor<2x16xi32>, %s: tensor<2x128xf16>, %g: tensor<64xi32>)
     -> (tensor<2x8x128xf16>, tensor<17x128xf16>) {
@@ -57,10 +57,10 @@ func.func @gptq_m_boundary(%x16: tensor<2x8x64xf16>, %x17: tensor<17x64xf16>, %q
 
 // A dynamic batch is M = -1: the GEMV (M >= 1) rejects it, the GEMM takes it.
 // CHECK-LABEL: func.func @gptq_dynamic_batch(
-// SM90:          {kernel = "hfq_w4a16_gemm"} : tensor<?x64xf16>
-// SM90:          {kernel = "hfq_w4a16_gemm"} : tensor<1x?x64xf16>
-// SM75-COUNT-2:  {kernel = "hfq_ref_gptq"}
-// CPU-COUNT-2:   {kernel = "hfq_ref_gptq"}
+// SM90:          {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<?x64xf16>
+// SM90:          {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<1x?x64xf16>
+// SM75-COUNT-2:  {kernel = "hfq_ref_gptq"
+// CPU-COUNT-2:   {kernel = "hfq_ref_gptq"
 func.func @gptq_dynamic_batch(%x: tensor<?x64xf16>, %x3: tensor<1x?x64xf16>, %qw: tensor<8x128xi32>,
                               %qz: tensor<2x16xi32>, %s: tensor<2x128xf16>, %g: tensor<64xi32>)
     -> (tensor<?x128xf16>, tensor<1x?x128xf16>) {
@@ -73,9 +73,9 @@ func.func @gptq_dynamic_batch(%x: tensor<?x64xf16>, %x3: tensor<1x?x64xf16>, %qw
 
 // 3-bit GPTQ falls through the 4- and 8-bit rules to the generic CUDA kernel.
 // CHECK-LABEL: func.func @gptq_3bit(
-// SM90:          {kernel = "hfq_gptq_generic"}
-// SM75:          {kernel = "hfq_gptq_generic"}
-// CPU:           {kernel = "hfq_ref_gptq"}
+// SM90:          {kernel = "hfq_gptq_generic"
+// SM75:          {kernel = "hfq_gptq_generic"
+// CPU:           {kernel = "hfq_ref_gptq"
 func.func @gptq_3bit(%x: tensor<1x64xf16>, %qw: tensor<6x128xi32>, %qz: tensor<1x12xi32>,
                      %s: tensor<1x128xf16>, %g: tensor<64xi32>) -> tensor<1x128xf16> {
   %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%qw, %qz, %s, %g)
@@ -87,9 +87,9 @@ func.func @gptq_3bit(%x: tensor<1x64xf16>, %qw: tensor<6x128xi32>, %qz: tensor<1
 // HQQ 4-bit on sm_75: the w4a16 rules need sm >= 80, the next rule (any
 // CUDA GPU) takes it.
 // CHECK-LABEL: func.func @hqq_fall_through(
-// SM90:          {kernel = "hfq_w4a16_gemv"}
-// SM75:          {kernel = "hfq_hqq_generic"}
-// CPU:           {kernel = "hfq_ref_hqq"}
+// SM90:          {kernel = "hfq_w4a16_gemv"
+// SM75:          {kernel = "hfq_hqq_generic"
+// CPU:           {kernel = "hfq_ref_hqq"
 func.func @hqq_fall_through(%x: tensor<1x64xbf16>, %wq: tensor<64x64xui8>, %s: tensor<128x1xf16>,
                             %z: tensor<128x1xf16>) -> tensor<1x128xbf16> {
   %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%wq, %s, %z)
@@ -117,9 +117,9 @@ func.func @compressed_tensors_fp8(%x: tensor<4x64xbf16>, %w: tensor<128x64xf8E4M
 
 // Methods without an M condition: LLM.int8() on sm_80+, else its reference.
 // CHECK-LABEL: func.func @bnb_8bit(
-// SM90:          {kernel = "hfq_llm_int8"}
-// SM75:          {kernel = "hfq_ref_bnb8"}
-// CPU:           {kernel = "hfq_ref_bnb8"}
+// SM90:          {kernel = "hfq_llm_int8"
+// SM75:          {kernel = "hfq_ref_bnb8"
+// CPU:           {kernel = "hfq_ref_bnb8"
 func.func @bnb_8bit(%x: tensor<4x64xf16>, %cb: tensor<128x64xi8>, %scb: tensor<128xf32>) -> tensor<4x128xf16> {
   %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%cb, %scb)
       method <"bitsandbytes_8bit", {load_in_8bit = true}>
@@ -131,11 +131,11 @@ func.func @bnb_8bit(%x: tensor<4x64xf16>, %cb: tensor<128x64xi8>, %scb: tensor<1
 // CHECK-LABEL: func.func @reselect(
 // CHECK:         hfq.qlinear
 // CHECK-NOT:       "stale_kernel"
-// SM90-SAME:       {kernel = "hfq_w4a16_gemv"}
-// SM75-SAME:       {kernel = "hfq_ref_gptq"}
-// CPU-SAME:        {kernel = "hfq_ref_gptq"}
+// SM90-SAME:       {kernel = "hfq_w4a16_gemv"
+// SM75-SAME:       {kernel = "hfq_ref_gptq"
+// CPU-SAME:        {kernel = "hfq_ref_gptq"
 // CHECK:         hfq.linear
-// CHECK-NOT:       kernel
+// CHECK-NOT:       kernel =
 // CHECK:         return
 func.func @reselect(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
                     %s: tensor<2x128xf16>, %g: tensor<64xi32>, %w: tensor<64x128xf16>) -> tensor<1x64xf16> {

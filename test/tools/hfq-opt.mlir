@@ -5,7 +5,7 @@
 // RUN: hfq-opt --help | FileCheck %s --check-prefix=HELP
 // HELP:     --hfq-dispatch {{.*}}Choose the quantizer as transformers' get_hf_quantizer does
 // HELP:     --hfq-select-kernel {{.*}}Choose each quantized linear's kernel from its method's rules
-// HELP-NEXT:  --target=<string> {{.*}}Compile target
+// HELP:       --target=<string> {{.*}}Compile target
 // HELP:     hfq options:
 // HELP-DAG: --hfq-list-methods {{.*}}Print the method registry
 // HELP-DAG: --hfq-spec-path=<file|dir> {{.*}}Load method specs from a file, or every *.json of a directory (repeatable)
@@ -36,15 +36,16 @@
 // GEMV; lm_head is not quantized and stays an hfq.linear without a kernel.
 // RUN: hfq-opt %hfq_src_root/examples/llama-block-gptq.mlir --hfq-select-kernel=target=sm_90 | FileCheck %s --check-prefix=GPTQ
 // GPTQ-LABEL: func.func @llama_block(
-// GPTQ:         hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} {kernel = "hfq_w4a16_gemv"}
-// GPTQ-COUNT-6: {kernel = "hfq_w4a16_gemv"}
-// GPTQ-NOT:     kernel
+// GPTQ:         hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} {kernel = "hfq_w4a16_gemv"
+// GPTQ-COUNT-6: {kernel = "hfq_w4a16_gemv"
+// GPTQ-NOT:     kernel =
 // GPTQ:         hfq.linear "lm_head" %{{[^ ]*}}, %{{[^ ]*}} : tensor<1x64xf16>, tensor<256x64xf16> -> tensor<1x256xf16>
 // GPTQ-NEXT:    return
 // The same block on the CPU uses the reference kernel.
 // RUN: hfq-opt %hfq_src_root/examples/llama-block-gptq.mlir --hfq-select-kernel=target=cpu | FileCheck %s --check-prefix=GPTQ-CPU
-// GPTQ-CPU-COUNT-7: {kernel = "hfq_ref_gptq"}
-// GPTQ-CPU-NOT:     kernel
+// GPTQ-CPU-COUNT-7: {kernel = "hfq_ref_gptq"
+// GPTQ-CPU-NOT:     kernel =
+// GPTQ-CPU:         hfq.linear "lm_head"
 
 // README, the main job (./setup.sh run): dispatch the unquantized block with
 // its GPTQ checkpoint config as transformers would, then pick kernels. The
@@ -53,8 +54,8 @@
 // RUN: hfq-opt %hfq_src_root/examples/llama-block.mlir --hfq-dispatch="target=sm_90 report=%t.report.json" --hfq-select-kernel="target=sm_90" | FileCheck %s --check-prefix=MAIN
 // MAIN-LABEL: func.func @llama_block(
 // MAIN:         %[[QW:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<8x64xi32>
-// MAIN:         hfq.qlinear "model.layers.0.self_attn.q_proj" %{{.*}}, packed(%[[QW]], {{.*}}) method #gptq {kernel = "hfq_w4a16_gemv"}
-// MAIN-COUNT-6: {kernel = "hfq_w4a16_gemv"}
-// MAIN-NOT:     kernel
+// MAIN:         hfq.qlinear "model.layers.0.self_attn.q_proj" %{{.*}}, packed(%[[QW]], {{.*}}) method #gptq {kernel = "hfq_w4a16_gemv"
+// MAIN-COUNT-6: {kernel = "hfq_w4a16_gemv"
+// MAIN-NOT:     kernel =
 // MAIN:         hfq.linear "lm_head"
 // MAIN-NEXT:    return
