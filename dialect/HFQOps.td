@@ -60,12 +60,15 @@ def HFQ_QLinearOp : HFQ_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     (compressed-tensors `config_groups`).
 
     ```mlir
+    #gptq = #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64}>
     %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x,
-        packed(%qweight, %qzeros, %scales, %g_idx)
-        method #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64, ...}>
+        packed(%qweight, %qzeros, %scales, %g_idx) method #gptq
         : tensor<4x64xf16>, (tensor<8x128xi32>, tensor<2x16xi32>,
           tensor<2x128xf16>, tensor<64xi32>) -> tensor<4x128xf16>
     ```
+
+    (Written inline, a method attribute right before `:` would take the
+    `: type` as its own; use an alias, as the printer does.)
   }];
   let arguments = (ins StrAttr:$name, AnyRankedTensor:$input,
                        Variadic<AnyRankedTensor>:$packed,
@@ -92,9 +95,9 @@ def HFQ_QuantizeOp : HFQ_Op<"quantize", [Pure]> {
     like `hfq.qlinear`'s packed operands.
 
     ```mlir
-    %q:3 = hfq.quantize "model.layers.0.mlp.up_proj" %w
-        method #hfq.method<"bitsandbytes_8bit", {...}>
-        : tensor<128x64xf32> -> (tensor<128x64xi8>, tensor<128xf32>, tensor<ui8>)
+    #bnb8 = #hfq.method<"bitsandbytes_8bit", {load_in_8bit = true}>
+    %q:2 = hfq.quantize "model.layers.0.mlp.up_proj" %w method #bnb8
+        : tensor<128x64xf32> -> (tensor<128x64xi8>, tensor<128xf32>)
     ```
   }];
   let arguments = (ins StrAttr:$name, AnyRankedTensor:$weight,
