@@ -74,8 +74,7 @@ bool dequantizeBitnet(const TensorView &weight, const TensorView &weightScale,
 
 bool quantizeBitnetActivations(const float *x, int64_t m, int64_t k,
                                std::vector<int8_t> &xq,
-                               std::vector<float> &scales,
-                               std::string &error) {
+                               std::vector<float> &scales, std::string &error) {
   if (!checkMatrixShape("BitNet activations", m, k, error))
     return false;
   if (x == nullptr) {

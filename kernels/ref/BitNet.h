@@ -1,4 +1,4 @@
-//===- BitNet.h - BitNet b1.58 reference -----------------------*- C++ -*-===//
+//===- BitNet.h - BitNet b1.58 reference ------------------------*- C++ -*-===//
 //
 // BitNet b1.58 as transformers' BitLinear loads it (specs/bitnet.json;
 // quant-formats-and-kernels.md §2.12).
@@ -55,8 +55,7 @@ bool quantizeBitnetActivations(const float *x, int64_t m, int64_t k,
 /// (+ bias [N] when not null).
 bool bitnetLinear(const float *x, int64_t m, const TensorView &weight,
                   const TensorView &weightScale, int64_t n, int64_t k,
-                  const float *bias, std::vector<float> &y,
-                  std::string &error);
+                  const float *bias, std::vector<float> &y, std::string &error);
 
 struct BitnetPacked {
   StoredTensor weight;      // ui8 [N/4, K]

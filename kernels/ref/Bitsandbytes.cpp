@@ -85,8 +85,9 @@ uint8_t bnb4QuantizeValue(Bnb4Type type, float x) {
 std::array<float, 256> bnbDynamicMap(bool fusedLinspace) {
   // create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8): for
   // exponent i = 0..6, the 2^i midpoints of torch.linspace(0.1, 1, 2^i + 1)
-  // scaled by 10^(i-6), with both signs; then 0 and 1; 7 * 2^i summed over i
-  // twice is 254, so there is no zero padding. Sorted.
+  // scaled by 10^(i-6), with both signs: 2 * 127 values, plus 0 and 1, which
+  // fills 256 entries without zero padding. Sorted. Every step is a float32
+  // tensor operation (the Python scale 10**(i-6) is cast to float32 first).
   std::vector<float> data;
   data.reserve(256);
   static const float powersOfTen[7] = {1e-6f, 1e-5f, 1e-4f, 1e-3f,
@@ -303,6 +304,54 @@ static void setF32(StoredTensor &t, int64_t i, float v) {
   t.setBits(i, b);
 }
 
+float bnbFloatMean(const float *a, int64_t count) {
+  if (a == nullptr || count <= 0)
+    return NAN; // torch's mean of nothing
+  // torch's mean: a float sum, then times the float factor 1 / count
+  // (MeanOps). The sum is a pairwise tree, like the GPU reduction's
+  // combining steps; its exact order differs, so the last bit can too.
+  std::vector<float> level(a, a + count);
+  while (level.size() > 1) {
+    std::vector<float> next;
+    next.reserve((level.size() + 1) / 2);
+    for (size_t i = 0; i + 1 < level.size(); i += 2)
+      next.push_back(level[i] + level[i + 1]);
+    if (level.size() % 2)
+      next.push_back(level.back());
+    level.swap(next);
+  }
+  const float factor = 1.0f / static_cast<float>(count);
+  return level[0] * factor;
+}
+
+bool bnbQuantizeBlockwise8(const float *a, int64_t count, int64_t blocksize,
+                           const std::array<float, 256> &code,
+                           std::vector<uint8_t> &codes,
+                           std::vector<float> &absmax, std::string &error) {
+  if (blocksize < 1 || count < 0 || (a == nullptr && count > 0)) {
+    error = "bnb blockwise 8-bit: need blocksize >= 1 and " +
+            std::to_string(count) + " values, got blocksize " +
+            std::to_string(blocksize) + (a ? "" : " and no data");
+    return false;
+  }
+  codes.assign(static_cast<size_t>(count), 0);
+  absmax.assign(static_cast<size_t>(ceilDiv(count, blocksize)), 0.0f);
+  for (int64_t j = 0; j * blocksize < count; ++j) {
+    const int64_t begin = j * blocksize;
+    const int64_t end = std::min(count, begin + blocksize);
+    float amax = 0.0f;
+    for (int64_t i = begin; i < end; ++i)
+      amax = std::fmax(amax, std::fabs(a[i]));
+    absmax[static_cast<size_t>(j)] = amax;
+    const float inv = 1.0f / amax; // the kernel's reciprocal, then multiply
+    for (int64_t i = begin; i < end; ++i) {
+      const float x = a[i] * inv;
+      codes[static_cast<size_t>(i)] = bnbQuantizeDynamic(code, x);
+    }
+  }
+  return true;
+}
+
 bool quantizeBnb4(const float *w, int64_t n, int64_t k, const Bnb4Params &p,
                   Bnb4Quantized &out, std::string &error) {
   if (!checkMatrixShape("bnb 4-bit", n, k, error) ||
@@ -356,34 +405,27 @@ bool quantizeBnb4(const float *w, int64_t n, int64_t k, const Bnb4Params &p,
 
   // Double quantization: offset = absmax.mean(), then quantize_blockwise of
   // absmax - offset (blocks of 256) into the dynamic map.
-  double sum = 0.0;
-  for (float a : absmax)
-    sum += a;
-  const float offset = static_cast<float>(sum / static_cast<double>(blocks));
+  const float offset = bnbFloatMean(absmax.data(), blocks);
   const auto map = bnbDynamicMap(true);
-  const int64_t nb = p.nestedBlocksize;
-  const int64_t nested = ceilDiv(blocks, nb);
+  std::vector<float> centred(static_cast<size_t>(blocks));
+  for (int64_t b = 0; b < blocks; ++b)
+    centred[static_cast<size_t>(b)] = absmax[static_cast<size_t>(b)] - offset;
+  std::vector<uint8_t> codes;
+  std::vector<float> nestedAbsmax;
+  if (!bnbQuantizeBlockwise8(centred.data(), blocks, p.nestedBlocksize, map,
+                             codes, nestedAbsmax, error))
+    return false;
   out.absmax.reset(DType::U8, {blocks});
-  out.nestedAbsmax.reset(DType::F32, {nested});
+  for (int64_t b = 0; b < blocks; ++b)
+    out.absmax.setBits(b, codes[static_cast<size_t>(b)]);
+  out.nestedAbsmax.reset(DType::F32,
+                         {static_cast<int64_t>(nestedAbsmax.size())});
+  for (size_t j = 0; j < nestedAbsmax.size(); ++j)
+    setF32(out.nestedAbsmax, static_cast<int64_t>(j), nestedAbsmax[j]);
   out.nestedQuantMap.reset(DType::F32, {256});
   for (int64_t i = 0; i < 256; ++i)
     setF32(out.nestedQuantMap, i, map[static_cast<size_t>(i)]);
   out.nestedOffset = offset;
-  for (int64_t j = 0; j < nested; ++j) {
-    const int64_t begin = j * nb, end = std::min(blocks, begin + nb);
-    float amax = 0.0f;
-    for (int64_t b = begin; b < end; ++b) {
-      float centred = absmax[static_cast<size_t>(b)] - offset;
-      amax = std::fmax(amax, std::fabs(centred));
-    }
-    setF32(out.nestedAbsmax, j, amax);
-    const float inv = 1.0f / amax;
-    for (int64_t b = begin; b < end; ++b) {
-      float centred = absmax[static_cast<size_t>(b)] - offset;
-      float x = centred * inv;
-      out.absmax.setBits(b, bnbQuantizeDynamic(map, x));
-    }
-  }
   return true;
 }
 

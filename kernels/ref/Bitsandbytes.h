@@ -15,8 +15,9 @@
 // Both are quantized by transformers at load, so the quantizers are here too.
 // They mirror bitsandbytes' CUDA kernels operation by operation (same float
 // operations, same decision trees and binary search), so that they produce
-// the bytes a GPU load produces; where a result can still differ (a mean
-// reduced in another order, __fdividef), the function says so.
+// the bytes a GPU load produces (compared with bitsandbytes 0.50.2 on an
+// H200); where a result can still differ (a mean reduced in another order,
+// __fdividef), the function says so.
 //
 //===----------------------------------------------------------------------===//
 
@@ -68,6 +69,20 @@ std::array<float, 256> bnbDynamicMap(bool fusedLinspace = true);
 /// map, since the search assumes a sorted code).
 uint8_t bnbQuantizeDynamic(const std::array<float, 256> &code, float x);
 
+/// bnb's quantize_blockwise (8-bit) as its CUDA kernel computes it: per
+/// block of `blocksize` values, absmax = max |a| and code =
+/// bnbQuantizeDynamic(code, a * (1 / absmax)); an all-zero block gets
+/// absmax 0 and code 0 (NaN in the search). Fails on blocksize < 1.
+bool bnbQuantizeBlockwise8(const float *a, int64_t count, int64_t blocksize,
+                           const std::array<float, 256> &code,
+                           std::vector<uint8_t> &codes,
+                           std::vector<float> &absmax, std::string &error);
+
+/// torch's float32 mean of `count` values: a float sum taken as a pairwise
+/// tree, times the float factor 1 / count (NaN when count < 1). torch's GPU
+/// reduction combines in its own order, so the last bit can differ.
+float bnbFloatMean(const float *a, int64_t count);
+
 struct Bnb4Params {
   Bnb4Type type = Bnb4Type::NF4;
   /// Elements per absmax block: 32, 64 (bnb's default), ..., 4096.
@@ -113,11 +128,14 @@ struct Bnb4Quantized {
 
 /// Quantizes W[N, K] as bnb's CUDA quantize_4bit does: per block,
 /// absmax = max |w| and code = bnb4QuantizeValue(w * (1 / absmax)) in float.
-/// With p.doubleQuant, offset = mean(absmax) and absmax - offset is quantized
-/// with bnbQuantizeDynamic in blocks of 256 into bnbDynamicMap() (the fused
-/// variant). The mean is taken in double and rounded to float; torch reduces
-/// on the GPU in float in its own order, so the offset (and through it an
-/// absmax code) can differ in the last bit. p.nestedOffset is ignored.
+/// With p.doubleQuant, offset = bnbFloatMean(absmax) and absmax - offset goes
+/// through bnbQuantizeBlockwise8 in blocks of p.nestedBlocksize (256) with
+/// bnbDynamicMap() (the fused variant). Checked against bitsandbytes 0.50.2
+/// on an H200 (NF4 and FP4, with and without double quant, an all-zero
+/// block, an odd element count): identical bytes and offset. The one part
+/// not guaranteed is the offset's summation order (see bnbFloatMean); an
+/// offset one ulp off moves a few nested codes by one.
+/// p.nestedOffset is ignored.
 bool quantizeBnb4(const float *w, int64_t n, int64_t k, const Bnb4Params &p,
                   Bnb4Quantized &out, std::string &error);
 
@@ -134,9 +152,11 @@ bool dequantizeBnbInt8(const TensorView &cb, const TensorView &scb, int64_t n,
 /// Int8Params' quantization at load: W is cast to fp16 (bnb quantizes the
 /// fp16 copy), SCB[r] = max |W16[r, :]|, CB = rint(W16 * (127 / SCB)) with
 /// round-half-even as __float2int_rn; an all-zero row gives SCB 0 and CB 0.
-/// bnb's kernel divides with __fdividef, which can make 127 / SCB one ulp
-/// off and flip a value lying exactly between two codes; this divides
-/// exactly. Outputs cb i8[N, K] and scb f32[N].
+/// bnb's kernel divides with __fdividef, whose approximate reciprocal can
+/// make 127 / SCB one ulp off and move a value lying within an ulp of a
+/// half-way point to the other code (1 of 20480 codes against bitsandbytes
+/// 0.50.2 on an H200); this divides exactly. Outputs cb i8[N, K] and
+/// scb f32[N].
 bool quantizeBnbInt8(const float *w, int64_t n, int64_t k, StoredTensor &cb,
                      StoredTensor &scb, std::string &error);
 

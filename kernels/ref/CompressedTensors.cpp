@@ -122,9 +122,9 @@ bool readGIdx(const CtWeightScheme &scheme, const TensorView *gIdx, int64_t k,
   }
   for (int64_t i = 0; i < k; ++i)
     if (values[i] < 0 || values[i] >= grid.cols) {
-      error = "weight_g_idx[" + std::to_string(i) + "] = " +
-              std::to_string(values[i]) + " is not a group index in [0, " +
-              std::to_string(grid.cols) + ")";
+      error = "weight_g_idx[" + std::to_string(i) +
+              "] = " + std::to_string(values[i]) +
+              " is not a group index in [0, " + std::to_string(grid.cols) + ")";
       return false;
     }
   grid.gIdx = std::move(values);
@@ -137,8 +137,8 @@ bool checkIntRange(int32_t v, int bits, const char *name, int64_t at,
   if (v < lo || v > hi) {
     error = std::string(name) + " value " + std::to_string(v) + " at " +
             std::to_string(at) + " is outside the signed " +
-            std::to_string(bits) + "-bit range [" + std::to_string(lo) +
-            ", " + std::to_string(hi) + "]";
+            std::to_string(bits) + "-bit range [" + std::to_string(lo) + ", " +
+            std::to_string(hi) + "]";
     return false;
   }
   return true;
@@ -179,8 +179,8 @@ bool packCtInt32(const int32_t *values, int64_t rows, int64_t cols, int bits,
       if (!checkIntRange(v, bits, "pack_to_int32", r * cols + c, error))
         return false;
       const int64_t along = packedDim == 1 ? c : r;
-      const int64_t word = packedDim == 1 ? r * out.shape[1] + c / pf
-                                          : (r / pf) * cols + c;
+      const int64_t word =
+          packedDim == 1 ? r * out.shape[1] + c / pf : (r / pf) * cols + c;
       uint32_t field = static_cast<uint32_t>(v) + offset;
       out.setBits(word, out.bitsAt(word) |
                             (field << (bits * static_cast<int>(along % pf))));
@@ -240,8 +240,8 @@ bool dequantizeCtPacked(const CtWeightScheme &scheme,
     const int64_t sk = static_cast<int32_t>(weightShape->bits(1));
     if (sn != n || sk != k) {
       error = "weight_shape is [" + std::to_string(sn) + ", " +
-              std::to_string(sk) + "], expected [" + std::to_string(n) +
-              ", " + std::to_string(k) + "]";
+              std::to_string(sk) + "], expected [" + std::to_string(n) + ", " +
+              std::to_string(k) + "]";
       return false;
     }
   }
@@ -336,8 +336,7 @@ bool quantizeInt8PerToken(const float *x, int64_t m, int64_t k,
     error = "int8 per-token quantization: activation has no data";
     return false;
   }
-  if (!checkFinite(x, m * k, "int8 per-token quantization: activation",
-                   error))
+  if (!checkFinite(x, m * k, "int8 per-token quantization: activation", error))
     return false;
   xq.assign(static_cast<size_t>(m * k), 0);
   scales.assign(static_cast<size_t>(m), 0.0f);

@@ -1,4 +1,4 @@
-//===- CompressedTensors.h - compressed-tensors reference ------*- C++ -*-===//
+//===- CompressedTensors.h - compressed-tensors reference -------*- C++ -*-===//
 //
 // compressed-tensors (llm-compressor / vLLM) checkpoint formats
 // (specs/compressed-tensors.json; quant-formats-and-kernels.md §2.9). These
@@ -20,8 +20,11 @@
 // Dequantization: w = (q - zp) * scale (float: w = q * scale), with the
 // scale / zero point of the element's tensor, row, (row, group) or block.
 // Groups are column k / g (ceil(K/g) of them, the last may be short), or
-// g_idx[k] with activation ordering. compressed-tensors computes in the
-// scale's dtype; here every product is exact in f32.
+// g_idx[k] with activation ordering (as a direct map; compressed-tensors
+// sorts columns by g_idx and cuts g-wide groups, which is the same map when
+// every group has g members, as GPTQ-style act-order produces).
+// compressed-tensors computes in the scale's dtype; here in f32, where the
+// product of a (q - zp) of at most 9 bits and a 16-bit scale is exact.
 //
 //===----------------------------------------------------------------------===//
 

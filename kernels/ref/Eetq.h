@@ -26,9 +26,16 @@
 //   o  = (n / 2) * 2K + (r / 64) * 128 + (n % 2) * 64 + r % 64,
 //        r = the permuted row of k (16 * (k / 16) + inverse perm of k % 16)
 //   stored[(o & ~3) | {0, 2, 1, 3}[o & 3]] = q + 128 (as a byte).
-// FasterTransformer requires K % 64 == 0 (16-row groups, 64-row tiles and
-// 32-byte transpose vectors) and N % 64 == 0 (its interleave checks the
-// column count against the 64-row tile); both are required here.
+// FasterTransformer checks K % 16 (row groups), K % 32 and N % 32
+// (transpose vectors) and N % 64 (its interleave tests the column count
+// against the 64-row tile); for K not a multiple of 64 its interleave would
+// write a partial tile into the next column pair, so no such layer has a
+// usable layout. Both K % 64 == 0 and N % 64 == 0 are required here.
+// (Layout read from EETQ's csrc/cutlass_kernels/cutlass_preprocessors.cc and
+// cutlass_extensions/.../mixed_gemm_B_layout.h: for uint8 B on sm75+,
+// ThreadblockK 64 and 128-byte cache lines give ColumnMajorTileInterleave
+// <64, 2> with OpMultiplyAddDequantizeInterleavedBToA, i.e. the row
+// permutation is on.)
 //
 // EETQ's quantizer (symmetric_quantize, int8) takes the absmax of each
 // output channel and scales by absmax / 128 (not 127): q = round(w /

@@ -93,9 +93,9 @@ bool quantizeFp8Block(const float *w, int64_t n, int64_t k, int64_t blockN,
   }
   out = Fp8Quantized();
   out.weight.reset(DType::F8E4M3FN, {n, k});
-  out.scaleInv.reset(DType::F32, perTensor ? std::vector<int64_t>{}
-                                           : std::vector<int64_t>{n / bn,
-                                                                  k / bk});
+  out.scaleInv.reset(DType::F32, perTensor
+                                     ? std::vector<int64_t>{}
+                                     : std::vector<int64_t>{n / bn, k / bk});
   for (int64_t bi = 0; bi < n / bn; ++bi)
     for (int64_t bj = 0; bj < k / bk; ++bj) {
       float amax = 0.0f;
@@ -123,8 +123,7 @@ bool quantizeFp8ActivationGroups(const float *x, int64_t m, int64_t k,
     error = "fp8 activation quantization: activation has no data";
     return false;
   }
-  if (!checkFinite(x, m * k, "fp8 activation quantization: activation",
-                   error))
+  if (!checkFinite(x, m * k, "fp8 activation quantization: activation", error))
     return false;
   if (groupSize < 1) {
     error = "fp8 activation group size must be positive, got " +
@@ -194,10 +193,9 @@ bool fp8BlockScaledMatmul(const uint8_t *x8, const float *xScales,
 }
 
 bool fp8Linear(const float *x, int64_t m, const TensorView &weight,
-               const TensorView &scaleInv, int64_t n, int64_t k,
-               int64_t blockN, int64_t blockK,
-               const TensorView *activationScale, const float *bias,
-               std::vector<float> &y, std::string &error) {
+               const TensorView &scaleInv, int64_t n, int64_t k, int64_t blockN,
+               int64_t blockK, const TensorView *activationScale,
+               const float *bias, std::vector<float> &y, std::string &error) {
   if (!checkMatrixShape("fp8 activations", m, k, error))
     return false;
   if (x == nullptr) {

@@ -1,4 +1,4 @@
-//===- FineGrainedFp8.h - FineGrainedFP8 reference -------------*- C++ -*-===//
+//===- FineGrainedFp8.h - FineGrainedFP8 reference --------------*- C++ -*-===//
 //
 // transformers' FineGrainedFP8 (quant_method "fp8", DeepSeek-V3 style;
 // specs/fp8.json; quant-formats-and-kernels.md §2.10).
@@ -20,9 +20,10 @@
 // does when the block is the whole matrix).
 //
 // Exactness: fp8 x fp8 products are exact and a chunk's dot product is
-// summed exactly (in double: every product is a multiple of 2^-18 below
-// 2^17, so 2^53 is never reached) and rounded once to f32; the GPU's tensor
-// cores sum a chunk in f32 (Hopper's FP8 MMA with fewer accumulator bits), so
+// summed exactly in double (every product is a multiple of 2^-18 of
+// magnitude below 2^18, so a chunk of fewer than 2^17 products never needs
+// more than 53 bits) and rounded once to f32. The GPU's tensor cores sum a
+// chunk in f32 (Hopper's FP8 MMA with even fewer accumulator bits), so
 // kernels match this reference to a tolerance, not bit for bit.
 //
 //===----------------------------------------------------------------------===//
@@ -84,10 +85,9 @@ bool fp8BlockScaledMatmul(const uint8_t *x8, const float *xScales,
 /// run dynamic activations with per-tensor weights (block 0, 0): that is an
 /// error here too.
 bool fp8Linear(const float *x, int64_t m, const TensorView &weight,
-               const TensorView &scaleInv, int64_t n, int64_t k,
-               int64_t blockN, int64_t blockK,
-               const TensorView *activationScale, const float *bias,
-               std::vector<float> &y, std::string &error);
+               const TensorView &scaleInv, int64_t n, int64_t k, int64_t blockN,
+               int64_t blockK, const TensorView *activationScale,
+               const float *bias, std::vector<float> &y, std::string &error);
 
 } // namespace hfq::kernels
 

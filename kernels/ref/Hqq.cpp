@@ -117,8 +117,7 @@ bool unpackHqq(const TensorView &wq, int nbits, int64_t rows, int64_t cols,
               std::to_string(size);
       return false;
     }
-    if (!expectView(wq, "W_q", wq.dtype, {packedRows, rowBytes / size},
-                    error))
+    if (!expectView(wq, "W_q", wq.dtype, {packedRows, rowBytes / size}, error))
       return false;
   } else {
     error = std::string("W_q must be ") + dtypeName(native) +
@@ -177,7 +176,7 @@ bool dequantizeHqq(const TensorView &wq, const TensorView &scale,
 
 bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
                  int64_t groupSize, int axis, DType computeDtype,
-                 HqqQuantized &out, std::string &error) {
+                 HqqQuantized &out, std::string &error, bool roundZero) {
   int64_t rows, cols;
   Packing p;
   if (!hqqGroupedShape(n, k, groupSize, axis, rows, cols, error) ||
@@ -207,7 +206,9 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
 
   for (int64_t gi = 0; gi < groups; ++gi) {
     // Flat index of the j-th member of group gi in the grouped matrix.
-    auto at = [&](int64_t j) { return axis == 1 ? gi * cols + j : j * cols + gi; };
+    auto at = [&](int64_t j) {
+      return axis == 1 ? gi * cols + j : j * cols + gi;
+    };
     float lo = w[at(0)], hi = w[at(0)];
     for (int64_t j = 1; j < perGroup; ++j) {
       lo = std::min(lo, w[at(j)]);
@@ -218,7 +219,9 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
     if (std::fabs(denom) <= 1e-4f) // also catches denom == 0 (scale = inf)
       scale = 1.0f;
     scale = std::min(scale, 2e4f);
-    const float zero = -lo * scale;
+    float zero = -lo * scale;
+    if (roundZero)
+      zero = std::nearbyint(zero);
     for (int64_t j = 0; j < perGroup; ++j) {
       // Two separately rounded f32 ops, as torch evaluates W*scale + zero.
       const float scaled = w[at(j)] * scale;

@@ -1,4 +1,4 @@
-//===- Hqq.h - HQQ reference (de)quantizers --------------------*- C++ -*-===//
+//===- Hqq.h - HQQ reference (de)quantizers ---------------------*- C++ -*-===//
 //
 // HQQ (half-quadratic quantization) as hqq's Quantizer stores a linear
 // (specs/hqq.json; quant-formats-and-kernels.md §2.6).
@@ -65,18 +65,20 @@ struct HqqQuantized {
   StoredTensor zero;  // float zero, in the compute dtype
 };
 
-/// hqq's Quantizer.quantize with optimize=False, round_zero=False: plain
-/// min-max affine with a float zero, in f32 exactly as hqq computes it
-/// (scale = (2^b-1)/(max-min), 1 where |max-min| <= 1e-4, clamped to 2e4;
-/// zero = -min*scale; W_q = clamp(round(W*scale + zero), 0, 2^b-1)); then
-/// scale is inverted and scale / zero are stored in `computeDtype`.
+/// hqq's Quantizer.quantize with optimize=False: plain min-max affine with
+/// a float zero, in f32 exactly as hqq computes it (scale =
+/// (2^b-1)/(max-min), 1 where |max-min| <= 1e-4, clamped to 2e4;
+/// zero = -min*scale, rounded to an integer only with `roundZero` (hqq's
+/// round_zero, which BaseQuantizeConfig turns on for 4-bit);
+/// W_q = clamp(round(W*scale + zero), 0, 2^b-1)); then scale is inverted and
+/// scale / zero are stored in `computeDtype`.
 /// hqq's default `optimize=True` refines scale and zero with its
 /// half-quadratic solver; that refinement only changes the parameter values,
 /// never the format, and is out of scope for the reference: dequantization
 /// of optimized checkpoints is exact regardless.
 bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
                  int64_t groupSize, int axis, DType computeDtype,
-                 HqqQuantized &out, std::string &error);
+                 HqqQuantized &out, std::string &error, bool roundZero = false);
 
 } // namespace hfq::kernels
 

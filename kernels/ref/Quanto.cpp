@@ -65,14 +65,14 @@ bool dequantizeQuantoBits(const TensorView &data, const TensorView &scale,
   const int64_t rows = n * k / groupSize;
   const int64_t perByte = 8 / bits;
   const int64_t planeRows = ceilDiv(rows, perByte);
-  if (!expectView(data, "weight._data._data", DType::U8,
-                  {planeRows, groupSize}, error) ||
+  if (!expectView(data, "weight._data._data", DType::U8, {planeRows, groupSize},
+                  error) ||
       !expectFloatView(scale, "weight._scale", {rows, 1}, error))
     return false;
   const bool intShift = shift.dtype == DType::U8 || shift.dtype == DType::I8;
-  if (intShift ? !expectView(shift, "weight._shift", shift.dtype, {rows, 1},
-                             error)
-               : !expectFloatView(shift, "weight._shift", {rows, 1}, error))
+  if (intShift
+          ? !expectView(shift, "weight._shift", shift.dtype, {rows, 1}, error)
+          : !expectFloatView(shift, "weight._shift", {rows, 1}, error))
     return false;
 
   const uint32_t mask = (1u << bits) - 1;
@@ -166,9 +166,10 @@ bool quantizeBits(const float *w, int64_t n, int64_t k, int bits, DType dtype,
       float q = 0.0f;
       if (scale != 0.0f) {
         // quantize_affine: round((base + shift) / scale), clamp [0, 2^b-1].
-        float shifted = roundToDType(dtype, roundToDType(dtype, group[c]) + shift);
+        float shifted =
+            roundToDType(dtype, roundToDType(dtype, group[c]) + shift);
         q = clampCode(roundEven(roundToDType(dtype, shifted / scale)), 0.0f,
-                       qmaxUnsigned);
+                      qmaxUnsigned);
       }
       const int64_t at = packedRow * g + c;
       uint32_t byte = out.data.bitsAt(at);
@@ -181,9 +182,8 @@ bool quantizeBits(const float *w, int64_t n, int64_t k, int bits, DType dtype,
 
 } // namespace
 
-bool quantizeQuanto(const float *w, int64_t n, int64_t k,
-                    QuantoWeights weights, DType dtype, QuantoQuantized &out,
-                    std::string &error) {
+bool quantizeQuanto(const float *w, int64_t n, int64_t k, QuantoWeights weights,
+                    DType dtype, QuantoQuantized &out, std::string &error) {
   if (!checkMatrixShape("quanto", n, k, error))
     return false;
   if (w == nullptr) {

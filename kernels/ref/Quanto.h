@@ -1,4 +1,4 @@
-//===- Quanto.h - optimum-quanto reference (de)quantizers -----*- C++ -*-===//
+//===- Quanto.h - optimum-quanto reference (de)quantizers -------*- C++ -*-===//
 //
 // optimum-quanto weight formats as quanto serializes a frozen QLinear
 // (specs/quanto.json; quant-formats-and-kernels.md §2.8). transformers
@@ -15,10 +15,10 @@
 //    the LOW bits — the opposite of HQQ). The last plane may be partial; its
 //    missing rows are zero bits.
 //
-// Dequantizers return the exact real value as f32: every product here is
-// exact in f32 (an 8-bit integer or fp8 code times a 16-bit float), only
-// `scale*q - shift` may round once. torch does the same arithmetic in the
-// 16-bit dtype (rounding after each op); that rounding is the caller's.
+// Dequantizers compute in f32. With the usual 16-bit scales every product
+// is exact (an 8-bit integer or fp8 code times an f16/bf16 value) and only
+// `scale*q - shift` may round, once. torch does the same arithmetic in the
+// 16-bit dtype, rounding after each op; that rounding is the caller's.
 //
 //===----------------------------------------------------------------------===//
 
@@ -57,9 +57,9 @@ bool dequantizeQuantoBits(const TensorView &data, const TensorView &scale,
                           std::string &error);
 
 struct QuantoQuantized {
-  StoredTensor data;  // weight._data (8-bit) or weight._data._data (packed)
-  StoredTensor scale; // weight._scale
-  StoredTensor shift; // weight._shift (int4 / int2 only; empty otherwise)
+  StoredTensor data;     // weight._data (8-bit) or weight._data._data (packed)
+  StoredTensor scale;    // weight._scale
+  StoredTensor shift;    // weight._shift (int4 / int2 only; empty otherwise)
   int64_t groupSize = 0; // int4 / int2 only
 };
 
@@ -70,9 +70,8 @@ struct QuantoQuantized {
 /// every intermediate (absmax/qmax, w/scale, w+shift, ...) is rounded to it.
 /// A group whose scale is 0 (constant weights) quantizes to q = 0, where
 /// torch would divide 0/0.
-bool quantizeQuanto(const float *w, int64_t n, int64_t k,
-                    QuantoWeights weights, DType dtype, QuantoQuantized &out,
-                    std::string &error);
+bool quantizeQuanto(const float *w, int64_t n, int64_t k, QuantoWeights weights,
+                    DType dtype, QuantoQuantized &out, std::string &error);
 
 } // namespace hfq::kernels
 

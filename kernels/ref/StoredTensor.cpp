@@ -152,8 +152,8 @@ bool checkFinite(const float *x, int64_t count, const char *what,
                  std::string &error) {
   for (int64_t i = 0; i < count; ++i)
     if (!std::isfinite(x[i])) {
-      error = std::string(what) + " has a non-finite value at " +
-              std::to_string(i);
+      error =
+          std::string(what) + " has a non-finite value at " + std::to_string(i);
       return false;
     }
   return true;
@@ -163,8 +163,9 @@ bool checkMatrixShape(const char *what, int64_t n, int64_t k,
                       std::string &error) {
   constexpr int64_t kLimit = int64_t(1) << 31;
   if (n < 1 || k < 1 || n >= kLimit || k >= kLimit) {
-    error = std::string(what) + ": N and K must be in [1, 2^31), got N=" +
-            std::to_string(n) + ", K=" + std::to_string(k);
+    error = std::string(what) +
+            ": N and K must be in [1, 2^31), got N=" + std::to_string(n) +
+            ", K=" + std::to_string(k);
     return false;
   }
   return true;

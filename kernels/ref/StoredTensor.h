@@ -1,4 +1,4 @@
-//===- StoredTensor.h - Owned checkpoint tensors for the CPU reference -*- C++ -*-===//
+//===- StoredTensor.h - Owned checkpoint tensors ----------------*- C++ -*-===//
 //
 // The reference quantizers (quanto, HQQ, FineGrainedFP8, torchao, BitNet)
 // produce tensors in exactly the layout a checkpoint stores them, so that the

@@ -50,9 +50,8 @@ bool checkTinygemmGroup(int64_t groupSize, std::string &error) {
   return true;
 }
 
-bool checkRowOrTensorScale(const TensorView &scale, const char *name,
-                           int64_t n, bool f32Only, bool &perTensor,
-                           std::string &error) {
+bool checkRowOrTensorScale(const TensorView &scale, const char *name, int64_t n,
+                           bool f32Only, bool &perTensor, std::string &error) {
   perTensor = scale.shape == std::vector<int64_t>{1, 1} && n != 1;
   const std::vector<int64_t> shape =
       perTensor ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{n, 1};
@@ -189,7 +188,8 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
   return packTinygemmInt4(q.data(), np, kp, out.qdata, error);
 }
 
-//===--- int4 plain --------------------------------------------------------===//
+//===--- int4 plain
+//--------------------------------------------------------===//
 
 bool dequantizeTorchaoInt4Plain(const TensorView &qdata,
                                 const TensorView &scale,
@@ -278,7 +278,8 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
   return true;
 }
 
-//===--- int8 and float8 ---------------------------------------------------===//
+//===--- int8 and float8
+//---------------------------------------------------===//
 
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,
                            int64_t n, int64_t k, std::vector<float> &w,
@@ -292,7 +293,8 @@ bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
-      w[row * k + col] = qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
+      w[row * k + col] =
+          qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
   return true;
 }
 
@@ -314,7 +316,8 @@ bool dequantizeTorchaoFloat8(const TensorView &qdata, const TensorView &scale,
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col)
-      w[row * k + col] = qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
+      w[row * k + col] =
+          qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
   return true;
 }
 
@@ -363,12 +366,13 @@ bool quantizeTorchaoInt8(const float *w, int64_t n, int64_t k, bool perTensor,
   out.scale.reset(scaleDtype, {perTensor ? 1 : n, 1});
   std::vector<int8_t> q(static_cast<size_t>(n * k));
   if (perTensor) {
-    out.scale.setFloat(0, quantizeInt8Block(w, n * k, dtype, scaleDtype,
-                                            q.data()));
+    out.scale.setFloat(
+        0, quantizeInt8Block(w, n * k, dtype, scaleDtype, q.data()));
   } else {
     for (int64_t row = 0; row < n; ++row)
-      out.scale.setFloat(row, quantizeInt8Block(w + row * k, k, dtype,
-                                                scaleDtype, q.data() + row * k));
+      out.scale.setFloat(row,
+                         quantizeInt8Block(w + row * k, k, dtype, scaleDtype,
+                                           q.data() + row * k));
   }
   for (int64_t i = 0; i < n * k; ++i)
     out.qdata.setBits(i, static_cast<uint32_t>(static_cast<int32_t>(q[i])));

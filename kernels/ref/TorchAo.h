@@ -1,4 +1,4 @@
-//===- TorchAo.h - torchao reference (de)quantizers ------------*- C++ -*-===//
+//===- TorchAo.h - torchao reference (de)quantizers -------------*- C++ -*-===//
 //
 // torchao v2 tensor subclasses as transformers saves them
 // (specs/torchao.json; quant-formats-and-kernels.md §2.11). transformers
@@ -77,7 +77,8 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
                               int64_t groupSize, TorchaoInt4Tiled &out,
                               std::string &error);
 
-//===--- int4 plain --------------------------------------------------------===//
+//===--- int4 plain
+//--------------------------------------------------------===//
 
 bool dequantizeTorchaoInt4Plain(const TensorView &qdata,
                                 const TensorView &scale,
@@ -100,7 +101,8 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
                               int64_t groupSize, DType dtype,
                               TorchaoInt4Plain &out, std::string &error);
 
-//===--- int8 and float8 ---------------------------------------------------===//
+//===--- int8 and float8
+//---------------------------------------------------===//
 
 /// `qdata` i8 [N, K], `scale` float [N, 1] or [1, 1].
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,

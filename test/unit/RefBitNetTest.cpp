@@ -45,8 +45,8 @@ TEST(RefBitNet, PlanesAlongNByHand) {
   std::vector<uint8_t> packed = {0x64, 0x0a};
   std::vector<int8_t> t;
   std::string error;
-  ASSERT_TRUE(unpackBitnetTernary(viewOf(packed, DType::U8, {1, 2}), 4, 2, t,
-                                  error))
+  ASSERT_TRUE(
+      unpackBitnetTernary(viewOf(packed, DType::U8, {1, 2}), 4, 2, t, error))
       << error;
   EXPECT_EQ(t, (std::vector<int8_t>{-1, 1, 0, 1, 1, -1, 0, -1}));
 }
@@ -57,8 +57,8 @@ TEST(RefBitNet, TransformersDocstringExample) {
                                  0b10010000, 0b00001010};
   std::vector<int8_t> t;
   std::string error;
-  ASSERT_TRUE(unpackBitnetTernary(viewOf(packed, DType::U8, {2, 2}), 8, 2, t,
-                                  error))
+  ASSERT_TRUE(
+      unpackBitnetTernary(viewOf(packed, DType::U8, {2, 2}), 8, 2, t, error))
       << error;
   EXPECT_EQ(t, (std::vector<int8_t>{0, -1, -1, 1, -1, 1, -1, 1, //
                                     1, 0, 0, -1, 1, -1, 1, -1}));
@@ -70,11 +70,10 @@ TEST(RefBitNet, DequantizeDividesOrMultiplies) {
   std::vector<float> w;
   std::string error;
   ASSERT_TRUE(dequantizeBitnet(viewOf(packed, DType::U8, {1, 2}),
-                               viewOf(scale, DType::BF16, {1}), 4, 2, w,
-                               error))
+                               viewOf(scale, DType::BF16, {1}), 4, 2, w, error))
       << error;
-  EXPECT_EQ(w, (std::vector<float>{-0.5f, 0.5f, 0, 0.5f, 0.5f, -0.5f, 0,
-                                   -0.5f}));
+  EXPECT_EQ(w,
+            (std::vector<float>{-0.5f, 0.5f, 0, 0.5f, 0.5f, -0.5f, 0, -0.5f}));
   ASSERT_TRUE(dequantizeBitnet(viewOf(packed, DType::U8, {1, 2}),
                                viewOf(scale, DType::BF16, {1}), 4, 2, w, error,
                                BitnetScaleMode::Multiply));
@@ -131,8 +130,7 @@ TEST(RefBitNet, QuantizeRoundTrip) {
   std::vector<int8_t> t;
   ASSERT_TRUE(unpackBitnetTernary(p.weight.view(), n, k, t, error)) << error;
   for (int64_t i = 0; i < n * k; ++i) {
-    const float expect =
-        std::clamp(std::nearbyint(w[i] * sw), -1.0f, 1.0f);
+    const float expect = std::clamp(std::nearbyint(w[i] * sw), -1.0f, 1.0f);
     ASSERT_EQ(t[i], static_cast<int8_t>(expect)) << i;
   }
   // The forward matches the dequantized product up to activation rounding.
@@ -161,16 +159,16 @@ TEST(RefBitNet, Errors) {
   std::vector<int8_t> t;
   std::vector<float> w;
   std::string error;
-  EXPECT_FALSE(unpackBitnetTernary(viewOf(packed, DType::U8, {1, 2}), 6, 2, t,
-                                   error));
+  EXPECT_FALSE(
+      unpackBitnetTernary(viewOf(packed, DType::U8, {1, 2}), 6, 2, t, error));
   EXPECT_EQ(error, "N (6) must be a multiple of 4 for 2-bit ternary packing");
-  EXPECT_FALSE(unpackBitnetTernary(viewOf(packed, DType::U8, {2, 1}), 4, 2, t,
-                                   error));
+  EXPECT_FALSE(
+      unpackBitnetTernary(viewOf(packed, DType::U8, {2, 1}), 4, 2, t, error));
   EXPECT_EQ(error, "weight must be ui8[1, 2], got ui8[2, 1]");
   // 0xc0: rows 0..2 code 0, row 3 code 3 (not ternary + 1).
   std::vector<uint8_t> bad = {0xc0, 0x00};
-  EXPECT_FALSE(unpackBitnetTernary(viewOf(bad, DType::U8, {1, 2}), 4, 2, t,
-                                   error));
+  EXPECT_FALSE(
+      unpackBitnetTernary(viewOf(bad, DType::U8, {1, 2}), 4, 2, t, error));
   EXPECT_NE(error.find("0xc0 at [0, 0] holds the code 3"), std::string::npos)
       << error;
   EXPECT_FALSE(dequantizeBitnet(viewOf(packed, DType::U8, {1, 2}),

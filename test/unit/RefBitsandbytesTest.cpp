@@ -196,6 +196,37 @@ TEST(RefBnb4, DynamicQuantizeIsNearest) {
   }
 }
 
+TEST(RefBnb4, Blockwise8AndMean) {
+  const auto map = bnbDynamicMap();
+  // Blocks of 4: absmax 2 (codes of 1, -0.5, 0.125, 0 against the map), then
+  // an all-zero block (absmax 0, 0 * inf = NaN -> code 0), then a short one.
+  std::vector<float> a = {2.0f, -1.0f, 0.25f, 0.0f, 0, 0, 0, 0, -0.5f};
+  std::vector<uint8_t> codes;
+  std::vector<float> absmax;
+  std::string error;
+  ASSERT_TRUE(bnbQuantizeBlockwise8(a.data(), 9, 4, map, codes, absmax, error))
+      << error;
+  EXPECT_EQ(absmax, (std::vector<float>{2.0f, 0.0f, 0.5f}));
+  EXPECT_EQ(codes[0], 255); // 1.0
+  EXPECT_EQ(codes[1], bnbQuantizeDynamic(map, -0.5f));
+  EXPECT_EQ(codes[2], bnbQuantizeDynamic(map, 0.125f));
+  EXPECT_EQ(codes[3], 127); // 0
+  for (int i = 4; i < 8; ++i)
+    EXPECT_EQ(codes[i], 0) << i;
+  EXPECT_EQ(codes[8], 0); // -1 -> -0.99296874
+  EXPECT_FALSE(
+      bnbQuantizeBlockwise8(a.data(), 9, 0, map, codes, absmax, error));
+  EXPECT_NE(error.find("blocksize"), std::string::npos) << error;
+
+  std::vector<float> v = {1.0f, 2.0f, 3.0f, 4.0f};
+  EXPECT_EQ(bnbFloatMean(v.data(), 4), 2.5f);
+  EXPECT_TRUE(std::isnan(bnbFloatMean(v.data(), 0)));
+  // The float sum is a tree: 1e8 + 4 and 4 + 4 are summed apart, so the
+  // 8 survives (a left-to-right float sum would lose both 4s).
+  std::vector<float> big = {1e8f, 4.0f, 4.0f, 4.0f};
+  EXPECT_EQ(bnbFloatMean(big.data(), 4), (1e8f + 8.0f) * 0.25f);
+}
+
 TEST(RefBnb4, QuantizeValueTrees) {
   const auto &nf4 = bnb4CodeTable(Bnb4Type::NF4);
   for (int c = 0; c < 16; ++c)

@@ -147,19 +147,17 @@ TEST(RefCompressedTensors, GroupIndexAndShortLastGroup) {
   std::vector<float> w;
   std::string error;
   TensorView g = viewOf(gIdx, DType::I32, {4});
-  ASSERT_TRUE(dequantizeCtPacked(scheme(4, CtStrategy::Group, 2),
-                                 viewOf(packed, DType::I32, {1, 1}),
-                                 viewOf(scale, DType::BF16, {1, 2}), nullptr,
-                                 &g, nullptr, 1, 4, w, error))
+  ASSERT_TRUE(dequantizeCtPacked(
+      scheme(4, CtStrategy::Group, 2), viewOf(packed, DType::I32, {1, 1}),
+      viewOf(scale, DType::BF16, {1, 2}), nullptr, &g, nullptr, 1, 4, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{-80, 7, 0, 1}));
   // A g_idx holding -1 is "not initialised": column order.
   std::vector<int32_t> unset = {-1, -1, -1, -1};
   TensorView u = viewOf(unset, DType::I32, {4});
-  ASSERT_TRUE(dequantizeCtPacked(scheme(4, CtStrategy::Group, 2),
-                                 viewOf(packed, DType::I32, {1, 1}),
-                                 viewOf(scale, DType::BF16, {1, 2}), nullptr,
-                                 &u, nullptr, 1, 4, w, error))
+  ASSERT_TRUE(dequantizeCtPacked(
+      scheme(4, CtStrategy::Group, 2), viewOf(packed, DType::I32, {1, 1}),
+      viewOf(scale, DType::BF16, {1, 2}), nullptr, &u, nullptr, 1, 4, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{-8, 7, 0, 10}));
   // K=4, group 3: ceil(4/3) = 2 groups, the second one column wide.
@@ -177,10 +175,9 @@ TEST(RefCompressedTensors, IntQuantizedAndNaive) {
   auto channel = bf16s({0.5f, 4});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeCtInt(scheme(8, CtStrategy::Channel),
-                              viewOf(q, DType::I8, {2, 3}),
-                              viewOf(channel, DType::BF16, {2, 1}), nullptr,
-                              nullptr, 2, 3, w, error))
+  ASSERT_TRUE(dequantizeCtInt(
+      scheme(8, CtStrategy::Channel), viewOf(q, DType::I8, {2, 3}),
+      viewOf(channel, DType::BF16, {2, 1}), nullptr, nullptr, 2, 3, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{-64, 63.5f, 1.5f, 0, -4, 8}));
   // naive-quantized 4-bit group with zero points, values in an i8 container.
@@ -188,18 +185,16 @@ TEST(RefCompressedTensors, IntQuantizedAndNaive) {
   auto group = bf16s({1, 0.5f});
   std::vector<int8_t> zp = {-1, 2};
   TensorView zpView = viewOf(zp, DType::I8, {1, 2});
-  ASSERT_TRUE(dequantizeCtInt(scheme(4, CtStrategy::Group, 2),
-                              viewOf(q4, DType::I8, {1, 4}),
-                              viewOf(group, DType::BF16, {1, 2}), &zpView,
-                              nullptr, 1, 4, w, error))
+  ASSERT_TRUE(dequantizeCtInt(
+      scheme(4, CtStrategy::Group, 2), viewOf(q4, DType::I8, {1, 4}),
+      viewOf(group, DType::BF16, {1, 2}), &zpView, nullptr, 1, 4, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{-7, 8, -0.5f, 0}));
   // 8 does not fit a signed 4-bit value.
   std::vector<int8_t> bad = {-8, 8, 1, 2};
-  EXPECT_FALSE(dequantizeCtInt(scheme(4, CtStrategy::Group, 2),
-                               viewOf(bad, DType::I8, {1, 4}),
-                               viewOf(group, DType::BF16, {1, 2}), nullptr,
-                               nullptr, 1, 4, w, error));
+  EXPECT_FALSE(dequantizeCtInt(
+      scheme(4, CtStrategy::Group, 2), viewOf(bad, DType::I8, {1, 4}),
+      viewOf(group, DType::BF16, {1, 2}), nullptr, nullptr, 1, 4, w, error));
   EXPECT_EQ(error, "weight value 8 at 1 is outside the signed 4-bit range "
                    "[-8, 7]");
 }
@@ -230,10 +225,9 @@ TEST(RefCompressedTensors, FloatQuantizedStrategies) {
       << error;
   EXPECT_EQ(w[1], 112.0f);
   auto rows = bf16s({1, 2, 3});
-  ASSERT_TRUE(dequantizeCtFloat(scheme(8, CtStrategy::Channel),
-                                viewOf(q, DType::F8E4M3FN, {3, 3}),
-                                viewOf(rows, DType::BF16, {3, 1}), 3, 3, w,
-                                error))
+  ASSERT_TRUE(dequantizeCtFloat(
+      scheme(8, CtStrategy::Channel), viewOf(q, DType::F8E4M3FN, {3, 3}),
+      viewOf(rows, DType::BF16, {3, 1}), 3, 3, w, error))
       << error;
   EXPECT_EQ(w[8], 12.0f);
 }
@@ -267,18 +261,16 @@ TEST(RefCompressedTensors, Int8ScaledLinearByHand) {
   std::vector<float> bias = {1, -1};
   std::vector<float> y;
   std::string error;
-  ASSERT_TRUE(int8ScaledLinear(xq.data(), sx.data(), 2,
-                               viewOf(wq, DType::I8, {2, 2}),
-                               viewOf(sw, DType::F32, {2, 1}), 2, 2,
-                               bias.data(), y, error))
+  ASSERT_TRUE(int8ScaledLinear(
+      xq.data(), sx.data(), 2, viewOf(wq, DType::I8, {2, 2}),
+      viewOf(sw, DType::F32, {2, 1}), 2, 2, bias.data(), y, error))
       << error;
   EXPECT_EQ(y, (std::vector<float>{0.875f, 2, -1, 7}));
   // Per-tensor weight scale [1].
   std::vector<float> one = {0.5f};
-  ASSERT_TRUE(int8ScaledLinear(xq.data(), sx.data(), 2,
-                               viewOf(wq, DType::I8, {2, 2}),
-                               viewOf(one, DType::F32, {1}), 2, 2, nullptr, y,
-                               error))
+  ASSERT_TRUE(
+      int8ScaledLinear(xq.data(), sx.data(), 2, viewOf(wq, DType::I8, {2, 2}),
+                       viewOf(one, DType::F32, {1}), 2, 2, nullptr, y, error))
       << error;
   EXPECT_EQ(y, (std::vector<float>{-0.25f, 1.5f, -4, 4}));
 }
@@ -298,13 +290,12 @@ TEST(RefCompressedTensors, W8A8MatchesTheDequantizedProduct) {
   std::vector<float> y, wDeq;
   std::string error;
   ASSERT_TRUE(ctInt8DynamicLinear(x.data(), m, viewOf(wq, DType::I8, {n, k}),
-                                  viewOf(sw, DType::F32, {n, 1}), n, k,
-                                  nullptr, y, error))
+                                  viewOf(sw, DType::F32, {n, 1}), n, k, nullptr,
+                                  y, error))
       << error;
-  ASSERT_TRUE(dequantizeCtInt(scheme(8, CtStrategy::Channel),
-                              viewOf(wq, DType::I8, {n, k}),
-                              viewOf(sw, DType::F32, {n, 1}), nullptr, nullptr,
-                              n, k, wDeq, error))
+  ASSERT_TRUE(dequantizeCtInt(
+      scheme(8, CtStrategy::Channel), viewOf(wq, DType::I8, {n, k}),
+      viewOf(sw, DType::F32, {n, 1}), nullptr, nullptr, n, k, wDeq, error))
       << error;
   std::vector<float> ref(m * n);
   referenceLinear(x.data(), wDeq.data(), nullptr, m, n, k, ref.data());
@@ -379,14 +370,12 @@ TEST(RefCompressedTensors, Errors) {
                                   viewOf(scale, DType::BF16, {2, 1}), nullptr,
                                   nullptr, nullptr, 2, 4, w, error));
   std::vector<uint8_t> f8(4);
-  EXPECT_FALSE(dequantizeCtFloat(scheme(4, CtStrategy::Tensor),
-                                 viewOf(f8, DType::F8E4M3FN, {2, 2}),
-                                 viewOf(scale, DType::BF16, {1}), 2, 2, w,
-                                 error));
-  EXPECT_FALSE(dequantizeCtFloat(scheme(8, CtStrategy::Tensor),
-                                 viewOf(f8, DType::F8E5M2, {2, 2}),
-                                 viewOf(scale, DType::BF16, {1}), 2, 2, w,
-                                 error));
+  EXPECT_FALSE(dequantizeCtFloat(
+      scheme(4, CtStrategy::Tensor), viewOf(f8, DType::F8E4M3FN, {2, 2}),
+      viewOf(scale, DType::BF16, {1}), 2, 2, w, error));
+  EXPECT_FALSE(dequantizeCtFloat(
+      scheme(8, CtStrategy::Tensor), viewOf(f8, DType::F8E5M2, {2, 2}),
+      viewOf(scale, DType::BF16, {1}), 2, 2, w, error));
   EXPECT_EQ(error, "weight must be f8E4M3FN[2, 2], got f8E5M2[2, 2]");
   // Packing a value out of range.
   std::vector<int32_t> big = {8};

@@ -106,8 +106,8 @@ TEST(RefFineGrainedFp8, RoundTripWithinHalfAnUlp) {
   for (int64_t i = 0; i < n * k; ++i) {
     const float s = q.scaleInv.view().at((i / k / 32) * 3 + (i % k) / 128);
     // Half an e4m3 ulp relative (2^-4), or half the subnormal step 2^-9.
-    const float bound = std::max(std::fabs(w[i]) / 16.0f,
-                                 s * std::ldexp(1.0f, -10));
+    const float bound =
+        std::max(std::fabs(w[i]) / 16.0f, s * std::ldexp(1.0f, -10));
     ASSERT_LE(std::fabs(back[i] - w[i]), bound * 1.0001f) << i;
   }
 }
@@ -115,8 +115,8 @@ TEST(RefFineGrainedFp8, RoundTripWithinHalfAnUlp) {
 TEST(RefFineGrainedFp8, ActivationGroupsByHand) {
   // Token 0: group 0 amax 448 -> s = 1, codes 448 0x7e, -224 0xf6, 1 0x38,
   // 0; group 1 all zero -> s = 0. Token 1: amax 2 -> s = 2/448.
-  std::vector<float> x = {448, -224, 1, 0, 0, 0, 0, 0, //
-                          2, 1, 0, 0, 0.5f, 0, 0, 0};
+  std::vector<float> x = {448, -224, 1, 0, 0,    0, 0, 0, //
+                          2,   1,    0, 0, 0.5f, 0, 0, 0};
   std::vector<uint8_t> x8;
   std::vector<float> s;
   std::string error;
@@ -143,10 +143,9 @@ TEST(RefFineGrainedFp8, BlockScaledMatmulByHand) {
   std::vector<float> sw = {1, 3};
   std::vector<float> y;
   std::string error;
-  ASSERT_TRUE(fp8BlockScaledMatmul(x8.data(), sx.data(), 2, 1,
-                                   viewOf(w8, DType::F8E4M3FN, {2, 256}),
-                                   viewOf(sw, DType::F32, {1, 2}), 2, 256, 128,
-                                   128, y, error))
+  ASSERT_TRUE(fp8BlockScaledMatmul(
+      x8.data(), sx.data(), 2, 1, viewOf(w8, DType::F8E4M3FN, {2, 256}),
+      viewOf(sw, DType::F32, {1, 2}), 2, 256, 128, 128, y, error))
       << error;
   EXPECT_EQ(y, (std::vector<float>{832, 832}));
 }
@@ -207,8 +206,8 @@ TEST(RefFineGrainedFp8, Errors) {
   EXPECT_EQ(error, "weight_scale_inv must be f32[2, 2], got f32[1, 4]");
   std::vector<uint16_t> half(4);
   EXPECT_FALSE(dequantizeFp8Block(viewOf(q, DType::F8E4M3FN, {3, 3}),
-                                  viewOf(half, DType::BF16, {2, 2}), 3, 3, 2,
-                                  2, w, error));
+                                  viewOf(half, DType::BF16, {2, 2}), 3, 3, 2, 2,
+                                  w, error));
   EXPECT_EQ(error, "weight_scale_inv must be f32[2, 2], got bf16[2, 2]");
   EXPECT_FALSE(dequantizeFp8Block(viewOf(q, DType::I8, {3, 3}),
                                   viewOf(s, DType::F32, {2, 2}), 3, 3, 2, 2, w,
@@ -240,9 +239,8 @@ TEST(RefFineGrainedFp8, Errors) {
   // Activation scales that match neither 1 nor ceil(K / 128) columns.
   std::vector<uint8_t> x8(9);
   std::vector<float> sx(6);
-  EXPECT_FALSE(fp8BlockScaledMatmul(x8.data(), sx.data(), 2, 3,
-                                    viewOf(q, DType::F8E4M3FN, {3, 3}),
-                                    viewOf(one, DType::F32, {}), 3, 3, 0, 0, w,
-                                    error));
+  EXPECT_FALSE(fp8BlockScaledMatmul(
+      x8.data(), sx.data(), 2, 3, viewOf(q, DType::F8E4M3FN, {3, 3}),
+      viewOf(one, DType::F32, {}), 3, 3, 0, 0, w, error));
   EXPECT_NE(error.find("1 or 1 columns"), std::string::npos) << error;
 }

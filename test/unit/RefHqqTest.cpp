@@ -51,10 +51,9 @@ TEST(RefHqq, FourBitAxis1FirstHalfInHighNibble) {
   auto zero = halves({0, 1, 2, 0.5f});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::U8, {2, 2}),
-                            viewOf(scale, DType::F16, {4, 1}),
-                            viewOf(zero, DType::F16, {4, 1}), 4, 2, 4, 2, 1, w,
-                            error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::U8, {2, 2}), viewOf(scale, DType::F16, {4, 1}),
+      viewOf(zero, DType::F16, {4, 1}), 4, 2, 4, 2, 1, w, error))
       << error;
   // w = (q - zero) * scale, grouped rows laid out row-major into [2, 4].
   EXPECT_EQ(w, (std::vector<float>{1, 3, 8, 12, 0, 1, 5.5f, 7.5f}));
@@ -68,10 +67,9 @@ TEST(RefHqq, FourBitAxis0GroupsAcrossRows) {
   auto zero = halves({0, 1, 0, 1});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::U8, {1, 4}),
-                            viewOf(scale, DType::F16, {1, 4}),
-                            viewOf(zero, DType::F16, {1, 4}), 4, 2, 4, 2, 0, w,
-                            error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::U8, {1, 4}), viewOf(scale, DType::F16, {1, 4}),
+      viewOf(zero, DType::F16, {1, 4}), 4, 2, 4, 2, 0, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{1, 2, 10, 12, 2, 3, 12, 14}));
 }
@@ -83,10 +81,9 @@ TEST(RefHqq, TwoBitQuartersAtBits6420) {
   auto zero = halvesOf(4, 0.0f);
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::U8, {1, 1}),
-                            viewOf(scale, DType::F16, {4, 1}),
-                            viewOf(zero, DType::F16, {4, 1}), 2, 1, 4, 1, 1, w,
-                            error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::U8, {1, 1}), viewOf(scale, DType::F16, {4, 1}),
+      viewOf(zero, DType::F16, {4, 1}), 2, 1, 4, 1, 1, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{3, 2, 1, 0}));
 }
@@ -102,10 +99,9 @@ TEST(RefHqq, ThreeBitTenthsWithPadding) {
   auto zero = halvesOf(12, 0.0f);
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::I32, {2, 1}),
-                            viewOf(scale, DType::F16, {12, 1}),
-                            viewOf(zero, DType::F16, {12, 1}), 3, 3, 4, 1, 1,
-                            w, error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::I32, {2, 1}), viewOf(scale, DType::F16, {12, 1}),
+      viewOf(zero, DType::F16, {12, 1}), 3, 3, 4, 1, 1, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3}));
 }
@@ -118,13 +114,12 @@ TEST(RefHqq, OneBitEighthsAtBits7To0) {
   auto zero = halvesOf(8, 0.5f);
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::U8, {1, 2}),
-                            viewOf(scale, DType::F16, {8, 1}),
-                            viewOf(zero, DType::F16, {8, 1}), 1, 2, 8, 2, 1, w,
-                            error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::U8, {1, 2}), viewOf(scale, DType::F16, {8, 1}),
+      viewOf(zero, DType::F16, {8, 1}), 1, 2, 8, 2, 1, w, error))
       << error;
   const float h = 0.5f;
-  EXPECT_EQ(w, (std::vector<float>{h, -h, -h, -h, h, -h, h, -h,   //
+  EXPECT_EQ(w, (std::vector<float>{h, -h, -h, -h, h, -h, h, -h,     //
                                    -h, -h, -h, -h, h, -h, -h, h})); //
 }
 
@@ -135,19 +130,17 @@ TEST(RefHqq, EightBitAndNoGroup) {
   auto zero = halves({128, 20});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::U8, {2, 3}),
-                            viewOf(scale, DType::F16, {2, 1}),
-                            viewOf(zero, DType::F16, {2, 1}), 8, 2, 3, 0, 1, w,
-                            error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::U8, {2, 3}), viewOf(scale, DType::F16, {2, 1}),
+      viewOf(zero, DType::F16, {2, 1}), 8, 2, 3, 0, 1, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{-64, 0, 63.5f, -20, 0, 20}));
   // Axis 0 without groups: one scale per column.
   auto colScale = halves({1, 1, 2});
   auto colZero = halves({0, 10, 0});
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::U8, {2, 3}),
-                            viewOf(colScale, DType::F16, {1, 3}),
-                            viewOf(colZero, DType::F16, {1, 3}), 8, 2, 3, 0, 0,
-                            w, error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::U8, {2, 3}), viewOf(colScale, DType::F16, {1, 3}),
+      viewOf(colZero, DType::F16, {1, 3}), 8, 2, 3, 0, 0, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0, 118, 510, 10, 10, 60}));
 }
@@ -159,19 +152,17 @@ TEST(RefHqq, ViewAsFloatReadsTheSameBytes) {
   auto zero = halves({0, 1, 2, 0.5f});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeHqq(viewOf(wq, DType::F16, {2, 1}),
-                            viewOf(scale, DType::F16, {4, 1}),
-                            viewOf(zero, DType::F16, {4, 1}), 4, 2, 4, 2, 1, w,
-                            error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(wq, DType::F16, {2, 1}), viewOf(scale, DType::F16, {4, 1}),
+      viewOf(zero, DType::F16, {4, 1}), 4, 2, 4, 2, 1, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{1, 3, 8, 12, 0, 1, 5.5f, 7.5f}));
   // A 3-bit i32 word viewed as two f16.
   std::vector<int32_t> word = {0x02982000, 0x0BBCB000};
   auto ones = halvesOf(12, 1.0f), zeros = halvesOf(12, 0.0f);
-  ASSERT_TRUE(dequantizeHqq(viewOf(word, DType::F16, {2, 2}),
-                            viewOf(ones, DType::F16, {12, 1}),
-                            viewOf(zeros, DType::F16, {12, 1}), 3, 3, 4, 1, 1,
-                            w, error))
+  ASSERT_TRUE(dequantizeHqq(
+      viewOf(word, DType::F16, {2, 2}), viewOf(ones, DType::F16, {12, 1}),
+      viewOf(zeros, DType::F16, {12, 1}), 3, 3, 4, 1, 1, w, error))
       << error;
   EXPECT_EQ(w[11], 3.0f);
 }
@@ -190,6 +181,12 @@ TEST(RefHqq, QuantizeByHand) {
   EXPECT_EQ(q.scale.view().at(0), 1.0f);
   EXPECT_EQ(q.scale.bitsAt(1), floatToHalf(1.0f / 7.5f)); // stored inverted
   EXPECT_EQ(q.zero.view().at(1), -7.5f);
+  // round_zero: zero -7.5 rounds half to even to -8, so the second group's
+  // codes become round(3 * 7.5 - 8) = round(14.5) = 14 and round(-0.5) = 0.
+  ASSERT_TRUE(quantizeHqq(w.data(), 1, 4, 4, 2, 1, DType::F16, q, error,
+                          /*roundZero=*/true));
+  EXPECT_EQ(q.wq.bytes, (std::vector<uint8_t>{0x0e, 0xf0}));
+  EXPECT_EQ(q.zero.view().at(1), -8.0f);
   // A constant group (|max - min| <= 1e-4) gets scale 1: W_q = round(W - min).
   std::vector<float> flat = {2.5f, 2.5f, 0, 1};
   ASSERT_TRUE(quantizeHqq(flat.data(), 1, 4, 4, 2, 1, DType::F32, q, error));
@@ -209,8 +206,8 @@ TEST(RefHqq, RoundTripsEveryPackingAndAxis) {
     for (int axis : {0, 1})
       for (int64_t g : {int64_t(0), int64_t(16), int64_t(40)}) {
         HqqQuantized q;
-        ASSERT_TRUE(quantizeHqq(w.data(), n, k, nbits, g, axis, DType::F32, q,
-                                error))
+        ASSERT_TRUE(
+            quantizeHqq(w.data(), n, k, nbits, g, axis, DType::F32, q, error))
             << error;
         std::vector<float> back;
         ASSERT_TRUE(dequantizeHqq(q.wq.view(), q.scale.view(), q.zero.view(),

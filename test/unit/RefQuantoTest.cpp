@@ -64,8 +64,8 @@ TEST(RefQuanto, Int8ByHand) {
   std::vector<float> w;
   std::string error;
   ASSERT_TRUE(dequantizeQuantoBytes(viewOf(data, DType::I8, {2, 3}),
-                                    viewOf(scale, DType::F16, {2, 1}), 2, 3,
-                                    w, error))
+                                    viewOf(scale, DType::F16, {2, 1}), 2, 3, w,
+                                    error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0.5f, -1.0f, 63.5f, -32.0f, 0.0f, 1.25f}));
 }
@@ -78,8 +78,8 @@ TEST(RefQuanto, Float8ByHand) {
   std::vector<float> w;
   std::string error;
   ASSERT_TRUE(dequantizeQuantoBytes(viewOf(data, DType::F8E4M3FN, {2, 3}),
-                                    viewOf(scale, DType::F16, {2, 1}), 2, 3,
-                                    w, error))
+                                    viewOf(scale, DType::F16, {2, 1}), 2, 3, w,
+                                    error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{2.0f, 896.0f, -2.0f, -std::ldexp(1.0f, -10),
                                    -1.0f, -0.75f}));
@@ -95,14 +95,13 @@ TEST(RefQuanto, Int4PlanesFirstPlaneInLowBits) {
   auto shift = halves({1.0f, 0.0f, -0.5f});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeQuantoBits(viewOf(data, DType::U8, {2, 4}),
-                                   viewOf(scale, DType::F16, {3, 1}),
-                                   viewOf(shift, DType::F16, {3, 1}), 4, 3, 4,
-                                   4, w, error))
+  ASSERT_TRUE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {2, 4}), viewOf(scale, DType::F16, {3, 1}),
+      viewOf(shift, DType::F16, {3, 1}), 4, 3, 4, 4, w, error))
       << error;
   // w = scale * q - shift.
-  EXPECT_EQ(w, (std::vector<float>{0, 2, 4, 6,            // q 1 3 5 7
-                                   5, 5.5f, 6, 6.5f,      // q 10 11 12 13
+  EXPECT_EQ(w, (std::vector<float>{0, 2, 4, 6,                  // q 1 3 5 7
+                                   5, 5.5f, 6, 6.5f,            // q 10 11 12 13
                                    4.5f, 8.5f, 12.5f, 16.5f})); // q 2 4 6 8
 }
 
@@ -113,10 +112,9 @@ TEST(RefQuanto, Int4GroupsAlongK) {
   auto shift = halves({1.0f, 2.0f});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeQuantoBits(viewOf(data, DType::U8, {1, 2}),
-                                   viewOf(scale, DType::F16, {2, 1}),
-                                   viewOf(shift, DType::F16, {2, 1}), 4, 1, 4,
-                                   2, w, error))
+  ASSERT_TRUE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {1, 2}), viewOf(scale, DType::F16, {2, 1}),
+      viewOf(shift, DType::F16, {2, 1}), 4, 1, 4, 2, w, error))
       << error;
   // Row 0 codes (low nibbles) 10, 12; row 1 codes (high) 5, 3.
   EXPECT_EQ(w, (std::vector<float>{4.0f, 5.0f, 3.0f, 1.0f}));
@@ -131,10 +129,9 @@ TEST(RefQuanto, Int2FourPlanes) {
   auto shift = halves({0, 0, 0, 1, 0});
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeQuantoBits(viewOf(data, DType::U8, {2, 1}),
-                                   viewOf(scale, DType::F16, {5, 1}),
-                                   viewOf(shift, DType::F16, {5, 1}), 2, 5, 1,
-                                   1, w, error))
+  ASSERT_TRUE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {2, 1}), viewOf(scale, DType::F16, {5, 1}),
+      viewOf(shift, DType::F16, {5, 1}), 2, 5, 1, 1, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{1, 2, 3, -1, 1}));
 }
@@ -146,10 +143,9 @@ TEST(RefQuanto, IntegerZeroPointShift) {
   std::vector<uint8_t> shift = {8, 4};
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeQuantoBits(viewOf(data, DType::U8, {1, 2}),
-                                   viewOf(scale, DType::F16, {2, 1}),
-                                   viewOf(shift, DType::U8, {2, 1}), 4, 1, 4,
-                                   2, w, error))
+  ASSERT_TRUE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {1, 2}), viewOf(scale, DType::F16, {2, 1}),
+      viewOf(shift, DType::U8, {2, 1}), 4, 1, 4, 2, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{1.0f, 2.0f, 1.0f, -1.0f}));
 }
@@ -163,13 +159,13 @@ TEST(RefQuanto, QuantizeInt4PacksLikeQuanto) {
   std::vector<float> w = {0, 5, 15, 2, 3, 17, 0, 14, 30};
   QuantoQuantized q;
   std::string error;
-  ASSERT_TRUE(quantizeQuanto(w.data(), 3, 3, QuantoWeights::Int4, DType::F32,
-                             q, error))
+  ASSERT_TRUE(
+      quantizeQuanto(w.data(), 3, 3, QuantoWeights::Int4, DType::F32, q, error))
       << error;
   EXPECT_EQ(q.groupSize, 3);
   EXPECT_EQ(q.data.shape, (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(q.data.bytes, (std::vector<uint8_t>{0x00, 0x75, 0xff, 0x00, 0x01,
-                                                0x0f}));
+  EXPECT_EQ(q.data.bytes,
+            (std::vector<uint8_t>{0x00, 0x75, 0xff, 0x00, 0x01, 0x0f}));
   EXPECT_EQ(q.scale.view().at(2), 2.0f);
   EXPECT_EQ(q.shift.view().at(1), -2.0f);
   std::vector<float> back;
@@ -185,8 +181,8 @@ TEST(RefQuanto, QuantizeInt8ByHand) {
   std::vector<float> w = {254, 3, -5, 0, 0, 0};
   QuantoQuantized q;
   std::string error;
-  ASSERT_TRUE(quantizeQuanto(w.data(), 2, 3, QuantoWeights::Int8, DType::F32,
-                             q, error))
+  ASSERT_TRUE(
+      quantizeQuanto(w.data(), 2, 3, QuantoWeights::Int8, DType::F32, q, error))
       << error;
   EXPECT_EQ(q.data.dtype, DType::I8);
   auto data = q.data.view();
@@ -289,40 +285,35 @@ TEST(RefQuanto, Errors) {
   std::vector<float> w;
   std::string error;
   // Bits other than 2 / 4.
-  EXPECT_FALSE(dequantizeQuantoBits(viewOf(data, DType::U8, {2, 4}),
-                                    viewOf(scale, DType::F16, {3, 1}),
-                                    viewOf(shift, DType::F16, {3, 1}), 3, 3, 4,
-                                    4, w, error));
+  EXPECT_FALSE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {2, 4}), viewOf(scale, DType::F16, {3, 1}),
+      viewOf(shift, DType::F16, {3, 1}), 3, 3, 4, 4, w, error));
   EXPECT_NE(error.find("bits=3"), std::string::npos) << error;
   // Group size that does not divide K.
-  EXPECT_FALSE(dequantizeQuantoBits(viewOf(data, DType::U8, {2, 4}),
-                                    viewOf(scale, DType::F16, {3, 1}),
-                                    viewOf(shift, DType::F16, {3, 1}), 4, 3, 4,
-                                    3, w, error));
+  EXPECT_FALSE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {2, 4}), viewOf(scale, DType::F16, {3, 1}),
+      viewOf(shift, DType::F16, {3, 1}), 4, 3, 4, 3, w, error));
   EXPECT_NE(error.find("group size 3"), std::string::npos) << error;
   // Packed data of the wrong shape.
-  EXPECT_FALSE(dequantizeQuantoBits(viewOf(data, DType::U8, {1, 8}),
-                                    viewOf(scale, DType::F16, {3, 1}),
-                                    viewOf(shift, DType::F16, {3, 1}), 4, 3, 4,
-                                    4, w, error));
+  EXPECT_FALSE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {1, 8}), viewOf(scale, DType::F16, {3, 1}),
+      viewOf(shift, DType::F16, {3, 1}), 4, 3, 4, 4, w, error));
   EXPECT_EQ(error, "weight._data._data must be ui8[2, 4], got ui8[1, 8]");
   // Scale of the wrong shape / dtype.
-  EXPECT_FALSE(dequantizeQuantoBits(viewOf(data, DType::U8, {2, 4}),
-                                    viewOf(scale, DType::F16, {1, 3}),
-                                    viewOf(shift, DType::F16, {3, 1}), 4, 3, 4,
-                                    4, w, error));
+  EXPECT_FALSE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {2, 4}), viewOf(scale, DType::F16, {1, 3}),
+      viewOf(shift, DType::F16, {3, 1}), 4, 3, 4, 4, w, error));
   EXPECT_EQ(error,
             "weight._scale must be f16, bf16 or f32[3, 1], got f16[1, 3]");
-  EXPECT_FALSE(dequantizeQuantoBits(viewOf(data, DType::U8, {2, 4}),
-                                    viewOf(scale, DType::F16, {3, 1}),
-                                    viewOf(shift, DType::I32, {3, 1}), 4, 3, 4,
-                                    4, w, error));
+  EXPECT_FALSE(dequantizeQuantoBits(
+      viewOf(data, DType::U8, {2, 4}), viewOf(scale, DType::F16, {3, 1}),
+      viewOf(shift, DType::I32, {3, 1}), 4, 3, 4, 4, w, error));
   EXPECT_NE(error.find("weight._shift"), std::string::npos) << error;
   // 8-bit data dtype and missing data.
   std::vector<int16_t> wide(6);
   EXPECT_FALSE(dequantizeQuantoBytes(viewOf(wide, DType::I16, {2, 3}),
-                                     viewOf(scale, DType::F16, {2, 1}), 2, 3,
-                                     w, error));
+                                     viewOf(scale, DType::F16, {2, 1}), 2, 3, w,
+                                     error));
   EXPECT_NE(error.find("weight._data must be i8"), std::string::npos) << error;
   TensorView empty;
   empty.dtype = DType::I8;
@@ -335,8 +326,8 @@ TEST(RefQuanto, Errors) {
   std::vector<float> x(6);
   EXPECT_FALSE(quantizeQuanto(x.data(), 0, 6, QuantoWeights::Int8, DType::F16,
                               q, error));
-  EXPECT_FALSE(quantizeQuanto(x.data(), 2, 3, QuantoWeights::Int8, DType::I8,
-                              q, error));
-  EXPECT_FALSE(quantizeQuanto(nullptr, 2, 3, QuantoWeights::Int4, DType::F16,
-                              q, error));
+  EXPECT_FALSE(
+      quantizeQuanto(x.data(), 2, 3, QuantoWeights::Int8, DType::I8, q, error));
+  EXPECT_FALSE(
+      quantizeQuanto(nullptr, 2, 3, QuantoWeights::Int4, DType::F16, q, error));
 }

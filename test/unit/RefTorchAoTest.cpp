@@ -60,7 +60,7 @@ std::vector<uint32_t> convertByBytes(const std::vector<uint8_t> &bytes,
           uint32_t word = 0;
           for (int i = 0; i < 4; ++i) {
             const uint32_t b = bytes[row * (kp / 2) + at[i]];
-            word |= (b >> 4) << (4 * i);        // high nibble: even k
+            word |= (b >> 4) << (4 * i);       // high nibble: even k
             word |= (b & 0xf) << (16 + 4 * i); // low nibble: odd k
           }
           out[wordIndex(kTiles, nt, kt, t, inner / 2)] = word;
@@ -114,8 +114,8 @@ TEST(RefTorchAo, TinygemmMatchesTheByteLevelConversion) {
   std::vector<uint8_t> bytes(np * kp / 2);
   for (int64_t n = 0; n < np; ++n)
     for (int64_t j = 0; j < kp / 2; ++j)
-      bytes[n * kp / 2 + j] = static_cast<uint8_t>(q[n * kp + 2 * j] << 4 |
-                                                   q[n * kp + 2 * j + 1]);
+      bytes[n * kp / 2 + j] =
+          static_cast<uint8_t>(q[n * kp + 2 * j] << 4 | q[n * kp + 2 * j + 1]);
   StoredTensor packed;
   std::string error;
   ASSERT_TRUE(packTinygemmInt4(q.data(), np, kp, packed, error)) << error;
@@ -167,15 +167,14 @@ TEST(RefTorchAo, QuantizeTiledByHand) {
     w[k] = static_cast<float>(k % 16);
   TorchaoInt4Tiled q;
   std::string error;
-  ASSERT_TRUE(quantizeTorchaoInt4Tiled(w.data(), 1, 32, 32, q, error))
-      << error;
+  ASSERT_TRUE(quantizeTorchaoInt4Tiled(w.data(), 1, 32, 32, q, error)) << error;
   EXPECT_EQ(q.qdata.shape, (std::vector<int64_t>{1, 8, 32, 4}));
   EXPECT_EQ(q.scaleAndZero.shape, (std::vector<int64_t>{32, 8, 2}));
   EXPECT_EQ(q.qdata.bitsAt(wordIndex(8, 0, 0, 0, 0)), 0x91918080u);
   EXPECT_EQ(q.qdata.bitsAt(wordIndex(8, 0, 0, 1, 0)), 0xb3b3a2a2u);
   EXPECT_EQ(q.qdata.bitsAt(wordIndex(8, 0, 0, 0, 1)), 0u);
-  EXPECT_EQ(q.scaleAndZero.bitsAt(0), 0x3f80u); // 1.0
-  EXPECT_EQ(q.scaleAndZero.bitsAt(1), 0x4100u); // 8.0
+  EXPECT_EQ(q.scaleAndZero.bitsAt(0), 0x3f80u);                   // 1.0
+  EXPECT_EQ(q.scaleAndZero.bitsAt(1), 0x4100u);                   // 8.0
   EXPECT_EQ(q.scaleAndZero.bitsAt((1 * 8 + 0) * 2), 0x0080u);     // 2^-126
   EXPECT_EQ(q.scaleAndZero.bitsAt((1 * 8 + 0) * 2 + 1), 0x0200u); // 2^-123
   std::vector<float> back;
@@ -195,8 +194,7 @@ TEST(RefTorchAo, TiledRoundTrip) {
   for (int64_t g : {32, 64, 128, 256}) {
     TorchaoInt4Tiled q;
     std::string error;
-    ASSERT_TRUE(quantizeTorchaoInt4Tiled(w.data(), n, k, g, q, error))
-        << error;
+    ASSERT_TRUE(quantizeTorchaoInt4Tiled(w.data(), n, k, g, q, error)) << error;
     std::vector<float> back;
     ASSERT_TRUE(dequantizeTorchaoInt4Tiled(
         q.qdata.view(), q.scaleAndZero.view(), n, k, g, back, error))
@@ -284,8 +282,8 @@ TEST(RefTorchAo, Int8ByHand) {
   std::vector<float> w;
   std::string error;
   ASSERT_TRUE(dequantizeTorchaoInt8(viewOf(qdata, DType::I8, {2, 2}),
-                                    viewOf(scale, DType::BF16, {2, 1}), 2, 2,
-                                    w, error))
+                                    viewOf(scale, DType::BF16, {2, 1}), 2, 2, w,
+                                    error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0.5f, -1, 31.75f, -32}));
   // Per tensor: scale [1, 1].
@@ -314,9 +312,8 @@ TEST(RefTorchAo, Int8QuantizeByHand) {
   std::vector<float> w = {127.5f, -255, 1};
   TorchaoInt8 q;
   std::string error;
-  ASSERT_TRUE(
-      quantizeTorchaoInt8(w.data(), 1, 3, false, DType::F32, DType::F32, q,
-                          error))
+  ASSERT_TRUE(quantizeTorchaoInt8(w.data(), 1, 3, false, DType::F32, DType::F32,
+                                  q, error))
       << error;
   EXPECT_EQ(q.scale.view().at(0), 2.0f);
   auto d = q.qdata.view();
@@ -333,8 +330,8 @@ TEST(RefTorchAo, Int8QuantizeByHand) {
   EXPECT_EQ(q.scale.view().at(0), 0.00787353515625f);
   EXPECT_EQ(q.qdata.view().at(0), 127.0f);
   EXPECT_EQ(q.qdata.view().at(1), 64.0f);
-  ASSERT_TRUE(quantizeTorchaoInt8(x.data(), 1, 2, false, DType::F32,
-                                  DType::F32, q, error));
+  ASSERT_TRUE(quantizeTorchaoInt8(x.data(), 1, 2, false, DType::F32, DType::F32,
+                                  q, error));
   EXPECT_EQ(q.qdata.view().at(1), 65.0f);
   // Per tensor: one scale [1, 1].
   std::vector<float> two = {1, -2, 4, 0};
@@ -382,7 +379,8 @@ TEST(RefTorchAo, Errors) {
   EXPECT_FALSE(dequantizeTorchaoInt4Tiled(
       viewOf(qdata, DType::I32, {1, 1, 32, 4}),
       viewOf(sz, DType::BF16, {32, 8, 2}), 2, 64, 32, w, error));
-  EXPECT_EQ(error, "weight_qdata must be i32[1, 8, 32, 4], got i32[1, 1, 32, 4]");
+  EXPECT_EQ(error,
+            "weight_qdata must be i32[1, 8, 32, 4], got i32[1, 1, 32, 4]");
   EXPECT_FALSE(dequantizeTorchaoInt4Tiled(
       viewOf(qdata, DType::I32, {1, 8, 32, 4}),
       viewOf(sz, DType::F16, {32, 8, 2}), 2, 64, 32, w, error));
@@ -418,13 +416,13 @@ TEST(RefTorchAo, Errors) {
   // Quantizers.
   TorchaoInt4Plain p;
   std::vector<float> x(6);
-  EXPECT_FALSE(quantizeTorchaoInt4Plain(x.data(), 2, 3, 3, DType::BF16, p,
-                                        error));
-  EXPECT_FALSE(quantizeTorchaoInt4Plain(x.data(), 1, 6, 4, DType::BF16, p,
-                                        error));
+  EXPECT_FALSE(
+      quantizeTorchaoInt4Plain(x.data(), 2, 3, 3, DType::BF16, p, error));
+  EXPECT_FALSE(
+      quantizeTorchaoInt4Plain(x.data(), 1, 6, 4, DType::BF16, p, error));
   TorchaoInt8 i8;
-  EXPECT_FALSE(quantizeTorchaoInt8(x.data(), 2, 3, false, DType::I8,
-                                   DType::F32, i8, error));
+  EXPECT_FALSE(quantizeTorchaoInt8(x.data(), 2, 3, false, DType::I8, DType::F32,
+                                   i8, error));
   TorchaoInt4Tiled t;
   EXPECT_FALSE(quantizeTorchaoInt4Tiled(nullptr, 2, 3, 32, t, error));
 }
