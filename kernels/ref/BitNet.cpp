@@ -81,7 +81,7 @@ bool quantizeBitnetActivations(const float *x, int64_t m, int64_t k,
     error = "BitNet activations have no data";
     return false;
   }
-  if (!checkFinite(x, m * k, "BitNet activations", error))
+  if (!checkFinite(x, m * k, "BitNet activation", error))
     return false;
   xq.assign(static_cast<size_t>(m * k), 0);
   scales.assign(static_cast<size_t>(m), 0.0f);

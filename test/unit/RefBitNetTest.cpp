@@ -184,6 +184,11 @@ TEST(RefBitNet, Errors) {
   std::vector<float> x(12);
   EXPECT_FALSE(quantizeBitnet(x.data(), 3, 4, DType::BF16, p, error));
   EXPECT_FALSE(quantizeBitnet(x.data(), 4, 3, DType::U8, p, error));
+  std::vector<float> inf = {INFINITY, 0};
+  EXPECT_FALSE(bitnetLinear(inf.data(), 1, viewOf(packed, DType::U8, {1, 2}),
+                            viewOf(scale, DType::BF16, {1}), 4, 2, nullptr, w,
+                            error));
+  EXPECT_EQ(error, "BitNet activation has a non-finite value at 0");
   EXPECT_FALSE(bitnetLinear(nullptr, 1, viewOf(packed, DType::U8, {1, 2}),
                             viewOf(scale, DType::BF16, {1}), 4, 2, nullptr, w,
                             error));

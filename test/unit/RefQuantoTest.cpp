@@ -330,4 +330,9 @@ TEST(RefQuanto, Errors) {
       quantizeQuanto(x.data(), 2, 3, QuantoWeights::Int8, DType::I8, q, error));
   EXPECT_FALSE(
       quantizeQuanto(nullptr, 2, 3, QuantoWeights::Int4, DType::F16, q, error));
+  // Non-finite weights would make the integer conversion undefined.
+  x[4] = NAN;
+  EXPECT_FALSE(quantizeQuanto(x.data(), 2, 3, QuantoWeights::Int4, DType::F16,
+                              q, error));
+  EXPECT_EQ(error, "quanto: weight has a non-finite value at 4");
 }

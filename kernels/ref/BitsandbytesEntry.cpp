@@ -1,0 +1,155 @@
+//===- BitsandbytesEntry.cpp - bitsandbytes 4-bit and LLM.int8() ABI -------===//
+//
+// hfq_ref_bnb4 (specs/bitsandbytes.json, bitsandbytes_4bit layout)
+//   args: blocksize, quant_type_nf4 (1 nf4 / 0 fp4), double_quant,
+//         nested_blocksize.
+//   packed: weight, weight.absmax, weight.quant_map, and with double quant
+//           weight.nested_absmax, weight.nested_quant_map,
+//           weight.nested_offset (f32 scalar: the quant_state blob's
+//           "nested_offset", see the layout's doc).
+// hfq_ref_bnb8 (bitsandbytes_8bit layout)
+//   args: llm_int8_threshold. packed: weight (CB), SCB.
+//   The forward is LLM.int8()'s mixed decomposition (bnbInt8Linear), not a
+//   plain dequantize-and-multiply.
+// Both are quantized by transformers at load, so both have quantizers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/ref/Abi.h"
+#include "kernels/ref/Bitsandbytes.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace hfq::kernels;
+
+static bool bnb4Params(const std::vector<double> &args, Bnb4Params &p,
+                       std::string &error) {
+  if (!expectArgs(args,
+                  {"blocksize", "quant_type_nf4", "double_quant",
+                   "nested_blocksize"},
+                  error))
+    return false;
+  for (double a : args)
+    if (!std::isfinite(a) || a != std::floor(a)) {
+      error = "bnb 4-bit arguments must be integers";
+      return false;
+    }
+  p.blocksize = static_cast<int64_t>(args[0]);
+  p.type = args[1] != 0.0 ? Bnb4Type::NF4 : Bnb4Type::FP4;
+  p.doubleQuant = args[2] != 0.0;
+  p.nestedBlocksize = static_cast<int64_t>(args[3]);
+  return true;
+}
+
+static bool bnb4Dequantize(const LinearCall &call, std::vector<float> &w,
+                           std::string &error) {
+  Bnb4Params p;
+  if (!bnb4Params(call.args, p, error))
+    return false;
+  size_t expected = p.doubleQuant ? 6 : 3;
+  if (call.packed.size() != expected) {
+    error = std::string("expected ") + std::to_string(expected) +
+            " packed tensors (weight, weight.absmax, weight.quant_map" +
+            (p.doubleQuant ? ", weight.nested_absmax, weight.nested_quant_map, "
+                             "weight.nested_offset"
+                           : "") +
+            "), got " + std::to_string(call.packed.size());
+    return false;
+  }
+  if (!checkBnb4QuantMap(call.packed[2], p.type, error))
+    return false;
+  TensorView none;
+  if (p.doubleQuant) {
+    const TensorView &offset = call.packed[5];
+    if (!expectView(offset, "weight.nested_offset", DType::F32, {}, error))
+      return false;
+    p.nestedOffset = offset.at(0);
+    return dequantizeBnb4(call.packed[0], call.packed[1], call.packed[3],
+                          call.packed[4], call.n, call.k, p, w, error);
+  }
+  return dequantizeBnb4(call.packed[0], call.packed[1], none, none, call.n,
+                        call.k, p, w, error);
+}
+
+HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bnb4, forwardByDequantizing(bnb4Dequantize))
+
+static bool bnb4Quantize(const QuantizeCall &call,
+                         std::vector<StoredTensor> &packed,
+                         std::string &error) {
+  Bnb4Params p;
+  if (!bnb4Params(call.args, p, error))
+    return false;
+  Bnb4Quantized q;
+  if (!quantizeBnb4(call.w, call.n, call.k, p, q, error))
+    return false;
+  packed.push_back(std::move(q.weight));
+  packed.push_back(std::move(q.absmax));
+  packed.push_back(std::move(q.quantMap));
+  if (p.doubleQuant) {
+    packed.push_back(std::move(q.nestedAbsmax));
+    packed.push_back(std::move(q.nestedQuantMap));
+    StoredTensor offset;
+    offset.reset(DType::F32, {});
+    uint32_t bits;
+    std::memcpy(&bits, &q.nestedOffset, 4);
+    offset.setBits(0, bits);
+    packed.push_back(std::move(offset));
+  }
+  return true;
+}
+
+HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bnb4, bnb4Quantize)
+
+static bool bnb8Threshold(const std::vector<double> &args, float &threshold,
+                          std::string &error) {
+  if (!expectArgs(args, {"llm_int8_threshold"}, error))
+    return false;
+  if (!std::isfinite(args[0]) || args[0] < 0.0) {
+    error = "llm_int8_threshold must be finite and non-negative, got " +
+            std::to_string(args[0]);
+    return false;
+  }
+  threshold = static_cast<float>(args[0]);
+  return true;
+}
+
+static bool bnb8Forward(const LinearCall &call, std::string &error) {
+  float threshold;
+  if (!bnb8Threshold(call.args, threshold, error))
+    return false;
+  if (call.packed.size() != 2) {
+    error = "expected 2 packed tensors (weight, SCB), got " +
+            std::to_string(call.packed.size());
+    return false;
+  }
+  std::vector<float> y;
+  if (!bnbInt8Linear(call.x, call.m, call.packed[0], call.packed[1], call.n,
+                     call.k, threshold, nullptr, y, error))
+    return false;
+  if (static_cast<int64_t>(y.size()) != call.m * call.n) {
+    error = "LLM.int8() forward produced " + std::to_string(y.size()) +
+            " outputs, expected M*N";
+    return false;
+  }
+  std::memcpy(call.y, y.data(), y.size() * sizeof(float));
+  return true;
+}
+
+HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bnb8, bnb8Forward)
+
+static bool bnb8Quantize(const QuantizeCall &call,
+                         std::vector<StoredTensor> &packed,
+                         std::string &error) {
+  float threshold;
+  if (!bnb8Threshold(call.args, threshold, error))
+    return false;
+  StoredTensor cb, scb;
+  if (!quantizeBnbInt8(call.w, call.n, call.k, cb, scb, error))
+    return false;
+  packed.push_back(std::move(cb));
+  packed.push_back(std::move(scb));
+  return true;
+}
+
+HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bnb8, bnb8Quantize)

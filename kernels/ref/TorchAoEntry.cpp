@@ -1,0 +1,174 @@
+//===- TorchAoEntry.cpp - torchao through the kernel ABI -------------------===//
+//
+// args (specs/torchao.json layouts): format, group_size, per_tensor, with
+// format 1 = int4 tile_packed_to_4d (tinygemm), 2 = int4 plain,
+// 3 = Int8WeightOnly, 4 = Int8DynamicActivationInt8Weight,
+// 5 = Float8WeightOnly, 6 = Float8DynamicActivationFloat8Weight.
+// Packed: weight_qdata then weight_scale_and_zero (1), or weight_scale and
+// weight_zero_point (2), or weight_scale (3-6).
+//
+// The int8 dynamic forward quantizes x per token and runs the exact integer
+// GEMM (in f32: the activation dtype of this entry). Float8 dynamic has no
+// reference activation quantizer yet and is reported as unsupported.
+// transformers quantizes torchao at load: `hfq_ref_torchao_quantize_f32`
+// runs the int4 / int8 from_hp quantizers (scales in the layout's bf16;
+// the weight taken as bf16 for int4, whose torchao paths are bf16 only).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/ref/Abi.h"
+#include "kernels/ref/TorchAo.h"
+
+#include <cmath>
+
+using namespace hfq::kernels;
+
+namespace {
+
+struct TorchaoArgs {
+  int format;
+  int64_t groupSize;
+  bool perTensor;
+};
+
+const char *packedNames(int format) {
+  switch (format) {
+  case 1: return "weight_qdata, weight_scale_and_zero";
+  case 2: return "weight_qdata, weight_scale, weight_zero_point";
+  default: return "weight_qdata, weight_scale";
+  }
+}
+
+bool decodeTorchaoArgs(const std::vector<double> &args, size_t tensors,
+                       TorchaoArgs &a, std::string &error) {
+  if (!expectArgs(args, {"format", "group_size", "per_tensor"}, error))
+    return false;
+  if (args[0] != std::floor(args[0]) || args[0] < 1 || args[0] > 6) {
+    error = "format must be an integer code 1..6, got " +
+            std::to_string(args[0]);
+    return false;
+  }
+  a.format = static_cast<int>(args[0]);
+  if (args[1] < 0 || args[1] != std::floor(args[1]) || args[1] > (1 << 30)) {
+    error = "group_size must be a non-negative integer, got " +
+            std::to_string(args[1]);
+    return false;
+  }
+  a.groupSize = static_cast<int64_t>(args[1]);
+  a.perTensor = args[2] != 0.0;
+  if (a.format <= 2 && a.groupSize == 0) {
+    error = "int4 layouts need a positive group_size";
+    return false;
+  }
+  size_t expected = a.format == 2 ? 3 : 2;
+  if (tensors != expected) {
+    error = "expected " + std::to_string(expected) + " packed tensors (" +
+            packedNames(a.format) + "), got " + std::to_string(tensors);
+    return false;
+  }
+  return true;
+}
+
+bool torchaoDequantize(const TorchaoArgs &a, const LinearCall &call,
+                       std::vector<float> &w, std::string &error) {
+  const auto &p = call.packed;
+  switch (a.format) {
+  case 1:
+    return dequantizeTorchaoInt4Tiled(p[0], p[1], call.n, call.k, a.groupSize,
+                                      w, error);
+  case 2:
+    return dequantizeTorchaoInt4Plain(p[0], p[1], p[2], call.n, call.k,
+                                      a.groupSize, w, error);
+  case 3:
+  case 4:
+    return dequantizeTorchaoInt8(p[0], p[1], call.n, call.k, w, error);
+  default:
+    return dequantizeTorchaoFloat8(p[0], p[1], call.n, call.k, w, error);
+  }
+}
+
+bool torchaoForward(const LinearCall &call, std::string &error) {
+  TorchaoArgs a;
+  if (!decodeTorchaoArgs(call.args, call.packed.size(), a, error))
+    return false;
+  if (a.format == 6) {
+    error = "Float8DynamicActivationFloat8WeightConfig has no CPU reference "
+            "forward (dynamic float8 activation quantization)";
+    return false;
+  }
+  if (a.format == 4) {
+    std::vector<float> y;
+    if (!torchaoInt8DynamicLinear(call.x, call.m, call.packed[0],
+                                  call.packed[1], call.n, call.k, nullptr,
+                                  DType::F32, y, error))
+      return false;
+    if (static_cast<int64_t>(y.size()) != call.m * call.n) {
+      error = "the int8 dynamic linear produced " + std::to_string(y.size()) +
+              " outputs";
+      return false;
+    }
+    std::copy(y.begin(), y.end(), call.y);
+    return true;
+  }
+  std::vector<float> w;
+  if (!torchaoDequantize(a, call, w, error))
+    return false;
+  if (static_cast<int64_t>(w.size()) != call.n * call.k) {
+    error = "the dequantized weight has " + std::to_string(w.size()) +
+            " elements, expected N*K";
+    return false;
+  }
+  referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
+  return true;
+}
+
+bool torchaoQuantize(const QuantizeCall &call,
+                     std::vector<StoredTensor> &packed, std::string &error) {
+  TorchaoArgs a;
+  // The quantizer fills the layout's tensors: their count follows the format.
+  if (!expectArgs(call.args, {"format", "group_size", "per_tensor"}, error))
+    return false;
+  size_t tensors = call.args[0] == 2 ? 3 : 2;
+  if (!decodeTorchaoArgs(call.args, tensors, a, error))
+    return false;
+  switch (a.format) {
+  case 1: {
+    TorchaoInt4Tiled q;
+    if (!quantizeTorchaoInt4Tiled(call.w, call.n, call.k, a.groupSize, q,
+                                  error))
+      return false;
+    packed.push_back(std::move(q.qdata));
+    packed.push_back(std::move(q.scaleAndZero));
+    return true;
+  }
+  case 2: {
+    TorchaoInt4Plain q;
+    if (!quantizeTorchaoInt4Plain(call.w, call.n, call.k, a.groupSize,
+                                  DType::BF16, q, error))
+      return false;
+    packed.push_back(std::move(q.qdata));
+    packed.push_back(std::move(q.scale));
+    packed.push_back(std::move(q.zeroPoint));
+    return true;
+  }
+  case 3:
+  case 4: {
+    TorchaoInt8 q;
+    if (!quantizeTorchaoInt8(call.w, call.n, call.k, a.perTensor, DType::F32,
+                             DType::BF16, q, error))
+      return false;
+    packed.push_back(std::move(q.qdata));
+    packed.push_back(std::move(q.scale));
+    return true;
+  }
+  default:
+    error = "torchao float8 on-the-fly quantization has no CPU reference "
+            "quantizer";
+    return false;
+  }
+}
+
+} // namespace
+
+HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_torchao, torchaoForward)
+HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_torchao, torchaoQuantize)
