@@ -6,11 +6,10 @@
 // StoredTensor owns such bytes (host byte order, which is little-endian on
 // every machine hfq targets, as safetensors is).
 //
-// The helpers below check views against an expected layout. They differ from
-// expectTensor in two ways that the dequantizers need: the shape is compared
-// before anything is computed from the view's own (possibly absurd) shape,
-// and a scale or zero tensor may be stored in any of the three float dtypes
-// (f16 / bf16 / f32) since checkpoints carry the model's dtype there.
+// The helpers below check views against an expected layout: the shape is
+// compared before anything is computed from the view's own (possibly absurd)
+// shape, and a scale or zero tensor may be stored in any of the three float
+// dtypes (f16 / bf16 / f32) since checkpoints carry the model's dtype there.
 //
 //===----------------------------------------------------------------------===//
 

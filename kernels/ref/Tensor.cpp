@@ -102,26 +102,6 @@ float TensorView::at(int64_t i) const {
   return 0.0f;
 }
 
-static std::string describe(DType dtype, const std::vector<int64_t> &shape) {
-  std::string out = std::string(dtypeName(dtype)) + "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
-
-bool expectTensor(const TensorView &view, const char *name, DType dtype,
-                  const std::vector<int64_t> &shape, std::string &error) {
-  if (view.data == nullptr && view.numel() != 0) {
-    error = std::string(name) + " has no data";
-    return false;
-  }
-  if (view.dtype == dtype && view.shape == shape)
-    return true;
-  error = std::string(name) + " must be " + describe(dtype, shape) + ", got " +
-          describe(view.dtype, view.shape);
-  return false;
-}
-
 //===----------------------------------------------------------------------===//
 // Floating-point formats
 //===----------------------------------------------------------------------===//

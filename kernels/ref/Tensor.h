@@ -3,8 +3,8 @@
 // The CPU reference kernels read checkpoint tensors exactly as they are
 // published (no repacking): a TensorView is a contiguous row-major buffer
 // with its element type and shape. Every reference dequantizer checks the
-// views it gets against the layout it expects and reports a mismatch as an
-// error string — never undefined behaviour.
+// views it gets against the layout it expects (StoredTensor.h) and reports a
+// mismatch as an error string — never undefined behaviour.
 //
 //===----------------------------------------------------------------------===//
 
@@ -47,11 +47,6 @@ struct TensorView {
   /// the element's width.
   uint32_t bits(int64_t i) const;
 };
-
-/// Checks `view` has `dtype` and `shape`; on mismatch fills `error` with
-/// "<name> must be <dtype>[<shape>], got <dtype>[<shape>]".
-bool expectTensor(const TensorView &view, const char *name, DType dtype,
-                  const std::vector<int64_t> &shape, std::string &error);
 
 /// IEEE half / bfloat16 / float8 conversions (round-to-nearest-even on the
 /// way down; float8 e4m3fn saturates to ±448 and has no infinities).
