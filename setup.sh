@@ -86,6 +86,12 @@ case "$COMMAND" in
     echo
     echo "== the dispatch report ($BUILD_DIR/llama-block.report.json) =="
     cat "$BUILD_DIR/llama-block.report.json"
+    echo
+    echo "== the whole pipeline on the CPU: examples/gptq-linear.mlir, lowered to LLVM and run =="
+    echo "   (mismatches against the dense reference, then the GPTQ layer's output, then the reference)"
+    "$BUILD_DIR/bin/hfq-opt" "$ROOT/examples/gptq-linear.mlir" --hfq-lower-to-llvm=target=cpu |
+      /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
+        -shared-libs="$BUILD_DIR/lib/libhfq_kernels_ref.so,/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so"
     ;;
   test) run_tests ;;
   *) echo "setup.sh: unknown command '$COMMAND' (expected run, test or build)" >&2; exit 2 ;;

@@ -172,6 +172,22 @@ void callKernel(PatternRewriter &rewriter, Location loc, ModuleOp module,
                        ValueRange{status});
 }
 
+/// Copies a kernel's output tensor into a fresh one. One-Shot Bufferize sees
+/// through `to_buffer(to_tensor(%alloc))` to the raw buffer, so a later
+/// kernel call reading such a value would be invisible to its in-place
+/// analysis, and an elementwise op in between could overwrite the buffer in
+/// place. A linalg.copy makes every later read an ordinary tensor use.
+/// (Making the hfq ops bufferizable would avoid the copy; see docs/kernels.md.)
+Value detach(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  SmallVector<Value> dynamicSizes;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    if (type.isDynamicDim(d))
+      dynamicSizes.push_back(tensor::DimOp::create(b, loc, tensor, d));
+  Value empty = tensor::EmptyOp::create(b, loc, type, dynamicSizes);
+  return linalg::CopyOp::create(b, loc, tensor, empty).getResult(0);
+}
+
 /// Collapses a [..., K] tensor to [M, K].
 Value collapseTo2D(OpBuilder &b, Location loc, Value tensor) {
   auto type = cast<RankedTensorType>(tensor.getType());
@@ -268,9 +284,12 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
                 dynamicCast(rewriter, loc, toBuffer(rewriter, loc, x2d)),
                 dynamicCast(rewriter, loc, bias), buildArgs(rewriter, loc, args),
                 buildTable(rewriter, loc, packed)});
-    Value result = bufferization::ToTensorOp::create(
-        rewriter, loc, RankedTensorType::get({x2dType.getDimSize(0), n}, element),
-        y, /*restrict=*/true, /*writable=*/true);
+    Value result = detach(rewriter, loc,
+                          bufferization::ToTensorOp::create(
+                              rewriter, loc,
+                              RankedTensorType::get({x2dType.getDimSize(0), n},
+                                                    element),
+                              y, /*restrict=*/true, /*writable=*/true));
     rewriter.replaceOp(op, expandFrom2D(rewriter, loc, result, resultType));
     return success();
   }
@@ -315,8 +334,11 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
                 buildTable(rewriter, loc, outputs)});
     SmallVector<Value> results;
     for (auto [buffer, type] : llvm::zip(outputs, op.getPacked().getTypes()))
-      results.push_back(bufferization::ToTensorOp::create(
-          rewriter, loc, type, buffer, /*restrict=*/true, /*writable=*/true));
+      results.push_back(
+          detach(rewriter, loc,
+                 bufferization::ToTensorOp::create(rewriter, loc, type, buffer,
+                                                   /*restrict=*/true,
+                                                   /*writable=*/true)));
     rewriter.replaceOp(op, results);
     return success();
   }

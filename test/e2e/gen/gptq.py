@@ -1,10 +1,12 @@
 """GPTQ end-to-end tests: python3 test/e2e/gen/gptq.py"""
 import random
 
-from common import f16, f32, pack_lsb, write_test
+import os
+
+from common import OUT, f16, f32, pack_lsb, write_test
 
 
-def gptq(bits, group, v2, sym, seed):
+def gptq(bits, group, v2, sym, seed, example=False, reuse_check=False):
     rnd = random.Random(seed)
     # 3-bit zero points pack 32 columns into 3 words: N must be a multiple of 32.
     m, n, k = 3, (32 if bits == 3 else 16), 64
@@ -30,13 +32,23 @@ def gptq(bits, group, v2, sym, seed):
               ("scales", [s[gg][nn] for gg in range(G) for nn in range(n)], [G, n], "f16"),
               ("g_idx", gidx, [k], "i32")]
     name = f"gptq-{bits}bit-g{group if group > 0 else 'k'}-{fmt}-{'sym' if sym else 'asym'}"
-    write_test(name, f"GPTQ {bits}-bit, group {group}, format {fmt}, {'sym' if sym else 'asym'}",
-               attr, packed, m, n, k, x, w_ref)
+    doc = f"GPTQ {bits}-bit, group {group}, format {fmt}, {'sym' if sym else 'asym'}"
+    if reuse_check:
+        write_test(name + "-result-reuse", doc + "; its result is squared in place before it is checked",
+                   attr, packed, m, n, k, x, w_ref, reuse_check=True)
+        return
+    write_test(name, doc, attr, packed, m, n, k, x, w_ref)
+    if example:
+        # The README's main job runs this one and prints both outputs.
+        write_test("gptq-linear", doc, attr, packed, m, n, k, x, w_ref,
+                   out_dir=os.path.join(os.path.dirname(OUT), os.pardir, "examples"),
+                   print_values=True)
 
 
 if __name__ == "__main__":
-    gptq(4, 32, False, True, 1)
+    gptq(4, 32, False, True, 1, example=True)
     gptq(4, 32, True, False, 2)
     gptq(8, -1, False, True, 3)
     gptq(3, 32, False, False, 4)
     gptq(2, 64, True, True, 5)
+    gptq(4, 32, False, True, 6, reuse_check=True)
