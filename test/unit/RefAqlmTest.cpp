@@ -9,21 +9,14 @@
 
 #include "kernels/ref/Aqlm.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &data, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView v;
-  v.data = data.data();
-  v.dtype = dtype;
-  v.shape = std::move(shape);
-  return v;
-}
 
 TEST(RefAqlm, StoredCodeWrap) {
   EXPECT_EQ(aqlmStoredCode(65535, 16), -1);

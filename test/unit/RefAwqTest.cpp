@@ -9,31 +9,16 @@
 
 #include "kernels/ref/Awq.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &data, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView v;
-  v.data = data.data();
-  v.dtype = dtype;
-  v.shape = std::move(shape);
-  return v;
-}
-
-std::vector<uint16_t> halves(const std::vector<float> &values) {
-  std::vector<uint16_t> out;
-  for (float v : values)
-    out.push_back(floatToHalf(v));
-  return out;
-}
 
 TEST(RefAwq, GemmPackOrder) {
   // K = 1, N = 8, one group: the nibbles 0..7 of one word.
@@ -167,11 +152,7 @@ TEST(RefAwq, GemvPaddedWidths) {
 
 TEST(RefAwq, RoundTripRtn) {
   const int64_t n = 16, k = 256;
-  std::mt19937 gen(5);
-  std::normal_distribution<float> dist(0.0f, 0.05f);
-  std::vector<float> w(static_cast<size_t>(n * k));
-  for (float &x : w)
-    x = dist(gen);
+  auto w = randomNormal(static_cast<size_t>(n * k), 5, 0.05f);
   for (AwqVersion version : {AwqVersion::Gemm, AwqVersion::Gemv})
     for (int64_t g : {int64_t(32), int64_t(64), int64_t(128)}) {
       AwqParams p;

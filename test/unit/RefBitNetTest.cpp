@@ -10,33 +10,15 @@
 
 #include "kernels/ref/BitNet.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 using namespace hfq::kernels;
-
-namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &v, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView t;
-  t.data = v.data();
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  return t;
-}
-
-std::vector<uint16_t> bf16s(std::initializer_list<float> values) {
-  std::vector<uint16_t> out;
-  for (float v : values)
-    out.push_back(floatToBf16(v));
-  return out;
-}
-
-} // namespace
+using namespace hfq::kernels::testing;
 
 TEST(RefBitNet, PlanesAlongNByHand) {
   // N=4, K=2: one byte row. Column 0 holds t = -1 0 1 0 for rows 0..3 ->

@@ -12,6 +12,8 @@
 
 #include "kernels/ref/Bitsandbytes.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -19,18 +21,9 @@
 #include <random>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &data, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView v;
-  v.data = data.data();
-  v.dtype = dtype;
-  v.shape = std::move(shape);
-  return v;
-}
 
 float fromBits(uint32_t b) {
   float f;
@@ -92,15 +85,6 @@ const uint32_t kTorchDynamicMap[256] = {
     0x3f616666, 0x3f650000, 0x3f68999a, 0x3f6c3333, 0x3f6fcccd, 0x3f736666,
     0x3f770000, 0x3f7a999a, 0x3f7e3333, 0x3f800000,
 };
-
-std::vector<float> randomNormal(size_t count, unsigned seed, float sigma) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, sigma);
-  std::vector<float> v(count);
-  for (float &x : v)
-    x = dist(gen);
-  return v;
-}
 
 //===----------------------------------------------------------------------===//
 // Code tables and the dynamic map

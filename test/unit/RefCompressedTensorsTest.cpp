@@ -10,31 +10,17 @@
 
 #include "kernels/ref/CompressedTensors.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &v, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView t;
-  t.data = v.data();
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  return t;
-}
-
-std::vector<uint16_t> bf16s(std::initializer_list<float> values) {
-  std::vector<uint16_t> out;
-  for (float v : values)
-    out.push_back(floatToBf16(v));
-  return out;
-}
 
 CtWeightScheme scheme(int bits, CtStrategy strategy, int64_t group = 128) {
   CtWeightScheme s;

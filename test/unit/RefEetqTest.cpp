@@ -9,24 +9,17 @@
 
 #include "kernels/ref/Eetq.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &data, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView v;
-  v.data = data.data();
-  v.dtype = dtype;
-  v.shape = std::move(shape);
-  return v;
-}
 
 /// FasterTransformer's preprocess_weights_for_mixed_gemm for int8 on sm80,
 /// one pass at a time over byte buffers (rows = K, cols = N).
@@ -203,11 +196,7 @@ TEST(RefEetq, PreprocessInverts) {
 
 TEST(RefEetq, RoundTrip) {
   const int64_t n = 128, k = 256;
-  std::mt19937 gen(21);
-  std::normal_distribution<float> dist(0.0f, 0.05f);
-  std::vector<float> w(static_cast<size_t>(n * k));
-  for (float &x : w)
-    x = dist(gen);
+  auto w = randomNormal(static_cast<size_t>(n * k), 21, 0.05f);
   StoredTensor weight, scales;
   std::string error;
   ASSERT_TRUE(quantizeEetq(w.data(), n, k, weight, scales, error)) << error;

@@ -10,26 +10,15 @@
 
 #include "kernels/ref/FineGrainedFp8.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
 using namespace hfq::kernels;
-
-namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &v, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView t;
-  t.data = v.data();
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  return t;
-}
-
-} // namespace
+using namespace hfq::kernels::testing;
 
 TEST(RefFineGrainedFp8, CodeValues) {
   // The e4m3fn codes the tests below rely on.
@@ -90,11 +79,7 @@ TEST(RefFineGrainedFp8, QuantizeBlockByHand) {
 
 TEST(RefFineGrainedFp8, RoundTripWithinHalfAnUlp) {
   const int64_t n = 160, k = 384; // 5 x 3 blocks of 32 x 128
-  std::mt19937 gen(1);
-  std::normal_distribution<float> dist(0.0f, 0.02f);
-  std::vector<float> w(n * k);
-  for (float &x : w)
-    x = dist(gen);
+  auto w = randomNormal(static_cast<size_t>(n * k), 1, 0.02f);
   Fp8Quantized q;
   std::string error;
   ASSERT_TRUE(quantizeFp8Block(w.data(), n, k, 32, 128, q, error)) << error;

@@ -9,31 +9,16 @@
 
 #include "kernels/ref/Gptq.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &data, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView v;
-  v.data = data.data();
-  v.dtype = dtype;
-  v.shape = std::move(shape);
-  return v;
-}
-
-std::vector<uint16_t> halves(const std::vector<float> &values) {
-  std::vector<uint16_t> out;
-  for (float v : values)
-    out.push_back(floatToHalf(v));
-  return out;
-}
 
 const TensorView kNoGIdx; // checkpoints without g_idx: k / group_size
 
@@ -263,11 +248,7 @@ TEST(RefGptq, PartialLastGroup) {
 
 TEST(RefGptq, RoundTripRtn) {
   const int64_t n = 32, k = 256;
-  std::mt19937 gen(11);
-  std::normal_distribution<float> dist(0.0f, 0.05f);
-  std::vector<float> w(static_cast<size_t>(n * k));
-  for (float &x : w)
-    x = dist(gen);
+  auto w = randomNormal(static_cast<size_t>(n * k), 11, 0.05f);
   for (int bits : {2, 3, 4, 8})
     for (bool sym : {true, false})
       for (bool v1 : {true, false})

@@ -10,31 +10,16 @@
 
 #include "kernels/ref/Hqq.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::testing;
 
 namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &v, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView t;
-  t.data = v.data();
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  return t;
-}
-
-std::vector<uint16_t> halves(std::initializer_list<float> values) {
-  std::vector<uint16_t> out;
-  for (float v : values)
-    out.push_back(floatToHalf(v));
-  return out;
-}
 
 std::vector<uint16_t> halvesOf(size_t count, float value) {
   return std::vector<uint16_t>(count, floatToHalf(value));
@@ -195,12 +180,8 @@ TEST(RefHqq, QuantizeByHand) {
 }
 
 TEST(RefHqq, RoundTripsEveryPackingAndAxis) {
-  std::mt19937 gen(3);
-  std::normal_distribution<float> dist(0.0f, 0.1f);
   const int64_t n = 16, k = 80;
-  std::vector<float> w(n * k);
-  for (float &x : w)
-    x = dist(gen);
+  auto w = randomNormal(static_cast<size_t>(n * k), 3, 0.1f);
   std::string error;
   for (int nbits : {1, 2, 3, 4, 5, 6, 8})
     for (int axis : {0, 1})

@@ -10,42 +10,14 @@
 
 #include "kernels/ref/Quanto.h"
 
+#include "RefTestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 
 using namespace hfq::kernels;
-
-namespace {
-
-template <typename T>
-TensorView viewOf(const std::vector<T> &v, DType dtype,
-                  std::vector<int64_t> shape) {
-  TensorView t;
-  t.data = v.data();
-  t.dtype = dtype;
-  t.shape = std::move(shape);
-  return t;
-}
-
-std::vector<uint16_t> halves(std::initializer_list<float> values) {
-  std::vector<uint16_t> out;
-  for (float v : values)
-    out.push_back(floatToHalf(v));
-  return out;
-}
-
-std::vector<float> randomWeights(int64_t count, unsigned seed, float scale) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<float> dist(0.0f, scale);
-  std::vector<float> w(static_cast<size_t>(count));
-  for (float &x : w)
-    x = dist(gen);
-  return w;
-}
-
-} // namespace
+using namespace hfq::kernels::testing;
 
 TEST(RefQuanto, GroupSizeRule) {
   // 128 lowered by 32 while it does not divide K (K > 128); else one group.
@@ -214,7 +186,7 @@ TEST(RefQuanto, QuantizeRoundsInTheWeightDtype) {
 
 TEST(RefQuanto, RoundTripsWithinTheFormatBound) {
   const int64_t n = 8, k = 384; // g = 128, three groups per row
-  auto w = randomWeights(n * k, 7, 0.05f);
+  auto w = randomNormal(n * k, 7, 0.05f);
   std::string error;
   for (QuantoWeights kind : {QuantoWeights::Int8, QuantoWeights::Float8,
                              QuantoWeights::Int4, QuantoWeights::Int2}) {
@@ -259,7 +231,7 @@ TEST(RefQuanto, RoundTripsWithinTheFormatBound) {
 
 TEST(RefQuanto, RoundTripInF16) {
   const int64_t n = 4, k = 256;
-  auto w = randomWeights(n * k, 11, 0.02f);
+  auto w = randomNormal(n * k, 11, 0.02f);
   QuantoQuantized q;
   std::string error;
   ASSERT_TRUE(
