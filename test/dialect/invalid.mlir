@@ -449,9 +449,9 @@ func.func @wrong_packed_count(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz:
 
 // -----
 
-// Conditional tensors count: double quantization adds two.
+// Conditional tensors count: double quantization adds three.
 func.func @bnb_double_quant_count(%x: tensor<1x64xbf16>, %w: tensor<4096x1xui8>, %absmax: tensor<128xui8>, %qmap: tensor<16xf32>) -> tensor<1x128xbf16> {
-  // expected-error @+1 {{'hfq.qlinear' op method 'bitsandbytes_4bit' expects 5 packed tensors (weight, weight.absmax, weight.quant_map, weight.nested_absmax, weight.nested_quant_map) for this config, got 3}}
+  // expected-error @+1 {{'hfq.qlinear' op method 'bitsandbytes_4bit' expects 6 packed tensors (weight, weight.absmax, weight.quant_map, weight.nested_absmax, weight.nested_quant_map, weight.nested_offset) for this config, got 3}}
   %y = hfq.qlinear "l" %x, packed(%w, %absmax, %qmap) method <"bitsandbytes_4bit", {load_in_4bit = true, bnb_4bit_use_double_quant = true}>
       : tensor<1x64xbf16>, (tensor<4096x1xui8>, tensor<128xui8>, tensor<16xf32>) -> tensor<1x128xbf16>
   return %y : tensor<1x128xbf16>

@@ -172,16 +172,17 @@ func.func @bnb_nf4(%x: tensor<2x64xbf16>, %w: tensor<4096x1xui8>, %absmax: tenso
 }
 
 // NF4 with double quantization: the 128 block absmaxes become ui8 codes,
-// plus one f32 nested absmax per 256 blocks and the 256-entry nested map.
+// plus one f32 nested absmax per 256 blocks, the 256-entry nested map and
+// the scalar nested offset.
 // CHECK-LABEL: func.func @bnb_nf4_double_quant(
 // CHECK:         method <"bitsandbytes_4bit", {bnb_4bit_quant_type = "nf4", bnb_4bit_use_double_quant = true, load_in_4bit = true}>
-// CHECK-SAME:      : tensor<2x64xbf16>, (tensor<4096x1xui8>, tensor<128xui8>, tensor<16xf32>, tensor<1xf32>, tensor<256xf32>) -> tensor<2x128xbf16>
+// CHECK-SAME:      : tensor<2x64xbf16>, (tensor<4096x1xui8>, tensor<128xui8>, tensor<16xf32>, tensor<1xf32>, tensor<256xf32>, tensor<f32>) -> tensor<2x128xbf16>
 func.func @bnb_nf4_double_quant(%x: tensor<2x64xbf16>, %w: tensor<4096x1xui8>, %absmax: tensor<128xui8>,
                                 %qmap: tensor<16xf32>, %nabsmax: tensor<1xf32>,
-                                %nqmap: tensor<256xf32>) -> tensor<2x128xbf16> {
-  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%w, %absmax, %qmap, %nabsmax, %nqmap)
+                                %nqmap: tensor<256xf32>, %noffset: tensor<f32>) -> tensor<2x128xbf16> {
+  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%w, %absmax, %qmap, %nabsmax, %nqmap, %noffset)
       method <"bitsandbytes_4bit", {load_in_4bit = true, bnb_4bit_quant_type = "nf4", bnb_4bit_use_double_quant = true}>
-      : tensor<2x64xbf16>, (tensor<4096x1xui8>, tensor<128xui8>, tensor<16xf32>, tensor<1xf32>, tensor<256xf32>) -> tensor<2x128xbf16>
+      : tensor<2x64xbf16>, (tensor<4096x1xui8>, tensor<128xui8>, tensor<16xf32>, tensor<1xf32>, tensor<256xf32>, tensor<f32>) -> tensor<2x128xbf16>
   return %y : tensor<2x128xbf16>
 }
 

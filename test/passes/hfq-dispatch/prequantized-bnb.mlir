@@ -13,7 +13,8 @@
 // NF4 with double quantization, uint8 storage, blocks of 64. q_proj holds
 // N*K = 16384 codes: weight [8192, 1] ui8 (two codes a byte), 256 blocks
 // whose absmax are themselves quantized to ui8, quant_map [16] f32, and the
-// nested statistics: one f32 absmax per 256 blocks, nested_quant_map [256].
+// nested statistics: one f32 absmax per 256 blocks, nested_quant_map [256],
+// and the scalar nested_offset (from the quant_state blob, see the spec).
 // CHECK:       #bitsandbytes_4bit = #hfq.method<"bitsandbytes_4bit", {
 // CHECK-SAME:    bnb_4bit_compute_dtype = "bfloat16"
 // CHECK-SAME:    bnb_4bit_quant_type = "nf4"
@@ -26,13 +27,15 @@
 // CHECK-NEXT:    %[[M:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight.quant_map" : tensor<16xf32>
 // CHECK-NEXT:    %[[NA:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight.nested_absmax" : tensor<1xf32>
 // CHECK-NEXT:    %[[NM:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight.nested_quant_map" : tensor<256xf32>
-// CHECK-NEXT:    %[[Q:.*]] = hfq.qlinear "model.layers.0.self_attn.q_proj" %[[X]], packed(%[[W]], %[[A]], %[[M]], %[[NA]], %[[NM]]) method #bitsandbytes_4bit : tensor<1x128xf16>, (tensor<8192x1xui8>, tensor<256xui8>, tensor<16xf32>, tensor<1xf32>, tensor<256xf32>) -> tensor<1x128xf16>
+// CHECK-NEXT:    %[[NO:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight.nested_offset" : tensor<f32>
+// CHECK-NEXT:    %[[Q:.*]] = hfq.qlinear "model.layers.0.self_attn.q_proj" %[[X]], packed(%[[W]], %[[A]], %[[M]], %[[NA]], %[[NM]], %[[NO]]) method #bitsandbytes_4bit : tensor<1x128xf16>, (tensor<8192x1xui8>, tensor<256xui8>, tensor<16xf32>, tensor<1xf32>, tensor<256xf32>, tensor<f32>) -> tensor<1x128xf16>
 // up_proj: 32768 codes, 512 blocks, two nested absmax.
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight" : tensor<16384x1xui8>
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight.absmax" : tensor<512xui8>
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight.quant_map" : tensor<16xf32>
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight.nested_absmax" : tensor<2xf32>
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight.nested_quant_map" : tensor<256xf32>
+// CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight.nested_offset" : tensor<f32>
 // CHECK-NEXT:    %[[U:.*]] = hfq.qlinear "model.layers.0.mlp.up_proj" %[[Q]], packed({{.*}}) method #bitsandbytes_4bit
 // CHECK-NEXT:    hfq.linear "lm_head" %[[U]], %[[WL]]
 // REMARK:      remark: The device_map was not initialized. Setting device_map to {'': 0}. If you want to use the model for inference, please set device_map ='auto' {{$}}

@@ -19,6 +19,7 @@
 // CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight.quant_map" : tensor<16xf32>
 // CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight.nested_absmax" : tensor<1xf32>
 // CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight.nested_quant_map" : tensor<256xf32>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight.nested_offset" : tensor<f32>
 // CHECK-NEXT: hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} method #bitsandbytes_4bit
 // CHECK:      hfq.qlinear "model.layers.0.mlp.up_proj" {{.*}} method #bitsandbytes_4bit
 // CHECK-NEXT: hfq.linear "lm_head"
