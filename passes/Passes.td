@@ -108,4 +108,25 @@ def HFQLowerToRuntime : Pass<"hfq-lower-to-runtime", "::mlir::ModuleOp"> {
   ];
 }
 
+def HFQBindCheckpoint : Pass<"hfq-bind-checkpoint", "::mlir::ModuleOp"> {
+  let summary = "Bind checkpoint tensors from safetensors files into the IR";
+  let description = [{
+    Replaces every `hfq.weight "<name>"` by an `arith.constant` holding the
+    tensor `<name>` read from the given safetensors files, byte for byte.
+    The tensor's dtype and shape must be exactly the op's type; a missing
+    tensor or a mismatch is an error naming the tensor and the file.
+    (For models too large to embed, a run-time loader is the next step;
+    this pass serves examples, tests and small models.)
+
+    ```
+    hfq-opt model.mlir --hfq-dispatch --hfq-bind-checkpoint="safetensors=model.safetensors"
+    ```
+  }];
+  let dependentDialects = ["::hfq::HFQDialect", "::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"safetensors", "safetensors", "std::string", /*default=*/"\"\"",
+           "Comma-separated safetensors files to read tensors from">
+  ];
+}
+
 #endif // HFQ_PASSES_TD

@@ -15,7 +15,7 @@
 
 #include "dialect/spec/BuiltinSpecs.h"
 #include "dialect/spec/ModulePlan.h"
-#include "tools/hfq-plan/Checkpoint.h"
+#include "dialect/spec/Checkpoint.h"
 
 #include <cstdio>
 #include <fstream>
@@ -94,7 +94,7 @@ std::string dump(const Json &value) {
 /// One row of the module table.
 struct Row {
   spec::ModulePlan plan;
-  plan::LinearInfo linear;
+  checkpoint::LinearInfo linear;
   std::string decodeKernel, prefillKernel;
 };
 
@@ -200,14 +200,14 @@ int main(int argc, char **argv) {
   spec::DispatchDecision decision = spec::dispatchQuantizer(registry, inputs);
 
   // The model's linear layers.
-  std::map<std::string, plan::TensorInfo> tensors;
+  std::map<std::string, checkpoint::TensorInfo> tensors;
   for (const std::string &file : opts.safetensors)
-    if (!plan::readSafetensorsHeader(file, tensors, error))
+    if (!checkpoint::readSafetensorsHeader(file, tensors, error))
       return fail(error);
   if (!opts.index.empty() &&
-      !plan::readSafetensorsIndex(opts.index, tensors, error))
+      !checkpoint::readSafetensorsIndex(opts.index, tensors, error))
     return fail(error);
-  std::vector<plan::LinearInfo> linears;
+  std::vector<checkpoint::LinearInfo> linears;
   std::string source;
   if (!tensors.empty()) {
     std::vector<std::string> anchors;
@@ -215,9 +215,9 @@ int main(int argc, char **argv) {
       for (const spec::LayoutSpec &layout : decision.quantizer->layouts)
         if (!layout.tensors.empty())
           anchors.push_back(layout.tensors.front().name);
-    linears = plan::linearsFromTensors(tensors, anchors);
+    linears = checkpoint::linearsFromTensors(tensors, anchors);
     source = "checkpoint tensor names";
-  } else if (plan::linearsFromConfig(inputs.modelConfig, linears)) {
+  } else if (checkpoint::linearsFromConfig(inputs.modelConfig, linears)) {
     source = "config.json (model_type " +
              inputs.modelConfig.value("model_type", std::string()) + ")";
   } else {
@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
   if (decision.quantizer && !decision.error) {
     std::vector<std::string> names;
     bool hasLmHead = false;
-    for (const plan::LinearInfo &linear : linears) {
+    for (const checkpoint::LinearInfo &linear : linears) {
       names.push_back(linear.name);
       hasLmHead = hasLmHead || linear.name == "lm_head";
     }

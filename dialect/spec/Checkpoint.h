@@ -1,4 +1,9 @@
-//===- Checkpoint.h - Linear layers of a checkpoint, without its weights -*- C++ -*-===//
+//===- Checkpoint.h - Reading checkpoints: safetensors and config.json -*- C++ -*-===//
+//
+// safetensors files are read exactly as published: an 8-byte little-endian
+// header length, the JSON header (dtype, shape, data_offsets per tensor),
+// then the raw little-endian data. hfq-bind-checkpoint reads tensor data;
+// the dry-run planner reads headers only.
 //
 // The dry-run planner needs the names and shapes of a model's linear layers
 // without downloading its weights. They come from, in order of preference:
@@ -11,8 +16,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_TOOLS_HFQPLAN_CHECKPOINT_H
-#define HFQ_TOOLS_HFQPLAN_CHECKPOINT_H
+#ifndef HFQ_SPEC_CHECKPOINT_H
+#define HFQ_SPEC_CHECKPOINT_H
 
 #include "dialect/spec/Expr.h"
 
@@ -21,7 +26,7 @@
 #include <string>
 #include <vector>
 
-namespace hfq::plan {
+namespace hfq::checkpoint {
 
 /// One tensor of a checkpoint: dtype as safetensors spells it ("BF16",
 /// "I32", "F8_E4M3") and shape; shape is empty when unknown.
@@ -29,7 +34,14 @@ struct TensorInfo {
   std::string dtype;
   std::vector<int64_t> shape;
   bool shapeKnown = false;
+  /// Where the data lies: the file and the absolute byte range [begin, end).
+  std::string file;
+  uint64_t begin = 0, end = 0;
 };
+
+/// Reads a tensor's raw bytes (as stored: little-endian, row-major).
+bool readTensorData(const TensorInfo &info, std::vector<char> &bytes,
+                    std::string &error);
 
 /// A linear layer: its module path and, when known, N (outputs) and K.
 struct LinearInfo {
@@ -65,6 +77,6 @@ linearsFromTensors(const std::map<std::string, TensorInfo> &tensors,
 bool linearsFromConfig(const spec::Json &config,
                        std::vector<LinearInfo> &linears);
 
-} // namespace hfq::plan
+} // namespace hfq::checkpoint
 
-#endif // HFQ_TOOLS_HFQPLAN_CHECKPOINT_H
+#endif // HFQ_SPEC_CHECKPOINT_H

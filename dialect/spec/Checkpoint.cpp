@@ -1,6 +1,6 @@
-//===- Checkpoint.cpp - Linear layers of a checkpoint, without its weights -===//
+//===- Checkpoint.cpp - Reading checkpoints: safetensors and config.json ---===//
 
-#include "tools/hfq-plan/Checkpoint.h"
+#include "dialect/spec/Checkpoint.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include <set>
 #include <sstream>
 
-namespace hfq::plan {
+namespace hfq::checkpoint {
 
 using spec::Json;
 
@@ -62,6 +62,17 @@ bool readSafetensorsHeader(const std::string &path,
     TensorInfo info;
     info.dtype = dtype->get<std::string>();
     info.shapeKnown = true;
+    info.file = path;
+    auto offsets = value.find("data_offsets");
+    if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 ||
+        !(*offsets)[0].is_number_unsigned() || !(*offsets)[1].is_number_unsigned() ||
+        (*offsets)[0].get<uint64_t>() > (*offsets)[1].get<uint64_t>()) {
+      error = path + ": tensor '" + entry.key() + "' has bad data_offsets";
+      return false;
+    }
+    // Offsets count from the end of the header.
+    info.begin = 8 + length + (*offsets)[0].get<uint64_t>();
+    info.end = 8 + length + (*offsets)[1].get<uint64_t>();
     for (const Json &dim : *shape) {
       if (!dim.is_number_integer() || dim.get<int64_t>() < 0) {
         error = path + ": tensor '" + entry.key() + "' has a bad shape";
@@ -70,6 +81,22 @@ bool readSafetensorsHeader(const std::string &path,
       info.shape.push_back(dim.get<int64_t>());
     }
     tensors[entry.key()] = std::move(info);
+  }
+  return true;
+}
+
+bool readTensorData(const TensorInfo &info, std::vector<char> &bytes,
+                    std::string &error) {
+  std::ifstream in(info.file, std::ios::binary);
+  if (!in) {
+    error = info.file + ": cannot open safetensors file";
+    return false;
+  }
+  bytes.resize(info.end - info.begin);
+  if (!in.seekg(static_cast<std::streamoff>(info.begin)) ||
+      !in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
+    error = info.file + ": truncated tensor data";
+    return false;
   }
   return true;
 }
@@ -243,4 +270,4 @@ bool linearsFromConfig(const Json &config, std::vector<LinearInfo> &linears) {
   return false;
 }
 
-} // namespace hfq::plan
+} // namespace hfq::checkpoint
