@@ -440,8 +440,8 @@ struct LowerToRuntimePass
       if (auto w = dyn_cast<WeightOp>(op))
         return w.emitOpError("binds checkpoint tensor '")
                    << w.getName()
-                   << "', but loading checkpoints at run time is not "
-                      "implemented yet: pass the tensor as a value",
+                   << "'; bind the checkpoint first "
+                      "(--hfq-bind-checkpoint=safetensors=<file>)",
                WalkResult::interrupt();
       if (auto qz = dyn_cast<QuantizeOp>(op))
         if (!activationSuffix(qz.getWeight().getType().getElementType()))
@@ -455,6 +455,12 @@ struct LowerToRuntimePass
     patterns.add<LowerQLinear, LowerQuantize, LowerLinear>(&getContext());
     if (failed(applyPatternsGreedily(module, std::move(patterns))))
       return signalPassFailure();
+    // The model's config and hints are hfq's business; the lowered module
+    // must stand alone for tools that do not load the hfq dialect
+    // (mlir-runner, mlir-translate).
+    for (NamedAttribute attr : llvm::to_vector(module->getAttrs()))
+      if (attr.getName().getValue().starts_with("hfq."))
+        module->removeAttr(attr.getName());
     WalkResult left = module.walk([](Operation *op) {
       if (isa<QLinearOp, QuantizeOp, LinearOp>(op))
         return op->emitOpError("could not be lowered"), WalkResult::interrupt();

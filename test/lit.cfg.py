@@ -28,6 +28,9 @@ tools = [
     "hfq-spec-compile",
     "hfq-plan",
     "mlir-runner",
+    "mlir-translate",
+    "llc",
+    "llvm-nm",
     ToolSubst("%hfq-spec-fuzzer", os.path.join(config.hfq_tools_dir, "hfq-spec-fuzzer"), unresolved="ignore"),
     ToolSubst("%hfq-expr-fuzzer", os.path.join(config.hfq_tools_dir, "hfq-expr-fuzzer"), unresolved="ignore"),
 ]

@@ -1,0 +1,59 @@
+// hfq-lower-to-runtime: quantized ops become calls through the kernel ABI.
+// RUN: hfq-opt %s --split-input-file --hfq-select-kernel=target=cpu --hfq-lower-to-runtime -verify-diagnostics | FileCheck %s
+
+#gptq = #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64}>
+
+// The ABI declaration, once, with the C interface; the status check.
+// CHECK-DAG: func.func private @hfq_kernel_fail(i32)
+// CHECK-DAG: func.func private @hfq_ref_gptq_f32(memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>, memref<?xf64>, memref<?x8xi64>) -> i32 attributes {llvm.emit_c_interface}
+// CHECK-LABEL: func.func @two_layers
+// The layout's args (bits, group_size, zero_stored_minus_one) and a 4-row tensor table.
+// CHECK: memref.alloca() : memref<3xf64>
+// CHECK: memref.alloca() : memref<4x8xi64>
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: %[[ST:.*]] = call @hfq_ref_gptq_f32(
+// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[ST]]
+// CHECK: scf.if %[[BAD]] {
+// CHECK-NEXT: call @hfq_kernel_fail(%[[ST]])
+// CHECK: call @hfq_ref_gptq_f32(
+// CHECK-NOT: hfq.qlinear
+func.func @two_layers(%x: tensor<2x64xf32>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
+                      %s: tensor<2x128xf16>, %g: tensor<64xi32>) -> tensor<2x128xf32> {
+  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%qw, %qz, %s, %g) method #gptq
+      : tensor<2x64xf32>, (tensor<8x128xi32>, tensor<2x16xi32>, tensor<2x128xf16>, tensor<64xi32>) -> tensor<2x128xf32>
+  %z = hfq.qlinear "model.layers.0.mlp.gate_proj" %x, packed(%qw, %qz, %s, %g) method #gptq
+      : tensor<2x64xf32>, (tensor<8x128xi32>, tensor<2x16xi32>, tensor<2x128xf16>, tensor<64xi32>) -> tensor<2x128xf32>
+  %r = arith.addf %y, %z : tensor<2x128xf32>
+  return %r : tensor<2x128xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @dense
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "reduction"]
+func.func @dense(%x: tensor<2x3x64xf32>, %w: tensor<16x64xf32>) -> tensor<2x3x16xf32> {
+  %y = hfq.linear "lm_head" %x, %w : tensor<2x3x64xf32>, tensor<16x64xf32> -> tensor<2x3x16xf32>
+  return %y : tensor<2x3x16xf32>
+}
+
+// -----
+
+func.func @unbound() -> tensor<4xf32> {
+  // expected-error @+1 {{binds checkpoint tensor 'lm_head.weight'; bind the checkpoint first (--hfq-bind-checkpoint=safetensors=<file>)}}
+  %w = hfq.weight "lm_head.weight" : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+// -----
+
+// The model's hfq.* attributes (with #hfq.none inside) do not survive into
+// the lowered module, which tools without the hfq dialect must parse.
+// CHECK-LABEL: module {
+// CHECK-NOT: hfq.model_config
+// CHECK-LABEL: func.func @attrs
+module attributes {hfq.model_config = {quantization_config = #hfq.none}, hfq.output_embeddings = ["lm_head"]} {
+  func.func @attrs() {
+    return
+  }
+}
