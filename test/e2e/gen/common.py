@@ -50,6 +50,31 @@ def matmul_t(x, w, m, n, k):
     return [sum(x[i * k + l] * w[j * k + l] for l in range(k)) for i in range(m) for j in range(n)]
 
 
+def mismatch_count(y, ref, m, n, tol):
+    """MLIR lines that print how many elements of the [m, n] f32 tensors
+    `y` and `ref` differ by more than `tol` (one tolerance per element)."""
+    t = f"tensor<{m}x{n}xf32>"
+    return [
+        f"  %tol = arith.constant {dense(tol, [m, n], 'f32')}",
+        f"  %d = arith.subf {y}, {ref} : {t}",
+        f"  %nd = arith.negf %d : {t}",
+        f"  %ad = arith.maximumf %d, %nd : {t}",
+        f"  %bad = arith.cmpf ogt, %ad, %tol : {t}",
+        f"  %badf = arith.uitofp %bad : tensor<{m}x{n}xi1> to {t}",
+        "  %zero = arith.constant 0.0 : f32",
+        "  %init = tensor.empty() : tensor<f32>",
+        "  %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<f32>) -> tensor<f32>",
+        f"  %count = linalg.reduce ins(%badf : {t}) outs(%acc : tensor<f32>) dimensions = [0, 1]",
+        "    (%in: f32, %a: f32) {",
+        "      %s = arith.addf %in, %a : f32",
+        "      linalg.yield %s : f32",
+        "    }",
+        "  %buf = bufferization.to_buffer %count : tensor<f32> to memref<f32>",
+        "  %u = memref.cast %buf : memref<f32> to memref<*xf32>",
+        "  call @printMemrefF32(%u) : (memref<*xf32>) -> ()",
+    ]
+
+
 def write_test(name, doc, method_attr, packed, m, n, k, x, w_ref,
                rtol=1e-5, atol=1e-5, scheme=None, quantize_from=None,
                out_dir=OUT, print_values=False, ref_x=None, reuse_check=False):
@@ -105,23 +130,7 @@ def write_test(name, doc, method_attr, packed, m, n, k, x, w_ref,
         # An elementwise op that may bufferize in place over %y, before %y is
         # read again: the lowering must keep %y's buffer intact.
         lines.append(f"  %sq = arith.mulf %y, %y : tensor<{m}x{n}xf32>")
-    lines.append(f"  %tol = arith.constant {dense(tol, [m, n], 'f32')}")
-    lines.append(f"  %d = arith.subf %y, %y_ref : tensor<{m}x{n}xf32>")
-    lines.append(f"  %nd = arith.negf %d : tensor<{m}x{n}xf32>")
-    lines.append(f"  %ad = arith.maximumf %d, %nd : tensor<{m}x{n}xf32>")
-    lines.append(f"  %bad = arith.cmpf ogt, %ad, %tol : tensor<{m}x{n}xf32>")
-    lines.append(f"  %badf = arith.uitofp %bad : tensor<{m}x{n}xi1> to tensor<{m}x{n}xf32>")
-    lines.append("  %zero = arith.constant 0.0 : f32")
-    lines.append("  %init = tensor.empty() : tensor<f32>")
-    lines.append("  %acc = linalg.fill ins(%zero : f32) outs(%init : tensor<f32>) -> tensor<f32>")
-    lines.append(f"  %count = linalg.reduce ins(%badf : tensor<{m}x{n}xf32>) outs(%acc : tensor<f32>) dimensions = [0, 1]")
-    lines.append("    (%in: f32, %a: f32) {")
-    lines.append("      %s = arith.addf %in, %a : f32")
-    lines.append("      linalg.yield %s : f32")
-    lines.append("    }")
-    lines.append("  %buf = bufferization.to_buffer %count : tensor<f32> to memref<f32>")
-    lines.append("  %u = memref.cast %buf : memref<f32> to memref<*xf32>")
-    lines.append("  call @printMemrefF32(%u) : (memref<*xf32>) -> ()")
+    lines.extend(mismatch_count(f"%y", "%y_ref", m, n, tol))
     if reuse_check:
         lines.append(f"  %sq_buf = bufferization.to_buffer %sq : tensor<{m}x{n}xf32> to memref<{m}x{n}xf32>")
         lines.append(f"  %sq_u = memref.cast %sq_buf : memref<{m}x{n}xf32> to memref<*xf32>")
