@@ -1,6 +1,6 @@
 // hfq-bind-checkpoint reads tensors from safetensors files byte for byte
-// (Inputs: the checkpoint test/e2e/gen/checkpoint.py writes).
-// RUN: hfq-opt %s --split-input-file --hfq-bind-checkpoint=safetensors=%S/../e2e/Inputs/gptq-model.safetensors -verify-diagnostics | FileCheck %s
+// (examples/models/gptq-model.safetensors, which test/e2e/gen/checkpoint.py writes).
+// RUN: hfq-opt %s --split-input-file --hfq-bind-checkpoint=safetensors=%hfq_src_root/examples/models/gptq-model.safetensors -verify-diagnostics | FileCheck %s
 // RUN: not hfq-opt %s --split-input-file --hfq-bind-checkpoint=safetensors=%t.missing.safetensors 2>&1 | FileCheck %s --check-prefix=NOFILE
 // RUN: not hfq-opt %s --split-input-file --hfq-bind-checkpoint 2>&1 | FileCheck %s --check-prefix=NOOPTION
 
