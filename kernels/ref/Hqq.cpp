@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace hfq::kernels {
 
@@ -174,9 +175,67 @@ bool dequantizeHqq(const TensorView &wq, const TensorView &scale,
   return true;
 }
 
+// hqq's default optimizer (hqq/core/optimize.py
+// `optimize_weights_proximal_legacy`, which Quantizer.optimize_weights is
+// bound to through `optimize_weights_proximal`), on its CPU path: every
+// tensor in float32, default opt_params lp_norm 0.7, beta 10, iters 20,
+// early stopping on the mean |W - W_r| over the whole tensor. Only `zero`
+// moves; `scale` (the quantize multiplier, not yet inverted) is unchanged.
+// Each iteration, for all groups at once:
+//   W_q = clamp(round(W*scale + zero), 0, max);  W_r = (W_q - zero) / scale
+//   W_e = shrink_lp(W - W_r);  zero' = mean_group(W_q - (W - W_e) * scale)
+//   err = mean(|W - W_r|);  zero = zero';  stop unless err < best (the
+//   zero' of the failing iteration is kept, as hqq does).
+// shrink_lp(x) = sign(x) * max(|x| - (1/beta) * |x|^(lp_norm-1), 0).
+// beta stays 10 throughout: hqq >= 0.2.7 no longer multiplies it by kappa
+// each iteration (0.2.1 .. 0.2.6 did). Sums are accumulated in double.
+template <typename At>
+static void optimizeHqqZeros(const float *w, int64_t groups, int64_t perGroup,
+                             At at, float maxV, const std::vector<float> &scales,
+                             std::vector<float> &zeros) {
+  const float invBeta = 0.1f;     // 1.0 / beta, as an f32 scalar operand
+  const float exponent = -0.3f;   // lp_norm - 1
+  const int iters = 20;
+  float best = std::numeric_limits<float>::infinity();
+  std::vector<float> next(zeros.size());
+  const double count = static_cast<double>(groups) * perGroup;
+  for (int it = 0; it < iters; ++it) {
+    double errSum = 0.0;
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      const float scale = scales[gi], zero = zeros[gi];
+      double termSum = 0.0;
+      for (int64_t j = 0; j < perGroup; ++j) {
+        const float wf = w[at(gi, j)];
+        const float scaled = wf * scale;
+        const float q = clampCode(std::nearbyint(scaled + zero), 0.0f, maxV);
+        const float wr = (q - zero) / scale;
+        const float d = wf - wr;
+        float a = std::fabs(d);
+        const float shrinkBy = invBeta * std::pow(a, exponent);
+        a = std::max(a - shrinkBy, 0.0f);
+        const float sign = d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f);
+        const float we = a * sign;
+        const float target = wf - we; // separate statements: no FMA
+        const float targetScaled = target * scale;
+        const float term = q - targetScaled;
+        termSum += term;
+        errSum += std::fabs(wf - wr);
+      }
+      next[gi] = static_cast<float>(termSum / static_cast<double>(perGroup));
+    }
+    const float err = static_cast<float>(errSum / count);
+    zeros = next;
+    if (err < best)
+      best = err;
+    else
+      break;
+  }
+}
+
 bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
                  int64_t groupSize, int axis, DType computeDtype,
-                 HqqQuantized &out, std::string &error, bool roundZero) {
+                 HqqQuantized &out, std::string &error, bool roundZero,
+                 bool optimize) {
   int64_t rows, cols;
   Packing p;
   if (!hqqGroupedShape(n, k, groupSize, axis, rows, cols, error) ||
@@ -204,15 +263,18 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
   out.scale.reset(computeDtype, metaShape);
   out.zero.reset(computeDtype, metaShape);
 
+  // Flat index of the j-th member of group gi in the grouped matrix.
+  auto at = [&](int64_t gi, int64_t j) {
+    return axis == 1 ? gi * cols + j : j * cols + gi;
+  };
+  // Min-max start: `scale` is the quantize multiplier (inverted on storing).
+  std::vector<float> scales(static_cast<size_t>(groups));
+  std::vector<float> zeros(static_cast<size_t>(groups));
   for (int64_t gi = 0; gi < groups; ++gi) {
-    // Flat index of the j-th member of group gi in the grouped matrix.
-    auto at = [&](int64_t j) {
-      return axis == 1 ? gi * cols + j : j * cols + gi;
-    };
-    float lo = w[at(0)], hi = w[at(0)];
+    float lo = w[at(gi, 0)], hi = w[at(gi, 0)];
     for (int64_t j = 1; j < perGroup; ++j) {
-      lo = std::min(lo, w[at(j)]);
-      hi = std::max(hi, w[at(j)]);
+      lo = std::min(lo, w[at(gi, j)]);
+      hi = std::max(hi, w[at(gi, j)]);
     }
     const float denom = hi - lo;
     float scale = maxV / denom;
@@ -222,12 +284,20 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
     float zero = -lo * scale;
     if (roundZero)
       zero = std::nearbyint(zero);
+    scales[gi] = scale;
+    zeros[gi] = zero;
+  }
+  if (optimize)
+    optimizeHqqZeros(w, groups, perGroup, at, maxV, scales, zeros);
+
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    const float scale = scales[gi], zero = zeros[gi];
     for (int64_t j = 0; j < perGroup; ++j) {
       // Two separately rounded f32 ops, as torch evaluates W*scale + zero.
-      const float scaled = w[at(j)] * scale;
+      const float scaled = w[at(gi, j)] * scale;
       const float shifted = scaled + zero;
       const float code = clampCode(std::nearbyint(shifted), 0.0f, maxV);
-      const int64_t flat = at(j);
+      const int64_t flat = at(gi, j);
       const int64_t r = flat / cols, c = flat % cols;
       const int64_t word = (r % step) * cols + c;
       uint32_t v = out.wq.bitsAt(word);

@@ -72,13 +72,13 @@ struct HqqQuantized {
 /// round_zero, which BaseQuantizeConfig turns on for 4-bit);
 /// W_q = clamp(round(W*scale + zero), 0, 2^b-1)); then scale is inverted and
 /// scale / zero are stored in `computeDtype`.
-/// hqq's default `optimize=True` refines scale and zero with its
-/// half-quadratic solver; that refinement only changes the parameter values,
-/// never the format, and is out of scope for the reference: dequantization
-/// of optimized checkpoints is exact regardless.
+/// With `optimize` (hqq's default, optimize=True) the zeros are first refined
+/// by hqq's half-quadratic proximal solver (optimize_weights_proximal_legacy,
+/// float32 CPU path; see Hqq.cpp) before the codes are computed.
 bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
                  int64_t groupSize, int axis, DType computeDtype,
-                 HqqQuantized &out, std::string &error, bool roundZero = false);
+                 HqqQuantized &out, std::string &error, bool roundZero = false,
+                 bool optimize = false);
 
 } // namespace hfq::kernels
 

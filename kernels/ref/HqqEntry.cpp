@@ -1,11 +1,11 @@
 //===- HqqEntry.cpp - HQQ through the kernel ABI ---------------------------===//
 //
 // args (specs/hqq.json layouts): nbits (8, 6, 5, 4, 3, 2, 1.58, 1),
-// group_size (0 = None), axis, view_as_float, round_zero.
+// group_size (0 = None), axis, view_as_float, round_zero, optimize.
 // Packed: W_q, scale, zero. transformers quantizes HQQ at load, so
-// `hfq_ref_hqq_quantize_f32` runs hqq's min-max quantizer (optimize=False:
-// the half-quadratic refinement only changes parameter values, never the
-// format) with scale / zero in f16, the layout's dtype.
+// `hfq_ref_hqq_quantize_f32` runs hqq's Quantizer.quantize: min-max, then,
+// with optimize (hqq's default), its half-quadratic zero refinement; scale /
+// zero in f16, the layout's dtype.
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,12 +24,13 @@ struct HqqArgs {
   int axis;
   bool viewAsFloat;
   bool roundZero;
+  bool optimize;
 };
 
 bool decodeHqqArgs(const std::vector<double> &args, HqqArgs &a,
                    std::string &error) {
   if (!expectArgs(args, {"nbits", "group_size", "axis", "view_as_float",
-                         "round_zero"},
+                         "round_zero", "optimize"},
                   error))
     return false;
   double nb = args[0];
@@ -57,6 +58,7 @@ bool decodeHqqArgs(const std::vector<double> &args, HqqArgs &a,
   a.axis = static_cast<int>(args[2]);
   a.viewAsFloat = args[3] != 0.0;
   a.roundZero = args[4] != 0.0;
+  a.optimize = args[5] != 0.0;
   return true;
 }
 
@@ -81,7 +83,7 @@ bool hqqQuantize(const QuantizeCall &call, std::vector<StoredTensor> &packed,
     return false;
   HqqQuantized q;
   if (!quantizeHqq(call.w, call.n, call.k, a.nbits, a.groupSize, a.axis,
-                   DType::F16, q, error, a.roundZero))
+                   DType::F16, q, error, a.roundZero, a.optimize))
     return false;
   if (a.viewAsFloat) {
     // view_as_float: the same bytes, reinterpreted as f16 along the last dim.

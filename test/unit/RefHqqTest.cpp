@@ -179,6 +179,69 @@ TEST(RefHqq, QuantizeByHand) {
   EXPECT_EQ(q.zero.view().at(0), -2.5f);
 }
 
+TEST(RefHqq, OptimizeMatchesAnIndependentPort) {
+  // hqq's optimize=True (optimize_weights_proximal_legacy, float32 CPU path)
+  // on one 2-bit group of 8, repeated in 4 grouped rows (2-bit packing needs
+  // R % 4 == 0; identical groups keep the whole-tensor early stopping the
+  // same as for one group). Expected values from a separate pure-Python port
+  // (/tmp/hqqport/small.py while writing this test: every op rounded to f32
+  // via struct, sums with math.fsum): min-max scale 1.8750001, zero
+  // 1.3125001; iterations: err 0.12708336 -> zero 1.2501872, err 0.12708333
+  // -> zero 1.1427609, err 0.12708333 (no improvement: stop, keeping this
+  // iteration's zero) -> zero 1.0994791 (0x1.197776p+0); inverted scale
+  // 0.5333333; codes {1, 0, 2, 3, 1, 1, 2, 0} (min-max gives
+  // {2, 0, 2, 3, 1, 1, 2, 0}).
+  const std::vector<float> group = {0.1f, -0.7f, 0.35f, 0.9f,
+                                    -0.2f, 0.05f, 0.6f, -0.45f};
+  std::vector<float> w;
+  for (int r = 0; r < 4; ++r)
+    w.insert(w.end(), group.begin(), group.end());
+  HqqQuantized q;
+  std::string error;
+  ASSERT_TRUE(quantizeHqq(w.data(), 4, 8, 2, 8, 1, DType::F32, q, error,
+                          /*roundZero=*/false, /*optimize=*/true))
+      << error;
+  std::vector<uint8_t> codes;
+  ASSERT_TRUE(unpackHqq(q.wq.view(), 2, 4, 8, codes, error)) << error;
+  const std::vector<uint8_t> expected = {1, 0, 2, 3, 1, 1, 2, 0};
+  for (int r = 0; r < 4; ++r) {
+    EXPECT_EQ(std::vector<uint8_t>(codes.begin() + r * 8,
+                                   codes.begin() + (r + 1) * 8),
+              expected)
+        << "row " << r;
+    EXPECT_NEAR(q.zero.view().at(r), 0x1.197776p+0f, 2e-6f) << "row " << r;
+    EXPECT_EQ(q.scale.view().at(r), 1.0f / 1.8750001192092896f);
+  }
+  // Without optimize: unchanged min-max zero.
+  ASSERT_TRUE(quantizeHqq(w.data(), 4, 8, 2, 8, 1, DType::F32, q, error));
+  EXPECT_EQ(q.zero.view().at(0), 1.3125001192092896f);
+}
+
+TEST(RefHqq, OptimizeLowersReconstructionError) {
+  const int64_t n = 32, k = 128;
+  auto w = randomNormal(static_cast<size_t>(n * k), 11, 0.05f);
+  std::string error;
+  for (int nbits : {2, 3, 4})
+    for (int axis : {0, 1}) {
+      double err[2];
+      for (int opt = 0; opt < 2; ++opt) {
+        HqqQuantized q;
+        ASSERT_TRUE(quantizeHqq(w.data(), n, k, nbits, 64, axis, DType::F32, q,
+                                error, /*roundZero=*/false, opt != 0))
+            << error;
+        std::vector<float> back;
+        ASSERT_TRUE(dequantizeHqq(q.wq.view(), q.scale.view(), q.zero.view(),
+                                  nbits, n, k, 64, axis, back, error))
+            << error;
+        double sum = 0;
+        for (int64_t i = 0; i < n * k; ++i)
+          sum += std::fabs(back[i] - w[i]);
+        err[opt] = sum / static_cast<double>(n * k);
+      }
+      EXPECT_LT(err[1], err[0]) << "nbits " << nbits << " axis " << axis;
+    }
+}
+
 TEST(RefHqq, RoundTripsEveryPackingAndAxis) {
   const int64_t n = 16, k = 80;
   auto w = randomNormal(static_cast<size_t>(n * k), 3, 0.1f);

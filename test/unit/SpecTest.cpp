@@ -247,4 +247,29 @@ TEST(Registry, BuiltinsHoldTheTwelveKeysInTransformersOrder) {
   EXPECT_FALSE(registry.lookup("gptq")->requiresCalibration);
 }
 
+TEST(Registry, HqqOptimizeArgDefaultsToTrue) {
+  // hqq's Quantizer.quantize defaults optimize=True; the layout's last arg
+  // (read by kernels/ref/HqqEntry.cpp) follows the key, true when absent.
+  MethodRegistry registry;
+  SpecError error;
+  ASSERT_TRUE(loadBuiltinSpecs(registry, error)) << error.str();
+  const QuantizerSpec &q = registry.lookup("hqq")->method->quantizers[0];
+  auto lastArg = [&](const Json &wq) {
+    Json config = Json::object();
+    config["quant_config"] = Json{{"weight_quant_params", wq}};
+    std::string message;
+    auto r = resolveLayoutWithArgs(q, config, Json(), 128, 128, message);
+    EXPECT_TRUE(r) << message;
+    if (!r || r->args.empty())
+      return std::make_pair(std::string(), -1.0);
+    return r->args.back();
+  };
+  Json wq{{"nbits", 4}, {"group_size", 64}, {"axis", 1}};
+  EXPECT_EQ(lastArg(wq), std::make_pair(std::string("optimize"), 1.0));
+  wq["optimize"] = false;
+  EXPECT_EQ(lastArg(wq), std::make_pair(std::string("optimize"), 0.0));
+  wq["optimize"] = true;
+  EXPECT_EQ(lastArg(wq), std::make_pair(std::string("optimize"), 1.0));
+}
+
 } // namespace

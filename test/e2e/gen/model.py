@@ -270,7 +270,7 @@ module attributes {{hfq.model_config = {mlir_attr(config)}}} {{
 HQQ_CONFIG = {
     "quant_method": "hqq",
     "quant_config": {
-        "weight_quant_params": {"nbits": 4, "channel_wise": True, "group_size": 64, "optimize": False,
+        "weight_quant_params": {"nbits": 4, "channel_wise": True, "group_size": 64, "optimize": True,
                                 "round_zero": True, "axis": 1, "view_as_float": False},
         "scale_quant_params": None, "zero_quant_params": None, "offload_meta": False},
     "skip_modules": ["lm_head"],
@@ -303,8 +303,8 @@ TESTS = {
     "eetq-model": ("EETQ int8, quantized on the fly",
                   ("eetq", "eetq_on_the_fly", (64, 128, 3)),
                   None, {"quant_method": "eetq"}),
-    "hqq-model": ("HQQ 4-bit, group 64, axis 1, quantized on the fly",
-                  ("hqq", "on_the_fly", (4, 64, 1, True, 9)),
+    "hqq-model": ("HQQ 4-bit, group 64, axis 1, optimize, quantized on the fly",
+                  ("hqq", "on_the_fly", (4, 64, 1, True, 9, 16, 64, True)),
                   None, HQQ_CONFIG),
     "compressed-tensors-model": ("compressed-tensors pack-quantized int4, group 32, sym, pre-quantized",
                   ("compressed_tensors", "packed", (4, "group", 32, True, False, 1)),
