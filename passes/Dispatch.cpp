@@ -41,20 +41,16 @@ FailureOr<spec::Json> parseJsonOption(ModuleOp module, StringRef option,
              << "': " << buffer.getError().message();
     source = (*buffer)->getBuffer().str();
   }
-  spec::Json value = spec::Json::parse(source, nullptr, /*allow_exceptions=*/false);
+  std::optional<spec::Json> value = spec::parseJson(source);
   // MLIR's pass-option parser strips one pair of braces from a value that
   // starts with '{' (nested options), so `device-map={"lm_head": "cpu"}`
   // arrives as `"lm_head": "cpu"`: put them back.
-  if (value.is_discarded() && !text.starts_with("@")) {
-    spec::Json braced = spec::Json::parse("{" + source + "}", nullptr,
-                                          /*allow_exceptions=*/false);
-    if (!braced.is_discarded())
-      value = std::move(braced);
-  }
-  if (value.is_discarded())
+  if (!value && !text.starts_with("@"))
+    value = spec::parseJson("{" + source + "}");
+  if (!value)
     return module.emitError("option ")
            << option << " is not valid JSON: '" << source << "'";
-  return value;
+  return *value;
 }
 
 /// Module attribute `name` as a list of strings (empty when absent).

@@ -57,8 +57,8 @@ struct SelectKernelPass
     if (!buffer)
       return getOperation().emitError("cannot read the dispatch report '")
              << report << "': " << buffer.getError().message();
-    spec::Json json = spec::Json::parse((*buffer)->getBuffer().str(), nullptr,
-                                        /*allow_exceptions=*/false);
+    spec::Json json = spec::parseJson((*buffer)->getBuffer().str())
+                          .value_or(spec::Json());
     if (!json.is_object() || !json.contains("modules") ||
         !json["modules"].is_array())
       return getOperation().emitError("'")

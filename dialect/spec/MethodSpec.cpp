@@ -989,6 +989,13 @@ struct SyntaxChecker {
 
 } // namespace
 
+std::optional<Json> parseJson(const std::string &text) {
+  Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded())
+    return std::nullopt;
+  return value;
+}
+
 std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,
                                             const std::string &fileName,
                                             SpecError &error) {

@@ -185,6 +185,11 @@ struct MethodSpec {
   std::vector<QuantizerSpec> quantizers;
 };
 
+/// Parses JSON text; nullopt when it is not valid JSON. All JSON parsing in
+/// hfq goes through here, so nlohmann's parser is only instantiated in the
+/// spec library (built with exceptions), never in -fno-exceptions code.
+std::optional<Json> parseJson(const std::string &text);
+
 /// Parses and checks a spec file's text. Returns null and fills `error` on
 /// the first problem.
 std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,

@@ -70,11 +70,12 @@ bool parseJsonArg(const std::string &what, const std::string &arg, Json &out,
     error = "cannot read " + what + " file '" + arg.substr(1) + "'";
     return false;
   }
-  out = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (out.is_discarded()) {
+  std::optional<Json> parsed = spec::parseJson(text);
+  if (!parsed) {
     error = what + " is not valid JSON";
     return false;
   }
+  out = std::move(*parsed);
   return true;
 }
 
@@ -172,7 +173,7 @@ int main(int argc, char **argv) {
   spec::DispatchInputs inputs;
   if (!readText(opts.config, text))
     return fail("cannot read config '" + opts.config + "'");
-  inputs.modelConfig = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  inputs.modelConfig = spec::parseJson(text).value_or(Json());
   if (!inputs.modelConfig.is_object())
     return fail(opts.config + ": not a JSON object (expected a config.json)");
   if (!opts.quantizationConfig.empty()) {
