@@ -2,6 +2,7 @@
 
 #include "kernels/ref/Abi.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -117,18 +118,32 @@ bool expectArgs(const std::vector<double> &args,
   return false;
 }
 
+bool linearWithWeight(const LinearCall &call, const std::vector<float> &w,
+                      std::string &error) {
+  if (static_cast<int64_t>(w.size()) != call.n * call.k) {
+    error = "the dequantized weight has " + std::to_string(w.size()) +
+            " elements, expected N*K = " + std::to_string(call.n * call.k);
+    return false;
+  }
+  referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
+  return true;
+}
+
+bool storeOutput(const LinearCall &call, const std::vector<float> &y,
+                 const char *what, std::string &error) {
+  if (static_cast<int64_t>(y.size()) != call.m * call.n) {
+    error = std::string(what) + " produced " + std::to_string(y.size()) +
+            " outputs, expected M*N = " + std::to_string(call.m * call.n);
+    return false;
+  }
+  std::copy(y.begin(), y.end(), call.y);
+  return true;
+}
+
 LinearForward forwardByDequantizing(Dequantizer dequantize) {
   return [dequantize](const LinearCall &call, std::string &error) {
     std::vector<float> w;
-    if (!dequantize(call, w, error))
-      return false;
-    if (static_cast<int64_t>(w.size()) != call.n * call.k) {
-      error = "the dequantized weight has " + std::to_string(w.size()) +
-              " elements, expected N*K = " + std::to_string(call.n * call.k);
-      return false;
-    }
-    referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
-    return true;
+    return dequantize(call, w, error) && linearWithWeight(call, w, error);
   };
 }
 

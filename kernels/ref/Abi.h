@@ -48,6 +48,15 @@ using Quantizer = std::function<bool(const QuantizeCall &call,
                                      std::vector<StoredTensor> &packed,
                                      std::string &error)>;
 
+/// y = x·Wᵀ into call.y, for a dequantized W [n, k] (checked).
+bool linearWithWeight(const LinearCall &call, const std::vector<float> &w,
+                      std::string &error);
+
+/// Copies a forward's y [m, n] (checked) into call.y; `what` names the
+/// forward in the message.
+bool storeOutput(const LinearCall &call, const std::vector<float> &y,
+                 const char *what, std::string &error);
+
 /// A forward computed from a dequantizer: W = dequantize(...), y = x·Wᵀ.
 using Dequantizer = std::function<bool(const LinearCall &call,
                                        std::vector<float> &w,

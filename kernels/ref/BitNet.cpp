@@ -134,10 +134,6 @@ bool quantizeBitnet(const float *w, int64_t n, int64_t k, DType dtype,
                     BitnetPacked &out, std::string &error) {
   if (!checkBitnetShape(n, k, error))
     return false;
-  if (w == nullptr) {
-    error = "BitNet: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "BitNet: weight", error))
     return false;
   if (!isFloatDType(dtype)) {

@@ -24,17 +24,6 @@ using namespace hfq::kernels;
 
 namespace {
 
-bool copyOut(const std::vector<float> &y, const LinearCall &call,
-             std::string &error) {
-  if (static_cast<int64_t>(y.size()) != call.m * call.n) {
-    error = "the BitNet linear produced " + std::to_string(y.size()) +
-            " outputs, expected M*N";
-    return false;
-  }
-  std::copy(y.begin(), y.end(), call.y);
-  return true;
-}
-
 bool bitnetForward(const LinearCall &call, std::string &error) {
   if (!expectArgs(call.args, {"mode"}, error))
     return false;
@@ -55,7 +44,7 @@ bool bitnetForward(const LinearCall &call, std::string &error) {
     std::vector<float> y;
     return bitnetLinear(call.x, call.m, call.packed[0], call.packed[1], call.n,
                         call.k, nullptr, y, error) &&
-           copyOut(y, call, error);
+           storeOutput(call, y, "the BitNet linear", error);
   }
   std::vector<int8_t> xq;
   std::vector<float> sx;

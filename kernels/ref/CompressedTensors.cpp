@@ -332,10 +332,6 @@ bool quantizeInt8PerToken(const float *x, int64_t m, int64_t k,
                           std::string &error, Int8TokenScale rule) {
   if (!checkMatrixShape("int8 per-token quantization", m, k, error))
     return false;
-  if (x == nullptr) {
-    error = "int8 per-token quantization: activation has no data";
-    return false;
-  }
   if (!checkFinite(x, m * k, "int8 per-token quantization: activation", error))
     return false;
   xq.assign(static_cast<size_t>(m * k), 0);

@@ -98,13 +98,7 @@ bool ctForward(const LinearCall &call, std::string &error) {
     if (!ctInt8DynamicLinear(call.x, call.m, p[0], p[1], call.n, call.k,
                              nullptr, y, error))
       return false;
-    if (static_cast<int64_t>(y.size()) != call.m * call.n) {
-      error = "the W8A8 linear produced " + std::to_string(y.size()) +
-              " outputs";
-      return false;
-    }
-    std::copy(y.begin(), y.end(), call.y);
-    return true;
+    return storeOutput(call, y, "the W8A8 linear", error);
   }
   std::vector<float> w;
   bool ok = format == 0 ? dequantizeCtPacked(scheme, p[0], p[1], zp, gi, shape,
@@ -115,13 +109,7 @@ bool ctForward(const LinearCall &call, std::string &error) {
                                           call.k, w, error);
   if (!ok)
     return false;
-  if (static_cast<int64_t>(w.size()) != call.n * call.k) {
-    error = "the dequantized weight has " + std::to_string(w.size()) +
-            " elements, expected N*K";
-    return false;
-  }
-  referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
-  return true;
+  return linearWithWeight(call, w, error);
 }
 
 bool ctQuantize(const QuantizeCall &, std::vector<StoredTensor> &,

@@ -70,10 +70,6 @@ bool quantizeFp8Block(const float *w, int64_t n, int64_t k, int64_t blockN,
                       int64_t blockK, Fp8Quantized &out, std::string &error) {
   if (!checkMatrixShape("FineGrainedFP8", n, k, error))
     return false;
-  if (w == nullptr) {
-    error = "FineGrainedFP8: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "FineGrainedFP8: weight", error))
     return false;
   const bool perTensor = blockN == 0 && blockK == 0;
@@ -119,10 +115,6 @@ bool quantizeFp8ActivationGroups(const float *x, int64_t m, int64_t k,
                                  std::string &error) {
   if (!checkMatrixShape("fp8 activation quantization", m, k, error))
     return false;
-  if (x == nullptr) {
-    error = "fp8 activation quantization: activation has no data";
-    return false;
-  }
   if (!checkFinite(x, m * k, "fp8 activation quantization: activation", error))
     return false;
   if (groupSize < 1) {
@@ -198,10 +190,6 @@ bool fp8Linear(const float *x, int64_t m, const TensorView &weight,
                const float *bias, std::vector<float> &y, std::string &error) {
   if (!checkMatrixShape("fp8 activations", m, k, error))
     return false;
-  if (x == nullptr) {
-    error = "fp8 linear: activation has no data";
-    return false;
-  }
   if (!checkFinite(x, m * k, "fp8 linear: activation", error))
     return false;
   std::vector<uint8_t> x8;

@@ -75,12 +75,7 @@ bool fp8Forward(const LinearCall &call, std::string &error) {
                  bn, bk, isStatic ? &call.packed[2] : nullptr, nullptr, y,
                  error))
     return false;
-  if (static_cast<int64_t>(y.size()) != call.m * call.n) {
-    error = "fp8Linear produced " + std::to_string(y.size()) + " outputs";
-    return false;
-  }
-  std::copy(y.begin(), y.end(), call.y);
-  return true;
+  return storeOutput(call, y, "fp8Linear", error);
 }
 
 bool fp8Quantize(const QuantizeCall &call, std::vector<StoredTensor> &packed,

@@ -241,10 +241,6 @@ bool quantizeHqq(const float *w, int64_t n, int64_t k, int nbits,
   if (!hqqGroupedShape(n, k, groupSize, axis, rows, cols, error) ||
       !packingFor(nbits, p, error) || !checkPlaneRows(p, rows, error))
     return false;
-  if (w == nullptr) {
-    error = "HQQ: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "HQQ: weight", error))
     return false;
   if (!isFloatDType(computeDtype)) {

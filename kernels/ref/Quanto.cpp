@@ -186,10 +186,6 @@ bool quantizeQuanto(const float *w, int64_t n, int64_t k, QuantoWeights weights,
                     DType dtype, QuantoQuantized &out, std::string &error) {
   if (!checkMatrixShape("quanto", n, k, error))
     return false;
-  if (w == nullptr) {
-    error = "quanto: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "quanto: weight", error))
     return false;
   if (!isFloatDType(dtype)) {

@@ -150,6 +150,10 @@ bool expectFloatView(const TensorView &view, const char *name,
 
 bool checkFinite(const float *x, int64_t count, const char *what,
                  std::string &error) {
+  if (x == nullptr && count > 0) {
+    error = std::string(what) + " has no data";
+    return false;
+  }
   for (int64_t i = 0; i < count; ++i)
     if (!std::isfinite(x[i])) {
       error =

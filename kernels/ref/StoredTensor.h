@@ -67,9 +67,10 @@ bool expectFloatView(const TensorView &view, const char *name,
 bool checkMatrixShape(const char *what, int64_t n, int64_t k,
                       std::string &error);
 
-/// Checks that x[0, count) are all finite (the quantizers turn scaled values
-/// into integers, which C++ leaves undefined for NaN and infinities); on
-/// failure names `what` and the first bad index.
+/// Checks that x[0, count) exists ("<what> has no data" otherwise) and is
+/// all finite (the quantizers turn scaled values into integers, which C++
+/// leaves undefined for NaN and infinities); on failure names `what` and the
+/// first bad index.
 bool checkFinite(const float *x, int64_t count, const char *what,
                  std::string &error);
 

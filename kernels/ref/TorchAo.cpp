@@ -149,10 +149,6 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
   if (!checkMatrixShape("torchao int4 tile_packed_to_4d", n, k, error) ||
       !checkTinygemmGroup(groupSize, error))
     return false;
-  if (w == nullptr) {
-    error = "torchao int4: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "torchao int4: weight", error))
     return false;
   const int64_t np = roundUp(n, 8), kp = roundUp(k, 1024);
@@ -227,10 +223,6 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
                               TorchaoInt4Plain &out, std::string &error) {
   if (!checkMatrixShape("torchao int4 plain", n, k, error))
     return false;
-  if (w == nullptr) {
-    error = "torchao int4: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "torchao int4: weight", error))
     return false;
   if (!isFloatDType(dtype)) {
@@ -281,6 +273,18 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
 //===--- int8 and float8
 //---------------------------------------------------===//
 
+namespace {
+/// w = qdata · scale, one scale per row or one for the whole tensor.
+void scaleRows(const TensorView &qdata, const TensorView &scale,
+               bool perTensor, int64_t n, int64_t k, std::vector<float> &w) {
+  w.assign(static_cast<size_t>(n * k), 0.0f);
+  for (int64_t row = 0; row < n; ++row)
+    for (int64_t col = 0; col < k; ++col)
+      w[row * k + col] =
+          qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
+}
+} // namespace
+
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,
                            int64_t n, int64_t k, std::vector<float> &w,
                            std::string &error) {
@@ -290,11 +294,7 @@ bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,
       !checkRowOrTensorScale(scale, "weight_scale", n, /*f32Only=*/false,
                              perTensor, error))
     return false;
-  w.assign(static_cast<size_t>(n * k), 0.0f);
-  for (int64_t row = 0; row < n; ++row)
-    for (int64_t col = 0; col < k; ++col)
-      w[row * k + col] =
-          qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
+  scaleRows(qdata, scale, perTensor, n, k, w);
   return true;
 }
 
@@ -313,11 +313,7 @@ bool dequantizeTorchaoFloat8(const TensorView &qdata, const TensorView &scale,
       !checkRowOrTensorScale(scale, "weight_scale", n, /*f32Only=*/true,
                              perTensor, error))
     return false;
-  w.assign(static_cast<size_t>(n * k), 0.0f);
-  for (int64_t row = 0; row < n; ++row)
-    for (int64_t col = 0; col < k; ++col)
-      w[row * k + col] =
-          qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
+  scaleRows(qdata, scale, perTensor, n, k, w);
   return true;
 }
 
@@ -350,10 +346,6 @@ bool quantizeTorchaoInt8(const float *w, int64_t n, int64_t k, bool perTensor,
                          std::string &error) {
   if (!checkMatrixShape("torchao int8", n, k, error))
     return false;
-  if (w == nullptr) {
-    error = "torchao int8: weight has no data";
-    return false;
-  }
   if (!checkFinite(w, n * k, "torchao int8: weight", error))
     return false;
   if (!isFloatDType(dtype) || !isFloatDType(scaleDtype)) {
@@ -385,10 +377,6 @@ bool quantizeTorchaoInt8Activation(const float *x, int64_t m, int64_t k,
                                    std::string &error) {
   if (!checkMatrixShape("torchao int8 activation", m, k, error))
     return false;
-  if (x == nullptr) {
-    error = "torchao int8 activation: activation has no data";
-    return false;
-  }
   if (!checkFinite(x, m * k, "torchao int8 activation: activation", error))
     return false;
   if (!isFloatDType(dtype)) {

@@ -102,24 +102,12 @@ bool torchaoForward(const LinearCall &call, std::string &error) {
                                   call.packed[1], call.n, call.k, nullptr,
                                   DType::F32, y, error))
       return false;
-    if (static_cast<int64_t>(y.size()) != call.m * call.n) {
-      error = "the int8 dynamic linear produced " + std::to_string(y.size()) +
-              " outputs";
-      return false;
-    }
-    std::copy(y.begin(), y.end(), call.y);
-    return true;
+    return storeOutput(call, y, "the int8 dynamic linear", error);
   }
   std::vector<float> w;
   if (!torchaoDequantize(a, call, w, error))
     return false;
-  if (static_cast<int64_t>(w.size()) != call.n * call.k) {
-    error = "the dequantized weight has " + std::to_string(w.size()) +
-            " elements, expected N*K";
-    return false;
-  }
-  referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
-  return true;
+  return linearWithWeight(call, w, error);
 }
 
 bool torchaoQuantize(const QuantizeCall &call,
