@@ -122,14 +122,16 @@ Value buildTable(OpBuilder &b, Location loc, ArrayRef<Value> buffers) {
       table);
 }
 
-/// A memref<?xf64> holding the layout's kernel arguments.
-Value buildArgs(OpBuilder &b, Location loc, ArrayRef<double> args) {
-  auto type = MemRefType::get({static_cast<int64_t>(args.size())}, b.getF64Type());
+/// A memref<?xf64> holding the layout's kernel arguments, in order.
+Value buildArgs(OpBuilder &b, Location loc, const spec::ResolvedLayout &layout) {
+  auto type = MemRefType::get({static_cast<int64_t>(layout.args.size())},
+                              b.getF64Type());
   Value buffer = memref::AllocaOp::create(b, loc, type);
-  for (auto [i, value] : llvm::enumerate(args))
+  for (auto [i, arg] : llvm::enumerate(layout.args))
     memref::StoreOp::create(
         b, loc,
-        arith::ConstantFloatOp::create(b, loc, b.getF64Type(), APFloat(value)),
+        arith::ConstantFloatOp::create(b, loc, b.getF64Type(),
+                                       APFloat(arg.second)),
         buffer, ValueRange{indexConstant(b, loc, i)});
   return memref::CastOp::create(
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF64Type()), buffer);
@@ -186,6 +188,14 @@ Value detach(OpBuilder &b, Location loc, Value tensor) {
       dynamicSizes.push_back(tensor::DimOp::create(b, loc, tensor, d));
   Value empty = tensor::EmptyOp::create(b, loc, type, dynamicSizes);
   return linalg::CopyOp::create(b, loc, tensor, empty).getResult(0);
+}
+
+/// A kernel's output buffer as a tensor the rest of the IR may use freely.
+Value resultTensor(OpBuilder &b, Location loc, Type type, Value buffer) {
+  return detach(b, loc,
+                bufferization::ToTensorOp::create(b, loc, type, buffer,
+                                                  /*restrict=*/true,
+                                                  /*writable=*/true));
 }
 
 /// Collapses a [..., K] tensor to [M, K].
@@ -273,23 +283,17 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
     SmallVector<Value> packed;
     for (Value tensor : op.getPacked())
       packed.push_back(toBuffer(rewriter, loc, tensor));
-    SmallVector<double> args;
-    for (const auto &arg : layout->args)
-      args.push_back(arg.second);
 
     ModuleOp module = op->getParentOfType<ModuleOp>();
     std::string symbol = op.getKernel()->str() + "_" + *act;
     callKernel(rewriter, loc, module, symbol,
                {dynamicCast(rewriter, loc, y),
                 dynamicCast(rewriter, loc, toBuffer(rewriter, loc, x2d)),
-                dynamicCast(rewriter, loc, bias), buildArgs(rewriter, loc, args),
+                dynamicCast(rewriter, loc, bias), buildArgs(rewriter, loc, *layout),
                 buildTable(rewriter, loc, packed)});
-    Value result = detach(rewriter, loc,
-                          bufferization::ToTensorOp::create(
-                              rewriter, loc,
-                              RankedTensorType::get({x2dType.getDimSize(0), n},
-                                                    element),
-                              y, /*restrict=*/true, /*writable=*/true));
+    Value result = resultTensor(
+        rewriter, loc, RankedTensorType::get({x2dType.getDimSize(0), n}, element),
+        y);
     rewriter.replaceOp(op, expandFrom2D(rewriter, loc, result, resultType));
     return success();
   }
@@ -325,20 +329,13 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
           rewriter, loc,
           MemRefType::get(tensorType.getShape(), tensorType.getElementType())));
     }
-    SmallVector<double> args;
-    for (const auto &arg : layout->args)
-      args.push_back(arg.second);
     callKernel(rewriter, loc, op->getParentOfType<ModuleOp>(), symbol,
                {dynamicCast(rewriter, loc, toBuffer(rewriter, loc, op.getWeight())),
-                buildArgs(rewriter, loc, args),
+                buildArgs(rewriter, loc, *layout),
                 buildTable(rewriter, loc, outputs)});
     SmallVector<Value> results;
     for (auto [buffer, type] : llvm::zip(outputs, op.getPacked().getTypes()))
-      results.push_back(
-          detach(rewriter, loc,
-                 bufferization::ToTensorOp::create(rewriter, loc, type, buffer,
-                                                   /*restrict=*/true,
-                                                   /*writable=*/true)));
+      results.push_back(resultTensor(rewriter, loc, type, buffer));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -68,9 +68,9 @@
 // duplicate-runtime-key.json is valid alone.
 // RUN: hfq-opt --hfq-spec-path=%S/Inputs/bad/duplicate-runtime-key.json --hfq-list-methods | FileCheck %s --check-prefix=ALONE
 // ALONE: int3_toy{{ +}}Int3ToyV2Config
-// RUN: not hfq-opt --hfq-spec-path=%S/Inputs/good --hfq-spec-path=%S/Inputs/bad/duplicate-runtime-key.json %s 2>&1 | FileCheck %s --match-full-lines --check-prefix=RUNTIME
+// RUN: not hfq-opt --hfq-spec-path=%S/Inputs/good --hfq-spec-path=%S/Inputs/bad/duplicate-runtime-key.json %s 2>&1 | FileCheck %s --match-full-lines --check-prefix=TWOFILES
 // RUN: sh -c 'hfq-opt --hfq-spec-path=%S/Inputs/good --hfq-spec-path=%S/Inputs/bad/duplicate-runtime-key.json %s 2>&1; test $? -eq 1' | count 1
-// RUNTIME: error: {{.*}}/Inputs/bad/duplicate-runtime-key.json: /quantizers/0/key: Quantizer 'int3_toy' already registered (by {{.*}}/Inputs/good/int3_toy.json); set "overrides": true to replace it
+// TWOFILES: error: {{.*}}/Inputs/bad/duplicate-runtime-key.json: /quantizers/0/key: Quantizer 'int3_toy' already registered (by {{.*}}/Inputs/good/int3_toy.json); set "overrides": true to replace it
 
 // A path that does not exist.
 // RUN: not hfq-opt --hfq-spec-path=%S/Inputs/bad/no-such-spec.json %s 2>&1 | FileCheck %s --match-full-lines --check-prefix=MISSING
