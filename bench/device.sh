@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The one script for the GPU machine (no LLVM/MLIR there, so no CMake of the
+# whole project): builds the CUDA kernels, the GPU test and the benchmark with
+# nvcc alone, then runs what is asked. Everything it prints also lands in
+# $OUT (or ./device-out) for later reading.
+#
+#   bench/device.sh test        GPU correctness test + compute-sanitizer memcheck
+#   bench/device.sh bench [..]  hfq-bench (args passed on) + torch baselines + report
+#   bench/device.sh all         both
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+OUT=${OUT:-$ROOT/device-out}
+mkdir -p "$OUT"
+BUILD=/tmp/hfq-device-build
+mkdir -p "$BUILD"
+WHAT=${1:-all}
+shift || true
+
+NVCC=${NVCC:-nvcc}
+GENCODE="-gencode=arch=compute_90a,code=sm_90a"
+FLAGS="-std=c++17 -O3 -I$ROOT -I$ROOT/.device/include"
+build() {
+  local objs=()
+  local pids=()
+  for src in kernels/cuda/WeightOnly.cu kernels/repack/QuantWeight.cpp \
+             kernels/repack/KernelLayout.cpp kernels/ref/Tensor.cpp \
+             test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do
+    local obj="$BUILD/$(basename "$src").o"
+    objs+=("$obj")
+    if [[ "$src" == *.cu ]]; then
+      $NVCC $FLAGS $GENCODE -Xptxas -v -c "$src" -o "$obj" 2> "$BUILD/$(basename "$src").ptxas" &
+    else
+      $NVCC $FLAGS -x c++ -c "$src" -o "$obj" &
+    fi
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  local lib=("$BUILD/WeightOnly.cu.o" "$BUILD/QuantWeight.cpp.o" "$BUILD/KernelLayout.cpp.o" "$BUILD/Tensor.cpp.o")
+  $NVCC $GENCODE -o "$BUILD/hfq-gpu-test" "$BUILD/WeightOnlyGpuTest.cpp.o" "${lib[@]}" -lcublas
+  $NVCC $GENCODE -o "$BUILD/hfq-bench" "$BUILD/WeightOnlyBench.cpp.o" "${lib[@]}" -lcublas
+  grep -E "Compiling entry|Used|spill" "$BUILD/WeightOnly.cu.ptxas" > "$OUT/ptxas.txt" || true
+}
+
+run_test() {
+  echo "== GPU correctness test =="
+  "$BUILD/hfq-gpu-test" 2>&1 | tee "$OUT/gpu-test.log" | grep -v "^ok " || true
+  tail -1 "$OUT/gpu-test.log"
+  echo "== compute-sanitizer memcheck (reduced set) =="
+  if command -v compute-sanitizer >/dev/null; then
+    compute-sanitizer --tool memcheck --error-exitcode 3 "$BUILD/hfq-gpu-test" --small \
+      > "$OUT/memcheck.log" 2>&1 && echo "memcheck: clean" || { echo "memcheck: FAILED"; tail -30 "$OUT/memcheck.log"; }
+    tail -2 "$OUT/memcheck.log"
+  else
+    echo "compute-sanitizer not found"
+  fi
+}
+
+run_bench() {
+  echo "== hfq-bench =="
+  "$BUILD/hfq-bench" --json "$OUT/hfq-bench.json" "$@" > "$OUT/hfq-bench.md"
+  echo "== torch baselines =="
+  PYTHONUNBUFFERED=1 python3 bench/torch_baselines.py --json "$OUT/torch.json" "$@" || echo "torch baselines failed"
+  python3 bench/report.py "$OUT/hfq-bench.json" "$OUT/torch.json" > "$OUT/report.md" || true
+  cat "$OUT/report.md"
+}
+
+build
+case "$WHAT" in
+  test) run_test ;;
+  bench) run_bench "$@" ;;
+  all) run_test; run_bench "$@" ;;
+  *) echo "unknown: $WHAT" >&2; exit 2 ;;
+esac

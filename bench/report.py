@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Merges hfq-bench's and torch_baselines.py's JSON (one run) into the
+markdown table kept in kernels/cuda/NOTES.md: per N x K and M, the time of
+cuBLAS bf16, torch's F.linear, torch's tinygemm int4 and hfq's 4-bit and
+8-bit kernels, with hfq's speedups and effective weight bandwidth."""
+import json
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"(could not read {path}: {e})", file=sys.stderr)
+        return {"rows": []}
+
+
+def main():
+    rows = load(sys.argv[1])["rows"] + (load(sys.argv[2])["rows"] if len(sys.argv) > 2 else [])
+    main_rows = [r for r in rows if "(tuning)" not in r["path"]]
+    table = {}
+    for r in main_rows:
+        table.setdefault((r["n"], r["k"], r["m"]), {})[r["kernel"]] = r
+    print("| N x K | M | cuBLAS bf16 us | F.linear us | tinygemm int4 us | hfq w4g128 us "
+          "(path) | w4 vs cuBLAS | w4 vs tinygemm | w4 TB/s | w4 TFLOP/s | hfq w8 us | "
+          "w8 vs cuBLAS | w8 TB/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (n, k, m), kern in sorted(table.items()):
+        def us(name):
+            return kern[name]["us"] if name in kern else float("nan")
+        cb, fl, tg, w4, w8 = (us("cublas-bf16"), us("torch-linear-bf16"), us("torch-int4-tinygemm"),
+                              us("hfq-w4g128"), us("hfq-w8"))
+        w4b = kern.get("hfq-w4g128", {}).get("weight_bytes", float("nan"))
+        w8b = kern.get("hfq-w8", {}).get("weight_bytes", float("nan"))
+        path = kern.get("hfq-w4g128", {}).get("path", "")
+        print(f"| {n}x{k} | {m} | {cb:.1f} | {fl:.1f} | {tg:.1f} | {w4:.1f} ({path}) | "
+              f"{cb / w4:.2f}x | {tg / w4:.2f}x | {w4b / w4 / 1e6:.2f} | "
+              f"{2 * m * n * k / w4 / 1e6:.1f} | {w8:.1f} | {cb / w8:.2f}x | {w8b / w8 / 1e6:.2f} |")
+    tuning = [r for r in rows if "(tuning)" in r["path"]]
+    if tuning:
+        print("\nTuning sweep (best three per shape, M, kernel):\n")
+        groups = {}
+        for r in tuning:
+            groups.setdefault((r["n"], r["k"], r["m"], r["kernel"]), []).append(r)
+        for key, rs in sorted(groups.items()):
+            rs.sort(key=lambda r: r["us"])
+            best = ", ".join(f"{r['path'].replace(' (tuning)', '')}: {r['us']:.1f}" for r in rs[:3])
+            print(f"- {key[0]}x{key[1]} M={key[2]} {key[3]}: {best}")
+
+
+if __name__ == "__main__":
+    main()

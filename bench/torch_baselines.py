@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""torch's built-in kernels on the benchmark grid, timed the way hfq-bench
+times hfq's (weights rotated past the L2, CUDA graphs for M <= 64, CUDA
+events, median): F.linear in bf16 (cuBLAS) and torch._weight_int4pack_mm
+(tinygemm, int4 with bf16 scale-and-zero, group 128). Writes JSON with the
+same row shape as hfq-bench. Accepts (and ignores) hfq-bench's --tune."""
+import argparse
+import json
+import sys
+
+import torch
+
+L2 = 60 << 20
+
+
+def median_us(launch, copies, graph, trials):
+    stream = torch.cuda.Stream()
+    with torch.cuda.stream(stream):
+        for i in range(copies):
+            launch(i)
+    torch.cuda.synchronize()
+    rounds = max(1, (64 + copies - 1) // copies)
+    per = rounds * copies
+    g = None
+    if graph:
+        g = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(g, stream=stream):
+            for _ in range(rounds):
+                for i in range(copies):
+                    launch(i)
+        g.replay()
+        torch.cuda.synchronize()
+    times = []
+    with torch.cuda.stream(stream):
+        for _ in range(trials):
+            a = torch.cuda.Event(enable_timing=True)
+            b = torch.cuda.Event(enable_timing=True)
+            a.record(stream)
+            if graph:
+                g.replay()
+            else:
+                for _ in range(rounds):
+                    for i in range(copies):
+                        launch(i)
+            b.record(stream)
+            b.synchronize()
+            times.append(a.elapsed_time(b) * 1000.0 / per)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json", required=True)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--tune", action="store_true")
+    ap.add_argument("--shapes", default="4096x4096,14336x4096,4096x14336,8192x8192,28672x8192")
+    ap.add_argument("--ms", default="1,16,64,256,1024,4096")
+    args = ap.parse_args()
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+    ms = [int(v) for v in args.ms.split(",")]
+    trials = 5 if args.quick else 15
+    torch.manual_seed(0)
+    dev = "cuda"
+    rows = []
+    for n, k in shapes:
+        dense_bytes = n * k * 2
+        copies = max(1, -(-3 * L2 // dense_bytes))
+        ws = [torch.randn(n, k, device=dev, dtype=torch.bfloat16) * 0.02 for _ in range(copies)]
+        # tinygemm int4, group 128.
+        g = 128
+        q4 = []
+        try:
+            qbytes = n * k // 2 + (k // g) * n * 4
+            c4 = max(1, -(-3 * L2 // qbytes))
+            for _ in range(c4):
+                codes = torch.randint(0, 16, (n, k), device=dev, dtype=torch.int32)
+                packed_u8 = ((codes[:, ::2] << 4) | codes[:, 1::2]).to(torch.uint8)
+                wp = torch._convert_weight_to_int4pack(packed_u8, 8)
+                sz = torch.empty(k // g, n, 2, device=dev, dtype=torch.bfloat16)
+                sz[..., 0].uniform_(0.004, 0.02)
+                sz[..., 1].uniform_(-0.05, 0.05)
+                q4.append((wp, sz))
+        except Exception as e:  # noqa: BLE001 - report and go on
+            print(f"tinygemm unavailable: {e}", file=sys.stderr)
+            q4 = []
+        x_all = torch.randn(max(ms), k, device=dev, dtype=torch.bfloat16)
+        for m in ms:
+            x = x_all[:m]
+            graph = m <= 64
+            us = median_us(lambda i: torch.nn.functional.linear(x, ws[i]), copies, graph, trials)
+            rows.append(dict(n=n, k=k, m=m, kernel="torch-linear-bf16", path="F.linear", us=us,
+                             weight_bytes=dense_bytes))
+            if q4:
+                try:
+                    us = median_us(lambda i: torch._weight_int4pack_mm(x, q4[i][0], g, q4[i][1]),
+                                   len(q4), graph, trials)
+                    rows.append(dict(n=n, k=k, m=m, kernel="torch-int4-tinygemm",
+                                     path="_weight_int4pack_mm g128", us=us,
+                                     weight_bytes=n * k // 2 + (k // g) * n * 4))
+                except Exception as e:  # noqa: BLE001
+                    print(f"tinygemm failed at {n}x{k} M={m}: {e}", file=sys.stderr)
+            print(f"torch done {n}x{k} M={m}", file=sys.stderr)
+        del ws, q4
+        torch.cuda.empty_cache()
+    with open(args.json, "w") as f:
+        json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                   "rows": rows}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

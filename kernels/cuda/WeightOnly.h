@@ -1,0 +1,102 @@
+//===- WeightOnly.h - W4A16 / W8A16 linear on the GPU -----------*- C++ -*-===//
+//
+// Host API of the weight-only integer kernels (WeightOnly.cu). A weight is
+// repacked once at load (kernels/repack: checkpoint -> QuantWeight ->
+// KernelWeight) and uploaded (DeviceWeight::upload); every forward is then
+//
+//   y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias),  x, y, bias in fp16 or bf16
+//
+// through one of three paths:
+//   Gemv    tensor-core GEMV, one m16 tile (M <= 16 in one pass): weights
+//           streamed once from HBM straight into mma fragments, split K
+//           across blocks, deterministic in-kernel reduction;
+//   Gemm    the same main loop with 2 or 4 m16 tiles per warp (M <= 64 per
+//           pass; larger M repeats passes);
+//   Dequant dequantize W to a 16-bit [N, K] scratch once, then cuBLAS:
+//           for prefill (large M), where the GEMM is compute-bound.
+// Path::Auto picks by M (see chooseLinearPath).
+//
+// All functions return false with a message instead of failing silently;
+// every CUDA call and launch is checked.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HFQ_KERNELS_CUDA_WEIGHTONLY_H
+#define HFQ_KERNELS_CUDA_WEIGHTONLY_H
+
+#include "kernels/repack/KernelLayout.h"
+
+#include <cstdint>
+#include <string>
+
+typedef struct CUstream_st *cudaStream_t;
+
+namespace hfq::cuda {
+
+using kernels::ActType;
+using kernels::KernelWeight;
+using kernels::ZeroKind;
+
+/// A KernelWeight resident on the device.
+struct DeviceWeight {
+  ActType act = ActType::BF16;
+  int bits = 4;
+  int64_t n = 0, k = 0, np = 0, kp = 0, groupSize = 0;
+  ZeroKind zeroKind = ZeroKind::Symmetric;
+  void *q = nullptr;
+  void *scales = nullptr;
+  void *zeros = nullptr;
+  int32_t *perm = nullptr;
+
+  bool upload(const KernelWeight &kw, std::string &error);
+  void release();
+  size_t bytes() const; // device bytes a forward streams (codes + groups)
+};
+
+enum class LinearPath { Auto, Gemv, Gemm, Dequant };
+const char *linearPathName(LinearPath path);
+
+/// Tuning knobs; zero means "choose" (the benchmark sweeps them).
+struct LaunchConfig {
+  LinearPath path = LinearPath::Auto;
+  int splitK = 0;
+  int warpsN = 0; // warps per block, each on its own 64-column tile
+  int mTiles = 0; // m16 tiles per warp on the Gemm path (1 or 2)
+};
+
+/// Scratch a forward needs (split-K partials, counters, the dequantized
+/// weight of the Dequant path, a cuBLAS handle); grows on demand, reused
+/// across calls on one stream.
+struct Workspace {
+  void *partials = nullptr;
+  size_t partialsBytes = 0;
+  int *counters = nullptr;
+  size_t counterCount = 0;
+  void *scratch = nullptr;
+  size_t scratchBytes = 0;
+  void *xperm = nullptr;
+  size_t xpermBytes = 0;
+  void *cublas = nullptr;
+
+  void release();
+};
+
+/// The path Auto takes for M rows.
+LinearPath chooseLinearPath(const DeviceWeight &w, int64_t m);
+
+/// y = x·Wᵀ (+ bias): device pointers, row-major, `bias` may be null.
+bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
+            int64_t m, Workspace &ws, cudaStream_t stream,
+            const LaunchConfig &config, std::string &error);
+
+/// Writes the dequantized weight as a 16-bit row-major [N, K] matrix in
+/// original K order (the Dequant path's first half; also tested alone).
+bool dequantizeToDense(const DeviceWeight &w, void *dense, cudaStream_t stream,
+                       std::string &error);
+
+/// Whether a CUDA device is usable; `why` says why not.
+bool deviceAvailable(std::string &why);
+
+} // namespace hfq::cuda
+
+#endif // HFQ_KERNELS_CUDA_WEIGHTONLY_H

@@ -1,0 +1,189 @@
+//===- KernelLayout.cpp - QuantWeight -> the CUDA kernels' tiles ----------===//
+//
+// The layout is documented in KernelLayout.h; this file is its only writer
+// (and, through kernelCode/kernelScale/kernelZero, its reader for tests).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/repack/KernelLayout.h"
+
+#include "kernels/ref/Tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace hfq::kernels {
+
+namespace {
+
+int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+uint16_t to16(ActType act, float v) {
+  return act == ActType::F16 ? floatToHalf(v) : floatToBf16(v);
+}
+float from16(ActType act, uint16_t v) {
+  return act == ActType::F16 ? halfToFloat(v) : bf16ToFloat(v);
+}
+
+/// Byte offset of the 4-bit nibble or 8-bit byte holding (n, j), and the
+/// nibble's bit shift (0 for 8-bit).
+void codeLocation(const KernelWeight &kw, int64_t n, int64_t j,
+                  int64_t &byte, int &shift) {
+  int64_t nt = n / kKernelTileN, c = n % kKernelTileN;
+  int64_t blk = c / 8, r = c % 8;
+  int64_t ks = j / 16, kin = j % 16;
+  int64_t t = kin / 4, off = kin % 4;
+  int64_t lane = r * 4 + t;
+  int64_t steps = kw.kp / 16;
+  if (kw.bits == 4) {
+    // [nt][ks][lane] uint4 = 4 words; word w = blocks 2w, 2w+1.
+    int64_t word = blk / 2;
+    int nibble = (blk % 2 ? 2 : 0) + (off % 2 ? 4 : 0) + (off / 2);
+    int64_t wordIndex = ((nt * steps + ks) * 32 + lane) * 4 + word;
+    byte = wordIndex * 4 + nibble / 2;
+    shift = (nibble % 2) * 4;
+  } else {
+    // [nt][ks][h][lane] uint4; word w of half h = block 4h + w.
+    int64_t h = blk / 4, word = blk % 4;
+    int64_t wordIndex = (((nt * steps + ks) * 2 + h) * 32 + lane) * 4 + word;
+    byte = wordIndex * 4 + off;
+    shift = 0;
+  }
+}
+
+/// Index of (g, n) in the [G][nt][r][j] scale and zero arrays.
+int64_t groupIndex(const KernelWeight &kw, int64_t g, int64_t n) {
+  int64_t nt = n / kKernelTileN, c = n % kKernelTileN;
+  int64_t blk = c / 8, r = c % 8;
+  return ((g * (kw.np / kKernelTileN) + nt) * 8 + r) * 8 + blk;
+}
+
+} // namespace
+
+int kernelMagic(ActType act, int bits) {
+  if (act == ActType::F16)
+    return 1024;
+  return bits == 4 ? 128 : 0;
+}
+
+bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
+                   std::string &error) {
+  if (!w.verify(error))
+    return false;
+  if (w.k % 8 != 0) {
+    error = "the CUDA kernels need K to be a multiple of 8 (got " +
+            std::to_string(w.k) + ")";
+    return false;
+  }
+  KernelWeight kw;
+  kw.act = act;
+  kw.bits = w.bits;
+  kw.n = w.n;
+  kw.k = w.k;
+  kw.np = roundUp(w.n, kKernelTileN);
+  kw.kp = roundUp(w.k, kKernelTileK);
+  kw.zeroKind = w.zeroKind;
+  bool perChannel = w.groupSize == w.k;
+  if (perChannel) {
+    kw.groupSize = kw.kp;
+  } else if (w.groupSize == 32 || w.groupSize == 64 ||
+             w.groupSize % kKernelTileK == 0) {
+    kw.groupSize = w.groupSize;
+  } else {
+    error = "the CUDA kernels take groups of 32, 64 or a multiple of 128 "
+            "along K (got " + std::to_string(w.groupSize) + ")";
+    return false;
+  }
+  int64_t groups = kw.kp / kw.groupSize;
+  if (kw.kp % kw.groupSize != 0) {
+    error = "padded K " + std::to_string(kw.kp) +
+            " is not a multiple of the group size " +
+            std::to_string(kw.groupSize);
+    return false;
+  }
+
+  // Kernel position j reads original K index src[j].
+  std::vector<int64_t> src(kw.kp);
+  std::iota(src.begin(), src.end(), 0);
+  if (!w.gIdx.empty()) {
+    // Stable by construction: ties keep K order (std::stable_sort's
+    // temporary buffer is deprecated in this libstdc++).
+    std::sort(src.begin(), src.begin() + w.k, [&](int64_t a, int64_t b) {
+      return w.gIdx[a] != w.gIdx[b] ? w.gIdx[a] < w.gIdx[b] : a < b;
+    });
+    kw.perm.assign(src.begin(), src.end());
+  }
+
+  kw.q.assign(static_cast<size_t>(kw.np * kw.kp * kw.bits / 8), 0);
+  int magic = kernelMagic(act, kw.bits);
+  int zeroCode = 1 << (kw.bits - 1);
+  for (int64_t n = 0; n < w.n; ++n)
+    for (int64_t j = 0; j < w.k; ++j) {
+      int64_t byte;
+      int shift;
+      codeLocation(kw, n, j, byte, shift);
+      kw.q[byte] |= static_cast<uint8_t>(w.q[n * w.k + src[j]] << shift);
+    }
+  // Padded K positions (j >= K) multiply a zero activation; their code is
+  // the zero point so the padded weight is exactly 0 as well.
+  for (int64_t n = 0; n < w.n; ++n)
+    for (int64_t j = w.k; j < kw.kp; ++j) {
+      int64_t byte;
+      int shift;
+      codeLocation(kw, n, j, byte, shift);
+      int code = w.zeroKind == ZeroKind::Integer
+                     ? static_cast<int>(w.zero[(w.groups() - 1) * w.n + n])
+                     : (w.zeroKind == ZeroKind::Symmetric ? zeroCode : 0);
+      kw.q[byte] |= static_cast<uint8_t>(code << shift);
+    }
+
+  kw.scales.assign(groups * kw.np, 0);
+  if (w.zeroKind != ZeroKind::Symmetric)
+    kw.zeros.assign(groups * kw.np, to16(act, 0.0f));
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t n = 0; n < w.n; ++n) {
+      // Per channel: one source group; grouped: kernel group g is source
+      // group g (padding groups past the last copy nothing: scale 0).
+      int64_t sg = perChannel ? 0 : g;
+      if (sg >= w.groups())
+        continue;
+      int64_t at = groupIndex(kw, g, n);
+      kw.scales[at] = to16(act, w.scale[sg * w.n + n]);
+      if (w.zeroKind == ZeroKind::Integer)
+        kw.zeros[at] = to16(act, static_cast<float>(magic) + w.zero[sg * w.n + n]);
+      else if (w.zeroKind == ZeroKind::Offset)
+        kw.zeros[at] = to16(act, w.zero[sg * w.n + n]);
+    }
+  // With act order, sorted position j must sit in group j / groupSize.
+  if (!w.gIdx.empty())
+    for (int64_t j = 0; j < w.k; ++j)
+      if (w.gIdx[src[j]] != j / w.groupSize) {
+        error = "g_idx does not sort into contiguous groups of " +
+                std::to_string(w.groupSize) + " (position " +
+                std::to_string(j) + " holds K index " + std::to_string(src[j]) +
+                " of group " + std::to_string(w.gIdx[src[j]]) + ")";
+        return false;
+      }
+  out = std::move(kw);
+  return true;
+}
+
+int kernelCode(const KernelWeight &kw, int64_t n, int64_t j) {
+  int64_t byte;
+  int shift;
+  codeLocation(kw, n, j, byte, shift);
+  return (kw.q[byte] >> shift) & ((1 << kw.bits) - 1);
+}
+
+float kernelScale(const KernelWeight &kw, int64_t n, int64_t j) {
+  return from16(kw.act, kw.scales[groupIndex(kw, j / kw.groupSize, n)]);
+}
+
+float kernelZero(const KernelWeight &kw, int64_t n, int64_t j) {
+  if (kw.zeroKind == ZeroKind::Symmetric)
+    return static_cast<float>(kernelMagic(kw.act, kw.bits) + (1 << (kw.bits - 1)));
+  return from16(kw.act, kw.zeros[groupIndex(kw, j / kw.groupSize, n)]);
+}
+
+} // namespace hfq::kernels

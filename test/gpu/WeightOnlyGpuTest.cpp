@@ -1,0 +1,338 @@
+//===- WeightOnlyGpuTest.cpp - The CUDA kernels against the CPU -----------===//
+//
+// Every weight-only kernel (each activation type, code width, zero kind,
+// group size, act order, and each path: Gemv, Gemm, Dequant+cuBLAS, Auto)
+// against a float64 CPU product on fresh random data, with N and K that are
+// not multiples of the kernels' tiles and M in {1, 3, 16, 100, 1024}. Every
+// output buffer is poisoned (all bits set: NaN in fp16 and bf16) before each
+// run, so an unwritten element fails. Every CUDA call is checked.
+//
+// Pass criteria, per run: every element finite; ‖y − ref‖ / ‖ref‖ under the
+// activation type's tolerance (bf16 1e-2, fp16 2e-3: the kernels round the
+// weight, the scale and the output to 16 bits once each, the accumulation is
+// f32); and no element off by more than 10% of max |ref| (which catches a
+// wrong column that the norm would average away).
+//
+// Exit status: 0 all passed, 1 a failure, 77 no GPU (CTest's skip code).
+// `--small` runs a reduced set (for compute-sanitizer).
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/cuda/WeightOnly.h"
+#include "kernels/ref/Tensor.h"
+#include "kernels/repack/KernelLayout.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace hfq;
+using kernels::ActType;
+using kernels::KernelWeight;
+using kernels::QuantWeight;
+using kernels::ZeroKind;
+
+namespace {
+
+int failures = 0, runs = 0;
+
+#define CHECK_CUDA(call)                                                       \
+  do {                                                                         \
+    cudaError_t status_ = (call);                                              \
+    if (status_ != cudaSuccess) {                                              \
+      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__,     \
+                   #call, cudaGetErrorString(status_));                        \
+      std::exit(1);                                                            \
+    }                                                                          \
+  } while (0)
+
+struct Case {
+  ActType act;
+  int bits;
+  ZeroKind zeroKind;
+  int64_t groupSize; // 0: one group per column
+  bool actOrder;
+  int64_t n, k;
+  std::vector<int64_t> ms;
+  bool bias;
+};
+
+const char *zeroName(ZeroKind z) {
+  return z == ZeroKind::Symmetric ? "sym" : z == ZeroKind::Integer ? "int-zero" : "offset";
+}
+
+uint16_t to16(ActType act, float v) {
+  return act == ActType::F16 ? kernels::floatToHalf(v) : kernels::floatToBf16(v);
+}
+float from16(ActType act, uint16_t v) {
+  return act == ActType::F16 ? kernels::halfToFloat(v) : kernels::bf16ToFloat(v);
+}
+
+QuantWeight randomWeight(const Case &c, std::mt19937 &rng) {
+  QuantWeight w;
+  w.bits = c.bits;
+  w.n = c.n;
+  w.k = c.k;
+  w.groupSize = c.groupSize ? c.groupSize : c.k;
+  w.zeroKind = c.zeroKind;
+  int levels = 1 << c.bits;
+  std::uniform_int_distribution<int> code(0, levels - 1);
+  std::uniform_real_distribution<float> scale(0.004f, 0.02f);
+  std::uniform_real_distribution<float> fzero(0.0f, static_cast<float>(levels - 1));
+  w.q.resize(w.n * w.k);
+  for (auto &v : w.q)
+    v = static_cast<uint8_t>(code(rng));
+  int64_t groups = w.k / w.groupSize;
+  w.scale.resize(groups * w.n);
+  for (auto &v : w.scale)
+    v = scale(rng);
+  if (c.zeroKind == ZeroKind::Integer) {
+    w.zero.resize(groups * w.n);
+    for (auto &v : w.zero)
+      v = static_cast<float>(code(rng));
+  } else if (c.zeroKind == ZeroKind::Offset) {
+    w.zero.resize(groups * w.n);
+    for (int64_t i = 0; i < groups * w.n; ++i)
+      w.zero[i] = -fzero(rng) * w.scale[i];
+  }
+  if (c.actOrder) {
+    // GPTQ desc_act: K visited in a random order, groups assigned in it.
+    std::vector<int32_t> order(w.k);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    w.gIdx.resize(w.k);
+    for (int64_t j = 0; j < w.k; ++j)
+      w.gIdx[order[j]] = static_cast<int32_t>(j / w.groupSize);
+  }
+  return w;
+}
+
+/// y = x · Wᵀ (+ bias) in float64 over the 16-bit x, on all cores.
+std::vector<double> referenceProduct(const std::vector<float> &x,
+                                     const std::vector<float> &w,
+                                     const std::vector<float> &bias, int64_t m,
+                                     int64_t n, int64_t k) {
+  std::vector<double> y(m * n);
+  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      for (int64_t i = t; i < m * n; i += threads) {
+        int64_t r = i / n, c = i % n;
+        const float *xr = &x[r * k], *wc = &w[c * k];
+        double s = 0;
+        for (int64_t j = 0; j < k; ++j)
+          s += static_cast<double>(xr[j]) * wc[j];
+        y[i] = s + (bias.empty() ? 0.0 : bias[c]);
+      }
+    });
+  for (auto &th : pool)
+    th.join();
+  return y;
+}
+
+bool compare(const char *what, ActType act, const std::vector<uint16_t> &got,
+             const std::vector<double> &ref) {
+  double tol = act == ActType::BF16 ? 1e-2 : 2e-3;
+  double num = 0, den = 0, maxRef = 0, maxErr = 0;
+  int64_t nonFinite = 0, worst = -1;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    double g = from16(act, got[i]);
+    if (!std::isfinite(g)) {
+      ++nonFinite;
+      continue;
+    }
+    double d = g - ref[i];
+    num += d * d;
+    den += ref[i] * ref[i];
+    maxRef = std::max(maxRef, std::fabs(ref[i]));
+    if (std::fabs(d) > maxErr) {
+      maxErr = std::fabs(d);
+      worst = static_cast<int64_t>(i);
+    }
+  }
+  double rel = den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+  bool ok = nonFinite == 0 && rel <= tol && maxErr <= 0.1 * maxRef + 1e-6;
+  ++runs;
+  if (!ok) {
+    ++failures;
+    std::printf("FAIL %s: rel %.3g (tol %.0e), %lld non-finite, max err %.3g at %lld "
+                "(max |ref| %.3g)\n",
+                what, rel, tol, static_cast<long long>(nonFinite), maxErr,
+                static_cast<long long>(worst), maxRef);
+  } else {
+    std::printf("ok   %s: rel %.2e\n", what, rel);
+  }
+  return ok;
+}
+
+struct DeviceBuffer {
+  void *ptr = nullptr;
+  explicit DeviceBuffer(size_t bytes) { CHECK_CUDA(cudaMalloc(&ptr, bytes)); }
+  ~DeviceBuffer() { cudaFree(ptr); }
+};
+
+void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
+  QuantWeight w = randomWeight(c, rng);
+  std::string error;
+  KernelWeight kw;
+  char name[160];
+  std::snprintf(name, sizeof name, "%s w%d %s g%lld%s N=%lld K=%lld%s",
+                c.act == ActType::BF16 ? "bf16" : "fp16", c.bits, zeroName(c.zeroKind),
+                static_cast<long long>(c.groupSize), c.actOrder ? " act-order" : "",
+                static_cast<long long>(c.n), static_cast<long long>(c.k),
+                c.bias ? " bias" : "");
+  if (!kernels::packForKernel(w, c.act, kw, error)) {
+    ++failures;
+    std::printf("FAIL %s: packing: %s\n", name, error.c_str());
+    return;
+  }
+  cuda::DeviceWeight dw;
+  if (!dw.upload(kw, error)) {
+    std::printf("FAIL %s: upload: %s\n", name, error.c_str());
+    std::exit(1);
+  }
+  std::vector<float> wf = w.dequantize();
+  // The dense dequantization alone: each element is the canonical weight
+  // rounded through the kernel's 16-bit arithmetic (a few ulps).
+  {
+    DeviceBuffer dense(c.n * c.k * 2);
+    CHECK_CUDA(cudaMemset(dense.ptr, 0xff, c.n * c.k * 2));
+    if (!cuda::dequantizeToDense(dw, dense.ptr, nullptr, error)) {
+      std::printf("FAIL %s: dequantize: %s\n", name, error.c_str());
+      std::exit(1);
+    }
+    std::vector<uint16_t> host(c.n * c.k);
+    CHECK_CUDA(cudaMemcpy(host.data(), dense.ptr, host.size() * 2, cudaMemcpyDeviceToHost));
+    double ulp = c.act == ActType::BF16 ? 1.0 / 128 : 1.0 / 1024;
+    int64_t bad = 0;
+    for (size_t i = 0; i < host.size(); ++i) {
+      double g = from16(c.act, host[i]), ref = wf[i];
+      int64_t col = static_cast<int64_t>(i) / c.k;
+      double s = w.scale[(w.groupOf(static_cast<int64_t>(i) % c.k)) * c.n + col];
+      // Tolerance: 4 ulps of the weight plus 16-bit rounding of scale and
+      // offset, relative to the group's scale times the code range.
+      double bound = 4 * ulp * (std::fabs(ref) + s * (1 << c.bits));
+      if (!std::isfinite(g) || std::fabs(g - ref) > bound)
+        ++bad;
+    }
+    ++runs;
+    if (bad) {
+      ++failures;
+      std::printf("FAIL %s: dequantize: %lld of %lld elements off\n", name,
+                  static_cast<long long>(bad), static_cast<long long>(host.size()));
+    } else {
+      std::printf("ok   %s: dequantize to dense\n", name);
+    }
+  }
+
+  for (int64_t m : c.ms) {
+    std::uniform_real_distribution<float> xd(-1.0f, 1.0f);
+    std::vector<uint16_t> xh(m * c.k), bh(c.bias ? c.n : 0);
+    std::vector<float> xf(m * c.k), bf(bh.size());
+    for (size_t i = 0; i < xh.size(); ++i) {
+      xh[i] = to16(c.act, xd(rng));
+      xf[i] = from16(c.act, xh[i]);
+    }
+    for (size_t i = 0; i < bh.size(); ++i) {
+      bh[i] = to16(c.act, xd(rng));
+      bf[i] = from16(c.act, bh[i]);
+    }
+    std::vector<double> ref = referenceProduct(xf, wf, bf, m, c.n, c.k);
+    DeviceBuffer x(xh.size() * 2), y(m * c.n * 2), bias(std::max<size_t>(bh.size(), 1) * 2);
+    CHECK_CUDA(cudaMemcpy(x.ptr, xh.data(), xh.size() * 2, cudaMemcpyHostToDevice));
+    if (c.bias)
+      CHECK_CUDA(cudaMemcpy(bias.ptr, bh.data(), bh.size() * 2, cudaMemcpyHostToDevice));
+    std::vector<cuda::LaunchConfig> configs;
+    for (cuda::LinearPath path : {cuda::LinearPath::Auto, cuda::LinearPath::Gemv,
+                                  cuda::LinearPath::Gemm, cuda::LinearPath::Dequant}) {
+      cuda::LaunchConfig config;
+      config.path = path;
+      configs.push_back(config);
+    }
+    // Split K off and at its maximum; 8 warps per block.
+    cuda::LaunchConfig one;
+    one.path = cuda::LinearPath::Gemv;
+    one.splitK = 1;
+    configs.push_back(one);
+    cuda::LaunchConfig most = one;
+    most.splitK = 1 << 20;
+    most.warpsN = 8;
+    configs.push_back(most);
+    for (const cuda::LaunchConfig &config : configs) {
+      CHECK_CUDA(cudaMemset(y.ptr, 0xff, m * c.n * 2));
+      if (!cuda::linear(dw, x.ptr, c.bias ? bias.ptr : nullptr, y.ptr, m, ws,
+                        nullptr, config, error)) {
+        ++failures;
+        std::printf("FAIL %s M=%lld %s: %s\n", name, static_cast<long long>(m),
+                    cuda::linearPathName(config.path), error.c_str());
+        continue;
+      }
+      CHECK_CUDA(cudaDeviceSynchronize());
+      std::vector<uint16_t> yh(m * c.n);
+      CHECK_CUDA(cudaMemcpy(yh.data(), y.ptr, yh.size() * 2, cudaMemcpyDeviceToHost));
+      char what[256];
+      std::snprintf(what, sizeof what, "%s M=%lld %s%s", name, static_cast<long long>(m),
+                    cuda::linearPathName(config.path),
+                    config.splitK == 1 ? " splitK=1" : config.splitK > 1 ? " splitK=max wn=8" : "");
+      compare(what, c.act, yh, ref);
+    }
+  }
+  dw.release();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  bool small = argc > 1 && std::strcmp(argv[1], "--small") == 0;
+  std::string why;
+  if (!cuda::deviceAvailable(why)) {
+    std::printf("SKIPPED: %s; the CUDA kernels were built but not run\n", why.c_str());
+    return 77;
+  }
+  cudaDeviceProp prop;
+  CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
+  std::printf("device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor,
+              prop.multiProcessorCount);
+  std::random_device seedSource;
+  unsigned seed = seedSource();
+  std::printf("seed: %u\n", seed);
+  std::mt19937 rng(seed);
+
+  const std::vector<int64_t> allM = {1, 3, 16, 100, 1024};
+  const std::vector<int64_t> someM = {1, 3, 16, 100};
+  std::vector<Case> cases;
+  for (ActType act : {ActType::BF16, ActType::F16}) {
+    // 4-bit: every zero kind and group size; N and K off the 64 x 128 tile.
+    cases.push_back({act, 4, ZeroKind::Integer, 128, false, 1000, 2048, allM, true});
+    cases.push_back({act, 4, ZeroKind::Symmetric, 32, false, 200, 1056, someM, false});
+    cases.push_back({act, 4, ZeroKind::Offset, 64, false, 4100, 1216, someM, false});
+    cases.push_back({act, 4, ZeroKind::Integer, 0, false, 136, 1000, someM, true});
+    cases.push_back({act, 4, ZeroKind::Integer, 128, true, 520, 1536, someM, false});
+    cases.push_back({act, 4, ZeroKind::Symmetric, 64, true, 72, 576, someM, true});
+    // 8-bit: per channel (EETQ, bnb int8, quanto, torchao) and grouped.
+    cases.push_back({act, 8, ZeroKind::Symmetric, 0, false, 1000, 1000, allM, true});
+    cases.push_back({act, 8, ZeroKind::Integer, 128, false, 264, 1024, someM, false});
+    cases.push_back({act, 8, ZeroKind::Offset, 32, false, 130, 608, someM, false});
+  }
+  if (small) {
+    cases.resize(2);
+    for (Case &c : cases)
+      c.ms = {1, 16};
+  }
+  cuda::Workspace ws;
+  for (const Case &c : cases)
+    runCase(c, rng, ws);
+  ws.release();
+  CHECK_CUDA(cudaDeviceSynchronize());
+  std::printf("%d checks, %d failed\n", runs, failures);
+  return failures ? 1 : 0;
+}
