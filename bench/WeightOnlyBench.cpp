@@ -88,8 +88,9 @@ double timeLaunches(const std::function<void(int)> &launch, int copies,
   for (int i = 0; i < copies; ++i)
     launch(i);
   CHECK_CUDA(cudaDeviceSynchronize());
-  // Launches per measurement: whole rotations, at least ~64 launches.
-  int rounds = std::max(1, (64 + copies - 1) / copies);
+  // Launches per measurement: whole rotations, at least ~64 launches in a
+  // graph; one rotation for long (ungraphed) kernels.
+  int rounds = graph ? std::max(1, (64 + copies - 1) / copies) : 1;
   int perMeasure = rounds * copies;
   cudaGraphExec_t exec = nullptr;
   cudaGraph_t g = nullptr;

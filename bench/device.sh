@@ -65,10 +65,25 @@ run_bench() {
   cat "$OUT/report.md"
 }
 
+run_profile() {
+  # ncu on one launch of hfq's 4-bit kernel per M given (after warm-up).
+  for m in "$@"; do
+    echo "== ncu: 28672x8192 M=$m =="
+    ncu --clock-control none -k regex:weightOnlyKernel --launch-skip 8 --launch-count 1 \
+      --section SpeedOfLight --section Occupancy --section WarpStateStats \
+      --section MemoryWorkloadAnalysis --section LaunchStats --section SchedulerStats \
+      --metrics regex:smsp__average_warps_issue_stalled_.*_per_issue_active.ratio \
+      "$BUILD/hfq-bench" --quick --shapes 28672x8192 --ms "$m" > "$OUT/ncu-m$m.txt" 2>&1 || true
+    grep -E "stalled_.*[0-9]$" "$OUT/ncu-m$m.txt" | awk '$NF > 0.05' | sort -k3 -n -r | head -12 || true
+    grep -E "Duration|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Stall|Warp Cycles Per Issued|Issued Warp|No Eligible|Block Limit|Compute \(SM\)|Dynamic Shared|Grid Size|Block Size|smsp__pcsamp" "$OUT/ncu-m$m.txt" | head -60
+  done
+}
+
 build
 case "$WHAT" in
   test) run_test ;;
   bench) run_bench "$@" ;;
+  profile) run_profile "$@" ;;
   all) run_test; run_bench "$@" ;;
   *) echo "unknown: $WHAT" >&2; exit 2 ;;
 esac

@@ -19,7 +19,7 @@ def median_us(launch, copies, graph, trials):
         for i in range(copies):
             launch(i)
     torch.cuda.synchronize()
-    rounds = max(1, (64 + copies - 1) // copies)
+    rounds = max(1, (64 + copies - 1) // copies) if graph else 1
     per = rounds * copies
     g = None
     if graph:

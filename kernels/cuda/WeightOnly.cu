@@ -11,8 +11,11 @@
 // and eight mma.sync per step accumulate in f32. Weights are prefetched one
 // 8-step P-block ahead (a register ring, streaming loads that skip L1), so
 // a warp has 8 x 16 B in flight; scales and zeros ride one P-block ahead too.
-// K is split across blocks; the last block of each tile sums the partials in
-// split order (deterministic) and writes y with the bias. Large M goes to
+// The warps of a block share a K range: its activations are staged once per
+// P-block into shared memory in fragment order (cp.async, double-buffered),
+// so a step reads them with one 16-byte shared load. K is split across
+// blocks; splits add into an f32 accumulator with vector atomics and the
+// last block of each tile group writes y with the bias. Large M goes to
 // Dequant: W -> 16-bit dense scratch, then cuBLAS.
 //
 //===----------------------------------------------------------------------===//
@@ -25,6 +28,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <type_traits>
 
 namespace hfq::cuda {
@@ -51,6 +56,7 @@ namespace {
   } while (0)
 
 constexpr int kStepsPerBlock = 8; // K-steps of 16 in one P-block (128 K)
+constexpr int kStages = 3;        // shared-memory stages: 2 P-blocks in flight
 
 struct Params {
   const void *x;
@@ -144,76 +150,77 @@ __device__ __forceinline__ void mma16816<__half>(float (&c)[4],
 /// Zero kinds as template values (ZeroKind is a host enum class).
 enum : int { kSym = 0, kInt = 1, kOff = 2 };
 
-/// The 16-bit bias (as a pair) codes carry after extraction.
-template <typename T, int BITS> __device__ __forceinline__ uint32_t magicPair() {
+/// The bias a code carries as an mma operand (KernelLayout.h's kernelMagic).
+template <typename T, int BITS> __device__ __forceinline__ float magicOf() {
   if constexpr (std::is_same_v<T, __half>)
-    return 0x64006400u; // 1024
-  else if constexpr (BITS == 4)
-    return 0x43004300u; // 128
+    return 1024.0f;
   else
-    return 0u; // bf16 8-bit converts through f32: no bias
+    return BITS == 4 ? 128.0f : 384.0f;
 }
 
-/// Symmetric zero (magic + 2^(bits-1)) as a pair.
-template <typename T, int BITS> __device__ __forceinline__ uint32_t symZeroPair() {
+template <typename T> __device__ __forceinline__ uint32_t onesPair() {
   if constexpr (std::is_same_v<T, __half>)
-    return BITS == 4 ? 0x64086408u : 0x64806480u; // 1032, 1152
+    return 0x3C003C00u;
   else
-    return BITS == 4 ? 0x43084308u : 0x43004300u; // 136, 128
+    return 0x3F803F80u;
 }
 
-/// Pair p (0..3) of codes of a 4-bit word, as 16-bit (q + magic) values.
-template <typename T>
-__device__ __forceinline__ uint32_t codes4(uint32_t word, int p) {
-  return andOr(word >> (4 * p), 0x000F000Fu, Vec2<T>::kMagic4);
-}
-
-/// Pair p (0: bytes 0,1; 1: bytes 2,3) of an 8-bit word as (q + magic).
-template <typename T>
-__device__ __forceinline__ uint32_t codes8(uint32_t word, int p) {
-  if constexpr (std::is_same_v<T, __half>) {
-    return __byte_perm(word, 0x64646464u, p ? 0x4342u : 0x4140u);
-  } else {
-    float lo = __int_as_float(__byte_perm(word, 0x4B000000u, p ? 0x7542u : 0x7540u)) - 8388608.0f;
-    float hi = __int_as_float(__byte_perm(word, 0x4B000000u, p ? 0x7543u : 0x7541u)) - 8388608.0f;
-    return asBits(__floats2bfloat162_rn(lo, hi));
-  }
-}
-
-/// (q + magic) -> weight pair, given the column's scale and zero pairs.
-template <typename T, int BITS, int ZK>
-__device__ __forceinline__ uint32_t dequantPair(uint32_t qm, uint32_t s2,
-                                                uint32_t z2) {
-  using T2 = typename Vec2<T>::Type;
-  if constexpr (ZK == kOff) {
-    T2 q = __hsub2(asVec<T2>(qm), asVec<T2>(magicPair<T, BITS>()));
-    return asBits(__hfma2(q, asVec<T2>(s2), asVec<T2>(z2)));
-  } else {
-    T2 d = __hsub2(asVec<T2>(qm), asVec<T2>(z2));
-    return asBits(__hmul2(d, asVec<T2>(s2)));
-  }
-}
-
-/// Both 16-bit halves set to element j of a uint4 of eight 16-bit values.
-__device__ __forceinline__ uint32_t broadcast16(const uint4 &v, int j) {
-  uint32_t word = j < 2 ? v.x : j < 4 ? v.y : j < 6 ? v.z : v.w;
-  return __byte_perm(word, 0, (j & 1) ? 0x3232u : 0x1010u);
+template <typename T> __device__ __forceinline__ float half16ToFloat(uint32_t bits16) {
+  if constexpr (std::is_same_v<T, __half>)
+    return __half2float(__ushort_as_half(static_cast<unsigned short>(bits16)));
+  else
+    return __uint_as_float(bits16 << 16);
 }
 
 __device__ __forceinline__ uint32_t wordOf(const uint4 &v, int i) {
   return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
 }
 
+/// The B fragments of block j at one step: code + magic, exact in 16 bits.
+/// 4-bit: one lop3 (and a shift) per pair. 8-bit fp16: one byte_perm per
+/// pair (bytes are stored k0, k2, k1, k3). 8-bit bf16 (eight mantissa bits
+/// cannot hold 128 + q): two operands, 128 + low nibble and 256 + 16 * high
+/// nibble, both exact, multiplied into the same accumulator.
+template <typename T, int BITS>
+__device__ __forceinline__ void codesOfBlock(const uint4 (&wq)[BITS == 4 ? 1 : 2],
+                                             int j, uint32_t (&b)[BITS == 8 && !std::is_same_v<T, __half> ? 4 : 2]) {
+  if constexpr (BITS == 4) {
+    const uint32_t word = wordOf(wq[0], j / 2);
+    const int p0 = (j & 1) ? 2 : 0;
+    b[0] = andOr(word >> (4 * p0), 0x000F000Fu, Vec2<T>::kMagic4);
+    b[1] = andOr(word >> (4 * p0 + 4), 0x000F000Fu, Vec2<T>::kMagic4);
+  } else if constexpr (std::is_same_v<T, __half>) {
+    const uint32_t word = wordOf(wq[j / 4], j % 4);
+    b[0] = __byte_perm(word, 0x64646464u, 0x4240u);
+    b[1] = __byte_perm(word, 0x64646464u, 0x4341u);
+  } else {
+    const uint32_t word = wordOf(wq[j / 4], j % 4);
+    b[0] = andOr(word, 0x000F000Fu, 0x43004300u);
+    b[1] = andOr(word >> 8, 0x000F000Fu, 0x43004300u);
+    b[2] = andOr(word >> 1, 0x00780078u, 0x43804380u);
+    b[3] = andOr(word >> 9, 0x00780078u, 0x43804380u);
+  }
+}
+
 /// The main loop. Template: activation type, code width, zero kind, m16
-/// tiles per warp, and SPG, the K-steps between scale reloads: 2 for groups
-/// of 32 and 64 (64 reloads the same group twice, from L1), 8 for groups
-/// that are multiples of 128 (one reload per P-block, skipped within a
-/// group). Warps per block (each on its own 64-column tile) and act order
-/// (a uniform branch) are run-time.
+/// tiles per warp, and SPG, K-steps per group (2, 4, or 8 for groups of 128
+/// and more, which are flushed once per P-block). Warps per block (each on
+/// its own 64-column tile) and act order are run-time.
+///
+/// The tensor cores multiply raw codes: acc_g = sum_k x * (q + magic) over
+/// one group, and acc_1 = sum_k x (one more mma with a ones operand). At the
+/// group's end, in f32,
+///   y += s * acc_g + b * acc_1,  b = -s * (z + magic)   (Symmetric/Integer)
+///                                b = o - s * magic      (Offset)
+/// so no per-weight scale arithmetic is left in the loop: a 4-bit step is a
+/// shared load, 16 lop3 and 9 mma per warp.
 template <typename T, int BITS, int ZK, int MT, int SPG>
 __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
-  constexpr int U = BITS == 4 ? 1 : 2;            // uint4 per lane per step
-  constexpr int NG = SPG < kStepsPerBlock ? kStepsPerBlock / SPG : 1;
+  constexpr int U = BITS == 4 ? 1 : 2;        // uint4 per lane per step
+  constexpr int NB = BITS == 8 && !std::is_same_v<T, __half> ? 4 : 2;
+  constexpr int NG = kStepsPerBlock / SPG;    // groups per P-block
+  constexpr int WQ = kStepsPerBlock * U * 32; // uint4 of weights per warp stage
+  constexpr int SQ = NG * 8;                  // uint4 of scales (or zeros)
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int t = lane & 3, r = lane >> 2;
   const int wn = blockDim.x >> 5;
@@ -225,134 +232,224 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
   const int m0 = chunk * 16 * MT;
   const int pb0 = split * p.pbPerSplit;
   const int pb1 = min(pb0 + p.pbPerSplit, p.pblocks);
-  const bool active = nt < p.ntiles && pb0 < pb1;
+  const bool active = nt < p.ntiles;
   const T *x = static_cast<const T *>(p.x);
 
-  float acc[MT][8][4];
+  // Dynamic shared memory (sharedBytes()):
+  //   aTile[3][MT][8][32] x 16 B: activations of a P-block in mma fragment
+  //     order (stageA), three stages;
+  //   per warp, three stages of [weights WQ | scales SQ | zeros SQ] uint4:
+  //     two P-blocks in flight while one is computed.
+  extern __shared__ uint4 smem[];
+  T *aBase = reinterpret_cast<T *>(smem);
+  constexpr int aStage = MT * 16 * kStepsPerBlock * 16; // elements
+  uint4 *wBase = smem + kStages * aStage * sizeof(T) / sizeof(uint4);
+  constexpr int warpStage = WQ + 2 * SQ;
+  auto warpTile = [&](int stage) {
+    return wBase + (static_cast<size_t>(stage) * wn + warp) * warpStage;
+  };
+
+  // Activations of P-block pb into stage b: one 16-byte cp.async per row
+  // chunk, zero-filled past M and K; with act order, gathered through perm.
+  // Rows past M are not staged: an mma output row depends on its A row
+  // only, and rows past M are never stored (the tile is zeroed once so they
+  // hold finite values).
+  const int rowsHere = min(MT * 16, p.m - m0);
+  // A stage is [MT][step][lane] x 16 B in fragment order: (a0, a1, a2, a3)
+  // = rows (r, r + 8) x K positions 16 i + 4 t + (0, 1), then + (2, 3), so
+  // one 16-byte shared load is an mma A operand as it stands. It is filled
+  // 4 bytes (two K positions of one row) at a time.
+  auto stageA = [&](int pb, int b) {
+    uint32_t *base = reinterpret_cast<uint32_t *>(aBase + b * aStage);
+    for (int e = threadIdx.x; e < rowsHere * 64; e += blockDim.x) {
+      const int row = e >> 6, q = e & 63;
+      const int i = q >> 3, t4 = (q >> 1) & 3, half = q & 1;
+      const int kk = pb * kStepsPerBlock * 16 + 2 * q;
+      uint32_t *dst = base + (((row >> 4) * kStepsPerBlock + i) * 32 + (row & 7) * 4 + t4) * 4 +
+                      half * 2 + ((row >> 3) & 1);
+      const int grow = m0 + row;
+      if (p.perm) {
+        const unsigned short *xr =
+            reinterpret_cast<const unsigned short *>(x) + static_cast<size_t>(grow) * p.k;
+        const int s0 = __ldg(p.perm + kk), s1 = __ldg(p.perm + kk + 1);
+        const uint32_t lo = s0 < p.k ? __ldg(xr + s0) : 0;
+        const uint32_t hi = s1 < p.k ? __ldg(xr + s1) : 0;
+        *dst = lo | hi << 16;
+      } else {
+        const bool valid = kk < p.k;
+        const T *src = valid ? x + static_cast<size_t>(grow) * p.k + kk : x;
+        const uint32_t to = static_cast<uint32_t>(__cvta_generic_to_shared(dst));
+        asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(to),
+                     "l"(src), "r"(valid ? 4 : 0));
+      }
+    }
+  };
+
+  const int ntc = active ? nt : 0;
+  // Scales and zeros: [G][nt][t][16 x 16 bit] = 8 uint4 per (g, nt).
+  const uint4 *sTile = p.scales + static_cast<size_t>(ntc) * 8;
+  const uint4 *zTile = p.zeros ? p.zeros + static_cast<size_t>(ntc) * 8 : nullptr;
+  const int groupStride = p.ntiles * 8;
+  // This warp's weights, scales and zeros of P-block pb into a stage.
+  auto stageW = [&](int pb, int stage) {
+    if (!active || pb >= pb1)
+      return;
+    uint4 *dst = warpTile(stage);
+    const uint4 *src = p.q + (static_cast<size_t>(pb) * p.ntiles + ntc) * WQ;
+#pragma unroll
+    for (int s = 0; s < WQ / 32; ++s) {
+      const uint32_t to = static_cast<uint32_t>(__cvta_generic_to_shared(dst + s * 32 + lane));
+      asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(to),
+                   "l"(src + s * 32 + lane));
+    }
+    // Scales (then zeros): NG groups x 8 pieces of 16 B. Groups under 128
+    // are P-block aligned (g = pb * NG + gi); larger ones hold whole
+    // P-blocks (g = pb * 128 / groupSize).
+    constexpr int total = (ZK != kSym ? 2 : 1) * SQ;
+    const int gBase = SPG < kStepsPerBlock ? pb * NG : pb * (kStepsPerBlock * 16) / p.groupSize;
+#pragma unroll
+    for (int pass = 0; pass < (total + 31) / 32; ++pass) {
+      const int e = pass * 32 + lane;
+      if (total % 32 == 0 || e < total) {
+        const int which = e / SQ, gi = (e % SQ) / 8, piece = e % 8;
+        const uint4 *from =
+            (which ? zTile : sTile) + static_cast<size_t>(gBase + gi) * groupStride + piece;
+        const uint32_t to =
+            static_cast<uint32_t>(__cvta_generic_to_shared(dst + WQ + e));
+        asm volatile("cp.async.cg.shared.global [%0], [%1], 16;" ::"r"(to), "l"(from));
+      }
+    }
+  };
+
+  float accY[MT][8][4], accG[MT][8][4], acc1[MT][4];
 #pragma unroll
   for (int mt = 0; mt < MT; ++mt)
 #pragma unroll
     for (int j = 0; j < 8; ++j)
 #pragma unroll
       for (int c = 0; c < 4; ++c)
-        acc[mt][j][c] = 0.0f;
+        accY[mt][j][c] = 0.0f;
 
-  if (active) {
-    const uint4 *qTile = p.q + static_cast<size_t>(nt) * p.ksteps * 32 * U + lane;
-    const int groupStride = p.ntiles * 32; // uint4 per group: [nt][r][j]
-    const uint4 *sTile = p.scales + static_cast<size_t>(nt) * 32 / 4 + r;
-    const uint4 *zTile = p.zeros ? p.zeros + static_cast<size_t>(nt) * 32 / 4 + r : nullptr;
-    // Scales are [G][nt][r][8 x 16 bit]: one uint4 per (g, nt, r).
-    auto groupOf = [&](int ks) { return (ks * 16) / p.groupSize; };
-    auto scaleAt = [&](int g) { return __ldg(sTile + static_cast<size_t>(g) * groupStride / 4); };
-    auto zeroAt = [&](int g) { return __ldg(zTile + static_cast<size_t>(g) * groupStride / 4); };
+  if (rowsHere < MT * 16) {
+    uint4 *aTiles = smem;
+    for (int e = threadIdx.x; e < kStages * aStage * static_cast<int>(sizeof(T)) / 16;
+         e += blockDim.x)
+      aTiles[e] = make_uint4(0, 0, 0, 0);
+    __syncthreads();
+  }
+  // cp.async groups, one per P-block: G(pb) = weights and activations of
+  // pb; two P-blocks are in flight while one is computed (waiting for all
+  // but the two newest groups at P-block pb completes pb's).
+  stageW(pb0, 0);
+  stageA(pb0, 0);
+  asm volatile("cp.async.commit_group;");
+  stageW(pb0 + 1, 1);
+  if (pb0 + 1 < pb1)
+    stageA(pb0 + 1, 1);
+  asm volatile("cp.async.commit_group;");
 
-    // Weight ring: D steps ahead (128 B per lane in flight for either
-    // width); ring slot i % D holds step ks + D while step ks is computed.
-    constexpr int D = kStepsPerBlock / U;
-    const int ks0 = pb0 * kStepsPerBlock, ks1 = pb1 * kStepsPerBlock;
-    uint4 ring[D][U];
-#pragma unroll
-    for (int i = 0; i < D; ++i)
-#pragma unroll
-      for (int h = 0; h < U; ++h)
-        ring[i][h] = loadStreaming(qTile + (static_cast<size_t>(ks0 + i) * U + h) * 32);
-    // Scale ring: slot gi holds the group of step gi * SPG of the current
-    // P-block and is refilled with the next P-block's right after use.
-    constexpr int SR = SPG < kStepsPerBlock ? SPG : kStepsPerBlock;
-    uint4 sRing[NG], zRing[NG];
-#pragma unroll
-    for (int gi = 0; gi < NG; ++gi) {
-      const int g = groupOf(ks0 + gi * SR);
-      sRing[gi] = scaleAt(g);
-      if constexpr (ZK != kSym)
-        zRing[gi] = zeroAt(g);
-    }
-
-    uint32_t s2[8], z2[8];
-    for (int pb = pb0; pb < pb1; ++pb) {
-      const bool more = pb + 1 < pb1;
+  for (int pb = pb0; pb < pb1; ++pb) {
+    const int buf = (pb - pb0) % kStages;
+    const uint4 *stage = warpTile(buf);
+    stageW(pb + 2, (pb - pb0 + 2) % kStages);
+    if (pb + 2 < pb1)
+      stageA(pb + 2, (pb - pb0 + 2) % kStages);
+    asm volatile("cp.async.commit_group;");
+    asm volatile("cp.async.wait_group 2;");
+    __syncthreads();
+    if (active) {
+      const T *aStageBase = aBase + buf * aStage;
 #pragma unroll
       for (int i = 0; i < kStepsPerBlock; ++i) {
-        const int ks = pb * kStepsPerBlock + i;
-        if (i % SR == 0) {
-          const int gi = i / SR;
+        if (i % SPG == 0) {
 #pragma unroll
-          for (int j = 0; j < 8; ++j) {
-            s2[j] = broadcast16(sRing[gi], j);
-            if constexpr (ZK != kSym)
-              z2[j] = broadcast16(zRing[gi], j);
-            else
-              z2[j] = symZeroPair<T, BITS>();
-          }
-          if (more) {
-            const int g = groupOf(ks + kStepsPerBlock);
-            sRing[gi] = scaleAt(g);
-            if constexpr (ZK != kSym)
-              zRing[gi] = zeroAt(g);
+          for (int mt = 0; mt < MT; ++mt) {
+#pragma unroll
+            for (int j = 0; j < 8; ++j)
+#pragma unroll
+              for (int c = 0; c < 4; ++c)
+                accG[mt][j][c] = 0.0f;
+#pragma unroll
+            for (int c = 0; c < 4; ++c)
+              acc1[mt][c] = 0.0f;
           }
         }
         uint4 wq[U];
 #pragma unroll
-        for (int h = 0; h < U; ++h) {
-          wq[h] = ring[i % D][h];
-          if (ks + D < ks1)
-            ring[i % D][h] = loadStreaming(qTile + (static_cast<size_t>(ks + D) * U + h) * 32);
-        }
-        // Activations: rows r and r + 8 of each m16 tile, K positions
-        // 16 ks + 4 t .. + 3 (kernel order; with act order through perm).
-        const int k0 = ks * 16 + 4 * t;
+        for (int h = 0; h < U; ++h)
+          wq[h] = stage[(i * U + h) * 32 + lane];
+        // A fragments: a0/a2 = row r, a1/a3 = row r + 8; K positions
+        // 16 i + 4 t .. + 3 (mma k 2t, 2t+1 and 2t+8, 2t+9).
         uint32_t a[MT][4];
-        const bool act = p.perm != nullptr;
-        int4 kk = make_int4(0, 0, 0, 0);
-        if (act)
-          kk = __ldg(reinterpret_cast<const int4 *>(p.perm + k0));
 #pragma unroll
-        for (int mt = 0; mt < MT; ++mt)
-#pragma unroll
-          for (int half = 0; half < 2; ++half) {
-            const int row = m0 + mt * 16 + r + 8 * half;
-            uint2 v = make_uint2(0, 0);
-            if (row < p.m) {
-              const T *xr = x + static_cast<size_t>(row) * p.k;
-              if (act) {
-                unsigned short e[4];
-                const int idx[4] = {kk.x, kk.y, kk.z, kk.w};
-#pragma unroll
-                for (int c = 0; c < 4; ++c)
-                  e[c] = idx[c] < p.k ? __ldg(reinterpret_cast<const unsigned short *>(xr) + idx[c]) : 0;
-                v.x = e[0] | (static_cast<uint32_t>(e[1]) << 16);
-                v.y = e[2] | (static_cast<uint32_t>(e[3]) << 16);
-              } else if (k0 < p.k) {
-                v = __ldg(reinterpret_cast<const uint2 *>(xr + k0));
-              }
-            }
-            a[mt][half] = v.x;     // mma k 2t, 2t+1
-            a[mt][2 + half] = v.y; // mma k 2t+8, 2t+9
-          }
-        // Dequantize and multiply: blocks j = 0..7 of the 64-column tile.
+        for (int mt = 0; mt < MT; ++mt) {
+          const uint4 v = reinterpret_cast<const uint4 *>(aStageBase)[(mt * kStepsPerBlock + i) * 32 + lane];
+          a[mt][0] = v.x;
+          a[mt][1] = v.y;
+          a[mt][2] = v.z;
+          a[mt][3] = v.w;
+        }
 #pragma unroll
         for (int j = 0; j < 8; ++j) {
-          uint32_t b0, b1;
-          if constexpr (BITS == 4) {
-            const uint32_t word = wordOf(wq[0], j / 2);
-            const int p0 = (j & 1) ? 2 : 0;
-            b0 = dequantPair<T, BITS, ZK>(codes4<T>(word, p0), s2[j], z2[j]);
-            b1 = dequantPair<T, BITS, ZK>(codes4<T>(word, p0 + 1), s2[j], z2[j]);
-          } else {
-            const uint32_t word = wordOf(wq[j / 4], j % 4);
-            b0 = dequantPair<T, BITS, ZK>(codes8<T>(word, 0), s2[j], z2[j]);
-            b1 = dequantPair<T, BITS, ZK>(codes8<T>(word, 1), s2[j], z2[j]);
+          uint32_t b[NB];
+          codesOfBlock<T, BITS>(wq, j, b);
+#pragma unroll
+          for (int mt = 0; mt < MT; ++mt) {
+            mma16816<T>(accG[mt][j], a[mt], b[0], b[1]);
+            if constexpr (NB == 4)
+              mma16816<T>(accG[mt][j], a[mt], b[2], b[3]);
+          }
+        }
+#pragma unroll
+        for (int mt = 0; mt < MT; ++mt)
+          mma16816<T>(acc1[mt], a[mt], onesPair<T>(), onesPair<T>());
+        // Group end: fold scales and zeros in, in f32.
+        if (i % SPG == SPG - 1) {
+          const int gi = i / SPG;
+          const uint4 *sc = stage + WQ + gi * 8 + t * 2;
+          const uint4 s4[2] = {sc[0], sc[1]};
+          uint4 z4[2];
+          if constexpr (ZK != kSym) {
+            const uint4 *zc = stage + WQ + SQ + gi * 8 + t * 2;
+            z4[0] = zc[0];
+            z4[1] = zc[1];
           }
 #pragma unroll
-          for (int mt = 0; mt < MT; ++mt)
-            mma16816<T>(acc[mt][j], a[mt], b0, b1);
+          for (int j = 0; j < 8; ++j)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const uint32_t sw = wordOf(s4[j / 4], j % 4);
+              const float s = half16ToFloat<T>(e ? sw >> 16 : sw & 0xFFFF);
+              float bterm;
+              if constexpr (ZK == kSym) {
+                bterm = -s * (magicOf<T, BITS>() + (1 << (BITS - 1)));
+              } else {
+                const uint32_t zw = wordOf(z4[j / 4], j % 4);
+                const float z = half16ToFloat<T>(e ? zw >> 16 : zw & 0xFFFF);
+                bterm = ZK == kInt ? -s * (z + magicOf<T, BITS>())
+                                   : z - s * magicOf<T, BITS>();
+              }
+#pragma unroll
+              for (int mt = 0; mt < MT; ++mt)
+#pragma unroll
+                for (int h = 0; h < 2; ++h) {
+                  // Rows r + 8 (h = 1) exist only from M > 8 on: skip
+                  // their arithmetic in decode (a warp-uniform branch).
+                  if (h == 1 && mt * 16 + 8 >= rowsHere)
+                    continue;
+                  const int c = h * 2 + e;
+                  accY[mt][j][c] = fmaf(s, accG[mt][j][c],
+                                        fmaf(bterm, acc1[mt][h * 2], accY[mt][j][c]));
+                }
+            }
         }
       }
     }
+    __syncthreads(); // this P-block's stages are refilled from the next on
   }
+  asm volatile("cp.async.wait_group 0;");
 
-  // Epilogue. acc[mt][j] = rows (r, r+8) x columns (2t, 2t+1) of block j.
+  // Epilogue. accY[mt][j] = rows (r, r+8) x columns (2t, 2t+1) of block j.
   T *y = static_cast<T *>(p.y);
   const T *bias = static_cast<const T *>(p.bias);
   if (p.splitK == 1) {
@@ -367,7 +464,7 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
           const int row = m0 + mt * 16 + r + (c >= 2 ? 8 : 0);
           const int col = nt * 64 + j * 8 + 2 * t + (c & 1);
           if (row < p.m && col < p.n) {
-            float v = acc[mt][j][c];
+            float v = accY[mt][j][c];
             if (bias)
               v += toFloat(bias[col]);
             y[static_cast<size_t>(row) * p.n + col] = fromFloat<T>(v);
@@ -375,6 +472,10 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
         }
     return;
   }
+  // Split K: every split adds into the f32 accumulator [M][Np] (zero at
+  // launch); the last split of this tile group converts it, adds the bias,
+  // writes y and zeroes the accumulator and its counter for the next launch.
+  // f32 atomics make the last bits depend on the order splits finish.
   if (active) {
 #pragma unroll
     for (int mt = 0; mt < MT; ++mt)
@@ -384,10 +485,17 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
         for (int c = 0; c < 4; c += 2) {
           const int row = m0 + mt * 16 + r + (c >= 2 ? 8 : 0);
           const int col = nt * 64 + j * 8 + 2 * t;
-          if (row < p.m)
-            __stcg(reinterpret_cast<float2 *>(
-                       p.partials + (static_cast<size_t>(split) * p.m + row) * p.np + col),
-                   make_float2(acc[mt][j][c], acc[mt][j][c + 1]));
+          if (row < p.m) {
+            float *dst = p.partials + static_cast<size_t>(row) * p.np + col;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+            asm volatile("red.global.add.v2.f32 [%0], {%1, %2};" ::"l"(dst),
+                         "f"(accY[mt][j][c]), "f"(accY[mt][j][c + 1])
+                         : "memory");
+#else
+            atomicAdd(dst, accY[mt][j][c]);
+            atomicAdd(dst + 1, accY[mt][j][c + 1]);
+#endif
+          }
         }
   }
   __threadfence();
@@ -400,18 +508,18 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
   if (!lastBlock)
     return;
   __threadfence();
-  // The last split of this (row chunk, tile group) sums all splits in order.
   const int rows = min(16 * MT, p.m - m0);
   const int cols = wn * 64;
   const int col0 = tileGroup * wn * 64;
   for (int e = threadIdx.x; e < rows * cols; e += blockDim.x) {
     const int row = m0 + e / cols, col = col0 + e % cols;
+    if (col >= p.np)
+      continue;
+    float *src = p.partials + static_cast<size_t>(row) * p.np + col;
+    float v = __ldcg(src);
+    __stcg(src, 0.0f);
     if (col >= p.n)
       continue;
-    float v = 0.0f;
-    for (int s = 0; s < p.splitK; ++s)
-      if (s * p.pbPerSplit < p.pblocks)
-        v += __ldcg(p.partials + (static_cast<size_t>(s) * p.m + row) * p.np + col);
     if (bias)
       v += toFloat(bias[col]);
     y[static_cast<size_t>(row) * p.n + col] = fromFloat<T>(v);
@@ -421,64 +529,66 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
 }
 
 /// Dequantize one 64-column tile x 128-deep P-block per warp into a dense
-/// [N, K] matrix (kernel K order, or original order through perm).
+/// [N, K] matrix (kernel K order, or original order through perm), in f32
+/// and rounded once: w = s * (q - z) or q * s + o. Each lane's four K
+/// positions of one column are adjacent in the output, so a warp's 8-byte
+/// stores fill whole 32-byte sectors.
 template <typename T, int BITS, int ZK>
-__global__ void __launch_bounds__(32) dequantKernel(const Params p, T *dense,
-                                                    bool originalOrder) {
+__global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
+                                                     bool originalOrder) {
   constexpr int U = BITS == 4 ? 1 : 2;
-  __shared__ T tile[64][kStepsPerBlock * 16 + 8];
-  const int lane = threadIdx.x, t = lane & 3, r = lane >> 2;
-  const int nt = blockIdx.x, pb = blockIdx.y;
-  const uint4 *qTile = p.q + static_cast<size_t>(nt) * p.ksteps * 32 * U + lane;
-  const int groupStride = p.ntiles * 32;
-  const uint4 *sTile = p.scales + static_cast<size_t>(nt) * 8 + r;
-  const uint4 *zTile = p.zeros ? p.zeros + static_cast<size_t>(nt) * 8 + r : nullptr;
+  const int lane = threadIdx.x & 31, t = lane & 3, r = lane >> 2;
+  const int nt = blockIdx.x * 4 + (threadIdx.x >> 5), pb = blockIdx.y;
+  if (nt >= p.ntiles)
+    return;
+  const uint4 *qTile = p.q + (static_cast<size_t>(pb) * p.ntiles + nt) * kStepsPerBlock * U * 32 + lane;
+  const unsigned short *scales = reinterpret_cast<const unsigned short *>(p.scales);
+  const unsigned short *zeros = reinterpret_cast<const unsigned short *>(p.zeros);
+  uint4 wq[kStepsPerBlock][U];
+#pragma unroll
+  for (int i = 0; i < kStepsPerBlock; ++i)
+#pragma unroll
+    for (int h = 0; h < U; ++h)
+      wq[i][h] = loadStreaming(qTile + (i * U + h) * 32);
+#pragma unroll
   for (int i = 0; i < kStepsPerBlock; ++i) {
     const int ks = pb * kStepsPerBlock + i;
+    const int kk = ks * 16 + 4 * t;
     const int g = ks * 16 / p.groupSize;
-    const uint4 s = __ldg(sTile + static_cast<size_t>(g) * groupStride / 4);
-    uint4 z = make_uint4(0, 0, 0, 0);
-    if constexpr (ZK != kSym)
-      z = __ldg(zTile + static_cast<size_t>(g) * groupStride / 4);
-    uint4 wq[U];
-    for (int h = 0; h < U; ++h)
-      wq[h] = loadStreaming(qTile + (static_cast<size_t>(ks) * U + h) * 32);
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const uint32_t s2 = broadcast16(s, j);
-      const uint32_t z2 = ZK != kSym ? broadcast16(z, j) : symZeroPair<T, BITS>();
-      uint32_t b0, b1;
-      if constexpr (BITS == 4) {
-        const uint32_t word = wordOf(wq[0], j / 2);
-        const int p0 = (j & 1) ? 2 : 0;
-        b0 = dequantPair<T, BITS, ZK>(codes4<T>(word, p0), s2, z2);
-        b1 = dequantPair<T, BITS, ZK>(codes4<T>(word, p0 + 1), s2, z2);
-      } else {
-        const uint32_t word = wordOf(wq[j / 4], j % 4);
-        b0 = dequantPair<T, BITS, ZK>(codes8<T>(word, 0), s2, z2);
-        b1 = dequantPair<T, BITS, ZK>(codes8<T>(word, 1), s2, z2);
+      const int n = nt * 64 + j * 8 + r;
+      // Column 8 j + r of the tile sits at [t' = r / 2][j][e = r % 2].
+      const size_t at = ((static_cast<size_t>(g) * p.ntiles + nt) * 4 + r / 2) * 16 + j * 2 + r % 2;
+      const float s = half16ToFloat<T>(__ldg(scales + at));
+      const float z = ZK == kSym ? static_cast<float>(1 << (BITS - 1))
+                                 : half16ToFloat<T>(__ldg(zeros + at));
+      float w[4];
+#pragma unroll
+      for (int off = 0; off < 4; ++off) {
+        uint32_t code;
+        if constexpr (BITS == 4) {
+          const int nibble = ((j & 1) ? 2 : 0) + (off & 1 ? 4 : 0) + off / 2;
+          code = (wordOf(wq[i][0], j / 2) >> (4 * nibble)) & 15u;
+        } else {
+          const int byteIdx = off == 1 ? 2 : off == 2 ? 1 : off;
+          code = (wordOf(wq[i][j / 4], j % 4) >> (8 * byteIdx)) & 255u;
+        }
+        const float q = static_cast<float>(code);
+        w[off] = ZK == kOff ? fmaf(q, s, z) : s * (q - z);
       }
-      T *dst = &tile[j * 8 + r][i * 16 + 4 * t];
-      *reinterpret_cast<uint32_t *>(dst) = b0;
-      *reinterpret_cast<uint32_t *>(dst + 2) = b1;
-    }
-  }
-  __syncwarp();
-  const int kBase = pb * kStepsPerBlock * 16;
-  for (int row = 0; row < 64; ++row) {
-    const int n = nt * 64 + row;
-    if (n >= p.n)
-      break;
-    const int kk = kBase + 4 * lane;
-    if (kk >= p.k)
-      continue;
-    T *out = dense + static_cast<size_t>(n) * p.k;
-    if (originalOrder && p.perm) {
-      for (int c = 0; c < 4; ++c)
-        out[p.perm[kk + c]] = tile[row][4 * lane + c];
-    } else {
-      *reinterpret_cast<uint2 *>(out + kk) =
-          *reinterpret_cast<const uint2 *>(&tile[row][4 * lane]);
+      if (n >= p.n || kk >= p.k)
+        continue;
+      T *out = dense + static_cast<size_t>(n) * p.k;
+      if (originalOrder && p.perm) {
+#pragma unroll
+        for (int off = 0; off < 4; ++off)
+          out[p.perm[kk + off]] = fromFloat<T>(w[off]);
+      } else {
+        const T v[4] = {fromFloat<T>(w[0]), fromFloat<T>(w[1]), fromFloat<T>(w[2]),
+                        fromFloat<T>(w[3])};
+        *reinterpret_cast<uint2 *>(out + kk) = *reinterpret_cast<const uint2 *>(v);
+      }
     }
   }
 }
@@ -545,8 +655,9 @@ Params makeParams(const DeviceWeight &w, const void *x, const void *bias,
 using KernelFn = void (*)(Params);
 
 template <typename T, int BITS, int ZK, int MT> KernelFn pickSpg(int spg) {
-  return spg == 2 ? weightOnlyKernel<T, BITS, ZK, MT, 2>
-                  : weightOnlyKernel<T, BITS, ZK, MT, 8>;
+  return spg == 2   ? weightOnlyKernel<T, BITS, ZK, MT, 2>
+         : spg == 4 ? weightOnlyKernel<T, BITS, ZK, MT, 4>
+                    : weightOnlyKernel<T, BITS, ZK, MT, 8>;
 }
 template <typename T, int BITS, int ZK> KernelFn pickMt(int mt, int spg) {
   return mt == 1 ? pickSpg<T, BITS, ZK, 1>(spg) : pickSpg<T, BITS, ZK, 2>(spg);
@@ -559,7 +670,7 @@ template <typename T, int BITS> KernelFn pickZk(ZeroKind zk, int mt, int spg) {
   }
 }
 KernelFn pickKernel(const DeviceWeight &w, int mt) {
-  int spg = w.groupSize >= 128 ? 8 : 2;
+  int spg = w.groupSize >= 128 ? 8 : static_cast<int>(w.groupSize / 16);
   if (w.act == ActType::BF16)
     return w.bits == 4 ? pickZk<__nv_bfloat16, 4>(w.zeroKind, mt, spg)
                        : pickZk<__nv_bfloat16, 8>(w.zeroKind, mt, spg);
@@ -576,6 +687,31 @@ void (*pickDequant(ZeroKind zk))(const Params, T *, bool) {
   }
 }
 
+/// The most dynamic shared memory one block may ask for on this device.
+size_t maxSharedMemory() {
+  static size_t bytes = [] {
+    int device = 0, value = 48 << 10;
+    if (cudaGetDevice(&device) == cudaSuccess)
+      cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+    return static_cast<size_t>(value);
+  }();
+  return bytes;
+}
+
+/// Raises a kernel's dynamic shared-memory limit (once per kernel and size).
+bool allowSharedMemory(const void *fn, size_t bytes, std::string &error) {
+  static std::mutex mutex;
+  static std::map<const void *, size_t> allowed;
+  std::lock_guard<std::mutex> lock(mutex);
+  size_t &have = allowed[fn];
+  if (bytes <= have)
+    return true;
+  HFQ_CUDA_TRY(cudaFuncSetAttribute(fn, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    static_cast<int>(bytes)));
+  have = bytes;
+  return true;
+}
+
 int smCount() {
   static int count = [] {
     int device = 0, sms = 132;
@@ -589,15 +725,15 @@ int smCount() {
 bool launchDequant(const DeviceWeight &w, void *dense, bool originalOrder,
                    cudaStream_t stream, std::string &error) {
   Params p = makeParams(w, nullptr, nullptr, nullptr, 0);
-  dim3 grid(p.ntiles, p.pblocks);
+  dim3 grid((p.ntiles + 3) / 4, p.pblocks);
   if (w.act == ActType::BF16) {
     auto fn = w.bits == 4 ? pickDequant<__nv_bfloat16, 4>(w.zeroKind)
                           : pickDequant<__nv_bfloat16, 8>(w.zeroKind);
-    fn<<<grid, 32, 0, stream>>>(p, static_cast<__nv_bfloat16 *>(dense), originalOrder);
+    fn<<<grid, 128, 0, stream>>>(p, static_cast<__nv_bfloat16 *>(dense), originalOrder);
   } else {
     auto fn = w.bits == 4 ? pickDequant<__half, 4>(w.zeroKind)
                           : pickDequant<__half, 8>(w.zeroKind);
-    fn<<<grid, 32, 0, stream>>>(p, static_cast<__half *>(dense), originalOrder);
+    fn<<<grid, 128, 0, stream>>>(p, static_cast<__half *>(dense), originalOrder);
   }
   HFQ_LAUNCH_CHECK("the dequantize kernel");
   return true;
@@ -743,10 +879,14 @@ void Workspace::release() {
   *this = Workspace();
 }
 
-LinearPath chooseLinearPath(const DeviceWeight &, int64_t m) {
+LinearPath chooseLinearPath(const DeviceWeight &w, int64_t m) {
+  // Measured on an H200 (kernels/cuda/NOTES.md): the tensor-core loop wins
+  // while the weight stream dominates; past M = 16 it does only for layers
+  // with enough 64-column tiles to fill the GPU without splitting K, and up
+  // to M = 64; beyond that dequantize + cuBLAS.
   if (m <= 16)
     return LinearPath::Gemv;
-  if (m <= 128)
+  if (m <= 64 && w.np / 64 >= 2 * smCount())
     return LinearPath::Gemm;
   return LinearPath::Dequant;
 }
@@ -786,8 +926,11 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   const int blocksN = (p.ntiles + wn - 1) / wn;
   int splitK = config.splitK;
   if (splitK <= 0) {
-    // Enough warps for ~24 per SM, with at least one P-block each.
-    const int64_t targetWarps = static_cast<int64_t>(smCount()) * 24;
+    // About 12 warps per SM (what shared memory lets reside), at least one
+    // P-block each; the Gemm path does not split (measured: splitting costs
+    // more in f32 atomics than it gains once the tiles fill the GPU).
+    const int64_t targetWarps =
+        path == LinearPath::Gemm ? 1 : static_cast<int64_t>(smCount()) * 12;
     const int64_t have = static_cast<int64_t>(p.ntiles) * chunks;
     splitK = static_cast<int>(std::clamp<int64_t>((targetWarps + have - 1) / have, 1, p.pblocks));
   }
@@ -800,9 +943,13 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   }
   p.chunks = chunks;
   if (p.splitK > 1) {
-    if (!growBuffer(ws.partials, ws.partialsBytes,
-                    static_cast<size_t>(p.splitK) * m * p.np * sizeof(float), error))
-      return false;
+    // The f32 accumulator starts zeroed and every launch leaves it zeroed.
+    const size_t need = static_cast<size_t>(m) * p.np * sizeof(float);
+    if (need > ws.partialsBytes) {
+      if (!growBuffer(ws.partials, ws.partialsBytes, need, error))
+        return false;
+      HFQ_CUDA_TRY(cudaMemset(ws.partials, 0, need));
+    }
     size_t counters = static_cast<size_t>(blocksN) * chunks;
     if (counters > ws.counterCount) {
       void *buffer = ws.counters;
@@ -817,7 +964,23 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
     p.counters = ws.counters;
   }
   KernelFn fn = pickKernel(w, mt);
-  fn<<<dim3(blocksN * chunks, p.splitK), wn * 32, 0, stream>>>(p);
+  // kStages stages of: activations (16 * mt rows x 128 K, 2 bytes) and, per
+  // warp, weights, scales and zeros (KernelLayout.h).
+  const int spg = w.groupSize >= 128 ? 8 : static_cast<int>(w.groupSize / 16);
+  const size_t warpStage = static_cast<size_t>(kStepsPerBlock * (w.bits / 4) * 32 +
+                                               2 * (kStepsPerBlock / spg) * 8) *
+                           sizeof(uint4);
+  const size_t smemBytes =
+      kStages * (static_cast<size_t>(mt) * 16 * 128 * 2 + wn * warpStage);
+  if (smemBytes > maxSharedMemory()) {
+    error = "the weight-only kernel needs " + std::to_string(smemBytes) +
+            " bytes of shared memory with " + std::to_string(wn) +
+            " warps per block; the device allows " + std::to_string(maxSharedMemory());
+    return false;
+  }
+  if (!allowSharedMemory(reinterpret_cast<const void *>(fn), smemBytes, error))
+    return false;
+  fn<<<dim3(blocksN * chunks, p.splitK), wn * 32, smemBytes, stream>>>(p);
   HFQ_LAUNCH_CHECK("the weight-only kernel");
   return true;
 }

@@ -9,9 +9,11 @@
 // through one of three paths:
 //   Gemv    tensor-core GEMV, one m16 tile (M <= 16 in one pass): weights
 //           streamed once from HBM straight into mma fragments, split K
-//           across blocks, deterministic in-kernel reduction;
-//   Gemm    the same main loop with 2 or 4 m16 tiles per warp (M <= 64 per
-//           pass; larger M repeats passes);
+//           across blocks, reduced in-kernel (f32 atomics: with split K the
+//           last bits of y can depend on the order the splits finish);
+//   Gemm    the same main loop with 2 m16 tiles per warp (M <= 32 per row
+//           chunk; the chunks of one tile run side by side and share the
+//           weight through L2);
 //   Dequant dequantize W to a 16-bit [N, K] scratch once, then cuBLAS:
 //           for prefill (large M), where the GEMM is compute-bound.
 // Path::Auto picks by M (see chooseLinearPath).

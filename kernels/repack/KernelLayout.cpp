@@ -35,28 +35,36 @@ void codeLocation(const KernelWeight &kw, int64_t n, int64_t j,
   int64_t ks = j / 16, kin = j % 16;
   int64_t t = kin / 4, off = kin % 4;
   int64_t lane = r * 4 + t;
-  int64_t steps = kw.kp / 16;
+  // P-block major: [pb][nt][step][...], so the warps streaming the same
+  // P-block of different tiles read one contiguous region (no power-of-two
+  // strides between concurrent streams).
+  int64_t ntiles = kw.np / kKernelTileN;
+  int64_t pbStep = (ks / 8 * ntiles + nt) * 8 + ks % 8;
   if (kw.bits == 4) {
-    // [nt][ks][lane] uint4 = 4 words; word w = blocks 2w, 2w+1.
+    // [pb][nt][step][lane] uint4 = 4 words; word w = blocks 2w, 2w+1.
     int64_t word = blk / 2;
     int nibble = (blk % 2 ? 2 : 0) + (off % 2 ? 4 : 0) + (off / 2);
-    int64_t wordIndex = ((nt * steps + ks) * 32 + lane) * 4 + word;
+    int64_t wordIndex = (pbStep * 32 + lane) * 4 + word;
     byte = wordIndex * 4 + nibble / 2;
     shift = (nibble % 2) * 4;
   } else {
-    // [nt][ks][h][lane] uint4; word w of half h = block 4h + w.
+    // [pb][nt][step][h][lane] uint4; word w of half h = block 4h + w; bytes in
+    // K order 0, 2, 1, 3 (pairs (0,1) and (2,3) sit in the word's even and
+    // odd bytes: one lop3 or byte_perm extracts a pair).
     int64_t h = blk / 4, word = blk % 4;
-    int64_t wordIndex = (((nt * steps + ks) * 2 + h) * 32 + lane) * 4 + word;
-    byte = wordIndex * 4 + off;
+    int64_t wordIndex = ((pbStep * 2 + h) * 32 + lane) * 4 + word;
+    static const int kByteOf[4] = {0, 2, 1, 3};
+    byte = wordIndex * 4 + kByteOf[off];
     shift = 0;
   }
 }
 
-/// Index of (g, n) in the [G][nt][r][j] scale and zero arrays.
+/// Index of (g, n) in the [G][nt][t][j][e] scale and zero arrays: column
+/// 8 j + 2 t + e of tile nt, the accumulator layout of mma.m16n8k16.
 int64_t groupIndex(const KernelWeight &kw, int64_t g, int64_t n) {
   int64_t nt = n / kKernelTileN, c = n % kKernelTileN;
-  int64_t blk = c / 8, r = c % 8;
-  return ((g * (kw.np / kKernelTileN) + nt) * 8 + r) * 8 + blk;
+  int64_t blk = c / 8, within = c % 8;
+  return ((g * (kw.np / kKernelTileN) + nt) * 4 + within / 2) * 16 + blk * 2 + within % 2;
 }
 
 } // namespace
@@ -64,7 +72,7 @@ int64_t groupIndex(const KernelWeight &kw, int64_t g, int64_t n) {
 int kernelMagic(ActType act, int bits) {
   if (act == ActType::F16)
     return 1024;
-  return bits == 4 ? 128 : 0;
+  return bits == 4 ? 128 : 384;
 }
 
 bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
@@ -116,7 +124,6 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
   }
 
   kw.q.assign(static_cast<size_t>(kw.np * kw.kp * kw.bits / 8), 0);
-  int magic = kernelMagic(act, kw.bits);
   int zeroCode = 1 << (kw.bits - 1);
   for (int64_t n = 0; n < w.n; ++n)
     for (int64_t j = 0; j < w.k; ++j) {
@@ -150,9 +157,7 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
         continue;
       int64_t at = groupIndex(kw, g, n);
       kw.scales[at] = to16(act, w.scale[sg * w.n + n]);
-      if (w.zeroKind == ZeroKind::Integer)
-        kw.zeros[at] = to16(act, static_cast<float>(magic) + w.zero[sg * w.n + n]);
-      else if (w.zeroKind == ZeroKind::Offset)
+      if (w.zeroKind != ZeroKind::Symmetric)
         kw.zeros[at] = to16(act, w.zero[sg * w.n + n]);
     }
   // With act order, sorted position j must sit in group j / groupSize.
@@ -182,7 +187,7 @@ float kernelScale(const KernelWeight &kw, int64_t n, int64_t j) {
 
 float kernelZero(const KernelWeight &kw, int64_t n, int64_t j) {
   if (kw.zeroKind == ZeroKind::Symmetric)
-    return static_cast<float>(kernelMagic(kw.act, kw.bits) + (1 << (kw.bits - 1)));
+    return static_cast<float>(1 << (kw.bits - 1));
   return from16(kw.act, kw.zeros[groupIndex(kw, j / kw.groupSize, n)]);
 }
 

@@ -13,22 +13,32 @@
 // long as the activations use the same one; the kernel loads the matching
 // four activations with one 8-byte load).
 //
-//   4-bit: one uint4 per (nt, ks, lane), lanes contiguous (512 B per warp
-//          step). Word w holds blocks 2w and 2w+1; nibble i of the word is
+// Codes are stored P-block major, [pb][nt][step][lane] (pb = ks / 8, step =
+// ks % 8): the warps that stream P-block pb of different tiles at the same
+// time read one contiguous region rather than streams a power of two apart
+// (which concentrate on few HBM channels).
+//   4-bit: one uint4 per (pb, nt, step, lane), lanes contiguous (512 B per
+//          warp step). Word w holds blocks 2w and 2w+1; nibble i of the word is
 //            i = 0, 4, 1, 5 -> block 2w,   k offsets 0, 1, 2, 3
 //            i = 2, 6, 3, 7 -> block 2w+1, k offsets 0, 1, 2, 3
 //          so (word >> 4p) & 0x000F000F is a ready 16-bit pair p.
-//   8-bit: two uint4 per (nt, ks, lane) ([nt][ks][h][lane]); word w of half h
-//          is block 4h + w, bytes = k offsets 0..3 in order.
+//   8-bit: two uint4 per (pb, nt, step, lane) ([..][step][h][lane]); word w of half h
+//          is block 4h + w, its bytes hold k offsets 0, 2, 1, 3 (so each
+//          pair of the fragment is one lop3 or byte_perm away).
 //
-// Scales and zeros: 16-bit (the activation type) [G][nt][r][j], so a lane
-// reads its eight columns' values with one 16-byte load. G = Kp / groupSize
-// (groupSize = Kp for one group per column); padded groups and columns hold
-// zeros. `zeros` holds, per ZeroKind: Integer -> magic + z, Offset -> the
-// float offset; Symmetric has no zeros. `magic` is the bias the kernel's
-// bit tricks add to a code (1024 for fp16, 128 for bf16 4-bit, 0 for bf16
-// 8-bit, which converts through f32): both terms are exact integers, so the
-// kernel's (q + magic) - (z + magic) is exact.
+// Scales and zeros: 16-bit (the activation type) [G][nt][t][j][e]: the
+// sixteen columns 8 j + 2 t + e a lane accumulates (the C fragment of the
+// mma), one 32-byte read per group. G = Kp / groupSize (groupSize = Kp for
+// one group per column); padded groups and columns hold zeros. `zeros` holds
+// the integer zero z (Integer) or the float offset o (Offset); Symmetric has
+// none (z = 2^(bits-1)).
+//
+// The kernels multiply the codes themselves: a code enters the tensor cores
+// as the 16-bit value q + magic (exact: 1024 + q in fp16, 128 + q in bf16 for
+// 4-bit; 8-bit bf16 as two exact operands summing to 384 + q), and the scale
+// and zero are applied per group in f32:
+//   sum_k x (q - z) s = s * sum_k x (q + magic) - s (z + magic) * sum_k x.
+// kernelMagic gives the bias.
 //
 // Act order: perm[j] is the original K index of kernel position j (K is
 // sorted by group, stably); positions past K map to themselves (>= K: the

@@ -265,7 +265,9 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     configs.push_back(one);
     cuda::LaunchConfig most = one;
     most.splitK = 1 << 20;
-    most.warpsN = 8;
+    // 8 warps per block where their shared memory fits (8-bit codes with
+    // groups of 32 take 4).
+    most.warpsN = c.bits == 8 && c.groupSize && c.groupSize < 64 ? 4 : 8;
     configs.push_back(most);
     for (const cuda::LaunchConfig &config : configs) {
       CHECK_CUDA(cudaMemset(y.ptr, 0xff, m * c.n * 2));

@@ -1,0 +1,179 @@
+//===- KernelLayoutTest.cpp - QuantWeight -> the CUDA kernels' tiles ------===//
+//
+// The load-time packing step on its own (no GPU): for random weights of
+// every width, zero kind and group size, with and without act order, and N
+// and K off the 64 x 128 tile, every code, scale and zero read back through
+// the layout's accessors (kernelCode/Scale/Zero, which decode the byte
+// positions the CUDA kernels read) equals the QuantWeight's at the sorted K
+// position; padding decodes to a zero weight; bad group sizes and K are
+// refused with a message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/repack/KernelLayout.h"
+
+#include "kernels/ref/Tensor.h"
+
+#include <gtest/gtest.h>
+
+#include <numeric>
+#include <random>
+
+using namespace hfq::kernels;
+
+namespace {
+
+QuantWeight randomWeight(int bits, int64_t n, int64_t k, int64_t group,
+                         ZeroKind zk, bool actOrder, std::mt19937 &rng) {
+  QuantWeight w;
+  w.bits = bits;
+  w.n = n;
+  w.k = k;
+  w.groupSize = group ? group : k;
+  w.zeroKind = zk;
+  std::uniform_int_distribution<int> code(0, (1 << bits) - 1);
+  std::uniform_real_distribution<float> scale(0.001f, 0.05f);
+  w.q.resize(n * k);
+  for (auto &v : w.q)
+    v = static_cast<uint8_t>(code(rng));
+  int64_t groups = k / w.groupSize;
+  w.scale.resize(groups * n);
+  for (auto &v : w.scale)
+    v = scale(rng);
+  if (zk == ZeroKind::Integer) {
+    w.zero.resize(groups * n);
+    for (auto &v : w.zero)
+      v = static_cast<float>(code(rng));
+  } else if (zk == ZeroKind::Offset) {
+    w.zero.resize(groups * n);
+    for (auto &v : w.zero)
+      v = -scale(rng) * 7.5f;
+  }
+  if (actOrder) {
+    std::vector<int32_t> order(k);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+    w.gIdx.resize(k);
+    for (int64_t j = 0; j < k; ++j)
+      w.gIdx[order[j]] = static_cast<int32_t>(j / w.groupSize);
+  }
+  return w;
+}
+
+float round16(ActType act, float v) {
+  return act == ActType::F16 ? halfToFloat(floatToHalf(v)) : bf16ToFloat(floatToBf16(v));
+}
+
+struct LayoutCase {
+  int bits;
+  ZeroKind zk;
+  int64_t group;
+  bool actOrder;
+  int64_t n, k;
+};
+
+class KernelLayoutRoundTrip : public ::testing::TestWithParam<LayoutCase> {};
+
+TEST_P(KernelLayoutRoundTrip, EveryCodeScaleAndZeroReadsBack) {
+  const LayoutCase &c = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(c.n * 131 + c.k * 7 + c.bits));
+  for (ActType act : {ActType::BF16, ActType::F16}) {
+    QuantWeight w = randomWeight(c.bits, c.n, c.k, c.group, c.zk, c.actOrder, rng);
+    KernelWeight kw;
+    std::string error;
+    ASSERT_TRUE(packForKernel(w, act, kw, error)) << error;
+    EXPECT_EQ(kw.np % kKernelTileN, 0);
+    EXPECT_EQ(kw.kp % kKernelTileK, 0);
+    EXPECT_EQ(kw.q.size(), static_cast<size_t>(kw.np * kw.kp * c.bits / 8));
+    EXPECT_EQ(kw.perm.empty(), !c.actOrder);
+    // Kernel position j holds original K index src[j], sorted by group.
+    std::vector<int64_t> src(w.k);
+    std::iota(src.begin(), src.end(), 0);
+    if (c.actOrder) {
+      ASSERT_EQ(kw.perm.size(), static_cast<size_t>(kw.kp));
+      for (int64_t j = 0; j < w.k; ++j) {
+        src[j] = kw.perm[j];
+        ASSERT_EQ(w.gIdx[src[j]], j / w.groupSize) << "position " << j;
+      }
+      for (int64_t j = w.k; j < kw.kp; ++j)
+        EXPECT_EQ(kw.perm[j], j);
+    }
+    int64_t mismatches = 0;
+    for (int64_t n = 0; n < w.n; ++n)
+      for (int64_t j = 0; j < w.k; ++j) {
+        int64_t kk = src[j];
+        int64_t g = w.groupOf(kk);
+        float zero = w.zeroKind == ZeroKind::Symmetric
+                         ? static_cast<float>(1 << (c.bits - 1))
+                         : round16(act, w.zero[g * w.n + n]);
+        if (kernelCode(kw, n, j) != w.q[n * w.k + kk] ||
+            kernelScale(kw, n, j) != round16(act, w.scale[g * w.n + n]) ||
+            kernelZero(kw, n, j) != zero)
+          ++mismatches;
+      }
+    EXPECT_EQ(mismatches, 0);
+    // Padded K positions carry a weight of exactly zero (or sit in a padded
+    // group whose scale is zero) so garbage never reaches the sum.
+    for (int64_t n = 0; n < w.n; n += 7)
+      for (int64_t j = w.k; j < kw.kp; ++j) {
+        float s = kernelScale(kw, n, j);
+        float q = static_cast<float>(kernelCode(kw, n, j));
+        float z = kernelZero(kw, n, j);
+        float wv = w.zeroKind == ZeroKind::Offset ? q * s + z : (q - z) * s;
+        if (w.zeroKind != ZeroKind::Offset)
+          EXPECT_EQ(wv, 0.0f) << "n " << n << " j " << j;
+      }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, KernelLayoutRoundTrip,
+    ::testing::Values(LayoutCase{4, ZeroKind::Integer, 128, false, 100, 384},
+                      LayoutCase{4, ZeroKind::Symmetric, 32, false, 70, 1056},
+                      LayoutCase{4, ZeroKind::Offset, 64, false, 130, 320},
+                      LayoutCase{4, ZeroKind::Integer, 0, false, 65, 1000},
+                      LayoutCase{4, ZeroKind::Integer, 128, true, 72, 512},
+                      LayoutCase{4, ZeroKind::Symmetric, 64, true, 9, 192},
+                      LayoutCase{8, ZeroKind::Symmetric, 0, false, 129, 1000},
+                      LayoutCase{8, ZeroKind::Integer, 128, false, 64, 256},
+                      LayoutCase{8, ZeroKind::Offset, 32, false, 3, 96},
+                      LayoutCase{8, ZeroKind::Integer, 256, true, 40, 768}));
+
+TEST(KernelLayout, RefusesShapesTheKernelsDoNotTake) {
+  std::mt19937 rng(5);
+  KernelWeight kw;
+  std::string error;
+  QuantWeight w = randomWeight(4, 64, 96, 48, ZeroKind::Integer, false, rng);
+  EXPECT_FALSE(packForKernel(w, ActType::BF16, kw, error));
+  EXPECT_NE(error.find("groups of 32, 64 or a multiple of 128"), std::string::npos) << error;
+  w = randomWeight(4, 64, 100, 0, ZeroKind::Integer, false, rng);
+  EXPECT_FALSE(packForKernel(w, ActType::BF16, kw, error));
+  EXPECT_NE(error.find("multiple of 8"), std::string::npos) << error;
+  // An invalid QuantWeight is refused with verify()'s message.
+  w = randomWeight(4, 64, 128, 128, ZeroKind::Integer, false, rng);
+  w.q[5] = 16;
+  EXPECT_FALSE(packForKernel(w, ActType::F16, kw, error));
+  EXPECT_FALSE(error.empty());
+}
+
+TEST(KernelLayout, MagicIsExactIn16Bits) {
+  // The bias codes carry into the tensor cores: q + magic must be exact.
+  for (ActType act : {ActType::BF16, ActType::F16})
+    for (int bits : {4, 8}) {
+      int magic = kernelMagic(act, bits);
+      if (act == ActType::BF16 && bits == 8) {
+        // Two operands: 128 + low nibble and 256 + 16 * high nibble.
+        for (int q = 0; q < 256; ++q) {
+          float lo = 128.0f + (q & 15), hi = 256.0f + 16.0f * (q >> 4);
+          EXPECT_EQ(round16(act, lo), lo);
+          EXPECT_EQ(round16(act, hi), hi);
+          EXPECT_EQ(lo + hi, static_cast<float>(magic + q));
+        }
+        continue;
+      }
+      for (int q = 0; q < (1 << bits); ++q)
+        EXPECT_EQ(round16(act, static_cast<float>(magic + q)), static_cast<float>(magic + q));
+    }
+}
+
+} // namespace
