@@ -1,22 +1,23 @@
 //===- WeightOnly.cu - W4A16 / W8A16 tensor-core linear kernels -----------===//
 //
-// One main loop serves decode (Gemv, M <= 16) and small-batch GEMM (2 or 4
-// m16 tiles per warp): every warp owns a 64-column N-tile and streams its
-// weights once from HBM, 16 B per lane per 16-deep K-step, into registers
-// that already are mma.m16n8k16 B fragments (the layout is made at load by
-// kernels/repack/KernelLayout). A code becomes a 16-bit value with one lop3
-// (4-bit) or byte_perm (8-bit) and a float magic number, then
-//   Symmetric/Integer: w = ((q + magic) - (z + magic)) * s   (sub exact)
-//   Offset:            w = ((q + magic) - magic) * s + o     (one fma)
-// and eight mma.sync per step accumulate in f32. Weights are prefetched one
-// 8-step P-block ahead (a register ring, streaming loads that skip L1), so
-// a warp has 8 x 16 B in flight; scales and zeros ride one P-block ahead too.
-// The warps of a block share a K range: its activations are staged once per
-// P-block into shared memory in fragment order (cp.async, double-buffered),
-// so a step reads them with one 16-byte shared load. K is split across
-// blocks; splits add into an f32 accumulator with vector atomics and the
-// last block of each tile group writes y with the bias. Large M goes to
-// Dequant: W -> 16-bit dense scratch, then cuBLAS.
+// One main loop serves decode (Gemv, M <= 16) and small-batch GEMM (1 or 2
+// m16 tiles per warp, row chunks side by side): every warp owns a 64-column
+// N-tile and streams its codes once from HBM with cp.async into its own
+// shared-memory stages, two 8-step P-blocks (128 K) ahead; the block's
+// activations ride in the same cp.async groups, already in mma fragment
+// order. The layout (kernels/repack/KernelLayout) makes 16 bytes per lane
+// per 16-deep K-step the B fragments of eight mma.m16n8k16.
+//
+// The tensor cores multiply the codes themselves: one lop3 (4-bit) or
+// byte_perm (8-bit fp16) turns a pair of codes into the exact 16-bit values
+// q + magic; a ninth mma against ones sums the activations; at each group's
+// end, in f32, y += s * acc + b * sum(x) with b = -s (z + magic) (or
+// o - s * magic for float zeros). No per-weight scale arithmetic remains.
+//
+// K is split across blocks; splits add into an f32 accumulator with vector
+// atomics and the last block of each tile group writes y with the bias.
+// Large M goes to Dequant: W -> 16-bit dense scratch, then cuBLAS.
+// kernels/cuda/NOTES.md has the measurements behind each choice.
 //
 //===----------------------------------------------------------------------===//
 
