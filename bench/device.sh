@@ -4,9 +4,17 @@
 # nvcc alone, then runs what is asked. Everything it prints also lands in
 # $OUT (or ./device-out) for later reading.
 #
-#   bench/device.sh test        GPU correctness test + compute-sanitizer memcheck
+#   bench/device.sh test        GPU correctness tests (kernels; ABI entry points
+#                               against the CPU references) + compute-sanitizer
+#   bench/device.sh profile M.. ncu on one launch of the 4-bit kernel per M
 #   bench/device.sh bench [..]  hfq-bench (args passed on) + torch baselines + report
 #   bench/device.sh all         both
+#
+# The entry-point test also needs MLIR's header CRunnerUtils.h, which the GPU
+# machine lacks: before the call, on the development machine,
+#   mkdir -p .device/include/mlir/ExecutionEngine
+#   cp /usr/lib/llvm-22/include/mlir/ExecutionEngine/CRunnerUtils.h .device/include/mlir/ExecutionEngine/
+# and name `.device` in the call's carry (it is git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -40,12 +48,23 @@ build() {
   $NVCC $GENCODE -o "$BUILD/hfq-gpu-test" "$BUILD/WeightOnlyGpuTest.cpp.o" "${lib[@]}" -lcublas
   $NVCC $GENCODE -o "$BUILD/hfq-bench" "$BUILD/WeightOnlyBench.cpp.o" "${lib[@]}" -lcublas
   grep -E "Compiling entry|Used|spill" "$BUILD/WeightOnly.cu.ptxas" > "$OUT/ptxas.txt" || true
+  if [ -f .device/include/mlir/ExecutionEngine/CRunnerUtils.h ]; then
+    $NVCC $FLAGS $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
+      kernels/cuda/Entry.cpp "$BUILD/WeightOnly.cu.o" kernels/repack/QuantWeight.cpp \
+      kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp kernels/ref/*.cpp -lcublas
+  fi
 }
 
 run_test() {
   echo "== GPU correctness test =="
   "$BUILD/hfq-gpu-test" 2>&1 | tee "$OUT/gpu-test.log" | grep -v "^ok " || true
   tail -1 "$OUT/gpu-test.log"
+  if [ -x "$BUILD/hfq-entry-gpu-test" ]; then
+    echo "== ABI entry points against the CPU references =="
+    "$BUILD/hfq-entry-gpu-test" 2>&1 | tee "$OUT/entry-test.log" | grep -v "^ok " || true
+  else
+    echo "(entry-point test not built: carry .device with CRunnerUtils.h, see the header)"
+  fi
   echo "== compute-sanitizer memcheck (reduced set) =="
   if command -v compute-sanitizer >/dev/null; then
     compute-sanitizer --tool memcheck --error-exitcode 3 "$BUILD/hfq-gpu-test" --small \

@@ -9,11 +9,6 @@
 
 namespace {
 thread_local std::string lastError;
-
-int32_t failWith(const char *kernel, const std::string &message) {
-  lastError = std::string(kernel) + ": " + message;
-  return 1;
-}
 } // namespace
 
 extern "C" const char *hfq_kernel_last_error(void) { return lastError.c_str(); }
@@ -26,6 +21,11 @@ extern "C" void hfq_kernel_fail(int32_t status) {
 }
 
 namespace hfq::kernels {
+
+int32_t failKernel(const char *kernel, const std::string &message) {
+  lastError = std::string(kernel) + ": " + message;
+  return 1;
+}
 
 namespace {
 
@@ -44,7 +44,18 @@ bool decodeDType(int64_t code, DType &dtype) {
   }
 }
 
-/// Decodes the tensor table into views (contiguous row-major buffers).
+/// Copies a strided 2-D memref into a dense row-major buffer.
+std::vector<float> dense(const StridedMemRefType<float, 2> *m) {
+  std::vector<float> out(static_cast<size_t>(m->sizes[0] * m->sizes[1]));
+  for (int64_t i = 0; i < m->sizes[0]; ++i)
+    for (int64_t j = 0; j < m->sizes[1]; ++j)
+      out[i * m->sizes[1] + j] =
+          m->data[m->offset + i * m->strides[0] + j * m->strides[1]];
+  return out;
+}
+
+} // namespace
+
 bool decodeTable(const StridedMemRefType<int64_t, 2> *table,
                  std::vector<TensorView> &views, std::string &error) {
   if (!table || table->sizes[1] != HFQ_TABLE_COLUMNS) {
@@ -94,18 +105,6 @@ std::vector<double> decodeArgs(const StridedMemRefType<double, 1> *args) {
   return out;
 }
 
-/// Copies a strided 2-D memref into a dense row-major buffer.
-std::vector<float> dense(const StridedMemRefType<float, 2> *m) {
-  std::vector<float> out(static_cast<size_t>(m->sizes[0] * m->sizes[1]));
-  for (int64_t i = 0; i < m->sizes[0]; ++i)
-    for (int64_t j = 0; j < m->sizes[1]; ++j)
-      out[i * m->sizes[1] + j] =
-          m->data[m->offset + i * m->strides[0] + j * m->strides[1]];
-  return out;
-}
-
-} // namespace
-
 bool expectArgs(const std::vector<double> &args,
                 std::initializer_list<const char *> names, std::string &error) {
   if (args.size() == names.size())
@@ -154,19 +153,19 @@ int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
                         StridedMemRefType<int64_t, 2> *table,
                         const LinearForward &forward) {
   if (!y || !x || !bias)
-    return failWith(kernel, "null memref descriptor");
+    return failKernel(kernel, "null memref descriptor");
   int64_t m = x->sizes[0], k = x->sizes[1], n = y->sizes[1];
   if (y->sizes[0] != m)
-    return failWith(kernel, "y has " + std::to_string(y->sizes[0]) +
-                                " rows but x has " + std::to_string(m));
+    return failKernel(kernel, "y has " + std::to_string(y->sizes[0]) +
+                                  " rows but x has " + std::to_string(m));
   if (bias->sizes[0] != 0 && bias->sizes[0] != n)
-    return failWith(kernel, "bias has " + std::to_string(bias->sizes[0]) +
-                                " elements, expected 0 or N = " +
-                                std::to_string(n));
+    return failKernel(kernel,
+                      "bias has " + std::to_string(bias->sizes[0]) +
+                          " elements, expected 0 or N = " + std::to_string(n));
   LinearCall call;
   std::string error;
   if (!decodeTable(table, call.packed, error))
-    return failWith(kernel, error);
+    return failKernel(kernel, error);
   std::vector<float> xs = dense(x), ys(static_cast<size_t>(m * n), 0.0f);
   call.x = xs.data();
   call.m = m;
@@ -175,7 +174,7 @@ int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
   call.args = decodeArgs(args);
   call.y = ys.data();
   if (!forward(call, error))
-    return failWith(kernel, error);
+    return failKernel(kernel, error);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
       float b = bias->sizes[0] ? bias->data[bias->offset + j * bias->strides[0]]
@@ -191,30 +190,30 @@ int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
                           StridedMemRefType<int64_t, 2> *table,
                           const Quantizer &quantize) {
   if (!w)
-    return failWith(kernel, "null memref descriptor");
+    return failKernel(kernel, "null memref descriptor");
   std::vector<TensorView> outputs;
   std::string error;
   if (!decodeTable(table, outputs, error))
-    return failWith(kernel, error);
+    return failKernel(kernel, error);
   std::vector<float> ws = dense(w);
   QuantizeCall call{ws.data(), w->sizes[0], w->sizes[1], decodeArgs(args)};
   std::vector<StoredTensor> packed;
   if (!quantize(call, packed, error))
-    return failWith(kernel, error);
+    return failKernel(kernel, error);
   if (packed.size() != outputs.size())
-    return failWith(kernel, "the quantizer produced " +
-                                std::to_string(packed.size()) +
-                                " tensors, the layout has " +
-                                std::to_string(outputs.size()));
+    return failKernel(kernel, "the quantizer produced " +
+                                  std::to_string(packed.size()) +
+                                  " tensors, the layout has " +
+                                  std::to_string(outputs.size()));
   for (size_t i = 0; i < packed.size(); ++i) {
     const TensorView &out = outputs[i];
     if (out.dtype != packed[i].dtype || out.shape != packed[i].shape)
-      return failWith(kernel, "packed tensor #" + std::to_string(i) + " is " +
-                                  dtypeName(out.dtype) +
-                                  shapeString(out.shape) +
-                                  " in the layout but the quantizer made " +
-                                  dtypeName(packed[i].dtype) +
-                                  shapeString(packed[i].shape));
+      return failKernel(kernel, "packed tensor #" + std::to_string(i) + " is " +
+                                    dtypeName(out.dtype) +
+                                    shapeString(out.shape) +
+                                    " in the layout but the quantizer made " +
+                                    dtypeName(packed[i].dtype) +
+                                    shapeString(packed[i].shape));
   }
   for (size_t i = 0; i < packed.size(); ++i)
     std::memcpy(const_cast<void *>(outputs[i].data), packed[i].bytes.data(),

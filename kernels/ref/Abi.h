@@ -78,6 +78,22 @@ int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
                           StridedMemRefType<int64_t, 2> *table,
                           const Quantizer &quantize);
 
+/// Decodes the tensor table (hfq_kernels.h) into views of contiguous
+/// row-major buffers, checking its column count, every element type code,
+/// rank and size, and that a non-empty tensor has an address; false with an
+/// error naming the row otherwise. Every entry point decodes through this.
+bool decodeTable(const StridedMemRefType<int64_t, 2> *table,
+                 std::vector<TensorView> &views, std::string &error);
+
+/// The kernel arguments, in order (none for a null descriptor).
+std::vector<double> decodeArgs(const StridedMemRefType<double, 1> *args);
+
+/// Records "<kernel>: <message>" as this thread's hfq_kernel_last_error()
+/// and returns the non-zero ABI status: how entry points outside this
+/// library's own runners (the CUDA kernels' kernels/cuda/Entry.cpp) report
+/// a failure through the one last-error mechanism.
+int32_t failKernel(const char *kernel, const std::string &message);
+
 /// Checks that `call.args` has exactly `names` (for messages) and returns
 /// false with an error otherwise.
 bool expectArgs(const std::vector<double> &args,

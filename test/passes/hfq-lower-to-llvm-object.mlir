@@ -7,7 +7,7 @@
 // RUN: llvm-nm %t.cpu.o | FileCheck %s --check-prefix=CPU
 
 // On sm_90 a decode step runs the 4-bit GEMV; on the CPU the reference.
-// CHECK-DAG: U _mlir_ciface_hfq_w4a16_gemv_f16
+// CHECK-DAG: U _mlir_ciface_hfq_gptq_w4a16_gemv_f16
 // CHECK-DAG: U hfq_kernel_fail
 // CHECK-DAG: T decode
 // CPU-DAG: U _mlir_ciface_hfq_ref_gptq_f16

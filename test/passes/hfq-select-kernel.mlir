@@ -16,7 +16,7 @@
 // Decode (M = 1): the GEMV on sm_80 and newer; sm_75 has no 4-bit GPTQ
 // kernel, so every CUDA rule rejects and the CPU reference is chosen.
 // CHECK-LABEL: func.func @gptq_decode(
-// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_w4a16_gemv"{{.*}} : tensor<1x64xf16>
+// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_gptq_w4a16_gemv"{{.*}} : tensor<1x64xf16>
 // SM75:          hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1x64xf16>
 // CPU:           hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1x64xf16>
 func.func @gptq_decode(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
@@ -28,7 +28,7 @@ func.func @gptq_decode(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor
 
 // Prefill (M = 1024): the GEMM.
 // CHECK-LABEL: func.func @gptq_prefill(
-// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<1024x64xf16>
+// SM90:          hfq.qlinear {{.*}} {kernel = "hfq_gptq_w4a16_gemm"{{.*}} : tensor<1024x64xf16>
 // SM75:          hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1024x64xf16>
 // CPU:           hfq.qlinear {{.*}} {kernel = "hfq_ref_gptq"{{.*}} : tensor<1024x64xf16>
 func.func @gptq_prefill(%x: tensor<1024x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
@@ -41,8 +41,8 @@ func.func @gptq_prefill(%x: tensor<1024x64xf16>, %qw: tensor<8x128xi32>, %qz: te
 // M is the product of the leading dimensions: [2, 8, K] is M = 16, the
 // largest the GEMV takes; [17, K] is one row too many.
 // CHECK-LABEL: func.func @gptq_m_boundary(
-// SM90:          {kernel = "hfq_w4a16_gemv"{{.*}} : tensor<2x8x64xf16>
-// SM90:          {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<17x64xf16>
+// SM90:          {kernel = "hfq_gptq_w4a16_gemv"{{.*}} : tensor<2x8x64xf16>
+// SM90:          {kernel = "hfq_gptq_w4a16_gemm"{{.*}} : tensor<17x64xf16>
 // SM75-COUNT-2:  {kernel = "hfq_ref_gptq"
 // CPU-COUNT-2:   {kernel = "hfq_ref_gptq"
 func.func @gptq_m_boundary(%x16: tensor<2x8x64xf16>, %x17: tensor<17x64xf16>, %qw: tensor<8x128xi32>,
@@ -57,8 +57,8 @@ func.func @gptq_m_boundary(%x16: tensor<2x8x64xf16>, %x17: tensor<17x64xf16>, %q
 
 // A dynamic batch is M = -1: the GEMV (M >= 1) rejects it, the GEMM takes it.
 // CHECK-LABEL: func.func @gptq_dynamic_batch(
-// SM90:          {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<?x64xf16>
-// SM90:          {kernel = "hfq_w4a16_gemm"{{.*}} : tensor<1x?x64xf16>
+// SM90:          {kernel = "hfq_gptq_w4a16_gemm"{{.*}} : tensor<?x64xf16>
+// SM90:          {kernel = "hfq_gptq_w4a16_gemm"{{.*}} : tensor<1x?x64xf16>
 // SM75-COUNT-2:  {kernel = "hfq_ref_gptq"
 // CPU-COUNT-2:   {kernel = "hfq_ref_gptq"
 func.func @gptq_dynamic_batch(%x: tensor<?x64xf16>, %x3: tensor<1x?x64xf16>, %qw: tensor<8x128xi32>,
@@ -69,6 +69,33 @@ func.func @gptq_dynamic_batch(%x: tensor<?x64xf16>, %x3: tensor<1x?x64xf16>, %qw
   %y3 = hfq.qlinear "model.layers.0.mlp.up_proj" %x3, packed(%qw, %qz, %s, %g) method #gptq4
       : tensor<1x?x64xf16>, (tensor<8x128xi32>, tensor<2x16xi32>, tensor<2x128xf16>, tensor<64xi32>) -> tensor<1x?x128xf16>
   return %y, %y3 : tensor<?x128xf16>, tensor<1x?x128xf16>
+}
+
+// The CUDA w4a16 / w8a16 kernels load activations 8 at a time: K = 12 (a
+// legal 8-bit GPTQ layout) stays on the reference.
+// CHECK-LABEL: func.func @gptq_8bit_k12(
+// SM90:          {kernel = "hfq_ref_gptq"
+// SM75:          {kernel = "hfq_ref_gptq"
+// CPU:           {kernel = "hfq_ref_gptq"
+func.func @gptq_8bit_k12(%x: tensor<1x12xf16>, %qw: tensor<3x16xi32>, %qz: tensor<1x4xi32>,
+                         %s: tensor<1x16xf16>, %g: tensor<12xi32>) -> tensor<1x16xf16> {
+  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%qw, %qz, %s, %g)
+      method <"gptq", {bits = 8 : i64, group_size = -1 : i64}>
+      : tensor<1x12xf16>, (tensor<3x16xi32>, tensor<1x4xi32>, tensor<1x16xf16>, tensor<12xi32>) -> tensor<1x16xf16>
+  return %y : tensor<1x16xf16>
+}
+
+// Groups of 16 (legal GPTQ, K = 64) are not a group size the CUDA kernels
+// take (32, 64 or a multiple of 128): the reference runs the layer.
+// CHECK-LABEL: func.func @gptq_group16(
+// SM90:          {kernel = "hfq_ref_gptq", rejected_kernels = ["hfq_gptq_w4a16_gemv: {{.*}}group_size == 32 or group_size == 64 or group_size % 128 == 0{{.*}} does not hold"
+// CPU:           {kernel = "hfq_ref_gptq"
+func.func @gptq_group16(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tensor<4x16xi32>,
+                        %s: tensor<4x128xf16>, %g: tensor<64xi32>) -> tensor<1x128xf16> {
+  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%qw, %qz, %s, %g)
+      method <"gptq", {bits = 4 : i64, group_size = 16 : i64}>
+      : tensor<1x64xf16>, (tensor<8x128xi32>, tensor<4x16xi32>, tensor<4x128xf16>, tensor<64xi32>) -> tensor<1x128xf16>
+  return %y : tensor<1x128xf16>
 }
 
 // 3-bit GPTQ falls through the 4- and 8-bit rules to the generic CUDA kernel.
@@ -87,7 +114,7 @@ func.func @gptq_3bit(%x: tensor<1x64xf16>, %qw: tensor<6x128xi32>, %qz: tensor<1
 // HQQ 4-bit on sm_75: the w4a16 rules need sm >= 80, the next rule (any
 // CUDA GPU) takes it.
 // CHECK-LABEL: func.func @hqq_fall_through(
-// SM90:          {kernel = "hfq_w4a16_gemv"
+// SM90:          {kernel = "hfq_hqq_w4a16_gemv"
 // SM75:          {kernel = "hfq_hqq_generic"
 // CPU:           {kernel = "hfq_ref_hqq"
 func.func @hqq_fall_through(%x: tensor<1x64xbf16>, %wq: tensor<64x64xui8>, %s: tensor<128x1xf16>,
@@ -131,7 +158,7 @@ func.func @bnb_8bit(%x: tensor<4x64xf16>, %cb: tensor<128x64xi8>, %scb: tensor<1
 // CHECK-LABEL: func.func @reselect(
 // CHECK:         hfq.qlinear
 // CHECK-NOT:       "stale_kernel"
-// SM90-SAME:       {kernel = "hfq_w4a16_gemv"
+// SM90-SAME:       {kernel = "hfq_gptq_w4a16_gemv"
 // SM75-SAME:       {kernel = "hfq_ref_gptq"
 // CPU-SAME:        {kernel = "hfq_ref_gptq"
 // CHECK:         hfq.linear

@@ -17,10 +17,10 @@
 // RUN: hfq-opt --hfq-list-methods | FileCheck %s --check-prefix=LIST --match-full-lines
 // RUN: hfq-opt --hfq-list-methods %S/no-such-input.mlir | FileCheck %s --check-prefix=LIST --match-full-lines
 // LIST:      key{{ +}}config class{{ +}}quantizer class{{ +}}pre-quantized only{{ +}}kernels
-// LIST-NEXT: awq{{ +}}AwqConfig{{ +}}AwqQuantizer{{ +}}yes{{ +}}hfq_w4a16_gemv, {{.*}}, hfq_ref_awq
+// LIST-NEXT: awq{{ +}}AwqConfig{{ +}}AwqQuantizer{{ +}}yes{{ +}}hfq_awq_w4a16_gemv, {{.*}}, hfq_ref_awq
 // LIST-NEXT: bitsandbytes_4bit{{ +}}BitsAndBytesConfig{{ +}}Bnb4BitHfQuantizer{{ +}}no{{ +}}hfq_bnb4_gemv, {{.*}}, hfq_ref_bnb4
 // LIST-NEXT: bitsandbytes_8bit{{ +}}BitsAndBytesConfig{{ +}}Bnb8BitHfQuantizer{{ +}}no{{ +}}hfq_llm_int8, hfq_ref_bnb8
-// LIST-NEXT: gptq{{ +}}GPTQConfig{{ +}}GptqHfQuantizer{{ +}}no{{ +}}hfq_w4a16_gemv, {{.*}}, hfq_ref_gptq
+// LIST-NEXT: gptq{{ +}}GPTQConfig{{ +}}GptqHfQuantizer{{ +}}no{{ +}}hfq_gptq_w4a16_gemv, {{.*}}, hfq_ref_gptq
 // LIST-NEXT: aqlm{{ +}}AqlmConfig{{ +}}AqlmHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_aqlm
 // LIST-NEXT: quanto{{ +}}QuantoConfig{{ +}}QuantoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_quanto
 // LIST-NEXT: eetq{{ +}}EetqConfig{{ +}}EetqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_eetq
@@ -36,8 +36,8 @@
 // GEMV; lm_head is not quantized and stays an hfq.linear without a kernel.
 // RUN: hfq-opt %hfq_src_root/examples/llama-block-gptq.mlir --hfq-select-kernel=target=sm_90 | FileCheck %s --check-prefix=GPTQ
 // GPTQ-LABEL: func.func @llama_block(
-// GPTQ:         hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} {kernel = "hfq_w4a16_gemv"
-// GPTQ-COUNT-6: {kernel = "hfq_w4a16_gemv"
+// GPTQ:         hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} {kernel = "hfq_gptq_w4a16_gemv"
+// GPTQ-COUNT-6: {kernel = "hfq_gptq_w4a16_gemv"
 // GPTQ-NOT:     kernel =
 // GPTQ:         hfq.linear "lm_head" %{{[^ ]*}}, %{{[^ ]*}} : tensor<1x64xf16>, tensor<256x64xf16> -> tensor<1x256xf16>
 // GPTQ-NEXT:    return
@@ -54,8 +54,8 @@
 // RUN: hfq-opt %hfq_src_root/examples/llama-block.mlir --hfq-dispatch="target=sm_90 report=%t.report.json" --hfq-select-kernel="target=sm_90" | FileCheck %s --check-prefix=MAIN
 // MAIN-LABEL: func.func @llama_block(
 // MAIN:         %[[QW:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.qweight" : tensor<8x64xi32>
-// MAIN:         hfq.qlinear "model.layers.0.self_attn.q_proj" %{{.*}}, packed(%[[QW]], {{.*}}) method #gptq {kernel = "hfq_w4a16_gemv"
-// MAIN-COUNT-6: {kernel = "hfq_w4a16_gemv"
+// MAIN:         hfq.qlinear "model.layers.0.self_attn.q_proj" %{{.*}}, packed(%[[QW]], {{.*}}) method #gptq {kernel = "hfq_gptq_w4a16_gemv"
+// MAIN-COUNT-6: {kernel = "hfq_gptq_w4a16_gemv"
 // MAIN-NOT:     kernel =
 // MAIN:         hfq.linear "lm_head"
 // MAIN-NEXT:    return

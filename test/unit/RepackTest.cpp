@@ -2,7 +2,8 @@
 //
 // For every format quantWeightFromCheckpoint covers: random codes, scales
 // and zeros (a fixed-seed mt19937 per test) packed into checkpoint tensors
-// exactly as the layout stores them, odd-but-legal N and K; the reference
+// exactly as the layout stores them (test/unit/CheckpointBuilders.h, shared
+// with the CUDA entry-point test), odd-but-legal N and K; the reference
 // weight comes from the method's CPU reference entry point through the
 // kernel ABI (y = I·Wᵀ for the K×K identity, which referenceLinear returns
 // exactly: one non-zero product per output), so the converter is checked
@@ -18,11 +19,9 @@
 
 #include "kernels/include/hfq_kernels.h"
 #include "kernels/ref/Bitsandbytes.h"
-#include "kernels/ref/CompressedTensors.h"
-#include "kernels/ref/Eetq.h"
 #include "kernels/ref/Quanto.h"
 #include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/TorchAo.h"
+#include "test/unit/CheckpointBuilders.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
@@ -30,13 +29,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
-#include <numeric>
-#include <random>
 #include <tuple>
 #include <utility>
 
 using namespace hfq::kernels;
+using namespace hfq::kernels::builders;
 
 using RefEntry = int32_t (*)(StridedMemRefType<float, 2> *,
                              StridedMemRefType<float, 2> *,
@@ -64,84 +61,24 @@ namespace {
 // Checkpoints and the reference entry points
 //===----------------------------------------------------------------------===//
 
-/// One linear's layout arguments and tensors, owned.
-/// (Room for eight tensors is reserved, so that a reference returned by
-/// add() survives the next add() of a fresh checkpoint.)
-struct Checkpoint {
-  std::vector<double> args;
-  std::vector<StoredTensor> tensors;
-
-  Checkpoint() { tensors.reserve(8); }
-
-  StoredTensor &add(DType dtype, std::vector<int64_t> shape) {
-    tensors.emplace_back();
-    tensors.back().reset(dtype, std::move(shape));
-    return tensors.back();
-  }
-  std::vector<TensorView> views() const {
-    std::vector<TensorView> out;
-    for (const StoredTensor &t : tensors)
-      out.push_back(t.view());
-    return out;
-  }
-};
-
-int64_t dtypeCode(DType dtype) {
-  switch (dtype) {
-  case DType::I8:
-    return HFQ_I8;
-  case DType::U8:
-    return HFQ_U8;
-  case DType::I16:
-    return HFQ_I16;
-  case DType::I32:
-    return HFQ_I32;
-  case DType::F16:
-    return HFQ_F16;
-  case DType::BF16:
-    return HFQ_BF16;
-  case DType::F32:
-    return HFQ_F32;
-  case DType::F8E4M3FN:
-    return HFQ_F8E4M3FN;
-  case DType::F8E5M2:
-    return HFQ_F8E5M2;
-  }
-  return 0;
-}
-
 /// W [n, k] as the reference entry point computes it: the linear of the
 /// K×K identity is y[i, c] = W[c, i], exactly.
 bool referenceWeight(RefEntry entry, const Checkpoint &ckpt, int64_t n,
                      int64_t k, std::vector<float> &w, std::string &error) {
+  if (!ckpt.error.empty()) {
+    error = "building the checkpoint: " + ckpt.error;
+    return false;
+  }
   std::vector<float> x(static_cast<size_t>(k * k), 0.0f);
   for (int64_t i = 0; i < k; ++i)
     x[static_cast<size_t>(i * k + i)] = 1.0f;
   std::vector<float> y(static_cast<size_t>(k * n), 0.0f);
   float noBias = 0.0f;
-  std::vector<double> args = ckpt.args;
-  std::vector<int64_t> table(ckpt.tensors.size() * HFQ_TABLE_COLUMNS, 0);
-  for (size_t t = 0; t < ckpt.tensors.size(); ++t) {
-    const StoredTensor &s = ckpt.tensors[t];
-    int64_t *row = table.data() + t * HFQ_TABLE_COLUMNS;
-    row[0] = static_cast<int64_t>(reinterpret_cast<intptr_t>(s.bytes.data()));
-    row[1] = dtypeCode(s.dtype);
-    row[2] = static_cast<int64_t>(s.shape.size());
-    for (size_t d = 0; d < s.shape.size(); ++d)
-      row[3 + d] = s.shape[d];
-  }
-  StridedMemRefType<float, 2> ym{y.data(), y.data(), 0, {k, n}, {n, 1}};
-  StridedMemRefType<float, 2> xm{x.data(), x.data(), 0, {k, k}, {k, 1}};
-  StridedMemRefType<float, 1> bm{&noBias, &noBias, 0, {0}, {1}};
-  StridedMemRefType<double, 1> am{
-      args.data(), args.data(), 0, {static_cast<int64_t>(args.size())}, {1}};
-  StridedMemRefType<int64_t, 2> tm{
-      table.data(),
-      table.data(),
-      0,
-      {static_cast<int64_t>(ckpt.tensors.size()), HFQ_TABLE_COLUMNS},
-      {HFQ_TABLE_COLUMNS, 1}};
-  if (entry(&ym, &xm, &bm, &am, &tm) != 0) {
+  AbiOperands abi(ckpt);
+  StridedMemRefType<float, 2> ym = memref2d(y.data(), k, n);
+  StridedMemRefType<float, 2> xm = memref2d(x.data(), k, k);
+  StridedMemRefType<float, 1> bm = memref1d(&noBias, 0);
+  if (entry(&ym, &xm, &bm, &abi.argsRef, &abi.tableRef) != 0) {
     error = hfq_kernel_last_error();
     return false;
   }
@@ -155,6 +92,7 @@ bool referenceWeight(RefEntry entry, const Checkpoint &ckpt, int64_t n,
 /// Converts `ckpt` (must succeed and verify).
 QuantWeight convert(const std::string &method, const Checkpoint &ckpt,
                     int64_t n, int64_t k) {
+  EXPECT_EQ(ckpt.error, "");
   QuantWeight out;
   std::string error;
   EXPECT_TRUE(quantWeightFromCheckpoint(method, ckpt.args, ckpt.views(), n, k,
@@ -168,6 +106,7 @@ QuantWeight convert(const std::string &method, const Checkpoint &ckpt,
 /// The conversion's error (the conversion must fail).
 std::string convertError(const std::string &method, const Checkpoint &ckpt,
                          int64_t n, int64_t k) {
+  EXPECT_EQ(ckpt.error, "");
   QuantWeight out;
   std::string error;
   EXPECT_FALSE(quantWeightFromCheckpoint(method, ckpt.args, ckpt.views(), n, k,
@@ -230,30 +169,6 @@ std::vector<float> refOrFail(RefEntry entry, const Checkpoint &ckpt, int64_t n,
   std::string error;
   EXPECT_TRUE(referenceWeight(entry, ckpt, n, k, w, error)) << error;
   return w;
-}
-
-struct Rng {
-  std::mt19937 gen;
-  explicit Rng(unsigned seed) : gen(seed) {}
-  int64_t range(int64_t lo, int64_t hi) { // inclusive
-    return std::uniform_int_distribution<int64_t>(lo, hi)(gen);
-  }
-  float uniform(float lo, float hi) {
-    return std::uniform_real_distribution<float>(lo, hi)(gen);
-  }
-  /// A scale: positive or negative, magnitudes over two decades.
-  float scale() {
-    float s = uniform(1e-3f, 5e-2f);
-    return range(0, 7) == 0 ? -s : s;
-  }
-};
-
-/// Ors `value` into field `i` (b bits) of an LSB-first bit stream of i32
-/// words at first, first + stride, ...
-void orField(StoredTensor &t, int64_t first, int64_t stride, int bits,
-             int64_t i, uint32_t value) {
-  const int64_t bit = bits * i, word = first + (bit / 32) * stride;
-  t.setBits(word, t.bitsAt(word) | (value << (bit % 32)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -365,56 +280,6 @@ TEST(RepackQuantWeight, VerifyNamesEachBrokenInvariant) {
 //===----------------------------------------------------------------------===//
 // gptq
 //===----------------------------------------------------------------------===//
-
-struct GptqCase {
-  int bits;
-  bool v1;
-  bool sym;
-  int64_t n, k, groupSize;
-  bool actOrder;
-};
-
-/// A random GPTQ checkpoint; `codes` / `zeros` receive what was stored.
-Checkpoint gptqCheckpoint(const GptqCase &c, Rng &rng,
-                          std::vector<uint8_t> &codes,
-                          std::vector<int> &zeros) {
-  const int b = c.bits;
-  const int64_t g = c.groupSize == -1 ? c.k : c.groupSize;
-  const int64_t groups = (c.k + g - 1) / g;
-  Checkpoint ck;
-  ck.args = {double(b), double(c.groupSize), c.v1 ? 1.0 : 0.0};
-  StoredTensor &qweight = ck.add(DType::I32, {c.k * b / 32, c.n});
-  StoredTensor &qzeros = ck.add(DType::I32, {groups, c.n * b / 32});
-  StoredTensor &scales = ck.add(DType::F16, {groups, c.n});
-  StoredTensor &gIdx = ck.add(DType::I32, {c.k});
-  codes.assign(static_cast<size_t>(c.n * c.k), 0);
-  for (int64_t col = 0; col < c.n; ++col)
-    for (int64_t i = 0; i < c.k; ++i) {
-      const uint32_t q = static_cast<uint32_t>(rng.range(0, (1 << b) - 1));
-      codes[static_cast<size_t>(col * c.k + i)] = static_cast<uint8_t>(q);
-      orField(qweight, col, c.n, b, i, q);
-    }
-  zeros.assign(static_cast<size_t>(groups * c.n), 0);
-  for (int64_t gi = 0; gi < groups; ++gi)
-    for (int64_t col = 0; col < c.n; ++col) {
-      // v1 stores zero - 1: zeros in [1, 2^b) keep the stored field below
-      // the 2^b - 1 that reads back as the overflow zero 2^b.
-      const int z =
-          c.sym ? 1 << (b - 1)
-                : static_cast<int>(rng.range(c.v1 ? 1 : 0, (1 << b) - 1));
-      zeros[static_cast<size_t>(gi * c.n + col)] = z;
-      orField(qzeros, gi * (c.n * b / 32), 1, b, col,
-              static_cast<uint32_t>(c.v1 ? z - 1 : z));
-      scales.setFloat(gi * c.n + col, rng.scale());
-    }
-  std::vector<int64_t> order(static_cast<size_t>(c.k));
-  std::iota(order.begin(), order.end(), 0);
-  if (c.actOrder)
-    std::shuffle(order.begin(), order.end(), rng.gen);
-  for (int64_t j = 0; j < c.k; ++j)
-    gIdx.setBits(order[static_cast<size_t>(j)], static_cast<uint32_t>(j / g));
-  return ck;
-}
 
 void checkGptq(const GptqCase &c, unsigned seed) {
   SCOPED_TRACE("bits " + std::to_string(c.bits) + (c.v1 ? " v1" : " v2") +
@@ -578,34 +443,6 @@ TEST(RepackGptq, Refusals) {
 // awq
 //===----------------------------------------------------------------------===//
 
-Checkpoint awqCheckpoint(int64_t n, int64_t k, int64_t groupSize, Rng &rng,
-                         std::vector<uint8_t> &codes) {
-  static const int nibbleOf[8] = {0, 4, 1, 5, 2, 6, 3, 7};
-  const int64_t g = groupSize == -1 ? k : groupSize, groups = k / g;
-  Checkpoint ck;
-  ck.args = {4, double(groupSize), 0};
-  StoredTensor &qweight = ck.add(DType::I32, {k, n / 8});
-  StoredTensor &qzeros = ck.add(DType::I32, {groups, n / 8});
-  StoredTensor &scales = ck.add(DType::F16, {groups, n});
-  auto put = [&](StoredTensor &t, int64_t row, int64_t col, uint32_t v) {
-    const int64_t word = row * (n / 8) + col / 8;
-    t.setBits(word, t.bitsAt(word) | v << (4 * nibbleOf[col % 8]));
-  };
-  codes.assign(static_cast<size_t>(n * k), 0);
-  for (int64_t i = 0; i < k; ++i)
-    for (int64_t c = 0; c < n; ++c) {
-      const uint32_t q = static_cast<uint32_t>(rng.range(0, 15));
-      codes[static_cast<size_t>(c * k + i)] = static_cast<uint8_t>(q);
-      put(qweight, i, c, q);
-    }
-  for (int64_t gi = 0; gi < groups; ++gi)
-    for (int64_t c = 0; c < n; ++c) {
-      put(qzeros, gi, c, static_cast<uint32_t>(rng.range(0, 15)));
-      scales.setFloat(gi * n + c, rng.scale());
-    }
-  return ck;
-}
-
 TEST(RepackAwq, GemmMatchesReference) {
   Rng rng(20);
   for (auto [n, k, g] : {std::tuple<int64_t, int64_t, int64_t>{24, 96, 32},
@@ -647,90 +484,6 @@ TEST(RepackAwq, Refusals) {
 //===----------------------------------------------------------------------===//
 // compressed-tensors
 //===----------------------------------------------------------------------===//
-
-enum CtFormat { CtPacked = 0, CtInt = 1, CtNaive = 2 };
-enum CtStrat { CtTensor = 0, CtChannel = 1, CtGroup = 2 };
-
-struct CtCase {
-  CtFormat format;
-  int bits;
-  CtStrat strategy;
-  bool asym;
-  int64_t n, k, groupSize;
-  bool actOrder;
-};
-
-Checkpoint ctCheckpoint(const CtCase &c, Rng &rng,
-                        std::vector<uint8_t> &codes) {
-  const int64_t cols =
-      c.strategy == CtGroup ? (c.k + c.groupSize - 1) / c.groupSize : 1;
-  const std::vector<int64_t> grid = c.strategy == CtTensor
-                                        ? std::vector<int64_t>{1}
-                                        : std::vector<int64_t>{c.n, cols};
-  const int64_t params = c.strategy == CtTensor ? 1 : c.n * cols;
-  const int half = 1 << (c.bits - 1);
-  Checkpoint ck;
-  ck.args = {0,
-             0,
-             double(c.format),
-             double(c.bits),
-             double(c.strategy),
-             c.strategy == CtGroup ? double(c.groupSize) : 0.0,
-             c.asym ? 1.0 : 0.0,
-             c.actOrder ? 1.0 : 0.0,
-             0};
-  std::vector<int32_t> values(static_cast<size_t>(c.n * c.k));
-  codes.resize(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    values[i] = static_cast<int32_t>(rng.range(-half, half - 1));
-    codes[i] = static_cast<uint8_t>(values[i] + half);
-  }
-  std::string error;
-  if (c.format == CtPacked) {
-    ck.tensors.emplace_back();
-    EXPECT_TRUE(packCtInt32(values.data(), c.n, c.k, c.bits, 1,
-                            ck.tensors.back(), error))
-        << error;
-  } else {
-    StoredTensor &w = ck.add(DType::I8, {c.n, c.k});
-    for (size_t i = 0; i < values.size(); ++i)
-      w.setBits(static_cast<int64_t>(i), static_cast<uint32_t>(values[i]));
-  }
-  StoredTensor &scale = ck.add(DType::BF16, grid);
-  for (int64_t i = 0; i < params; ++i)
-    scale.setFloat(i, rng.scale());
-  if (c.asym) {
-    std::vector<int32_t> zp(static_cast<size_t>(params));
-    for (int32_t &z : zp)
-      z = static_cast<int32_t>(rng.range(-half, half - 1));
-    zp[0] = zp[0] == 0 ? 1 : zp[0]; // not all 0: stays Integer
-    if (c.format == CtPacked && c.strategy != CtTensor) {
-      ck.tensors.emplace_back();
-      EXPECT_TRUE(packCtInt32(zp.data(), c.n, cols, c.bits, 0,
-                              ck.tensors.back(), error))
-          << error;
-    } else {
-      StoredTensor &t = ck.add(DType::I8, grid);
-      for (int64_t i = 0; i < params; ++i)
-        t.setBits(i, static_cast<uint32_t>(zp[static_cast<size_t>(i)]));
-    }
-  }
-  if (c.actOrder) {
-    std::vector<int64_t> order(static_cast<size_t>(c.k));
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng.gen);
-    StoredTensor &g = ck.add(DType::I32, {c.k});
-    for (int64_t j = 0; j < c.k; ++j)
-      g.setBits(order[static_cast<size_t>(j)],
-                static_cast<uint32_t>(j / c.groupSize));
-  }
-  if (c.format == CtPacked) {
-    StoredTensor &shape = ck.add(DType::I32, {2});
-    shape.setBits(0, static_cast<uint32_t>(c.n));
-    shape.setBits(1, static_cast<uint32_t>(c.k));
-  }
-  return ck;
-}
 
 void checkCt(const CtCase &c, unsigned seed) {
   static const char *strategies[] = {"tensor", "channel", "group"};
@@ -862,49 +615,6 @@ TEST(RepackCompressedTensors, Refusals) {
 // hqq
 //===----------------------------------------------------------------------===//
 
-/// An axis-1 HQQ checkpoint (nbits 4, or 8/6/5 one code per byte).
-Checkpoint hqqCheckpoint(int nbits, int64_t n, int64_t k, int64_t groupSize,
-                         bool viewAsFloat, Rng &rng,
-                         std::vector<uint8_t> &codes) {
-  const int64_t g = groupSize == 0 ? k : groupSize;
-  const int64_t rows = n * k / g, cols = g;
-  const int maxCode = (1 << nbits) - 1;
-  codes.resize(static_cast<size_t>(n * k));
-  for (uint8_t &q : codes)
-    q = static_cast<uint8_t>(rng.range(0, maxCode));
-  Checkpoint ck;
-  ck.args = {
-      double(nbits), double(groupSize), 1, viewAsFloat ? 1.0 : 0.0, 0, 1};
-  StoredTensor wq;
-  if (nbits == 4) {
-    // Plane 0 (grouped rows [0, R/2)) in the high nibble.
-    wq.reset(DType::U8, {rows / 2, cols});
-    for (int64_t r = 0; r < rows / 2; ++r)
-      for (int64_t c = 0; c < cols; ++c)
-        wq.setBits(
-            r * cols + c,
-            static_cast<uint32_t>(codes[static_cast<size_t>(r * cols + c)])
-                    << 4 |
-                codes[static_cast<size_t>((r + rows / 2) * cols + c)]);
-  } else {
-    wq.reset(DType::U8, {rows, cols});
-    for (int64_t i = 0; i < rows * cols; ++i)
-      wq.setBits(i, codes[static_cast<size_t>(i)]);
-  }
-  if (viewAsFloat) {
-    wq.dtype = DType::F16;
-    wq.shape.back() /= 2;
-  }
-  ck.tensors.push_back(std::move(wq));
-  StoredTensor &scale = ck.add(DType::F16, {rows, 1});
-  StoredTensor &zero = ck.add(DType::F16, {rows, 1});
-  for (int64_t r = 0; r < rows; ++r) {
-    scale.setFloat(r, rng.scale());
-    zero.setFloat(r, rng.uniform(0.0f, static_cast<float>(maxCode)));
-  }
-  return ck;
-}
-
 TEST(RepackHqq, AxisOneMatchesReference) {
   Rng rng(500);
   struct Case {
@@ -984,26 +694,10 @@ TEST(RepackTorchao, Int4TilePackedMatchesReference) {
                          {8, 256, 256},
                          {13, 96, 32}}) {
     SCOPED_TRACE("N " + std::to_string(n) + " K " + std::to_string(k));
-    const int64_t np = (n + 7) / 8 * 8, kp = (k + 1023) / 1024 * 1024;
-    std::vector<uint8_t> padded(static_cast<size_t>(np * kp), 0), codes;
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < k; ++c) {
-        const uint8_t q = static_cast<uint8_t>(rng.range(0, 15));
-        padded[static_cast<size_t>(r * kp + c)] = q;
-        codes.push_back(q);
-      }
-    Checkpoint ck;
-    ck.args = {1, double(g), 0};
-    ck.tensors.emplace_back();
-    std::string error;
-    ASSERT_TRUE(
-        packTinygemmInt4(padded.data(), np, kp, ck.tensors.back(), error))
-        << error;
-    StoredTensor &sz = ck.add(DType::BF16, {kp / g, np, 2});
-    for (int64_t i = 0; i < kp / g * np; ++i) {
-      sz.setFloat(2 * i, rng.scale());
-      sz.setFloat(2 * i + 1, rng.uniform(-0.5f, 0.5f));
-    }
+    std::vector<uint8_t> codes;
+    Checkpoint ck = torchaoInt4TilePacked(n, k, g, rng, codes);
+    ASSERT_EQ(ck.error, "");
+    const StoredTensor &sz = ck.tensors[1];
     QuantWeight qw = convert("torchao", ck, n, k);
     EXPECT_EQ(qw.zeroKind, ZeroKind::Offset);
     EXPECT_EQ(qw.groupSize, g);
@@ -1019,24 +713,8 @@ TEST(RepackTorchao, Int4PlainMatchesReference) {
   for (auto [n, k, g] :
        {std::tuple<int64_t, int64_t, int64_t>{12, 96, 32}, {5, 70, 14}}) {
     SCOPED_TRACE("N " + std::to_string(n) + " K " + std::to_string(k));
-    Checkpoint ck;
-    ck.args = {2, double(g), 0};
-    StoredTensor &qdata = ck.add(DType::I8, {n, k / 2});
-    std::vector<uint8_t> codes(static_cast<size_t>(n * k));
-    for (int64_t r = 0; r < n; ++r)
-      for (int64_t c = 0; c < k; ++c) {
-        const int64_t v = rng.range(-8, 7);
-        codes[static_cast<size_t>(r * k + c)] = static_cast<uint8_t>(v + 8);
-        const int64_t at = r * (k / 2) + c / 2;
-        const uint32_t nibble = static_cast<uint32_t>(v) & 0xf;
-        qdata.setBits(at, qdata.bitsAt(at) | (c % 2 ? nibble << 4 : nibble));
-      }
-    StoredTensor &scale = ck.add(DType::BF16, {k / g, n});
-    StoredTensor &zp = ck.add(DType::BF16, {k / g, n});
-    for (int64_t i = 0; i < k / g * n; ++i) {
-      scale.setFloat(i, rng.scale());
-      zp.setFloat(i, rng.uniform(-0.5f, 0.5f));
-    }
+    std::vector<uint8_t> codes;
+    Checkpoint ck = torchaoInt4Plain(n, k, g, rng, codes);
     QuantWeight qw = convert("torchao", ck, n, k);
     EXPECT_EQ(qw.zeroKind, ZeroKind::Offset);
     EXPECT_EQ(qw.q, codes);
@@ -1049,18 +727,8 @@ TEST(RepackTorchao, Int8WeightOnlyMatchesReference) {
   Rng rng(620);
   for (bool perTensor : {false, true}) {
     const int64_t n = 11, k = 29;
-    Checkpoint ck;
-    ck.args = {3, 0, perTensor ? 1.0 : 0.0};
-    StoredTensor &qdata = ck.add(DType::I8, {n, k});
     std::vector<uint8_t> codes;
-    for (int64_t i = 0; i < n * k; ++i) {
-      const int64_t v = rng.range(-128, 127);
-      codes.push_back(static_cast<uint8_t>(v + 128));
-      qdata.setBits(i, static_cast<uint32_t>(v));
-    }
-    StoredTensor &scale = ck.add(DType::BF16, {perTensor ? 1 : n, 1});
-    for (int64_t i = 0; i < scale.numel(); ++i)
-      scale.setFloat(i, rng.scale());
+    Checkpoint ck = torchaoInt8(n, k, perTensor, rng, codes);
     QuantWeight qw = convert("torchao", ck, n, k);
     EXPECT_EQ(qw.bits, 8);
     EXPECT_EQ(qw.zeroKind, ZeroKind::Symmetric);
@@ -1110,65 +778,16 @@ TEST(RepackTorchao, Refusals) {
 // quanto
 //===----------------------------------------------------------------------===//
 
-void addQuantoActivationScales(Checkpoint &ck) {
-  ck.add(DType::F16, {}).setFloat(0, 1.0f);
-  ck.add(DType::F16, {}).setFloat(0, 1.0f);
-}
-
 TEST(RepackQuanto, Int8MatchesReference) {
   Rng rng(700);
   const int64_t n = 7, k = 45;
-  Checkpoint ck;
-  ck.args = {0, 8, 0};
-  StoredTensor &data = ck.add(DType::I8, {n, k});
   std::vector<uint8_t> codes;
-  for (int64_t i = 0; i < n * k; ++i) {
-    const int64_t v = rng.range(-128, 127);
-    codes.push_back(static_cast<uint8_t>(v + 128));
-    data.setBits(i, static_cast<uint32_t>(v));
-  }
-  StoredTensor &scale = ck.add(DType::F16, {n, 1});
-  for (int64_t i = 0; i < n; ++i)
-    scale.setFloat(i, rng.scale());
-  addQuantoActivationScales(ck);
+  Checkpoint ck = quantoInt8(n, k, rng, codes);
   QuantWeight qw = convert("quanto", ck, n, k);
   EXPECT_EQ(qw.zeroKind, ZeroKind::Symmetric);
   EXPECT_EQ(qw.q, codes);
   expectSameWeight(qw.dequantize(),
                    refOrFail(_mlir_ciface_hfq_ref_quanto_f32, ck, n, k));
-}
-
-/// qint4 with quanto's group size: planes of R' = ceil(R/2) rows, the first
-/// in the low nibble. `shiftDtype` f16 (float shift) or ui8 / i8.
-Checkpoint quantoInt4(int64_t n, int64_t k, DType shiftDtype, Rng &rng,
-                      std::vector<uint8_t> &codes) {
-  const int64_t g = quantoGroupSize(k), rows = n * k / g;
-  const int64_t planeRows = (rows + 1) / 2;
-  codes.resize(static_cast<size_t>(n * k));
-  for (uint8_t &q : codes)
-    q = static_cast<uint8_t>(rng.range(0, 15));
-  Checkpoint ck;
-  ck.args = {2, 4, double(g)};
-  StoredTensor &data = ck.add(DType::U8, {planeRows, g});
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < g; ++c) {
-      const int64_t at = (r % planeRows) * g + c;
-      data.setBits(
-          at, data.bitsAt(at) |
-                  static_cast<uint32_t>(codes[static_cast<size_t>(r * g + c)])
-                      << (4 * (r / planeRows)));
-    }
-  StoredTensor &scale = ck.add(DType::F16, {rows, 1});
-  StoredTensor &shift = ck.add(shiftDtype, {rows, 1});
-  for (int64_t r = 0; r < rows; ++r) {
-    scale.setFloat(r, rng.scale());
-    if (shiftDtype == DType::F16)
-      shift.setFloat(r, rng.uniform(-0.2f, 0.2f));
-    else
-      shift.setBits(r, static_cast<uint32_t>(rng.range(0, 15)));
-  }
-  addQuantoActivationScales(ck);
-  return ck;
 }
 
 TEST(RepackQuanto, Int4MatchesReference) {
@@ -1242,23 +861,8 @@ TEST(RepackEetq, UnpreprocessedWeightMatchesReference) {
   Rng rng(800);
   for (auto [n, k] : {std::pair<int64_t, int64_t>{64, 128}, {192, 64}}) {
     SCOPED_TRACE("N " + std::to_string(n) + " K " + std::to_string(k));
-    std::vector<int8_t> qt(static_cast<size_t>(k * n)); // Wᵀ [K, N]
-    std::vector<uint8_t> codes(static_cast<size_t>(n * k));
-    for (int64_t i = 0; i < k; ++i)
-      for (int64_t c = 0; c < n; ++c) {
-        const int64_t v = rng.range(-128, 127);
-        qt[static_cast<size_t>(i * n + c)] = static_cast<int8_t>(v);
-        codes[static_cast<size_t>(c * k + i)] = static_cast<uint8_t>(v + 128);
-      }
-    std::vector<int8_t> stored;
-    std::string error;
-    ASSERT_TRUE(preprocessEetqWeight(qt.data(), k, n, stored, error)) << error;
-    Checkpoint ck;
-    StoredTensor &weight = ck.add(DType::I8, {k, n});
-    std::memcpy(weight.bytes.data(), stored.data(), stored.size());
-    StoredTensor &scales = ck.add(DType::F16, {n});
-    for (int64_t c = 0; c < n; ++c)
-      scales.setFloat(c, rng.scale());
+    std::vector<uint8_t> codes;
+    Checkpoint ck = eetqCheckpoint(n, k, rng, codes);
     QuantWeight qw = convert("eetq", ck, n, k);
     EXPECT_EQ(qw.zeroKind, ZeroKind::Symmetric);
     EXPECT_EQ(qw.groupSize, k);

@@ -1,0 +1,449 @@
+//===- Entry.cpp - The CUDA weight-only kernels behind the kernel ABI -----===//
+//
+// The symbols lowered IR calls for the CUDA kernels the specs name,
+//
+//   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>
+//
+// with the one signature of kernels/include/hfq_kernels.h (act f16 or bf16;
+// the f32 variants exist and refuse). Each call
+//   1. checks the descriptors (x [M, K], y [M, N], bias [N] or [0]) and
+//      decodes the tensor table and the args with the CPU reference's
+//      decoder (kernels/ref/Abi.h);
+//   2. finds the weight in a process-wide cache or builds it: the method's
+//      converter (quantWeightFromCheckpoint, which validates the packed
+//      tensors as the reference does) -> packForKernel -> DeviceWeight::
+//      upload. This is the load-time repack, done once per weight;
+//   3. copies x (and bias) to device buffers, runs cuda::linear (the Gemv
+//      path for *_gemv kernels, Auto for *_gemm), copies y back and
+//      synchronizes, checking every CUDA call.
+// Any failure returns 1 with "<kernel>: <what>" in hfq_kernel_last_error()
+// and leaves y untouched: y is copied back into a host staging buffer and
+// written only once the stream has finished without error.
+//
+// The cache key is (method, activation type, N, K, the args, every packed
+// tensor's address, dtype and shape), not the packed bytes: the cache
+// assumes the packed buffers are immutable constants for the life of the
+// process, which is what hfq-bind-checkpoint produces (the checkpoint's
+// tensors as constants of the module). A caller that frees or rewrites
+// packed buffers calls hfq_cuda_release_weights() first (Entry.h). The
+// *_gemv and *_gemm kernels of a method share entries: they read the same
+// repacked weight.
+//
+// Host code only; it links the CUDA runtime and kernels/cuda/WeightOnly.cu.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/cuda/Entry.h"
+
+#include "kernels/cuda/WeightOnly.h"
+#include "kernels/include/hfq_kernels.h"
+#include "kernels/ref/Abi.h"
+#include "kernels/repack/FromCheckpoint.h"
+#include "kernels/repack/KernelLayout.h"
+#include "kernels/repack/QuantWeight.h"
+
+#include "mlir/ExecutionEngine/CRunnerUtils.h"
+
+#include <cuda_runtime.h>
+
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+using hfq::cuda::DeviceWeight;
+using hfq::cuda::LaunchConfig;
+using hfq::cuda::LinearPath;
+using hfq::cuda::Workspace;
+using hfq::kernels::ActType;
+using hfq::kernels::failKernel;
+using hfq::kernels::KernelWeight;
+using hfq::kernels::QuantWeight;
+using hfq::kernels::TensorView;
+
+/// f16 and bf16 memref elements: MLIR passes them as 2-byte values (its
+/// CRunnerUtils / Float16bits `f16` and `bf16` hold one uint16_t).
+using Half = uint16_t;
+
+/// One CUDA kernel the specs name.
+struct KernelInfo {
+  const char *name;   // "hfq_gptq_w4a16_gemv"
+  const char *method; // its spec quantizer key, "gptq"
+  int bits;           // weight bits the kernel takes
+  LinearPath path;    // Gemv for *_gemv, Auto for *_gemm
+};
+
+bool cudaOk(cudaError_t status, const char *what, std::string &error) {
+  if (status == cudaSuccess)
+    return true;
+  error = std::string(what) + ": " + cudaGetErrorString(status);
+  return false;
+}
+
+//===----------------------------------------------------------------------===//
+// The repacked weights
+//===----------------------------------------------------------------------===//
+
+struct CacheKey {
+  std::string method;
+  std::vector<int64_t> words; // act, n, k, args (bits), then per tensor:
+                              // address, dtype, rank, sizes
+  bool operator<(const CacheKey &other) const {
+    return std::tie(method, words) < std::tie(other.method, other.words);
+  }
+};
+
+CacheKey cacheKey(const KernelInfo &kernel, ActType act, int64_t n, int64_t k,
+                  const std::vector<double> &args,
+                  const std::vector<TensorView> &packed) {
+  CacheKey key;
+  key.method = kernel.method;
+  key.words = {static_cast<int64_t>(act), n, k,
+               static_cast<int64_t>(args.size())};
+  for (double arg : args) {
+    int64_t bits;
+    std::memcpy(&bits, &arg, sizeof bits);
+    key.words.push_back(bits);
+  }
+  for (const TensorView &view : packed) {
+    key.words.push_back(
+        static_cast<int64_t>(reinterpret_cast<intptr_t>(view.data)));
+    key.words.push_back(static_cast<int64_t>(view.dtype));
+    key.words.push_back(static_cast<int64_t>(view.shape.size()));
+    key.words.insert(key.words.end(), view.shape.begin(), view.shape.end());
+  }
+  return key;
+}
+
+struct WeightCache {
+  std::mutex mutex;
+  std::map<CacheKey, std::shared_ptr<const DeviceWeight>> weights;
+};
+
+/// Never destroyed: device memory goes with the process, and no destructor
+/// runs after the CUDA runtime has shut down.
+WeightCache &weightCache() {
+  static WeightCache *cache = new WeightCache;
+  return *cache;
+}
+
+/// The weight of this call from the cache, or repacked and uploaded now.
+/// Held under the cache lock, so one weight is never built twice.
+bool findOrBuildWeight(const KernelInfo &kernel, ActType act, int64_t n,
+                       int64_t k, const std::vector<double> &args,
+                       const std::vector<TensorView> &packed,
+                       std::shared_ptr<const DeviceWeight> &out,
+                       std::string &error) {
+  CacheKey key = cacheKey(kernel, act, n, k, args, packed);
+  WeightCache &cache = weightCache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto found = cache.weights.find(key);
+  if (found != cache.weights.end()) {
+    out = found->second;
+    return true;
+  }
+  QuantWeight quant;
+  if (!hfq::kernels::quantWeightFromCheckpoint(kernel.method, args, packed, n,
+                                               k, quant, error))
+    return false;
+  if (quant.bits != kernel.bits) {
+    error = "the weight has " + std::to_string(quant.bits) +
+            "-bit codes; this kernel takes " + std::to_string(kernel.bits) +
+            "-bit weights";
+    return false;
+  }
+  KernelWeight packedForKernel;
+  if (!hfq::kernels::packForKernel(quant, act, packedForKernel, error))
+    return false;
+  std::string why;
+  if (!hfq::cuda::deviceAvailable(why)) {
+    error = "cannot run on the GPU: " + why;
+    return false;
+  }
+  std::shared_ptr<DeviceWeight> weight(new DeviceWeight, [](DeviceWeight *w) {
+    w->release();
+    delete w;
+  });
+  if (!weight->upload(packedForKernel, error))
+    return false;
+  // The upload's copies are complete (and any earlier asynchronous error
+  // surfaces here) before the weight is shared.
+  if (!cudaOk(cudaDeviceSynchronize(), "uploading the weight", error))
+    return false;
+  cache.weights.emplace(std::move(key), weight);
+  out = std::move(weight);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Per-call device state
+//===----------------------------------------------------------------------===//
+
+/// A grow-only device buffer.
+struct DeviceBuffer {
+  void *ptr = nullptr;
+  size_t bytes = 0;
+
+  bool reserve(size_t need, std::string &error) {
+    if (need <= bytes)
+      return true;
+    if (ptr && !cudaOk(cudaFree(ptr), "freeing a device buffer", error))
+      return false;
+    ptr = nullptr;
+    bytes = 0;
+    if (!cudaOk(cudaMalloc(&ptr, need), "allocating a device buffer", error))
+      return false;
+    bytes = need;
+    return true;
+  }
+};
+
+/// What one call in flight uses: a stream, the kernels' workspace (per
+/// stream), device copies of x, bias and y, and host staging.
+struct Exec {
+  cudaStream_t stream = nullptr;
+  Workspace ws;
+  DeviceBuffer x, bias, y;
+  std::vector<Half> xHost, biasHost, yHost;
+};
+
+/// Idle Execs; a call takes one (or makes one) and gives it back, so
+/// concurrent calls from several threads never share a workspace. Never
+/// destroyed, like the weight cache.
+struct ExecPool {
+  std::mutex mutex;
+  std::vector<Exec *> idle;
+};
+
+ExecPool &execPool() {
+  static ExecPool *pool = new ExecPool;
+  return *pool;
+}
+
+class ExecLease {
+public:
+  ExecLease() {
+    ExecPool &pool = execPool();
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    if (pool.idle.empty()) {
+      exec_ = new Exec;
+    } else {
+      exec_ = pool.idle.back();
+      pool.idle.pop_back();
+    }
+  }
+  ~ExecLease() {
+    ExecPool &pool = execPool();
+    std::lock_guard<std::mutex> lock(pool.mutex);
+    pool.idle.push_back(exec_);
+  }
+  ExecLease(const ExecLease &) = delete;
+  ExecLease &operator=(const ExecLease &) = delete;
+  Exec &operator*() const { return *exec_; }
+
+private:
+  Exec *exec_;
+};
+
+bool contiguous(const StridedMemRefType<Half, 2> *m) {
+  return (m->sizes[1] <= 1 || m->strides[1] == 1) &&
+         (m->sizes[0] <= 1 || m->strides[0] == m->sizes[1]);
+}
+
+/// x (or bias) as one dense host block: the memref itself when it is
+/// contiguous, else gathered into `staging`.
+const Half *denseHost(const StridedMemRefType<Half, 2> *m,
+                      std::vector<Half> &staging) {
+  if (contiguous(m))
+    return m->data + m->offset;
+  staging.resize(static_cast<size_t>(m->sizes[0] * m->sizes[1]));
+  for (int64_t i = 0; i < m->sizes[0]; ++i)
+    for (int64_t j = 0; j < m->sizes[1]; ++j)
+      staging[static_cast<size_t>(i * m->sizes[1] + j)] =
+          m->data[m->offset + i * m->strides[0] + j * m->strides[1]];
+  return staging.data();
+}
+
+/// y = x·Wᵀ (+ bias) on the device, through `exec`; y is written only on
+/// success.
+bool forward(Exec &exec, const DeviceWeight &w, LinearPath path,
+             const StridedMemRefType<Half, 2> *x,
+             const StridedMemRefType<Half, 1> *bias,
+             StridedMemRefType<Half, 2> *y, std::string &error) {
+  const int64_t m = x->sizes[0], n = w.n, k = w.k;
+  const size_t xBytes = static_cast<size_t>(m * k) * sizeof(Half);
+  const size_t yBytes = static_cast<size_t>(m * n) * sizeof(Half);
+  const bool hasBias = bias->sizes[0] != 0;
+  if (!exec.stream &&
+      !cudaOk(cudaStreamCreate(&exec.stream), "creating a stream", error))
+    return false;
+  if (!exec.x.reserve(xBytes, error) || !exec.y.reserve(yBytes, error) ||
+      (hasBias &&
+       !exec.bias.reserve(static_cast<size_t>(n) * sizeof(Half), error)))
+    return false;
+
+  auto run = [&] {
+    if (!cudaOk(cudaMemcpyAsync(exec.x.ptr, denseHost(x, exec.xHost), xBytes,
+                                cudaMemcpyHostToDevice, exec.stream),
+                "copying x to the device", error))
+      return false;
+    if (hasBias) {
+      // The bias [N] as a 1 x N matrix.
+      StridedMemRefType<Half, 2> row{bias->basePtr,
+                                     bias->data,
+                                     bias->offset,
+                                     {1, n},
+                                     {n * bias->strides[0], bias->strides[0]}};
+      if (!cudaOk(cudaMemcpyAsync(exec.bias.ptr, denseHost(&row, exec.biasHost),
+                                  static_cast<size_t>(n) * sizeof(Half),
+                                  cudaMemcpyHostToDevice, exec.stream),
+                  "copying the bias to the device", error))
+        return false;
+    }
+    LaunchConfig config;
+    config.path = path;
+    if (!hfq::cuda::linear(w, exec.x.ptr, hasBias ? exec.bias.ptr : nullptr,
+                           exec.y.ptr, m, exec.ws, exec.stream, config, error))
+      return false;
+    exec.yHost.resize(static_cast<size_t>(m * n));
+    if (!cudaOk(cudaMemcpyAsync(exec.yHost.data(), exec.y.ptr, yBytes,
+                                cudaMemcpyDeviceToHost, exec.stream),
+                "copying y from the device", error))
+      return false;
+    return cudaOk(cudaStreamSynchronize(exec.stream), "running the kernel",
+                  error);
+  };
+  if (!run()) {
+    // Leave the Exec idle for the next call (errors already reported).
+    (void)cudaStreamSynchronize(exec.stream);
+    return false;
+  }
+  if (contiguous(y)) {
+    std::memcpy(y->data + y->offset, exec.yHost.data(), yBytes);
+  } else {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        y->data[y->offset + i * y->strides[0] + j * y->strides[1]] =
+            exec.yHost[static_cast<size_t>(i * n + j)];
+  }
+  return true;
+}
+
+/// The body of every f16 / bf16 entry point.
+int32_t runCudaLinear(const KernelInfo &kernel, ActType act,
+                      StridedMemRefType<Half, 2> *y,
+                      StridedMemRefType<Half, 2> *x,
+                      StridedMemRefType<Half, 1> *bias,
+                      StridedMemRefType<double, 1> *args,
+                      StridedMemRefType<int64_t, 2> *table) {
+  if (!y || !x || !bias)
+    return failKernel(kernel.name, "null memref descriptor");
+  const int64_t m = x->sizes[0], k = x->sizes[1], n = y->sizes[1];
+  if (m < 0 || k < 0 || n < 0 || y->sizes[0] < 0 || bias->sizes[0] < 0)
+    return failKernel(kernel.name, "negative memref size");
+  if (y->sizes[0] != m)
+    return failKernel(kernel.name, "y has " + std::to_string(y->sizes[0]) +
+                                       " rows but x has " + std::to_string(m));
+  if (bias->sizes[0] != 0 && bias->sizes[0] != n)
+    return failKernel(kernel.name,
+                      "bias has " + std::to_string(bias->sizes[0]) +
+                          " elements, expected 0 or N = " + std::to_string(n));
+  if (m > (int64_t(1) << 30))
+    return failKernel(kernel.name, "M (" + std::to_string(m) +
+                                       " rows of x) must be at most 2^30");
+  std::vector<TensorView> packed;
+  std::string error;
+  if (!hfq::kernels::decodeTable(table, packed, error))
+    return failKernel(kernel.name, error);
+  std::vector<double> argv = hfq::kernels::decodeArgs(args);
+  std::shared_ptr<const DeviceWeight> weight;
+  if (!findOrBuildWeight(kernel, act, n, k, argv, packed, weight, error))
+    return failKernel(kernel.name, error);
+  if (m == 0)
+    return 0;
+  ExecLease exec;
+  if (!forward(*exec, *weight, kernel.path, x, bias, y, error))
+    return failKernel(kernel.name, error);
+  return 0;
+}
+
+int32_t refuseF32(const KernelInfo &kernel) {
+  return failKernel(kernel.name,
+                    "the CUDA kernels take f16 or bf16 activations, got f32 "
+                    "(the CPU reference serves f32)");
+}
+
+} // namespace
+
+extern "C" int64_t hfq_cuda_cached_weights(void) {
+  WeightCache &cache = weightCache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  return static_cast<int64_t>(cache.weights.size());
+}
+
+extern "C" void hfq_cuda_release_weights(void) {
+  std::map<CacheKey, std::shared_ptr<const DeviceWeight>> dropped;
+  {
+    WeightCache &cache = weightCache();
+    std::lock_guard<std::mutex> lock(cache.mutex);
+    dropped.swap(cache.weights);
+  }
+  // Freed here, outside the lock (or by the last call still using one).
+}
+
+/// The three entry points of kernel hfq_<m>_w<bits>a16_<shape> of method key
+/// `key`.
+#define HFQ_CUDA_KERNEL(m, key, bits, shape, path)                             \
+  namespace {                                                                  \
+  const KernelInfo kKernel_##m##_w##bits##_##shape = {                         \
+      "hfq_" #m "_w" #bits "a16_" #shape, key, bits, LinearPath::path};        \
+  }                                                                            \
+  extern "C" int32_t _mlir_ciface_hfq_##m##_w##bits##a16_##shape##_f16(        \
+      StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
+      StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
+      StridedMemRefType<int64_t, 2> *table) {                                  \
+    return runCudaLinear(kKernel_##m##_w##bits##_##shape, ActType::F16, y, x,  \
+                         bias, args, table);                                   \
+  }                                                                            \
+  extern "C" int32_t _mlir_ciface_hfq_##m##_w##bits##a16_##shape##_bf16(       \
+      StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
+      StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
+      StridedMemRefType<int64_t, 2> *table) {                                  \
+    return runCudaLinear(kKernel_##m##_w##bits##_##shape, ActType::BF16, y, x, \
+                         bias, args, table);                                   \
+  }                                                                            \
+  extern "C" int32_t _mlir_ciface_hfq_##m##_w##bits##a16_##shape##_f32(        \
+      StridedMemRefType<float, 2> *, StridedMemRefType<float, 2> *,            \
+      StridedMemRefType<float, 1> *, StridedMemRefType<double, 1> *,           \
+      StridedMemRefType<int64_t, 2> *) {                                       \
+    return refuseF32(kKernel_##m##_w##bits##_##shape);                         \
+  }
+
+// Every CUDA weight-only kernel of specs/*.json (their `kernels` rules).
+HFQ_CUDA_KERNEL(gptq, "gptq", 4, gemv, Gemv)
+HFQ_CUDA_KERNEL(gptq, "gptq", 4, gemm, Auto)
+HFQ_CUDA_KERNEL(gptq, "gptq", 8, gemv, Gemv)
+HFQ_CUDA_KERNEL(gptq, "gptq", 8, gemm, Auto)
+HFQ_CUDA_KERNEL(awq, "awq", 4, gemv, Gemv)
+HFQ_CUDA_KERNEL(awq, "awq", 4, gemm, Auto)
+HFQ_CUDA_KERNEL(ct, "compressed-tensors", 4, gemv, Gemv)
+HFQ_CUDA_KERNEL(ct, "compressed-tensors", 4, gemm, Auto)
+HFQ_CUDA_KERNEL(ct, "compressed-tensors", 8, gemv, Gemv)
+HFQ_CUDA_KERNEL(ct, "compressed-tensors", 8, gemm, Auto)
+HFQ_CUDA_KERNEL(hqq, "hqq", 4, gemv, Gemv)
+HFQ_CUDA_KERNEL(hqq, "hqq", 4, gemm, Auto)
+HFQ_CUDA_KERNEL(torchao, "torchao", 4, gemv, Gemv)
+HFQ_CUDA_KERNEL(torchao, "torchao", 4, gemm, Auto)
+HFQ_CUDA_KERNEL(torchao, "torchao", 8, gemv, Gemv)
+HFQ_CUDA_KERNEL(torchao, "torchao", 8, gemm, Auto)
+HFQ_CUDA_KERNEL(quanto, "quanto", 4, gemv, Gemv)
+HFQ_CUDA_KERNEL(quanto, "quanto", 4, gemm, Auto)
+HFQ_CUDA_KERNEL(quanto, "quanto", 8, gemv, Gemv)
+HFQ_CUDA_KERNEL(quanto, "quanto", 8, gemm, Auto)
+HFQ_CUDA_KERNEL(eetq, "eetq", 8, gemv, Gemv)
+HFQ_CUDA_KERNEL(eetq, "eetq", 8, gemm, Auto)
