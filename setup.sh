@@ -4,8 +4,9 @@
 #
 #   ./setup.sh run     set up, then run the main job (hfq-opt over the bundled
 #                      example model) and print the result
-#   ./setup.sh test    set up, then run every test (lit + GoogleTest, and a
-#                      short bounded fuzzing run)
+#   ./setup.sh test    set up, then run every test (lit + GoogleTest, the GPU
+#                      tests, which skip without a GPU, and a short bounded
+#                      fuzzing run)
 #   ./setup.sh build   set up and build only
 #
 # Options (after the command): --sanitize builds into build-asan/ with
@@ -66,7 +67,12 @@ run_tests() {
   local status=0
   echo "== lit =="
   ninja -C "$BUILD_DIR" check-hfq || status=1
-  echo "== GoogleTest (ctest) =="
+  echo "== GoogleTest and the GPU tests (ctest) =="
+  if [ -x "$BUILD_DIR/bin/hfq-gpu-test" ]; then
+    echo "CUDA kernels: built. GPU: $("$BUILD_DIR/bin/hfq-gpu-test" --probe || true)"
+  else
+    echo "CUDA kernels: not built (nvcc not found); the GPU tests do not exist in this build"
+  fi
   (cd "$BUILD_DIR" && ctest --output-on-failure) || status=1
   return $status
 }

@@ -14,7 +14,8 @@
 // wrong column that the norm would average away).
 //
 // Exit status: 0 all passed, 1 a failure, 77 no GPU (CTest's skip code).
-// `--small` runs a reduced set (for compute-sanitizer).
+// `--small` runs a reduced set (for compute-sanitizer); `--probe` only says
+// whether a GPU is there (setup.sh prints it beside ctest's "Skipped").
 //
 //===----------------------------------------------------------------------===//
 
@@ -295,10 +296,15 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
 
 int main(int argc, char **argv) {
   bool small = argc > 1 && std::strcmp(argv[1], "--small") == 0;
+  bool probe = argc > 1 && std::strcmp(argv[1], "--probe") == 0;
   std::string why;
   if (!cuda::deviceAvailable(why)) {
     std::printf("SKIPPED: %s; the CUDA kernels were built but not run\n", why.c_str());
     return 77;
+  }
+  if (probe) {
+    std::printf("a CUDA device is available: the GPU tests run under ctest\n");
+    return 0;
   }
   cudaDeviceProp prop;
   CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
