@@ -21,6 +21,7 @@
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/ref/Tensor.h"
 #include "kernels/repack/KernelLayout.h"
+#include "test/support/CudaCheck.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -42,16 +43,6 @@ using kernels::QuantWeight;
 using kernels::ZeroKind;
 
 namespace {
-
-#define CHECK_CUDA(call)                                                       \
-  do {                                                                         \
-    cudaError_t status_ = (call);                                              \
-    if (status_ != cudaSuccess) {                                              \
-      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__,     \
-                   #call, cudaGetErrorString(status_));                        \
-      std::exit(1);                                                            \
-    }                                                                          \
-  } while (0)
 
 #define CHECK_CUBLAS(call)                                                     \
   do {                                                                         \

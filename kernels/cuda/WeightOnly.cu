@@ -78,15 +78,10 @@ struct Params {
   int chunks; // row chunks of 16 * MT
 };
 
-template <typename T> struct Vec2;
-template <> struct Vec2<__half> {
-  using Type = __half2;
-  static constexpr uint32_t kMagic4 = 0x64006400u; // 1024 | q
-};
-template <> struct Vec2<__nv_bfloat16> {
-  using Type = __nv_bfloat162;
-  static constexpr uint32_t kMagic4 = 0x43004300u; // 128 | q
-};
+/// Two 4-bit codes OR-ed into this pair become q + 1024 (fp16) or
+/// q + 128 (bf16), exactly.
+template <typename T> constexpr uint32_t kMagic4Pair =
+    std::is_same_v<T, __half> ? 0x64006400u : 0x43004300u;
 
 template <typename T> __device__ __forceinline__ float toFloat(T v);
 template <> __device__ __forceinline__ float toFloat(__half v) {
@@ -101,13 +96,6 @@ template <> __device__ __forceinline__ __half fromFloat(float v) {
 }
 template <> __device__ __forceinline__ __nv_bfloat16 fromFloat(float v) {
   return __float2bfloat16_rn(v);
-}
-
-template <typename T2> __device__ __forceinline__ T2 asVec(uint32_t v) {
-  return *reinterpret_cast<T2 *>(&v);
-}
-template <typename T2> __device__ __forceinline__ uint32_t asBits(T2 v) {
-  return *reinterpret_cast<uint32_t *>(&v);
 }
 
 __device__ __forceinline__ uint32_t andOr(uint32_t a, uint32_t mask,
@@ -188,8 +176,8 @@ __device__ __forceinline__ void codesOfBlock(const uint4 (&wq)[BITS == 4 ? 1 : 2
   if constexpr (BITS == 4) {
     const uint32_t word = wordOf(wq[0], j / 2);
     const int p0 = (j & 1) ? 2 : 0;
-    b[0] = andOr(word >> (4 * p0), 0x000F000Fu, Vec2<T>::kMagic4);
-    b[1] = andOr(word >> (4 * p0 + 4), 0x000F000Fu, Vec2<T>::kMagic4);
+    b[0] = andOr(word >> (4 * p0), 0x000F000Fu, kMagic4Pair<T>);
+    b[1] = andOr(word >> (4 * p0 + 4), 0x000F000Fu, kMagic4Pair<T>);
   } else if constexpr (std::is_same_v<T, __half>) {
     const uint32_t word = wordOf(wq[j / 4], j % 4);
     b[0] = __byte_perm(word, 0x64646464u, 0x4240u);

@@ -131,18 +131,6 @@ bool readGIdx(const CtWeightScheme &scheme, const TensorView *gIdx, int64_t k,
   return true;
 }
 
-bool checkIntRange(int32_t v, int bits, const char *name, int64_t at,
-                   std::string &error) {
-  const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
-  if (v < lo || v > hi) {
-    error = std::string(name) + " value " + std::to_string(v) + " at " +
-            std::to_string(at) + " is outside the signed " +
-            std::to_string(bits) + "-bit range [" + std::to_string(lo) + ", " +
-            std::to_string(hi) + "]";
-    return false;
-  }
-  return true;
-}
 
 void affineDequant(const std::vector<int32_t> &q, const ParamGrid &grid,
                    const TensorView &scale, const std::vector<int32_t> &zp,
@@ -157,6 +145,19 @@ void affineDequant(const std::vector<int32_t> &q, const ParamGrid &grid,
 }
 
 } // namespace
+
+bool checkIntRange(int32_t v, int bits, const char *name, int64_t at,
+                   std::string &error) {
+  const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
+  if (v < lo || v > hi) {
+    error = std::string(name) + " value " + std::to_string(v) + " at " +
+            std::to_string(at) + " is outside the signed " +
+            std::to_string(bits) + "-bit range [" + std::to_string(lo) + ", " +
+            std::to_string(hi) + "]";
+    return false;
+  }
+  return true;
+}
 
 bool packCtInt32(const int32_t *values, int64_t rows, int64_t cols, int bits,
                  int packedDim, StoredTensor &out, std::string &error) {

@@ -50,6 +50,11 @@ struct CtWeightScheme {
   int64_t blockK = 128;    // strategy == Block (block_structure[1])
 };
 
+/// Checks that `v` (element `at` of tensor `name`) lies in the signed
+/// `bits`-bit range [-2^(bits-1), 2^(bits-1) - 1]; the message names both.
+bool checkIntRange(int32_t v, int bits, const char *name, int64_t at,
+                   std::string &error);
+
 /// pack_to_int32: `values` (signed, in [-2^(bits-1), 2^(bits-1)-1],
 /// row-major [rows, cols]) packed along dim 1 (packedDim 1, weight_packed)
 /// or dim 0 (packedDim 0, weight_zero_point) into i32.

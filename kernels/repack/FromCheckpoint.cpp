@@ -319,20 +319,6 @@ bool fromAwq(const std::vector<double> &args,
 // compressed-tensors (kernels/ref/CompressedTensors{,Entry}.cpp)
 //===----------------------------------------------------------------------===//
 
-/// checkIntRange of the reference: signed `bits`-bit values.
-bool checkCtRange(int32_t v, int bits, const char *name, int64_t at,
-                  std::string &error) {
-  const int32_t lo = -(1 << (bits - 1)), hi = (1 << (bits - 1)) - 1;
-  if (v < lo || v > hi) {
-    error = std::string(name) + " value " + std::to_string(v) + " at " +
-            std::to_string(at) + " is outside the signed " +
-            std::to_string(bits) + "-bit range [" + std::to_string(lo) + ", " +
-            std::to_string(hi) + "]";
-    return false;
-  }
-  return true;
-}
-
 bool fromCompressedTensors(const std::vector<double> &args,
                            const std::vector<TensorView> &packed, int64_t n,
                            int64_t k, QuantWeight &out, std::string &error) {
@@ -460,7 +446,7 @@ bool fromCompressedTensors(const std::vector<double> &args,
     values.resize(static_cast<size_t>(n * k));
     for (int64_t i = 0; i < n * k; ++i) {
       values[static_cast<size_t>(i)] = static_cast<int32_t>(weight.at(i));
-      if (!checkCtRange(values[static_cast<size_t>(i)], bits, "weight", i,
+      if (!checkIntRange(values[static_cast<size_t>(i)], bits, "weight", i,
                         error))
         return false;
     }
@@ -478,7 +464,7 @@ bool fromCompressedTensors(const std::vector<double> &args,
       zeros.resize(static_cast<size_t>(count));
       for (int64_t i = 0; i < count; ++i) {
         zeros[static_cast<size_t>(i)] = static_cast<int32_t>(zp->at(i));
-        if (!checkCtRange(zeros[static_cast<size_t>(i)], bits,
+        if (!checkIntRange(zeros[static_cast<size_t>(i)], bits,
                           "weight_zero_point", i, error))
           return false;
       }

@@ -19,13 +19,6 @@ namespace {
 
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-uint16_t to16(ActType act, float v) {
-  return act == ActType::F16 ? floatToHalf(v) : floatToBf16(v);
-}
-float from16(ActType act, uint16_t v) {
-  return act == ActType::F16 ? halfToFloat(v) : bf16ToFloat(v);
-}
-
 /// Byte offset of the 4-bit nibble or 8-bit byte holding (n, j), and the
 /// nibble's bit shift (0 for 8-bit).
 void codeLocation(const KernelWeight &kw, int64_t n, int64_t j,
@@ -68,6 +61,14 @@ int64_t groupIndex(const KernelWeight &kw, int64_t g, int64_t n) {
 }
 
 } // namespace
+
+uint16_t toActBits(ActType act, float v) {
+  return act == ActType::F16 ? floatToHalf(v) : floatToBf16(v);
+}
+
+float fromActBits(ActType act, uint16_t v) {
+  return act == ActType::F16 ? halfToFloat(v) : bf16ToFloat(v);
+}
 
 int kernelMagic(ActType act, int bits) {
   if (act == ActType::F16)
@@ -147,7 +148,7 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
 
   kw.scales.assign(groups * kw.np, 0);
   if (w.zeroKind != ZeroKind::Symmetric)
-    kw.zeros.assign(groups * kw.np, to16(act, 0.0f));
+    kw.zeros.assign(groups * kw.np, toActBits(act, 0.0f));
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t n = 0; n < w.n; ++n) {
       // Per channel: one source group; grouped: kernel group g is source
@@ -156,9 +157,9 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
       if (sg >= w.groups())
         continue;
       int64_t at = groupIndex(kw, g, n);
-      kw.scales[at] = to16(act, w.scale[sg * w.n + n]);
+      kw.scales[at] = toActBits(act, w.scale[sg * w.n + n]);
       if (w.zeroKind != ZeroKind::Symmetric)
-        kw.zeros[at] = to16(act, w.zero[sg * w.n + n]);
+        kw.zeros[at] = toActBits(act, w.zero[sg * w.n + n]);
     }
   // With act order, sorted position j must sit in group j / groupSize.
   if (!w.gIdx.empty())
@@ -182,13 +183,13 @@ int kernelCode(const KernelWeight &kw, int64_t n, int64_t j) {
 }
 
 float kernelScale(const KernelWeight &kw, int64_t n, int64_t j) {
-  return from16(kw.act, kw.scales[groupIndex(kw, j / kw.groupSize, n)]);
+  return fromActBits(kw.act, kw.scales[groupIndex(kw, j / kw.groupSize, n)]);
 }
 
 float kernelZero(const KernelWeight &kw, int64_t n, int64_t j) {
   if (kw.zeroKind == ZeroKind::Symmetric)
     return static_cast<float>(1 << (kw.bits - 1));
-  return from16(kw.act, kw.zeros[groupIndex(kw, j / kw.groupSize, n)]);
+  return fromActBits(kw.act, kw.zeros[groupIndex(kw, j / kw.groupSize, n)]);
 }
 
 } // namespace hfq::kernels

@@ -78,6 +78,11 @@ struct KernelWeight {
   int64_t groups() const { return kp / groupSize; }
 };
 
+/// `v` rounded (to nearest even) to the 16-bit type of `act`, as bits; and
+/// such bits back to float.
+uint16_t toActBits(ActType act, float v);
+float fromActBits(ActType act, uint16_t v);
+
 /// The constant a code is biased by in the kernel's 16-bit arithmetic.
 int kernelMagic(ActType act, int bits);
 

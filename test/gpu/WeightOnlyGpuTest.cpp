@@ -20,16 +20,14 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cuda/WeightOnly.h"
-#include "kernels/ref/Tensor.h"
 #include "kernels/repack/KernelLayout.h"
-
-#include <cuda_runtime.h>
+#include "test/support/CudaCheck.h"
+#include "test/support/RandomQuantWeight.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <numeric>
 #include <random>
 #include <string>
 #include <thread>
@@ -45,16 +43,6 @@ namespace {
 
 int failures = 0, runs = 0;
 
-#define CHECK_CUDA(call)                                                       \
-  do {                                                                         \
-    cudaError_t status_ = (call);                                              \
-    if (status_ != cudaSuccess) {                                              \
-      std::fprintf(stderr, "%s:%d: %s failed: %s\n", __FILE__, __LINE__,     \
-                   #call, cudaGetErrorString(status_));                        \
-      std::exit(1);                                                            \
-    }                                                                          \
-  } while (0)
-
 struct Case {
   ActType act;
   int bits;
@@ -68,52 +56,6 @@ struct Case {
 
 const char *zeroName(ZeroKind z) {
   return z == ZeroKind::Symmetric ? "sym" : z == ZeroKind::Integer ? "int-zero" : "offset";
-}
-
-uint16_t to16(ActType act, float v) {
-  return act == ActType::F16 ? kernels::floatToHalf(v) : kernels::floatToBf16(v);
-}
-float from16(ActType act, uint16_t v) {
-  return act == ActType::F16 ? kernels::halfToFloat(v) : kernels::bf16ToFloat(v);
-}
-
-QuantWeight randomWeight(const Case &c, std::mt19937 &rng) {
-  QuantWeight w;
-  w.bits = c.bits;
-  w.n = c.n;
-  w.k = c.k;
-  w.groupSize = c.groupSize ? c.groupSize : c.k;
-  w.zeroKind = c.zeroKind;
-  int levels = 1 << c.bits;
-  std::uniform_int_distribution<int> code(0, levels - 1);
-  std::uniform_real_distribution<float> scale(0.004f, 0.02f);
-  std::uniform_real_distribution<float> fzero(0.0f, static_cast<float>(levels - 1));
-  w.q.resize(w.n * w.k);
-  for (auto &v : w.q)
-    v = static_cast<uint8_t>(code(rng));
-  int64_t groups = w.k / w.groupSize;
-  w.scale.resize(groups * w.n);
-  for (auto &v : w.scale)
-    v = scale(rng);
-  if (c.zeroKind == ZeroKind::Integer) {
-    w.zero.resize(groups * w.n);
-    for (auto &v : w.zero)
-      v = static_cast<float>(code(rng));
-  } else if (c.zeroKind == ZeroKind::Offset) {
-    w.zero.resize(groups * w.n);
-    for (int64_t i = 0; i < groups * w.n; ++i)
-      w.zero[i] = -fzero(rng) * w.scale[i];
-  }
-  if (c.actOrder) {
-    // GPTQ desc_act: K visited in a random order, groups assigned in it.
-    std::vector<int32_t> order(w.k);
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    w.gIdx.resize(w.k);
-    for (int64_t j = 0; j < w.k; ++j)
-      w.gIdx[order[j]] = static_cast<int32_t>(j / w.groupSize);
-  }
-  return w;
 }
 
 /// y = x · Wᵀ (+ bias) in float64 over the 16-bit x, on all cores.
@@ -146,7 +88,7 @@ bool compare(const char *what, ActType act, const std::vector<uint16_t> &got,
   double num = 0, den = 0, maxRef = 0, maxErr = 0;
   int64_t nonFinite = 0, worst = -1;
   for (size_t i = 0; i < ref.size(); ++i) {
-    double g = from16(act, got[i]);
+    double g = kernels::fromActBits(act, got[i]);
     if (!std::isfinite(g)) {
       ++nonFinite;
       continue;
@@ -182,7 +124,8 @@ struct DeviceBuffer {
 };
 
 void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
-  QuantWeight w = randomWeight(c, rng);
+  QuantWeight w = test::randomQuantWeight(c.bits, c.n, c.k, c.groupSize, c.zeroKind,
+                                          c.actOrder, rng);
   std::string error;
   KernelWeight kw;
   char name[160];
@@ -216,7 +159,7 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     double ulp = c.act == ActType::BF16 ? 1.0 / 128 : 1.0 / 1024;
     int64_t bad = 0;
     for (size_t i = 0; i < host.size(); ++i) {
-      double g = from16(c.act, host[i]), ref = wf[i];
+      double g = kernels::fromActBits(c.act, host[i]), ref = wf[i];
       int64_t col = static_cast<int64_t>(i) / c.k;
       double s = w.scale[(w.groupOf(static_cast<int64_t>(i) % c.k)) * c.n + col];
       // Tolerance: 4 ulps of the weight plus 16-bit rounding of scale and
@@ -240,12 +183,12 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     std::vector<uint16_t> xh(m * c.k), bh(c.bias ? c.n : 0);
     std::vector<float> xf(m * c.k), bf(bh.size());
     for (size_t i = 0; i < xh.size(); ++i) {
-      xh[i] = to16(c.act, xd(rng));
-      xf[i] = from16(c.act, xh[i]);
+      xh[i] = kernels::toActBits(c.act, xd(rng));
+      xf[i] = kernels::fromActBits(c.act, xh[i]);
     }
     for (size_t i = 0; i < bh.size(); ++i) {
-      bh[i] = to16(c.act, xd(rng));
-      bf[i] = from16(c.act, bh[i]);
+      bh[i] = kernels::toActBits(c.act, xd(rng));
+      bf[i] = kernels::fromActBits(c.act, bh[i]);
     }
     std::vector<double> ref = referenceProduct(xf, wf, bf, m, c.n, c.k);
     DeviceBuffer x(xh.size() * 2), y(m * c.n * 2), bias(std::max<size_t>(bh.size(), 1) * 2);

@@ -12,7 +12,7 @@
 
 #include "kernels/repack/KernelLayout.h"
 
-#include "kernels/ref/Tensor.h"
+#include "test/support/RandomQuantWeight.h"
 
 #include <gtest/gtest.h>
 
@@ -23,46 +23,7 @@ using namespace hfq::kernels;
 
 namespace {
 
-QuantWeight randomWeight(int bits, int64_t n, int64_t k, int64_t group,
-                         ZeroKind zk, bool actOrder, std::mt19937 &rng) {
-  QuantWeight w;
-  w.bits = bits;
-  w.n = n;
-  w.k = k;
-  w.groupSize = group ? group : k;
-  w.zeroKind = zk;
-  std::uniform_int_distribution<int> code(0, (1 << bits) - 1);
-  std::uniform_real_distribution<float> scale(0.001f, 0.05f);
-  w.q.resize(n * k);
-  for (auto &v : w.q)
-    v = static_cast<uint8_t>(code(rng));
-  int64_t groups = k / w.groupSize;
-  w.scale.resize(groups * n);
-  for (auto &v : w.scale)
-    v = scale(rng);
-  if (zk == ZeroKind::Integer) {
-    w.zero.resize(groups * n);
-    for (auto &v : w.zero)
-      v = static_cast<float>(code(rng));
-  } else if (zk == ZeroKind::Offset) {
-    w.zero.resize(groups * n);
-    for (auto &v : w.zero)
-      v = -scale(rng) * 7.5f;
-  }
-  if (actOrder) {
-    std::vector<int32_t> order(k);
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
-    w.gIdx.resize(k);
-    for (int64_t j = 0; j < k; ++j)
-      w.gIdx[order[j]] = static_cast<int32_t>(j / w.groupSize);
-  }
-  return w;
-}
-
-float round16(ActType act, float v) {
-  return act == ActType::F16 ? halfToFloat(floatToHalf(v)) : bf16ToFloat(floatToBf16(v));
-}
+float round16(ActType act, float v) { return fromActBits(act, toActBits(act, v)); }
 
 struct LayoutCase {
   int bits;
@@ -78,7 +39,8 @@ TEST_P(KernelLayoutRoundTrip, EveryCodeScaleAndZeroReadsBack) {
   const LayoutCase &c = GetParam();
   std::mt19937 rng(static_cast<unsigned>(c.n * 131 + c.k * 7 + c.bits));
   for (ActType act : {ActType::BF16, ActType::F16}) {
-    QuantWeight w = randomWeight(c.bits, c.n, c.k, c.group, c.zk, c.actOrder, rng);
+    QuantWeight w = hfq::test::randomQuantWeight(c.bits, c.n, c.k, c.group, c.zk, c.actOrder, rng,
+                                               0.001f, 0.05f);
     KernelWeight kw;
     std::string error;
     ASSERT_TRUE(packForKernel(w, act, kw, error)) << error;
@@ -143,14 +105,14 @@ TEST(KernelLayout, RefusesShapesTheKernelsDoNotTake) {
   std::mt19937 rng(5);
   KernelWeight kw;
   std::string error;
-  QuantWeight w = randomWeight(4, 64, 96, 48, ZeroKind::Integer, false, rng);
+  QuantWeight w = hfq::test::randomQuantWeight(4, 64, 96, 48, ZeroKind::Integer, false, rng);
   EXPECT_FALSE(packForKernel(w, ActType::BF16, kw, error));
   EXPECT_NE(error.find("groups of 32, 64 or a multiple of 128"), std::string::npos) << error;
-  w = randomWeight(4, 64, 100, 0, ZeroKind::Integer, false, rng);
+  w = hfq::test::randomQuantWeight(4, 64, 100, 0, ZeroKind::Integer, false, rng);
   EXPECT_FALSE(packForKernel(w, ActType::BF16, kw, error));
   EXPECT_NE(error.find("multiple of 8"), std::string::npos) << error;
   // An invalid QuantWeight is refused with verify()'s message.
-  w = randomWeight(4, 64, 128, 128, ZeroKind::Integer, false, rng);
+  w = hfq::test::randomQuantWeight(4, 64, 128, 128, ZeroKind::Integer, false, rng);
   w.q[5] = 16;
   EXPECT_FALSE(packForKernel(w, ActType::F16, kw, error));
   EXPECT_FALSE(error.empty());
