@@ -31,7 +31,7 @@ FLAGS="-std=c++17 -O3 -I$ROOT -I$ROOT/.device/include"
 build() {
   local objs=()
   local pids=()
-  for src in kernels/cuda/WeightOnly.cu kernels/repack/QuantWeight.cpp \
+  for src in kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/repack/QuantWeight.cpp \
              kernels/repack/KernelLayout.cpp kernels/ref/Tensor.cpp \
              test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do
     local obj="$BUILD/$(basename "$src").o"
@@ -44,13 +44,13 @@ build() {
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  local lib=("$BUILD/WeightOnly.cu.o" "$BUILD/QuantWeight.cpp.o" "$BUILD/KernelLayout.cpp.o" "$BUILD/Tensor.cpp.o")
+  local lib=("$BUILD/WeightOnly.cu.o" "$BUILD/Decode.cu.o" "$BUILD/QuantWeight.cpp.o" "$BUILD/KernelLayout.cpp.o" "$BUILD/Tensor.cpp.o")
   $NVCC $GENCODE -o "$BUILD/hfq-gpu-test" "$BUILD/WeightOnlyGpuTest.cpp.o" "${lib[@]}" -lcublas
   $NVCC $GENCODE -o "$BUILD/hfq-bench" "$BUILD/WeightOnlyBench.cpp.o" "${lib[@]}" -lcublas
-  grep -E "Compiling entry|Used|spill" "$BUILD/WeightOnly.cu.ptxas" > "$OUT/ptxas.txt" || true
+  cat "$BUILD"/*.cu.ptxas | grep -E "Compiling entry|Used|spill" > "$OUT/ptxas.txt" || true
   if [ -f .device/include/mlir/ExecutionEngine/CRunnerUtils.h ]; then
     $NVCC $FLAGS $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
-      kernels/cuda/Entry.cpp "$BUILD/WeightOnly.cu.o" kernels/repack/QuantWeight.cpp \
+      kernels/cuda/Entry.cpp "$BUILD/WeightOnly.cu.o" "$BUILD/Decode.cu.o" kernels/repack/QuantWeight.cpp \
       kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp kernels/ref/*.cpp -lcublas
   fi
 }
@@ -88,7 +88,7 @@ run_profile() {
   # ncu on one launch of hfq's 4-bit kernel per M given (after warm-up).
   for m in "$@"; do
     echo "== ncu: 28672x8192 M=$m =="
-    ncu --clock-control none -k regex:weightOnlyKernel --launch-skip 8 --launch-count 1 \
+    ncu --clock-control none -k regex:'weightOnlyKernel|decodeKernel' --launch-skip 8 --launch-count 1 \
       --section SpeedOfLight --section Occupancy --section WarpStateStats \
       --section MemoryWorkloadAnalysis --section LaunchStats --section SchedulerStats \
       --metrics regex:smsp__average_warps_issue_stalled_.*_per_issue_active.ratio \

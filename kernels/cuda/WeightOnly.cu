@@ -22,6 +22,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cuda/WeightOnly.h"
+#include "kernels/cuda/Fragments.cuh"
+#include "kernels/cuda/Internal.h"
 
 #include <cublas_v2.h>
 #include <cuda_bf16.h>
@@ -36,27 +38,10 @@
 namespace hfq::cuda {
 
 namespace {
+using namespace frag;
+using detail::growBuffer;
+using detail::smCount;
 
-#define HFQ_CUDA_TRY(call)                                                     \
-  do {                                                                         \
-    cudaError_t status_ = (call);                                              \
-    if (status_ != cudaSuccess) {                                              \
-      error = std::string(#call) + " failed: " + cudaGetErrorString(status_);  \
-      return false;                                                            \
-    }                                                                          \
-  } while (0)
-
-#define HFQ_LAUNCH_CHECK(what)                                                 \
-  do {                                                                         \
-    cudaError_t status_ = cudaGetLastError();                                  \
-    if (status_ != cudaSuccess) {                                              \
-      error = std::string("launching ") + (what) +                            \
-              " failed: " + cudaGetErrorString(status_);                       \
-      return false;                                                            \
-    }                                                                          \
-  } while (0)
-
-constexpr int kStepsPerBlock = 8; // K-steps of 16 in one P-block (128 K)
 constexpr int kStages = 3;        // shared-memory stages: 2 P-blocks in flight
 
 struct Params {
@@ -607,18 +592,6 @@ __global__ void broadcastBiasKernel(const T *bias, T *y, int m, int n) {
 // Host side
 //===----------------------------------------------------------------------===//
 
-bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error) {
-  if (need <= have)
-    return true;
-  if (buffer)
-    HFQ_CUDA_TRY(cudaFree(buffer));
-  buffer = nullptr;
-  have = 0;
-  HFQ_CUDA_TRY(cudaMalloc(&buffer, need));
-  have = need;
-  return true;
-}
-
 Params makeParams(const DeviceWeight &w, const void *x, const void *bias,
                   void *y, int64_t m) {
   Params p{};
@@ -699,16 +672,6 @@ bool allowSharedMemory(const void *fn, size_t bytes, std::string &error) {
                                     static_cast<int>(bytes)));
   have = bytes;
   return true;
-}
-
-int smCount() {
-  static int count = [] {
-    int device = 0, sms = 132;
-    if (cudaGetDevice(&device) == cudaSuccess)
-      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
-    return sms;
-  }();
-  return count;
 }
 
 bool launchDequant(const DeviceWeight &w, void *dense, bool originalOrder,
@@ -807,6 +770,52 @@ bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias,
 
 } // namespace
 
+namespace detail {
+
+bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error) {
+  if (need <= have)
+    return true;
+  if (buffer)
+    HFQ_CUDA_TRY(cudaFree(buffer));
+  buffer = nullptr;
+  have = 0;
+  HFQ_CUDA_TRY(cudaMalloc(&buffer, need));
+  have = need;
+  return true;
+}
+
+bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters,
+                  std::string &error) {
+  if (partialBytes > ws.partialsBytes) {
+    if (!growBuffer(ws.partials, ws.partialsBytes, partialBytes, error))
+      return false;
+    HFQ_CUDA_TRY(cudaMemset(ws.partials, 0, partialBytes));
+  }
+  if (counters > ws.counterCount) {
+    void *buffer = ws.counters;
+    size_t bytes = ws.counterCount * sizeof(int);
+    if (!growBuffer(buffer, bytes, counters * sizeof(int), error))
+      return false;
+    ws.counters = static_cast<int *>(buffer);
+    ws.counterCount = counters;
+    HFQ_CUDA_TRY(cudaMemset(ws.counters, 0, counters * sizeof(int)));
+  }
+  return true;
+}
+
+int smCount() {
+  static int count = [] {
+    int device = 0, sms = 132;
+    if (cudaGetDevice(&device) == cudaSuccess)
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device);
+    return sms;
+  }();
+  return count;
+}
+
+} // namespace detail
+
+
 const char *linearPathName(LinearPath path) {
   switch (path) {
   case LinearPath::Auto: return "auto";
@@ -894,12 +903,10 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   LinearPath path = config.path == LinearPath::Auto ? chooseLinearPath(w, m) : config.path;
   if (path == LinearPath::Dequant)
     return dequantLinear(w, x, bias, y, m, ws, stream, error);
-
-  int mt = config.mTiles;
   if (path == LinearPath::Gemv)
-    mt = 1;
-  else if (mt == 0)
-    mt = 2;
+    return detail::decodeLinear(w, x, bias, y, m, ws, stream, config, error);
+
+  int mt = config.mTiles ? config.mTiles : 2;
   if (mt != 1 && mt != 2) {
     error = "mTiles must be 1 or 2, got " + std::to_string(mt);
     return false;
@@ -933,22 +940,9 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   p.chunks = chunks;
   if (p.splitK > 1) {
     // The f32 accumulator starts zeroed and every launch leaves it zeroed.
-    const size_t need = static_cast<size_t>(m) * p.np * sizeof(float);
-    if (need > ws.partialsBytes) {
-      if (!growBuffer(ws.partials, ws.partialsBytes, need, error))
-        return false;
-      HFQ_CUDA_TRY(cudaMemset(ws.partials, 0, need));
-    }
-    size_t counters = static_cast<size_t>(blocksN) * chunks;
-    if (counters > ws.counterCount) {
-      void *buffer = ws.counters;
-      size_t bytes = ws.counterCount * sizeof(int);
-      if (!growBuffer(buffer, bytes, counters * sizeof(int), error))
-        return false;
-      ws.counters = static_cast<int *>(buffer);
-      ws.counterCount = counters;
-      HFQ_CUDA_TRY(cudaMemset(ws.counters, 0, counters * sizeof(int)));
-    }
+    if (!detail::splitScratch(ws, static_cast<size_t>(m) * p.np * sizeof(float),
+                              static_cast<size_t>(blocksN) * chunks, error))
+      return false;
     p.partials = static_cast<float *>(ws.partials);
     p.counters = ws.counters;
   }

@@ -195,40 +195,64 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     CHECK_CUDA(cudaMemcpy(x.ptr, xh.data(), xh.size() * 2, cudaMemcpyHostToDevice));
     if (c.bias)
       CHECK_CUDA(cudaMemcpy(bias.ptr, bh.data(), bh.size() * 2, cudaMemcpyHostToDevice));
-    std::vector<cuda::LaunchConfig> configs;
+    // Every path as Auto would run it, then split K off and at its maximum
+    // with 4 and 8 warps per block, for the decode loop and the shared-memory
+    // loop (one and two m16 tiles per warp).
+    struct Run {
+      cuda::LaunchConfig config;
+      std::string label;
+      bool misaligned = false;
+    };
+    std::vector<Run> plan;
     for (cuda::LinearPath path : {cuda::LinearPath::Auto, cuda::LinearPath::Gemv,
                                   cuda::LinearPath::Gemm, cuda::LinearPath::Dequant}) {
       cuda::LaunchConfig config;
       config.path = path;
-      configs.push_back(config);
+      plan.push_back({config, cuda::linearPathName(path)});
     }
-    // Split K off and at its maximum; 8 warps per block.
-    cuda::LaunchConfig one;
-    one.path = cuda::LinearPath::Gemv;
-    one.splitK = 1;
-    configs.push_back(one);
-    cuda::LaunchConfig most = one;
-    most.splitK = 1 << 20;
-    // 8 warps per block where their shared memory fits (8-bit codes with
-    // groups of 32 take 4).
-    most.warpsN = c.bits == 8 && c.groupSize && c.groupSize < 64 ? 4 : 8;
-    configs.push_back(most);
-    for (const cuda::LaunchConfig &config : configs) {
+    // 8 warps per block where their shared memory fits in the shared-memory
+    // loop (8-bit codes with groups of 32 take 4).
+    const int wideWarps = c.bits == 8 && c.groupSize && c.groupSize < 64 ? 4 : 8;
+    for (cuda::LinearPath path : {cuda::LinearPath::Gemv, cuda::LinearPath::Gemm})
+      for (int mt : {1, 2}) {
+        if (path == cuda::LinearPath::Gemv && mt == 2)
+          continue;
+        cuda::LaunchConfig one;
+        one.path = path;
+        one.mTiles = mt;
+        one.splitK = 1;
+        one.warpsN = 4;
+        cuda::LaunchConfig most = one;
+        most.splitK = 1 << 20;
+        most.warpsN = path == cuda::LinearPath::Gemv ? 8 : wideWarps;
+        std::string base = std::string(cuda::linearPathName(path)) +
+                           (path == cuda::LinearPath::Gemm ? " mt=" + std::to_string(mt) : "");
+        plan.push_back({one, base + " splitK=1 wn=4"});
+        plan.push_back({most, base + " splitK=max wn=" + std::to_string(most.warpsN)});
+      }
+    // Activations at an address that is not 8-byte aligned (a view into a
+    // larger buffer): the decode loop takes an aligned copy.
+    plan.push_back({cuda::LaunchConfig{}, "auto, x misaligned", true});
+    DeviceBuffer xOff(xh.size() * 2 + 16);
+    CHECK_CUDA(cudaMemcpy(static_cast<char *>(xOff.ptr) + 2, xh.data(), xh.size() * 2,
+                          cudaMemcpyHostToDevice));
+    for (const Run &run : plan) {
+      const cuda::LaunchConfig &config = run.config;
+      const void *xin = run.misaligned ? static_cast<char *>(xOff.ptr) + 2 : x.ptr;
       CHECK_CUDA(cudaMemset(y.ptr, 0xff, m * c.n * 2));
-      if (!cuda::linear(dw, x.ptr, c.bias ? bias.ptr : nullptr, y.ptr, m, ws,
+      if (!cuda::linear(dw, xin, c.bias ? bias.ptr : nullptr, y.ptr, m, ws,
                         nullptr, config, error)) {
         ++failures;
         std::printf("FAIL %s M=%lld %s: %s\n", name, static_cast<long long>(m),
-                    cuda::linearPathName(config.path), error.c_str());
+                    run.label.c_str(), error.c_str());
         continue;
       }
       CHECK_CUDA(cudaDeviceSynchronize());
       std::vector<uint16_t> yh(m * c.n);
       CHECK_CUDA(cudaMemcpy(yh.data(), y.ptr, yh.size() * 2, cudaMemcpyDeviceToHost));
       char what[256];
-      std::snprintf(what, sizeof what, "%s M=%lld %s%s", name, static_cast<long long>(m),
-                    cuda::linearPathName(config.path),
-                    config.splitK == 1 ? " splitK=1" : config.splitK > 1 ? " splitK=max wn=8" : "");
+      std::snprintf(what, sizeof what, "%s M=%lld %s", name, static_cast<long long>(m),
+                    run.label.c_str());
       compare(what, c.act, yh, ref);
     }
   }

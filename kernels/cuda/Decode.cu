@@ -1,0 +1,513 @@
+//===- Decode.cu - register-streamed W4A16 / W8A16 GEMV for M <= 16 -------===//
+//
+// The decode path (LinearPath::Gemv). At M <= 16 the weight stream is the
+// whole cost, so the loop is built to keep HBM busy with as few
+// instructions per byte as possible:
+//
+//  * The product is computed transposed: the weight tile is the mma A
+//    operand (16 columns x 16 K) and the activations are B (K x 8 rows).
+//    A lane's 16 bytes of codes per K-step (KernelLayout.h) are exactly the
+//    A fragments of four mma.m16n8k16 covering its warp's 64 columns, so a
+//    4-bit step is one 16-byte load, 16 lop3 (+ 12 shifts) and 4 mma (+ 1
+//    against ones for sum(x)) per rows-of-8, and the accumulators are a
+//    quarter of the x-as-A form's.
+//  * Codes go from HBM straight into registers (ld.global.nc, L1 bypassed),
+//    a ring of D steps ahead; no shared memory and no barrier in the loop,
+//    so occupancy is bounded by registers only.
+//  * Activations are read from global memory through L1 (every warp of the
+//    SM reads the same few KB), two steps ahead; the layout's K order inside
+//    a step (4 t .. 4 t + 3 in one lane) makes that one 8-byte load.
+//  * Scales and zeros are applied per group in f32 as in WeightOnly.cu:
+//    y += s * acc + b * sum(x); the next group's are prefetched into L2.
+//  * A block is 4 or 8 warps on one 64-column tile, splitting its K range;
+//    they reduce through shared memory. Blocks may further split K
+//    (gridDim.y) and then add into an f32 accumulator with atomics, the last
+//    one writing y.
+//
+// kernels/cuda/NOTES.md has the measurements behind it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kernels/cuda/Fragments.cuh"
+#include "kernels/cuda/Internal.h"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <mutex>
+
+namespace hfq::cuda {
+namespace {
+
+using namespace frag;
+
+struct DecodeParams {
+  const void *x;
+  int64_t xStride; // elements between rows of x
+  const void *bias;
+  void *y;
+  float *partials;
+  int *counters;
+  const uint4 *q;
+  const uint4 *scales;
+  const uint4 *zeros;
+  int m, n, k, np, groupSize;
+  int ntiles, pblocks, pbPerSplit, splitK;
+  int pbPerGroup; // P-blocks per group (groups of 128 and more)
+};
+
+/// The A operand (16 columns x 16 K) of 16-column block b from one lane's
+/// codes: rows r and r + 8 are the layout's 8-column blocks 2b and 2b + 1.
+/// 8-bit bf16 needs two operands (low and high nibble, see codesOfBlock).
+template <typename T, int BITS>
+__device__ __forceinline__ void weightOperand(const uint4 (&wq)[BITS == 4 ? 1 : 2],
+                                              int b, uint32_t (&a)[4],
+                                              uint32_t (&aHi)[4]) {
+  if constexpr (BITS == 4) {
+    const uint32_t word = wordOf(wq[0], b);
+    a[0] = andOr(word, 0x000F000Fu, kMagic4Pair<T>);
+    a[1] = andOr(word >> 8, 0x000F000Fu, kMagic4Pair<T>);
+    a[2] = andOr(word >> 4, 0x000F000Fu, kMagic4Pair<T>);
+    a[3] = andOr(word >> 12, 0x000F000Fu, kMagic4Pair<T>);
+  } else {
+    constexpr int NB = std::is_same_v<T, __half> ? 2 : 4;
+    uint32_t lo[NB], hi[NB];
+    codesOfBlock<T, BITS>(wq, 2 * b, lo);
+    codesOfBlock<T, BITS>(wq, 2 * b + 1, hi);
+    a[0] = lo[0];
+    a[1] = hi[0];
+    a[2] = lo[1];
+    a[3] = hi[1];
+    if constexpr (NB == 4) {
+      aHi[0] = lo[2];
+      aHi[1] = hi[2];
+      aHi[2] = lo[3];
+      aHi[3] = hi[3];
+    }
+  }
+}
+
+/// One 16-bit value (half `sel` of a word, sel = 0 or 1) as f32.
+template <typename T>
+__device__ __forceinline__ float pick16(uint32_t word, uint32_t sel) {
+  if constexpr (std::is_same_v<T, __half>)
+    return __half2float(__ushort_as_half(static_cast<unsigned short>(word >> (16 * sel))));
+  else
+    return __uint_as_float(__byte_perm(word, 0u, sel ? 0x3244u : 0x1044u));
+}
+
+/// A 16-byte read-only load that stays where it is written (a plain __ldg
+/// would be hoisted by the compiler a fold or more ahead, into registers
+/// the code ring needs).
+__device__ __forceinline__ uint4 loadInPlace(const uint4 *p) {
+  uint4 v;
+  asm volatile("ld.global.nc.v4.u32 {%0,%1,%2,%3}, [%4];"
+               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+               : "l"(p));
+  return v;
+}
+
+/// The first mma of a group: accumulates into zero (no zeroing moves).
+template <typename T>
+__device__ __forceinline__ void mmaFresh(float (&c)[4], const uint32_t (&a)[4],
+                                         uint32_t b0, uint32_t b1) {
+  c[0] = c[1] = c[2] = c[3] = 0.0f;
+  mma16816<T>(c, a, b0, b1);
+}
+
+/// Template: activation type, code width, zero kind, NX tiles of 8 rows
+/// (M <= 8 NX), SPG K-steps per fold (2 or 4 for groups of 32 or 64, 8 for
+/// groups of 128 and up, folded once per P-block). Block: nw warps on tile
+/// blockIdx.x, K range blockIdx.y * pbPerSplit .. (+ pbPerSplit) P-blocks,
+/// split among the warps.
+template <typename T, int BITS, int ZK, int NX, int SPG>
+__global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams p) {
+  constexpr int U = BITS == 4 ? 1 : 2; // uint4 of codes per lane per step
+  // Code prefetch distance in steps: 4 KB (2 KB at NX = 2) in flight per warp
+  // within 128 registers.
+  constexpr int D = (BITS == 4 ? 8 : 4) / NX;
+  constexpr int stepU4 = U * 32; // uint4 per warp step
+  constexpr int pbU4 = kStepsPerBlock * stepU4;
+  constexpr int PBK = kStepsPerBlock * 16; // K per P-block
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int nw = blockDim.x >> 5;
+  const int t = lane & 3, r = lane >> 2;
+  const int nt = blockIdx.x;
+  const int sb = blockIdx.y * p.pbPerSplit;
+  const int se = min(sb + p.pbPerSplit, p.pblocks);
+  const int pbBeg = sb + warp * (se - sb) / nw;
+  const int pbEnd = sb + (warp + 1) * (se - sb) / nw;
+
+  // Activations: rows 8 nx + r (the B fragment's column r), K positions
+  // 16 i + 4 t .. + 3 of each step; xp walks the P-blocks, kLeft counts the
+  // K left in this lane's row from the current P-block on (x is not padded).
+  const T *xp[NX];
+  bool rowOk[NX];
+#pragma unroll
+  for (int nx = 0; nx < NX; ++nx) {
+    const int row = min(8 * nx + r, p.m - 1);
+    rowOk[nx] = 8 * nx + r < p.m;
+    xp[nx] = static_cast<const T *>(p.x) + row * p.xStride + 4 * t + pbBeg * PBK;
+  }
+  int kLeft = p.k - 4 * t - pbBeg * PBK;
+  // Step `step` (0 .. 9) counted from the current P-block.
+  auto loadX = [&](int step, uint2 (&v)[NX]) {
+#pragma unroll
+    for (int nx = 0; nx < NX; ++nx) {
+      v[nx] = make_uint2(0, 0);
+      if (rowOk[nx] && step * 16 < kLeft)
+        v[nx] = __ldg(reinterpret_cast<const uint2 *>(xp[nx] + step * 16));
+    }
+  };
+
+  // Scales (zeros): columns 8 j + r of the tile are half (r & 1) of word j
+  // in the lane pair (r / 2) of [G][nt][t][j][e]. A group's are loaded at
+  // its fold (an L2 hit: prefetched into L2 at the fold before), not carried
+  // in registers. Groups advance by one per fold (SPG < 8) or every
+  // pbPerGroup P-blocks.
+  const size_t groupStride = static_cast<size_t>(p.ntiles) * 8;
+  const int laneOff = nt * 8 + (r >> 1) * 2;
+  const int g0 = SPG < kStepsPerBlock ? pbBeg * (kStepsPerBlock / SPG) : pbBeg / p.pbPerGroup;
+  int pbInGroup = SPG < kStepsPerBlock ? 0 : pbBeg - g0 * p.pbPerGroup;
+  const uint4 *sp = p.scales + laneOff + g0 * groupStride;
+  const uint4 *zp = ZK != kSym ? p.zeros + laneOff + g0 * groupStride : nullptr;
+  const uint32_t sel = r & 1;
+  auto prefetchGroup = [&](const uint4 *s, const uint4 *z) {
+    asm volatile("prefetch.global.L2 [%0];" ::"l"(s));
+    if constexpr (ZK != kSym)
+      asm volatile("prefetch.global.L2 [%0];" ::"l"(z));
+  };
+
+  float accY[NX][4][4], accG[NX][4][4], acc1[NX][4];
+#pragma unroll
+  for (int nx = 0; nx < NX; ++nx)
+#pragma unroll
+    for (int b = 0; b < 4; ++b)
+#pragma unroll
+      for (int c = 0; c < 4; ++c)
+        accY[nx][b][c] = 0.0f;
+
+  const uint4 *qp = p.q + static_cast<size_t>(nt) * pbU4 + lane +
+                    static_cast<size_t>(pbBeg) * p.ntiles * pbU4;
+  const size_t pbStride = static_cast<size_t>(p.ntiles) * pbU4;
+  uint4 ring[D][U];
+  uint2 xr[2][NX];
+  if (pbBeg < pbEnd) {
+#pragma unroll
+    for (int d = 0; d < D; ++d)
+#pragma unroll
+      for (int h = 0; h < U; ++h)
+        ring[d][h] = loadStreaming(qp + d * stepU4 + h * 32);
+    loadX(0, xr[0]);
+    loadX(1, xr[1]);
+    prefetchGroup(sp, zp);
+  }
+  const uint32_t ones[4] = {onesPair<T>(), onesPair<T>(), onesPair<T>(), onesPair<T>()};
+
+  for (int pb = pbBeg; pb < pbEnd; ++pb) {
+    const bool hasNext = pb + 1 < pbEnd;
+#pragma unroll
+    for (int i = 0; i < kStepsPerBlock; ++i) {
+      uint4 wq[U];
+#pragma unroll
+      for (int h = 0; h < U; ++h)
+        wq[h] = ring[i % D][h];
+      // Refill: step i + D of this P-block (D < 8) or of the next.
+      if (i + D < kStepsPerBlock || hasNext) {
+#pragma unroll
+        for (int h = 0; h < U; ++h)
+          ring[i % D][h] = loadStreaming(qp + (i + D < kStepsPerBlock ? 0 : pbStride) +
+                                         ((i + D) % kStepsPerBlock) * stepU4 + h * 32);
+      }
+      uint32_t xb[NX][2];
+#pragma unroll
+      for (int nx = 0; nx < NX; ++nx) {
+        xb[nx][0] = xr[i % 2][nx].x;
+        xb[nx][1] = xr[i % 2][nx].y;
+      }
+      loadX(i + 2, xr[i % 2]);
+
+      const bool fresh = i % SPG == 0;
+#pragma unroll
+      for (int b = 0; b < 4; ++b) {
+        uint32_t a[4], aHi[4];
+        weightOperand<T, BITS>(wq, b, a, aHi);
+#pragma unroll
+        for (int nx = 0; nx < NX; ++nx) {
+          if (fresh)
+            mmaFresh<T>(accG[nx][b], a, xb[nx][0], xb[nx][1]);
+          else
+            mma16816<T>(accG[nx][b], a, xb[nx][0], xb[nx][1]);
+          if constexpr (BITS == 8 && !std::is_same_v<T, __half>)
+            mma16816<T>(accG[nx][b], aHi, xb[nx][0], xb[nx][1]);
+        }
+      }
+#pragma unroll
+      for (int nx = 0; nx < NX; ++nx) {
+        if (fresh)
+          mmaFresh<T>(acc1[nx], ones, xb[nx][0], xb[nx][1]);
+        else
+          mma16816<T>(acc1[nx], ones, xb[nx][0], xb[nx][1]);
+      }
+
+      // Group end: y += s * acc + bterm * sum(x), in f32.
+      if (i % SPG == SPG - 1) {
+        uint4 sc[2], zc[2];
+        sc[0] = loadInPlace(sp);
+        sc[1] = loadInPlace(sp + 1);
+        if constexpr (ZK != kSym) {
+          zc[0] = loadInPlace(zp);
+          zc[1] = loadInPlace(zp + 1);
+        }
+        // On to the next fold's group; prefetch it if there is one.
+        bool advance = true;
+        if constexpr (SPG == kStepsPerBlock) {
+          advance = ++pbInGroup == p.pbPerGroup;
+          if (advance)
+            pbInGroup = 0;
+        }
+        if (advance) {
+          sp += groupStride;
+          if constexpr (ZK != kSym)
+            zp += groupStride;
+        }
+        if (i + 1 < kStepsPerBlock || hasNext)
+          prefetchGroup(sp, zp);
+#pragma unroll
+        for (int j = 0; j < 8; ++j) {
+          const float s = pick16<T>(wordOf(sc[j / 4], j % 4), sel);
+          float bt;
+          if constexpr (ZK == kSym) {
+            bt = -s * (magicOf<T, BITS>() + (1 << (BITS - 1)));
+          } else {
+            const float z = pick16<T>(wordOf(zc[j / 4], j % 4), sel);
+            bt = ZK == kInt ? -s * (z + magicOf<T, BITS>()) : z - s * magicOf<T, BITS>();
+          }
+          const int b = j / 2, h = j % 2;
+#pragma unroll
+          for (int nx = 0; nx < NX; ++nx)
+#pragma unroll
+            for (int e = 0; e < 2; ++e) {
+              const int c = 2 * h + e;
+              accY[nx][b][c] = fmaf(s, accG[nx][b][c], fmaf(bt, acc1[nx][e], accY[nx][b][c]));
+            }
+        }
+      }
+    }
+    qp += pbStride;
+#pragma unroll
+    for (int nx = 0; nx < NX; ++nx)
+      xp[nx] += PBK;
+    kLeft -= PBK;
+  }
+
+  // Reduce the block's warps through shared memory: value v = (nx, b, c)
+  // of lane l is output row 8 nx + 2 t + (c & 1), column 16 b + 8 (c >> 1) + r.
+  constexpr int V = NX * 16;
+  extern __shared__ float red[];
+#pragma unroll
+  for (int nx = 0; nx < NX; ++nx)
+#pragma unroll
+    for (int b = 0; b < 4; ++b)
+#pragma unroll
+      for (int c = 0; c < 4; ++c)
+        red[(warp * V + (nx * 4 + b) * 4 + c) * 32 + lane] = accY[nx][b][c];
+  __syncthreads();
+  T *y = static_cast<T *>(p.y);
+  const T *bias = static_cast<const T *>(p.bias);
+  for (int e = threadIdx.x; e < V * 32; e += blockDim.x) {
+    const int v = e >> 5, l = e & 31;
+    const int nx = v >> 4, b = (v >> 2) & 3, c = v & 3;
+    const int row = 8 * nx + 2 * (l & 3) + (c & 1);
+    const int col = nt * 64 + 16 * b + 8 * (c >> 1) + (l >> 2);
+    if (row >= p.m)
+      continue;
+    float sum = 0.0f;
+    for (int w = 0; w < nw; ++w)
+      sum += red[w * V * 32 + e];
+    if (p.splitK == 1) {
+      if (col < p.n) {
+        if (bias)
+          sum += toFloat(bias[col]);
+        y[static_cast<size_t>(row) * p.n + col] = fromFloat<T>(sum);
+      }
+    } else {
+      atomicAdd(p.partials + static_cast<size_t>(row) * p.np + col, sum);
+    }
+  }
+  if (p.splitK == 1)
+    return;
+  // The last block of this tile writes y and leaves the accumulator and its
+  // counter zeroed for the next launch. f32 atomics make the last bits
+  // depend on the order the splits finish.
+  __threadfence();
+  __syncthreads();
+  __shared__ int lastBlock;
+  if (threadIdx.x == 0)
+    lastBlock = atomicAdd(p.counters + nt, 1) == p.splitK - 1;
+  __syncthreads();
+  if (!lastBlock)
+    return;
+  __threadfence();
+  for (int e = threadIdx.x; e < p.m * 64; e += blockDim.x) {
+    const int row = e >> 6, col = nt * 64 + (e & 63);
+    float *src = p.partials + static_cast<size_t>(row) * p.np + col;
+    float v = __ldcg(src);
+    __stcg(src, 0.0f);
+    if (col >= p.n)
+      continue;
+    if (bias)
+      v += toFloat(bias[col]);
+    y[static_cast<size_t>(row) * p.n + col] = fromFloat<T>(v);
+  }
+  if (threadIdx.x == 0)
+    p.counters[nt] = 0;
+}
+
+/// x[:, perm] (act order) or an aligned copy of x, rows padded to kp with
+/// zeros, for the decode loop's 8-byte activation loads.
+template <typename T>
+__global__ void prepareActivations(const T *x, const int *perm, T *out, int m,
+                                   int k, int kp) {
+  const size_t total = static_cast<size_t>(m) * kp;
+  for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
+       e < total; e += static_cast<size_t>(gridDim.x) * blockDim.x) {
+    const size_t row = e / kp;
+    const int col = static_cast<int>(e % kp);
+    const int from = perm ? perm[col] : col;
+    out[e] = from < k ? x[row * k + from] : fromFloat<T>(0.0f);
+  }
+}
+
+using DecodeFn = void (*)(DecodeParams);
+
+template <typename T, int BITS, int ZK, int NX> DecodeFn pickSpg(int spg) {
+  return spg == 2   ? decodeKernel<T, BITS, ZK, NX, 2>
+         : spg == 4 ? decodeKernel<T, BITS, ZK, NX, 4>
+                    : decodeKernel<T, BITS, ZK, NX, 8>;
+}
+template <typename T, int BITS, int ZK> DecodeFn pickNx(int nx, int spg) {
+  return nx == 1 ? pickSpg<T, BITS, ZK, 1>(spg) : pickSpg<T, BITS, ZK, 2>(spg);
+}
+template <typename T, int BITS> DecodeFn pickZk(ZeroKind zk, int nx, int spg) {
+  switch (zk) {
+  case ZeroKind::Symmetric: return pickNx<T, BITS, kSym>(nx, spg);
+  case ZeroKind::Integer: return pickNx<T, BITS, kInt>(nx, spg);
+  default: return pickNx<T, BITS, kOff>(nx, spg);
+  }
+}
+DecodeFn pickDecode(const DeviceWeight &w, int nx, int spg) {
+  if (w.act == ActType::BF16)
+    return w.bits == 4 ? pickZk<__nv_bfloat16, 4>(w.zeroKind, nx, spg)
+                       : pickZk<__nv_bfloat16, 8>(w.zeroKind, nx, spg);
+  return w.bits == 4 ? pickZk<__half, 4>(w.zeroKind, nx, spg)
+                     : pickZk<__half, 8>(w.zeroKind, nx, spg);
+}
+
+/// Blocks of `threads` threads one SM holds for this kernel (cached).
+int residentBlocks(DecodeFn fn, int threads, size_t smem) {
+  static std::mutex mutex;
+  static std::map<std::pair<const void *, int>, int> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto key = std::make_pair(reinterpret_cast<const void *>(fn), threads);
+  auto it = cache.find(key);
+  if (it != cache.end())
+    return it->second;
+  int blocks = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks, fn, threads, smem) != cudaSuccess)
+    blocks = 1;
+  (void)cudaGetLastError();
+  return cache[key] = std::max(blocks, 1);
+}
+
+} // namespace
+
+bool detail::decodeLinear(const DeviceWeight &w, const void *x, const void *bias,
+                          void *y, int64_t m, Workspace &ws, cudaStream_t stream,
+                          const LaunchConfig &config, std::string &error) {
+  // More than 16 rows (the path forced beyond decode): 16 at a time, each
+  // chunk a launch of its own on the same stream.
+  if (m > 16) {
+    const size_t elem = 2;
+    for (int64_t m0 = 0; m0 < m; m0 += 16) {
+      const void *xc = static_cast<const char *>(x) + m0 * w.k * elem;
+      void *yc = static_cast<char *>(y) + m0 * w.n * elem;
+      if (!decodeLinear(w, xc, bias, yc, std::min<int64_t>(16, m - m0), ws, stream, config,
+                        error))
+        return false;
+    }
+    return true;
+  }
+  // 8 warps per block measured best or within noise on every layer swept
+  // (NOTES.md, version 10).
+  const int nw = config.warpsN ? config.warpsN : 8;
+  if (nw != 4 && nw != 8) {
+    error = "warpsN must be 4 or 8, got " + std::to_string(nw);
+    return false;
+  }
+  const int nx = m <= 8 ? 1 : 2;
+  DecodeParams p{};
+  p.x = x;
+  p.xStride = w.k;
+  p.bias = bias;
+  p.y = y;
+  p.q = static_cast<const uint4 *>(w.q);
+  p.scales = static_cast<const uint4 *>(w.scales);
+  p.zeros = static_cast<const uint4 *>(w.zeros);
+  p.m = static_cast<int>(m);
+  p.n = static_cast<int>(w.n);
+  p.k = static_cast<int>(w.k);
+  p.np = static_cast<int>(w.np);
+  p.groupSize = static_cast<int>(w.groupSize);
+  p.ntiles = static_cast<int>(w.np / 64);
+  p.pblocks = static_cast<int>(w.kp / (16 * kStepsPerBlock));
+  const int spg = w.groupSize >= 128 ? kStepsPerBlock : static_cast<int>(w.groupSize / 16);
+  p.pbPerGroup = w.groupSize >= 128 ? static_cast<int>(w.groupSize / 128) : 1;
+
+  // Act order, or activations not 8-byte aligned: a permuted / aligned copy.
+  if (w.perm || reinterpret_cast<uintptr_t>(x) % 8 != 0) {
+    const size_t bytes = static_cast<size_t>(m) * w.kp * 2;
+    if (!growBuffer(ws.xperm, ws.xpermBytes, bytes, error))
+      return false;
+    const int blocks = static_cast<int>(std::min<int64_t>((m * w.kp + 255) / 256, 4096));
+    if (w.act == ActType::BF16)
+      prepareActivations<<<blocks, 256, 0, stream>>>(
+          static_cast<const __nv_bfloat16 *>(x), w.perm,
+          static_cast<__nv_bfloat16 *>(ws.xperm), p.m, p.k, static_cast<int>(w.kp));
+    else
+      prepareActivations<<<blocks, 256, 0, stream>>>(
+          static_cast<const __half *>(x), w.perm, static_cast<__half *>(ws.xperm), p.m,
+          p.k, static_cast<int>(w.kp));
+    HFQ_LAUNCH_CHECK("the activation copy");
+    p.x = ws.xperm;
+    p.xStride = w.kp;
+  }
+
+  DecodeFn fn = pickDecode(w, nx, spg);
+  const size_t smem = static_cast<size_t>(nw) * nx * 16 * 32 * sizeof(float);
+  int splitK = config.splitK;
+  if (splitK <= 0) {
+    // As many blocks as fit on the GPU at once (one wave, no tail), each
+    // warp at least one P-block; at M > 8 half that (the f32 atomics of a
+    // split grow with M).
+    const int slots = smCount() * residentBlocks(fn, nw * 32, smem);
+    splitK = std::max(1, slots / p.ntiles / nx);
+  }
+  splitK = std::clamp(splitK, 1, std::max(1, p.pblocks / nw));
+  p.pbPerSplit = (p.pblocks + splitK - 1) / splitK;
+  p.splitK = (p.pblocks + p.pbPerSplit - 1) / p.pbPerSplit;
+  if (p.splitK > 1) {
+    if (!splitScratch(ws, static_cast<size_t>(m) * p.np * sizeof(float),
+                      static_cast<size_t>(p.ntiles), error))
+      return false;
+    p.partials = static_cast<float *>(ws.partials);
+    p.counters = ws.counters;
+  }
+  fn<<<dim3(p.ntiles, p.splitK), nw * 32, smem, stream>>>(p);
+  HFQ_LAUNCH_CHECK("the decode kernel");
+  return true;
+}
+
+} // namespace hfq::cuda
