@@ -1,7 +1,9 @@
 //===- WeightOnly.cu - W4A16 / W8A16 tensor-core linear kernels -----------===//
 //
-// One main loop serves decode (Gemv, M <= 16) and small-batch GEMM (1 or 2
-// m16 tiles per warp, row chunks side by side): every warp owns a 64-column
+// The small-batch GEMM (LinearPath::Gemm, 16 < M <= 64; the decode loop for
+// M <= 16 is Decode.cu), the dequantize kernel of the prefill path, and the
+// host side of all paths. The GEMM loop runs 1 or 2 m16 tiles per warp, row
+// chunks side by side; every warp owns a 64-column
 // N-tile and streams its codes once from HBM with cp.async into its own
 // shared-memory stages, two 8-step P-blocks (128 K) ahead; the block's
 // activations ride in the same cp.async groups, already in mma fragment
@@ -504,17 +506,22 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
 
 /// Dequantize one 64-column tile x 128-deep P-block per warp into a dense
 /// [N, K] matrix (kernel K order, or original order through perm), in f32
-/// and rounded once: w = s * (q - z) or q * s + o. Each lane's four K
-/// positions of one column are adjacent in the output, so a warp's 8-byte
-/// stores fill whole 32-byte sectors.
+/// and rounded once: w = s * (q - z) or q * s + o. The warp reads its 4 KB
+/// of codes at once, writes the 64 x 128 tile into its own shared-memory
+/// tile, then streams it out as whole 256-byte row segments (16-byte stores,
+/// full cache lines), so the write side runs at HBM speed.
+constexpr int kDequantRow = 128 + 8; // elements per tile row (padded: no bank conflicts)
+
 template <typename T, int BITS, int ZK>
 __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
                                                      bool originalOrder) {
   constexpr int U = BITS == 4 ? 1 : 2;
-  const int lane = threadIdx.x & 31, t = lane & 3, r = lane >> 2;
-  const int nt = blockIdx.x * 4 + (threadIdx.x >> 5), pb = blockIdx.y;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t = lane & 3, r = lane >> 2;
+  const int nt = blockIdx.x * 4 + warp, pb = blockIdx.y;
   if (nt >= p.ntiles)
     return;
+  extern __shared__ uint4 dequantSmem[];
+  T *tile = reinterpret_cast<T *>(dequantSmem) + warp * 64 * kDequantRow;
   const uint4 *qTile = p.q + (static_cast<size_t>(pb) * p.ntiles + nt) * kStepsPerBlock * U * 32 + lane;
   const unsigned short *scales = reinterpret_cast<const unsigned short *>(p.scales);
   const unsigned short *zeros = reinterpret_cast<const unsigned short *>(p.zeros);
@@ -524,19 +531,25 @@ __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
 #pragma unroll
     for (int h = 0; h < U; ++h)
       wq[i][h] = loadStreaming(qTile + (i * U + h) * 32);
+  float s[8], b[8]; // w = q * s + b for column 8 j + r of the current group
+  int groupLoaded = -1;
 #pragma unroll
   for (int i = 0; i < kStepsPerBlock; ++i) {
-    const int ks = pb * kStepsPerBlock + i;
-    const int kk = ks * 16 + 4 * t;
-    const int g = ks * 16 / p.groupSize;
+    const int g = (pb * kStepsPerBlock + i) * 16 / p.groupSize;
+    if (g != groupLoaded) {
+      groupLoaded = g;
+#pragma unroll
+      for (int j = 0; j < 8; ++j) {
+        // Column 8 j + r of the tile sits at [t' = r / 2][j][e = r % 2].
+        const size_t at = ((static_cast<size_t>(g) * p.ntiles + nt) * 4 + r / 2) * 16 + j * 2 + r % 2;
+        s[j] = half16ToFloat<T>(__ldg(scales + at));
+        const float z = ZK == kSym ? static_cast<float>(1 << (BITS - 1))
+                                   : half16ToFloat<T>(__ldg(zeros + at));
+        b[j] = ZK == kOff ? z : -s[j] * z;
+      }
+    }
 #pragma unroll
     for (int j = 0; j < 8; ++j) {
-      const int n = nt * 64 + j * 8 + r;
-      // Column 8 j + r of the tile sits at [t' = r / 2][j][e = r % 2].
-      const size_t at = ((static_cast<size_t>(g) * p.ntiles + nt) * 4 + r / 2) * 16 + j * 2 + r % 2;
-      const float s = half16ToFloat<T>(__ldg(scales + at));
-      const float z = ZK == kSym ? static_cast<float>(1 << (BITS - 1))
-                                 : half16ToFloat<T>(__ldg(zeros + at));
       float w[4];
 #pragma unroll
       for (int off = 0; off < 4; ++off) {
@@ -548,22 +561,33 @@ __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
           const int byteIdx = off == 1 ? 2 : off == 2 ? 1 : off;
           code = (wordOf(wq[i][j / 4], j % 4) >> (8 * byteIdx)) & 255u;
         }
-        const float q = static_cast<float>(code);
-        w[off] = ZK == kOff ? fmaf(q, s, z) : s * (q - z);
+        w[off] = fmaf(static_cast<float>(code), s[j], b[j]);
       }
-      if (n >= p.n || kk >= p.k)
-        continue;
-      T *out = dense + static_cast<size_t>(n) * p.k;
-      if (originalOrder && p.perm) {
-#pragma unroll
-        for (int off = 0; off < 4; ++off)
-          out[p.perm[kk + off]] = fromFloat<T>(w[off]);
-      } else {
-        const T v[4] = {fromFloat<T>(w[0]), fromFloat<T>(w[1]), fromFloat<T>(w[2]),
-                        fromFloat<T>(w[3])};
-        *reinterpret_cast<uint2 *>(out + kk) = *reinterpret_cast<const uint2 *>(v);
-      }
+      const T v[4] = {fromFloat<T>(w[0]), fromFloat<T>(w[1]), fromFloat<T>(w[2]),
+                      fromFloat<T>(w[3])};
+      *reinterpret_cast<uint2 *>(tile + (j * 8 + r) * kDequantRow + i * 16 + 4 * t) =
+          *reinterpret_cast<const uint2 *>(v);
     }
+  }
+  __syncwarp();
+  const int k0 = pb * kStepsPerBlock * 16;
+  if (originalOrder && p.perm) {
+    // dequantizeToDense with act order: scattered to the original K index.
+    for (int e = lane; e < 64 * 128; e += 32) {
+      const int row = e >> 7, kk = k0 + (e & 127), n = nt * 64 + row;
+      if (n < p.n && kk < p.k)
+        dense[static_cast<size_t>(n) * p.k + p.perm[kk]] = tile[row * kDequantRow + (e & 127)];
+    }
+    return;
+  }
+  // Two rows per pass: lanes 0-15 and 16-31 each write 16 x 16 bytes.
+#pragma unroll 4
+  for (int pass = 0; pass < 32; ++pass) {
+    const int row = pass * 2 + (lane >> 4), chunk = lane & 15;
+    const int n = nt * 64 + row, kk = k0 + chunk * 8;
+    if (n < p.n && kk < p.k) // K % 8 == 0: a chunk is in or out whole
+      *reinterpret_cast<uint4 *>(dense + static_cast<size_t>(n) * p.k + kk) =
+          *reinterpret_cast<const uint4 *>(tile + row * kDequantRow + chunk * 8);
   }
 }
 
@@ -678,14 +702,19 @@ bool launchDequant(const DeviceWeight &w, void *dense, bool originalOrder,
                    cudaStream_t stream, std::string &error) {
   Params p = makeParams(w, nullptr, nullptr, nullptr, 0);
   dim3 grid((p.ntiles + 3) / 4, p.pblocks);
+  constexpr size_t kDequantSmem = 4 * 64 * kDequantRow * 2;
   if (w.act == ActType::BF16) {
     auto fn = w.bits == 4 ? pickDequant<__nv_bfloat16, 4>(w.zeroKind)
                           : pickDequant<__nv_bfloat16, 8>(w.zeroKind);
-    fn<<<grid, 128, 0, stream>>>(p, static_cast<__nv_bfloat16 *>(dense), originalOrder);
+    if (!allowSharedMemory(reinterpret_cast<const void *>(fn), kDequantSmem, error))
+      return false;
+    fn<<<grid, 128, kDequantSmem, stream>>>(p, static_cast<__nv_bfloat16 *>(dense), originalOrder);
   } else {
     auto fn = w.bits == 4 ? pickDequant<__half, 4>(w.zeroKind)
                           : pickDequant<__half, 8>(w.zeroKind);
-    fn<<<grid, 128, 0, stream>>>(p, static_cast<__half *>(dense), originalOrder);
+    if (!allowSharedMemory(reinterpret_cast<const void *>(fn), kDequantSmem, error))
+      return false;
+    fn<<<grid, 128, kDequantSmem, stream>>>(p, static_cast<__half *>(dense), originalOrder);
   }
   HFQ_LAUNCH_CHECK("the dequantize kernel");
   return true;
@@ -878,13 +907,13 @@ void Workspace::release() {
 }
 
 LinearPath chooseLinearPath(const DeviceWeight &w, int64_t m) {
-  // Measured on an H200 (kernels/cuda/NOTES.md): the tensor-core loop wins
-  // while the weight stream dominates; past M = 16 it does only for layers
-  // with enough 64-column tiles to fill the GPU without splitting K, and up
-  // to M = 64; beyond that dequantize + cuBLAS.
+  // Measured on an H200 (kernels/cuda/NOTES.md, version 11): the decode loop
+  // up to M = 16; the shared-memory loop up to M = 32, and to M = 64 for
+  // weights of 32M elements and more (on 4096 x 4096 at M = 64 dequantize +
+  // cuBLAS already wins); beyond that dequantize + cuBLAS.
   if (m <= 16)
     return LinearPath::Gemv;
-  if (m <= 64 && w.np / 64 >= 2 * smCount())
+  if (m <= 32 || (m <= 64 && w.n * w.k >= (int64_t{32} << 20)))
     return LinearPath::Gemm;
   return LinearPath::Dequant;
 }
@@ -922,13 +951,13 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   const int blocksN = (p.ntiles + wn - 1) / wn;
   int splitK = config.splitK;
   if (splitK <= 0) {
-    // About 12 warps per SM (what shared memory lets reside), at least one
-    // P-block each; the Gemm path does not split (measured: splitting costs
-    // more in f32 atomics than it gains once the tiles fill the GPU).
-    const int64_t targetWarps =
-        path == LinearPath::Gemm ? 1 : static_cast<int64_t>(smCount()) * 12;
-    const int64_t have = static_cast<int64_t>(p.ntiles) * chunks;
-    splitK = static_cast<int>(std::clamp<int64_t>((targetWarps + have - 1) / have, 1, p.pblocks));
+    // About 7 warps per SM, rounded to a power of two of splits (the
+    // swept best on 4096 x 4096, 4096 x 14336 and 28672 x 8192 at M = 32
+    // and 64; more splits cost more in f32 atomics than they gain).
+    const double want = 7.0 * smCount() / (static_cast<double>(p.ntiles) * chunks);
+    splitK = 1;
+    while (splitK * 2 <= p.pblocks && want >= splitK * 1.5)
+      splitK *= 2;
   }
   splitK = std::clamp(splitK, 1, p.pblocks);
   p.pbPerSplit = (p.pblocks + splitK - 1) / splitK;

@@ -7,15 +7,18 @@
 //   y[M, N] = x[M, K] · W[N, K]ᵀ (+ bias),  x, y, bias in fp16 or bf16
 //
 // through one of three paths:
-//   Gemv    tensor-core GEMV, one m16 tile (M <= 16 in one pass): weights
-//           streamed once from HBM straight into mma fragments, split K
-//           across blocks, reduced in-kernel (f32 atomics: with split K the
-//           last bits of y can depend on the order the splits finish);
-//   Gemm    the same main loop with 2 m16 tiles per warp (M <= 32 per row
-//           chunk; the chunks of one tile run side by side and share the
-//           weight through L2);
-//   Dequant dequantize W to a 16-bit [N, K] scratch once, then cuBLAS:
-//           for prefill (large M), where the GEMM is compute-bound.
+//   Gemv    the decode loop (Decode.cu), M <= 16 per launch: the weight is
+//           the mma A operand, its codes stream from HBM straight into a
+//           register ring, no shared memory or barrier in the loop; the
+//           warps of a block split K and reduce in shared memory, blocks
+//           may split K further (f32 atomics: then the last bits of y can
+//           depend on the order the splits finish);
+//   Gemm    the shared-memory loop (WeightOnly.cu): activations as the A
+//           operand, 1 or 2 m16 tiles per warp, codes and activations
+//           staged with cp.async; for 16 < M <= 64;
+//   Dequant dequantize W to a 16-bit [N, K] scratch once (at HBM speed),
+//           then cuBLAS: for prefill (large M), where the GEMM is
+//           compute-bound.
 // Path::Auto picks by M (see chooseLinearPath).
 //
 // All functions return false with a message instead of failing silently;
@@ -62,7 +65,8 @@ const char *linearPathName(LinearPath path);
 struct LaunchConfig {
   LinearPath path = LinearPath::Auto;
   int splitK = 0;
-  int warpsN = 0; // warps per block, each on its own 64-column tile
+  int warpsN = 0; // warps per block: 4 or 8 (Gemv: on one tile, splitting K;
+                  // Gemm: each on its own 64-column tile)
   int mTiles = 0; // m16 tiles per warp on the Gemm path (1 or 2)
 };
 
