@@ -291,10 +291,10 @@ int main(int argc, char **argv) {
         auto &set = weights[f];
         std::vector<cuda::LaunchConfig> configs(1);
         if (opt.tune && m <= 64) {
-          for (int wn : {4, 8})
+          for (int wn : {1, 2, 4, 8})
             for (int s : {1, 2, 4, 8, 16, 32})
               for (int mt : {1, 2}) {
-                if (m <= 16 && mt == 2)
+                if ((m <= 16 && mt == 2) || (m > 16 && wn < 4))
                   continue;
                 cuda::LaunchConfig c;
                 c.path = m <= 16 ? cuda::LinearPath::Gemv : cuda::LinearPath::Gemm;

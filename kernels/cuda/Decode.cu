@@ -15,7 +15,7 @@
 //    a ring of D steps ahead; no shared memory and no barrier in the loop,
 //    so occupancy is bounded by registers only.
 //  * Activations are read from global memory through L1 (every warp of the
-//    SM reads the same few KB), two steps ahead; the layout's K order inside
+//    SM reads the same few KB), two to four steps ahead; the layout's K order inside
 //    a step (4 t .. 4 t + 3 in one lane) makes that one 8-byte load.
 //  * Scales and zeros are applied per group in f32 as in WeightOnly.cu:
 //    y += s * acc + b * sum(x); the next group's are prefetched into L2.
@@ -128,6 +128,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
   // Code prefetch distance in steps: 4 KB (2 KB at NX = 2) in flight per warp
   // within 128 registers.
   constexpr int D = (BITS == 4 ? 8 : 4) / NX;
+  constexpr int XD = NX == 1 ? 4 : 2; // activation prefetch distance, in steps
   constexpr int stepU4 = U * 32; // uint4 per warp step
   constexpr int pbU4 = kStepsPerBlock * stepU4;
   constexpr int PBK = kStepsPerBlock * 16; // K per P-block
@@ -152,7 +153,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
     xp[nx] = static_cast<const T *>(p.x) + row * p.xStride + 4 * t + pbBeg * PBK;
   }
   int kLeft = p.k - 4 * t - pbBeg * PBK;
-  // Step `step` (0 .. 9) counted from the current P-block.
+  // Step `step` (0 .. 11) counted from the current P-block.
   auto loadX = [&](int step, uint2 (&v)[NX]) {
 #pragma unroll
     for (int nx = 0; nx < NX; ++nx) {
@@ -193,15 +194,16 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
                     static_cast<size_t>(pbBeg) * p.ntiles * pbU4;
   const size_t pbStride = static_cast<size_t>(p.ntiles) * pbU4;
   uint4 ring[D][U];
-  uint2 xr[2][NX];
+  uint2 xr[XD][NX];
   if (pbBeg < pbEnd) {
 #pragma unroll
     for (int d = 0; d < D; ++d)
 #pragma unroll
       for (int h = 0; h < U; ++h)
         ring[d][h] = loadStreaming(qp + d * stepU4 + h * 32);
-    loadX(0, xr[0]);
-    loadX(1, xr[1]);
+#pragma unroll
+    for (int d = 0; d < XD; ++d)
+      loadX(d, xr[d]);
     prefetchGroup(sp, zp);
   }
   const uint32_t ones[4] = {onesPair<T>(), onesPair<T>(), onesPair<T>(), onesPair<T>()};
@@ -224,10 +226,10 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
       uint32_t xb[NX][2];
 #pragma unroll
       for (int nx = 0; nx < NX; ++nx) {
-        xb[nx][0] = xr[i % 2][nx].x;
-        xb[nx][1] = xr[i % 2][nx].y;
+        xb[nx][0] = xr[i % XD][nx].x;
+        xb[nx][1] = xr[i % XD][nx].y;
       }
-      loadX(i + 2, xr[i % 2]);
+      loadX(i + XD, xr[i % XD]);
 
       const bool fresh = i % SPG == 0;
 #pragma unroll
@@ -440,14 +442,17 @@ bool detail::decodeLinear(const DeviceWeight &w, const void *x, const void *bias
     }
     return true;
   }
-  // 8 warps per block measured best or within noise on every layer swept
-  // (NOTES.md, version 10).
-  const int nw = config.warpsN ? config.warpsN : 8;
-  if (nw != 4 && nw != 8) {
-    error = "warpsN must be 4 or 8, got " + std::to_string(nw);
+  const int nx = m <= 8 ? 1 : 2;
+  // 8 warps per block measured best or within 3% on every layer swept, but
+  // at M > 8 on layers of 3 tiles per SM and more, where 2 win by 12%
+  // (NOTES.md, version 11).
+  const int nw = config.warpsN       ? config.warpsN
+                 : nx == 2 && w.np / 64 >= 3 * smCount() ? 2
+                                                          : 8;
+  if (nw != 1 && nw != 2 && nw != 4 && nw != 8) {
+    error = "warpsN must be 1, 2, 4 or 8 on the decode path, got " + std::to_string(nw);
     return false;
   }
-  const int nx = m <= 8 ? 1 : 2;
   DecodeParams p{};
   p.x = x;
   p.xStride = w.k;

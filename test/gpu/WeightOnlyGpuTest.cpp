@@ -230,6 +230,12 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
         plan.push_back({one, base + " splitK=1 wn=4"});
         plan.push_back({most, base + " splitK=max wn=" + std::to_string(most.warpsN)});
       }
+    // The decode loop with 2 warps per block and an odd split.
+    cuda::LaunchConfig odd;
+    odd.path = cuda::LinearPath::Gemv;
+    odd.splitK = 3;
+    odd.warpsN = 2;
+    plan.push_back({odd, "gemv splitK=3 wn=2"});
     // Activations at an address that is not 8-byte aligned (a view into a
     // larger buffer): the decode loop takes an aligned copy.
     plan.push_back({cuda::LaunchConfig{}, "auto, x misaligned", true});
