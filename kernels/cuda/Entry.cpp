@@ -74,7 +74,8 @@ using Half = uint16_t;
 struct KernelInfo {
   const char *name;   // "hfq_gptq_w4a16_gemv"
   const char *method; // its spec quantizer key, "gptq"
-  int bits;           // weight bits the kernel takes
+  int bits;           // weight bits the kernel takes (0: generic, every
+                      // width but 4 and 8, widened to the 8-bit layout)
   LinearPath path;    // Gemv for *_gemv, Auto for *_gemm
 };
 
@@ -151,10 +152,10 @@ bool findOrBuildWeight(const KernelInfo &kernel, ActType act, int64_t n,
   if (!hfq::kernels::quantWeightFromCheckpoint(kernel.method, args, packed, n,
                                                k, quant, error))
     return false;
-  if (quant.bits != kernel.bits) {
-    error = "the weight has " + std::to_string(quant.bits) +
-            "-bit codes; this kernel takes " + std::to_string(kernel.bits) +
-            "-bit weights";
+  if (kernel.bits == 0 ? quant.bits == 4 || quant.bits == 8 : quant.bits != kernel.bits) {
+    error = "the weight has " + std::to_string(quant.bits) + "-bit codes; this kernel takes " +
+            (kernel.bits ? std::to_string(kernel.bits) + "-bit weights"
+                         : std::string("the widths the w4a16 / w8a16 kernels do not (2 or 3 bits)"));
     return false;
   }
   KernelWeight packedForKernel;
@@ -424,7 +425,38 @@ extern "C" void hfq_cuda_release_weights(void) {
     return refuseF32(kKernel_##m##_w##bits##_##shape);                         \
   }
 
+/// The three entry points of generic kernel hfq_<m>_generic of method key
+/// `key`: code widths the w4a16 / w8a16 kernels do not take, widened to the
+/// 8-bit layout at load and run through the W8A16 kernels (exact; 8 bits per
+/// weight of bandwidth).
+#define HFQ_CUDA_GENERIC(m, key)                                               \
+  namespace {                                                                  \
+  const KernelInfo kKernel_##m##_generic = {"hfq_" #m "_generic", key, 0,      \
+                                            LinearPath::Auto};                 \
+  }                                                                            \
+  extern "C" int32_t _mlir_ciface_hfq_##m##_generic_f16(                       \
+      StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
+      StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
+      StridedMemRefType<int64_t, 2> *table) {                                  \
+    return runCudaLinear(kKernel_##m##_generic, ActType::F16, y, x, bias,      \
+                         args, table);                                         \
+  }                                                                            \
+  extern "C" int32_t _mlir_ciface_hfq_##m##_generic_bf16(                      \
+      StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
+      StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
+      StridedMemRefType<int64_t, 2> *table) {                                  \
+    return runCudaLinear(kKernel_##m##_generic, ActType::BF16, y, x, bias,     \
+                         args, table);                                         \
+  }                                                                            \
+  extern "C" int32_t _mlir_ciface_hfq_##m##_generic_f32(                       \
+      StridedMemRefType<float, 2> *, StridedMemRefType<float, 2> *,            \
+      StridedMemRefType<float, 1> *, StridedMemRefType<double, 1> *,           \
+      StridedMemRefType<int64_t, 2> *) {                                       \
+    return refuseF32(kKernel_##m##_generic);                                   \
+  }
+
 // Every CUDA weight-only kernel of specs/*.json (their `kernels` rules).
+HFQ_CUDA_GENERIC(gptq, "gptq")
 HFQ_CUDA_KERNEL(gptq, "gptq", 4, gemv, Gemv)
 HFQ_CUDA_KERNEL(gptq, "gptq", 4, gemm, Auto)
 HFQ_CUDA_KERNEL(gptq, "gptq", 8, gemv, Gemv)

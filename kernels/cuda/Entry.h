@@ -1,7 +1,8 @@
 //===- Entry.h - The CUDA kernels' weight cache, for callers ----*- C++ -*-===//
 //
 // kernels/cuda/Entry.cpp defines, for every CUDA weight-only kernel the
-// specs name (hfq_<method>_w4a16_gemv, ..._w8a16_gemm) and act in {f16,
+// specs name (hfq_<method>_w4a16_gemv, ..._w8a16_gemm, and hfq_gptq_generic
+// for GPTQ's 2/3-bit codes, widened to the 8-bit layout) and act in {f16,
 // bf16, f32}, the ABI entry point _mlir_ciface_<kernel>_<act> of
 // kernels/include/hfq_kernels.h (the f32 ones only refuse). Lowered IR needs
 // nothing else. The two functions below manage the load-time repack cache

@@ -40,6 +40,7 @@
 #include "kernels/ref/TorchAo.h"
 
 #include <cmath>
+#include <numeric>
 
 namespace hfq::kernels {
 
@@ -158,11 +159,9 @@ bool fromGptq(const std::vector<double> &args,
       !intArg(args, 1, "group_size", -1, kArgLimit, groupSize, error) ||
       !flagArg(args, 2, "zero_stored_minus_one", minusOne, error))
     return false;
-  if (bits == 2 || bits == 3) {
-    error = genericOnly("GPTQ " + std::to_string(bits) + "-bit");
-    return false;
-  }
-  if (bits != 4 && bits != 8) {
+  // 2/3-bit codes are read here like 4/8-bit ones; packForKernel widens
+  // them to the 8-bit layout (the spec's hfq_gptq_generic).
+  if (bits != 2 && bits != 3 && bits != 4 && bits != 8) {
     error = "GPTQ bits must be 2, 3, 4 or 8, got " + std::to_string(bits);
     return false;
   }
@@ -176,7 +175,9 @@ bool fromGptq(const std::vector<double> &args,
   const int b = static_cast<int>(bits);
   const int64_t g = groupSize == -1 ? k : groupSize;
   const int64_t groups = ceilDiv(k, g);
-  const int64_t pack = 32 / b;
+  // K * bits and N * bits fill whole int32 words (3-bit fields straddle
+  // words: 32 of them fill three).
+  const int64_t pack = 32 / std::gcd<int64_t>(32, b);
   if (k % pack != 0) {
     error = "K (" + std::to_string(k) + ") must be a multiple of " +
             std::to_string(pack) + " to pack " + std::to_string(b) +

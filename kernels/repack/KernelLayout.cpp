@@ -87,12 +87,19 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
   }
   KernelWeight kw;
   kw.act = act;
-  kw.bits = w.bits;
+  // 4-bit codes keep their width; every other width (GPTQ 2/3-bit, HQQ
+  // 5/6-bit) is widened to the 8-bit layout: exact, at 8 bits per weight of
+  // bandwidth (the "generic" kernels of the specs).
+  kw.bits = w.bits == 4 ? 4 : 8;
   kw.n = w.n;
   kw.k = w.k;
   kw.np = roundUp(w.n, kKernelTileN);
   kw.kp = roundUp(w.k, kKernelTileK);
-  kw.zeroKind = w.zeroKind;
+  // A widened symmetric weight keeps its own zero 2^(bits-1) explicitly
+  // (the 8-bit layout's implicit one is 128).
+  const bool explicitSymmetric = w.zeroKind == ZeroKind::Symmetric && kw.bits != w.bits;
+  kw.zeroKind = explicitSymmetric ? ZeroKind::Integer : w.zeroKind;
+  const float ownZero = static_cast<float>(1 << (w.bits - 1));
   bool perChannel = w.groupSize == w.k;
   if (perChannel) {
     kw.groupSize = kw.kp;
@@ -142,12 +149,14 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
       codeLocation(kw, n, j, byte, shift);
       int code = w.zeroKind == ZeroKind::Integer
                      ? static_cast<int>(w.zero[(w.groups() - 1) * w.n + n])
-                     : (w.zeroKind == ZeroKind::Symmetric ? zeroCode : 0);
+                 : explicitSymmetric                  ? static_cast<int>(ownZero)
+                 : w.zeroKind == ZeroKind::Symmetric ? zeroCode
+                                                      : 0;
       kw.q[byte] |= static_cast<uint8_t>(code << shift);
     }
 
   kw.scales.assign(groups * kw.np, 0);
-  if (w.zeroKind != ZeroKind::Symmetric)
+  if (kw.zeroKind != ZeroKind::Symmetric)
     kw.zeros.assign(groups * kw.np, toActBits(act, 0.0f));
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t n = 0; n < w.n; ++n) {
@@ -158,7 +167,9 @@ bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
         continue;
       int64_t at = groupIndex(kw, g, n);
       kw.scales[at] = toActBits(act, w.scale[sg * w.n + n]);
-      if (w.zeroKind != ZeroKind::Symmetric)
+      if (explicitSymmetric)
+        kw.zeros[at] = toActBits(act, ownZero);
+      else if (w.zeroKind != ZeroKind::Symmetric)
         kw.zeros[at] = toActBits(act, w.zero[sg * w.n + n]);
     }
   // With act order, sorted position j must sit in group j / groupSize.

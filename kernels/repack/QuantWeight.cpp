@@ -49,8 +49,8 @@ static std::string paramAt(size_t i, int64_t n) {
 }
 
 bool QuantWeight::verify(std::string &error) const {
-  if (bits != 4 && bits != 8) {
-    error = "QuantWeight: bits must be 4 or 8, got " + std::to_string(bits);
+  if (bits < 2 || bits > 8) {
+    error = "QuantWeight: bits must be in [2, 8], got " + std::to_string(bits);
     return false;
   }
   constexpr int64_t kLimit = int64_t(1) << 31;

@@ -42,7 +42,8 @@ enum class ZeroKind {
 };
 
 struct QuantWeight {
-  int bits = 4;          // 4 or 8
+  int bits = 4;          // 2 .. 8 (the kernels take 4; other widths are
+                         // widened to the 8-bit layout by packForKernel)
   int64_t n = 0, k = 0;  // W is [n, k] (out_features, in_features)
   int64_t groupSize = 0; // divides k; == k for one group per column
   ZeroKind zeroKind = ZeroKind::Symmetric;

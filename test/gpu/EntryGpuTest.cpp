@@ -106,6 +106,7 @@ DECLARE_REF_ENTRY(hfq_ref_quanto)
 DECLARE_REF_ENTRY(hfq_ref_eetq)
 DECLARE_CUDA_KERNELS(hfq_gptq_w4a16)
 DECLARE_CUDA_KERNELS(hfq_gptq_w8a16)
+DECLARE_CUDA_ENTRY(hfq_gptq_generic)
 DECLARE_CUDA_KERNELS(hfq_awq_w4a16)
 DECLARE_CUDA_KERNELS(hfq_ct_w4a16)
 DECLARE_CUDA_KERNELS(hfq_ct_w8a16)
@@ -198,6 +199,14 @@ std::vector<Variant> variants() {
       {"gptq 8-bit g64", 100, 320, _mlir_ciface_hfq_ref_gptq_f32,
        CUDA_KERNEL(hfq_gptq_w8a16_gemv), CUDA_KERNEL(hfq_gptq_w8a16_gemm),
        gptq(8, true, 100, 320, 64, false)},
+      // 2/3-bit through the generic kernel (widened to the 8-bit layout);
+      // 3-bit fields straddle words, so N and K are multiples of 32.
+      {"gptq 3-bit g128 act-order (generic)", 96, 384, _mlir_ciface_hfq_ref_gptq_f32,
+       CUDA_KERNEL(hfq_gptq_generic), CUDA_KERNEL(hfq_gptq_generic),
+       gptq(3, false, 96, 384, 128, true)},
+      {"gptq 2-bit g64 (generic)", 80, 256, _mlir_ciface_hfq_ref_gptq_f32,
+       CUDA_KERNEL(hfq_gptq_generic), CUDA_KERNEL(hfq_gptq_generic),
+       gptq(2, true, 80, 256, 64, false)},
       {"awq gemm 4-bit g64", 200, 448, _mlir_ciface_hfq_ref_awq_f32,
        CUDA_KERNEL(hfq_awq_w4a16_gemv), CUDA_KERNEL(hfq_awq_w4a16_gemm),
        [](Rng &rng) {
@@ -443,6 +452,16 @@ void checkErrorPaths(Rng &rng) {
     report(status != 0 && contains(message, "hfq_gptq_w8a16_gemv") &&
                contains(message, "4-bit") && allPoison(y),
            "error path: a 4-bit weight on an 8-bit kernel", message);
+  }
+
+  // A 4-bit weight sent to the generic kernel (it takes 2/3-bit codes).
+  {
+    std::vector<Half> y;
+    const int32_t status = callCuda(_mlir_ciface_hfq_gptq_generic_bf16, ck, m, n, k, a.x, {}, y);
+    const std::string message = hfq_kernel_last_error();
+    report(status != 0 && contains(message, "hfq_gptq_generic") &&
+               contains(message, "2 or 3 bits") && allPoison(y),
+           "error path: a 4-bit weight on the generic kernel", message);
   }
 }
 

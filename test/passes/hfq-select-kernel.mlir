@@ -98,10 +98,12 @@ func.func @gptq_group16(%x: tensor<1x64xf16>, %qw: tensor<8x128xi32>, %qz: tenso
   return %y : tensor<1x128xf16>
 }
 
-// 3-bit GPTQ falls through the 4- and 8-bit rules to the generic CUDA kernel.
+// 3-bit GPTQ falls through the 4- and 8-bit rules to the generic CUDA kernel
+// (codes widened to the W8A16 kernels' layout: sm_80 and up); on sm_75 the
+// reference runs it.
 // CHECK-LABEL: func.func @gptq_3bit(
 // SM90:          {kernel = "hfq_gptq_generic"
-// SM75:          {kernel = "hfq_gptq_generic"
+// SM75:          {kernel = "hfq_ref_gptq", rejected_kernels = [{{.*}}"hfq_gptq_generic: {{.*}}target.sm >= 80{{.*}} does not hold"
 // CPU:           {kernel = "hfq_ref_gptq"
 func.func @gptq_3bit(%x: tensor<1x64xf16>, %qw: tensor<6x128xi32>, %qz: tensor<1x12xi32>,
                      %s: tensor<1x128xf16>, %g: tensor<64xi32>) -> tensor<1x128xf16> {

@@ -147,11 +147,15 @@ struct Rng {
 };
 
 /// Ors `value` into field `i` (b bits) of an LSB-first bit stream of i32
-/// words at first, first + stride, ...
+/// words at first, first + stride, ...; a field may straddle two words
+/// (3-bit GPTQ: 32 fields fill three words).
 inline void orField(StoredTensor &t, int64_t first, int64_t stride, int bits,
                     int64_t i, uint32_t value) {
   const int64_t bit = bits * i, word = first + (bit / 32) * stride;
-  t.setBits(word, t.bitsAt(word) | (value << (bit % 32)));
+  const int shift = static_cast<int>(bit % 32);
+  t.setBits(word, t.bitsAt(word) | (value << shift));
+  if (shift + bits > 32)
+    t.setBits(word + stride, t.bitsAt(word + stride) | (value >> (32 - shift)));
 }
 
 //===----------------------------------------------------------------------===//

@@ -46,7 +46,12 @@ TEST_P(KernelLayoutRoundTrip, EveryCodeScaleAndZeroReadsBack) {
     ASSERT_TRUE(packForKernel(w, act, kw, error)) << error;
     EXPECT_EQ(kw.np % kKernelTileN, 0);
     EXPECT_EQ(kw.kp % kKernelTileK, 0);
-    EXPECT_EQ(kw.q.size(), static_cast<size_t>(kw.np * kw.kp * c.bits / 8));
+    // 4-bit codes keep their width; every other width is widened to 8.
+    const int kernelBits = c.bits == 4 ? 4 : 8;
+    EXPECT_EQ(kw.bits, kernelBits);
+    EXPECT_EQ(kw.q.size(), static_cast<size_t>(kw.np * kw.kp * kernelBits / 8));
+    if (c.bits != kernelBits && c.zk == ZeroKind::Symmetric)
+      EXPECT_EQ(kw.zeroKind, ZeroKind::Integer); // the own zero, explicitly
     EXPECT_EQ(kw.perm.empty(), !c.actOrder);
     // Kernel position j holds original K index src[j], sorted by group.
     std::vector<int64_t> src(w.k);
@@ -99,7 +104,12 @@ INSTANTIATE_TEST_SUITE_P(
                       LayoutCase{8, ZeroKind::Symmetric, 0, false, 129, 1000},
                       LayoutCase{8, ZeroKind::Integer, 128, false, 64, 256},
                       LayoutCase{8, ZeroKind::Offset, 32, false, 3, 96},
-                      LayoutCase{8, ZeroKind::Integer, 256, true, 40, 768}));
+                      LayoutCase{8, ZeroKind::Integer, 256, true, 40, 768},
+                      // Widened to the 8-bit layout (GPTQ 2/3-bit, HQQ 5/6-bit).
+                      LayoutCase{3, ZeroKind::Integer, 128, true, 96, 384},
+                      LayoutCase{2, ZeroKind::Integer, 0, false, 70, 512},
+                      LayoutCase{3, ZeroKind::Symmetric, 64, false, 33, 320},
+                      LayoutCase{6, ZeroKind::Offset, 32, false, 20, 160}));
 
 TEST(KernelLayout, RefusesShapesTheKernelsDoNotTake) {
   std::mt19937 rng(5);

@@ -226,7 +226,8 @@ TEST(RepackQuantWeight, VerifyNamesEachBrokenInvariant) {
     void (*breakIt)(QuantWeight &);
   };
   const Case cases[] = {
-      {"bits must be 4 or 8", [](QuantWeight &w) { w.bits = 3; }},
+      {"bits must be in [2, 8], got 9", [](QuantWeight &w) { w.bits = 9; }},
+      {"bits must be in [2, 8], got 1", [](QuantWeight &w) { w.bits = 1; }},
       {"n and k must be", [](QuantWeight &w) { w.n = 0; }},
       {"groupSize (3)", [](QuantWeight &w) { w.groupSize = 3; }},
       {"groupSize (0)", [](QuantWeight &w) { w.groupSize = 0; }},
@@ -317,6 +318,18 @@ TEST(RepackGptq, FourAndEightBitBothZeroConventions) {
   checkGptq({8, false, false, 4, 12, 4, false}, seed++);
 }
 
+TEST(RepackGptq, TwoAndThreeBitMatchTheReference) {
+  // Read like 4/8-bit (3-bit fields straddle words); packForKernel widens
+  // them for hfq_gptq_generic.
+  unsigned seed = 200;
+  for (int bits : {2, 3})
+    for (bool v1 : {true, false}) {
+      checkGptq({bits, v1, false, 32, 128, 32, false}, seed++);
+      checkGptq({bits, v1, true, 64, 96, -1, false}, seed++);
+      checkGptq({bits, v1, false, 32, 256, 64, true}, seed++);
+    }
+}
+
 TEST(RepackGptq, ActOrderPermutationIsKeptAndMatches) {
   checkGptq({4, true, false, 16, 128, 32, true}, 7);
   checkGptq({4, false, false, 24, 96, 16, true}, 8);
@@ -390,11 +403,10 @@ TEST(RepackGptq, Refusals) {
   const Checkpoint good = gptqCheckpoint(base, rng, codes, zeros);
   convert("gptq", good, 16, 64);
 
-  for (int bits : {2, 3}) {
-    Checkpoint ck = gptqCheckpoint({bits, true, false, 32, 64, 32, false}, rng,
-                                   codes, zeros);
-    EXPECT_HAS(convertError("gptq", ck, 32, 64), "generic kernel");
-  }
+  // 3-bit: K and N must fill whole words (32 fields in three).
+  Checkpoint three = gptqCheckpoint({3, true, false, 32, 64, 32, false}, rng, codes, zeros);
+  EXPECT_HAS(convertError("gptq", three, 32, 48),
+             "K (48) must be a multiple of 32 to pack 3-bit GPTQ weights");
   Checkpoint ck = good;
   ck.args = {4, 32};
   EXPECT_HAS(convertError("gptq", ck, 16, 64),
