@@ -1,8 +1,9 @@
 //===- EntryGpuTest.cpp - The CUDA kernels through the kernel ABI ---------===//
 //
 // What lowered IR calls on the GPU: the entry points
-// _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<f16|bf16> (kernels/cuda/
-// Entry.cpp), fed one random checkpoint per method variant in the exact
+// _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<f16|bf16> and
+// _mlir_ciface_hfq_gptq_generic_<f16|bf16> (kernels/cuda/Entry.cpp), fed one
+// random checkpoint per method variant in the exact
 // layout of its spec (test/unit/CheckpointBuilders.h, shared with the repack
 // unit test), against the method's CPU reference entry point
 // _mlir_ciface_hfq_ref_<m>_f32 on the same activations (rounded to 16 bits,
@@ -104,6 +105,7 @@ DECLARE_REF_ENTRY(hfq_ref_hqq)
 DECLARE_REF_ENTRY(hfq_ref_torchao)
 DECLARE_REF_ENTRY(hfq_ref_quanto)
 DECLARE_REF_ENTRY(hfq_ref_eetq)
+DECLARE_REF_ENTRY(hfq_ref_bnb8)
 DECLARE_CUDA_KERNELS(hfq_gptq_w4a16)
 DECLARE_CUDA_KERNELS(hfq_gptq_w8a16)
 DECLARE_CUDA_ENTRY(hfq_gptq_generic)
@@ -116,6 +118,7 @@ DECLARE_CUDA_KERNELS(hfq_torchao_w8a16)
 DECLARE_CUDA_KERNELS(hfq_quanto_w4a16)
 DECLARE_CUDA_KERNELS(hfq_quanto_w8a16)
 DECLARE_CUDA_KERNELS(hfq_eetq_w8a16)
+DECLARE_CUDA_KERNELS(hfq_bnb8_w8a16)
 
 namespace {
 
@@ -262,6 +265,15 @@ std::vector<Variant> variants() {
        [](Rng &rng) {
          std::vector<uint8_t> codes;
          return eetqCheckpoint(192, 320, rng, codes);
+       }},
+      // bitsandbytes 8-bit: the W8A16 kernels keep every activation column
+      // in 16 bits, which is LLM.int8() with every column an outlier: the
+      // reference runs with a threshold (1e-6) that makes it so.
+      {"bnb int8 (all columns 16-bit)", 136, 200, _mlir_ciface_hfq_ref_bnb8_f32,
+       CUDA_KERNEL(hfq_bnb8_w8a16_gemv), CUDA_KERNEL(hfq_bnb8_w8a16_gemm),
+       [](Rng &rng) {
+         std::vector<uint8_t> codes;
+         return bnb8Checkpoint(136, 200, 1e-6, rng, codes);
        }},
   };
 }

@@ -144,9 +144,10 @@ func.func @compressed_tensors_fp8(%x: tensor<4x64xbf16>, %w: tensor<128x64xf8E4M
   return %y : tensor<4x128xbf16>
 }
 
-// Methods without an M condition: LLM.int8() on sm_80+, else its reference.
+// bitsandbytes 8-bit: the W8A16 kernels on sm_80+ (M = 4: the GEMV), else
+// the reference (LLM.int8()).
 // CHECK-LABEL: func.func @bnb_8bit(
-// SM90:          {kernel = "hfq_llm_int8"
+// SM90:          {kernel = "hfq_bnb8_w8a16_gemv"
 // SM75:          {kernel = "hfq_ref_bnb8"
 // CPU:           {kernel = "hfq_ref_bnb8"
 func.func @bnb_8bit(%x: tensor<4x64xf16>, %cb: tensor<128x64xi8>, %scb: tensor<128xf32>) -> tensor<4x128xf16> {

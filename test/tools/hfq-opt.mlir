@@ -19,7 +19,7 @@
 // LIST:      key{{ +}}config class{{ +}}quantizer class{{ +}}pre-quantized only{{ +}}kernels
 // LIST-NEXT: awq{{ +}}AwqConfig{{ +}}AwqQuantizer{{ +}}yes{{ +}}hfq_awq_w4a16_gemv, {{.*}}, hfq_ref_awq
 // LIST-NEXT: bitsandbytes_4bit{{ +}}BitsAndBytesConfig{{ +}}Bnb4BitHfQuantizer{{ +}}no{{ +}}hfq_bnb4_gemv, {{.*}}, hfq_ref_bnb4
-// LIST-NEXT: bitsandbytes_8bit{{ +}}BitsAndBytesConfig{{ +}}Bnb8BitHfQuantizer{{ +}}no{{ +}}hfq_llm_int8, hfq_ref_bnb8
+// LIST-NEXT: bitsandbytes_8bit{{ +}}BitsAndBytesConfig{{ +}}Bnb8BitHfQuantizer{{ +}}no{{ +}}hfq_bnb8_w8a16_gemv, hfq_bnb8_w8a16_gemm, hfq_ref_bnb8
 // LIST-NEXT: gptq{{ +}}GPTQConfig{{ +}}GptqHfQuantizer{{ +}}no{{ +}}hfq_gptq_w4a16_gemv, {{.*}}, hfq_ref_gptq
 // LIST-NEXT: aqlm{{ +}}AqlmConfig{{ +}}AqlmHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_aqlm
 // LIST-NEXT: quanto{{ +}}QuantoConfig{{ +}}QuantoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_quanto

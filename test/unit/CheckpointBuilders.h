@@ -553,6 +553,30 @@ inline Checkpoint eetqCheckpoint(int64_t n, int64_t k, Rng &rng,
   return ck;
 }
 
+//===----------------------------------------------------------------------===//
+// bitsandbytes 8-bit (Linear8bitLt): CB i8 [N, K] row-major, SCB f32 [N];
+// args llm_int8_threshold
+//===----------------------------------------------------------------------===//
+
+/// A random LLM.int8() checkpoint; `codes` receive CB + 128 (the converter's
+/// unsigned codes, symmetric around 128).
+inline Checkpoint bnb8Checkpoint(int64_t n, int64_t k, double threshold, Rng &rng,
+                                 std::vector<uint8_t> &codes) {
+  Checkpoint ck;
+  ck.args = {threshold};
+  StoredTensor &cb = ck.add(DType::I8, {n, k});
+  StoredTensor &scb = ck.add(DType::F32, {n});
+  codes.clear();
+  for (int64_t i = 0; i < n * k; ++i) {
+    const int64_t v = rng.range(-127, 127);
+    codes.push_back(static_cast<uint8_t>(v + 128));
+    cb.setBits(i, static_cast<uint32_t>(v));
+  }
+  for (int64_t r = 0; r < n; ++r)
+    scb.setFloat(r, rng.uniform(0.01f, 4.0f));
+  return ck;
+}
+
 } // namespace hfq::kernels::builders
 
 #endif // HFQ_TEST_UNIT_CHECKPOINTBUILDERS_H

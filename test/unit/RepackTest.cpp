@@ -904,18 +904,9 @@ TEST(RepackBnb8, WeightMatchesReferenceDequantizer) {
   // double, the converter's scale SCB / 127 is a float: up to an ulp apart.
   Rng rng(900);
   const int64_t n = 13, k = 50;
-  Checkpoint ck;
-  ck.args = {6.0};
-  StoredTensor &cb = ck.add(DType::I8, {n, k});
-  StoredTensor &scb = ck.add(DType::F32, {n});
   std::vector<uint8_t> codes;
-  for (int64_t i = 0; i < n * k; ++i) {
-    const int64_t v = rng.range(-127, 127);
-    codes.push_back(static_cast<uint8_t>(v + 128));
-    cb.setBits(i, static_cast<uint32_t>(v));
-  }
-  for (int64_t r = 0; r < n; ++r)
-    scb.setFloat(r, rng.uniform(0.01f, 4.0f));
+  Checkpoint ck = bnb8Checkpoint(n, k, 6.0, rng, codes);
+  const StoredTensor &cb = ck.tensors[0], &scb = ck.tensors[1];
   QuantWeight qw = convert("bitsandbytes_8bit", ck, n, k);
   EXPECT_EQ(qw.zeroKind, ZeroKind::Symmetric);
   EXPECT_EQ(qw.groupSize, k);
