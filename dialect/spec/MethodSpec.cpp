@@ -835,10 +835,17 @@ bool SpecParser::parseQuantizer(const Node &node, const ConfigSpec &config,
   for (size_t i = 0; i < kernels.value.size(); ++i) {
     Node item = kernels.item(i);
     KernelRule rule;
-    if (!expectObject(item, {"name", "when"}, {"name", "when"}) ||
+    if (!expectObject(item, {"name", "when", "planned"}, {"name", "when"}) ||
         !getString(item.child("name"), rule.name) ||
         !getExpr(item.child("when"), kernelScope, rule.when))
       return false;
+    if (item.has("planned")) {
+      if (!getString(item.child("planned"), rule.planned))
+        return false;
+      if (rule.planned.empty())
+        return fail(item.child("planned").pointer,
+                    "expected a non-empty string saying what the planned kernel waits for");
+    }
     if (item.has("doc"))
       rule.doc = item.value["doc"].get<std::string>();
     quantizer.kernels.push_back(std::move(rule));

@@ -132,6 +132,10 @@ struct KernelRule {
   std::string name;
   Expr when;
   std::string doc;
+  /// Non-empty for a kernel the specs plan but no runtime provides yet (what
+  /// it waits for): selection passes over it, recording why, and forcing it
+  /// is an error, so lowered IR never calls a symbol that does not exist.
+  std::string planned;
 };
 
 struct SkipPolicy {

@@ -216,6 +216,11 @@ selectKernel(const QuantizerSpec &quantizer, const Json &config,
                 ")";
         return std::nullopt;
       }
+      if (!rule.planned.empty()) {
+        error = "the forced kernel '" + forced + "' is planned but not implemented yet (" +
+                rule.planned + ")";
+        return std::nullopt;
+      }
       choice.kernel = forced;
       return choice;
     }
@@ -230,6 +235,11 @@ selectKernel(const QuantizerSpec &quantizer, const Json &config,
       error = "cannot evaluate the rule of kernel '" + rule.name + "' ('" +
               rule.when.text() + "'): " + exprError.str();
       return std::nullopt;
+    }
+    if (*accepts && !rule.planned.empty()) {
+      choice.rejected.emplace_back(rule.name,
+                                   "planned, not implemented yet (" + rule.planned + ")");
+      continue;
     }
     if (*accepts) {
       choice.kernel = rule.name;

@@ -113,11 +113,12 @@ func.func @gptq_3bit(%x: tensor<1x64xf16>, %qw: tensor<6x128xi32>, %qz: tensor<1
   return %y : tensor<1x128xf16>
 }
 
-// HQQ 4-bit on sm_75: the w4a16 rules need sm >= 80, the next rule (any
-// CUDA GPU) takes it.
+// HQQ 4-bit on sm_75: the w4a16 rules need sm >= 80; the next rule (any
+// CUDA GPU) names a planned kernel no runtime provides yet, so the
+// reference takes it.
 // CHECK-LABEL: func.func @hqq_fall_through(
 // SM90:          {kernel = "hfq_hqq_w4a16_gemv"
-// SM75:          {kernel = "hfq_hqq_generic"
+// SM75:          {kernel = "hfq_ref_hqq", rejected_kernels = [{{.*}}"hfq_hqq_generic: planned, not implemented yet (a CUDA kernel for HQQ widths{{.*}})"]
 // CPU:           {kernel = "hfq_ref_hqq"
 func.func @hqq_fall_through(%x: tensor<1x64xbf16>, %wq: tensor<64x64xui8>, %s: tensor<128x1xf16>,
                             %z: tensor<128x1xf16>) -> tensor<1x128xbf16> {
@@ -128,10 +129,11 @@ func.func @hqq_fall_through(%x: tensor<1x64xbf16>, %wq: tensor<64x64xui8>, %s: t
 }
 
 // compressed-tensors FP8 per channel with dynamic FP8 activations: the
-// scaled-mm kernel needs sm_89; below, the weight is dequantized to bf16.
-// The kernel rules read the module's `scheme`.
+// scaled-mm kernel (sm_89 and up) is planned, not implemented yet, so the
+// weight is dequantized to bf16 everywhere. The kernel rules read the
+// module's `scheme`.
 // CHECK-LABEL: func.func @compressed_tensors_fp8(
-// SM90:          {kernel = "hfq_fp8_scaled_mm"
+// SM90:          {kernel = "hfq_fp8_dequant_bf16", rejected_kernels = [{{.*}}"hfq_fp8_scaled_mm: planned, not implemented yet ({{.*}})"
 // SM75:          {kernel = "hfq_fp8_dequant_bf16"
 // CPU:           {kernel = "hfq_fp8_dequant_bf16"
 func.func @compressed_tensors_fp8(%x: tensor<4x64xbf16>, %w: tensor<128x64xf8E4M3FN>,

@@ -44,6 +44,11 @@
 // RUN: sh -c 'hfq-opt --hfq-spec-path=%S/Inputs/bad/duplicate-json-key.json %s 2>&1; test $? -eq 1' | count 1
 // DUPJSON: error: {{.*}}/Inputs/bad/duplicate-json-key.json: /quantizers/0/order: duplicate key in JSON object
 
+// A planned kernel must say what it waits for.
+// RUN: not hfq-opt --hfq-spec-path=%S/Inputs/bad/empty-planned.json %s 2>&1 | FileCheck %s --match-full-lines --check-prefix=PLANNED
+// RUN: sh -c 'hfq-opt --hfq-spec-path=%S/Inputs/bad/empty-planned.json %s 2>&1; test $? -eq 1' | count 1
+// PLANNED: error: {{.*}}/Inputs/bad/empty-planned.json: /quantizers/0/kernels/0/planned: expected a non-empty string saying what the planned kernel waits for
+
 // A guard layout (no tensors) must say why it stops.
 // RUN: not hfq-opt --hfq-spec-path=%S/Inputs/bad/guard-without-require.json %s 2>&1 | FileCheck %s --match-full-lines --check-prefix=GUARD
 // RUN: sh -c 'hfq-opt --hfq-spec-path=%S/Inputs/bad/guard-without-require.json %s 2>&1; test $? -eq 1' | count 1

@@ -13,12 +13,13 @@
 // --hfq-list-methods prints the twelve built-in keys in transformers'
 // AUTO_QUANTIZER_MAPPING order with their config and quantizer classes and
 // whether they take pre-quantized checkpoints only (requires_calibration),
-// then each method's kernels; it reads no input.
+// then each method's kernels (those no runtime provides yet marked
+// "planned"); it reads no input.
 // RUN: hfq-opt --hfq-list-methods | FileCheck %s --check-prefix=LIST --match-full-lines
 // RUN: hfq-opt --hfq-list-methods %S/no-such-input.mlir | FileCheck %s --check-prefix=LIST --match-full-lines
 // LIST:      key{{ +}}config class{{ +}}quantizer class{{ +}}pre-quantized only{{ +}}kernels
 // LIST-NEXT: awq{{ +}}AwqConfig{{ +}}AwqQuantizer{{ +}}yes{{ +}}hfq_awq_w4a16_gemv, {{.*}}, hfq_ref_awq
-// LIST-NEXT: bitsandbytes_4bit{{ +}}BitsAndBytesConfig{{ +}}Bnb4BitHfQuantizer{{ +}}no{{ +}}hfq_bnb4_gemv, {{.*}}, hfq_ref_bnb4
+// LIST-NEXT: bitsandbytes_4bit{{ +}}BitsAndBytesConfig{{ +}}Bnb4BitHfQuantizer{{ +}}no{{ +}}hfq_bnb4_gemv (planned), hfq_bnb4_gemm (planned), hfq_ref_bnb4
 // LIST-NEXT: bitsandbytes_8bit{{ +}}BitsAndBytesConfig{{ +}}Bnb8BitHfQuantizer{{ +}}no{{ +}}hfq_bnb8_w8a16_gemv, hfq_bnb8_w8a16_gemm, hfq_ref_bnb8
 // LIST-NEXT: gptq{{ +}}GPTQConfig{{ +}}GptqHfQuantizer{{ +}}no{{ +}}hfq_gptq_w4a16_gemv, {{.*}}, hfq_ref_gptq
 // LIST-NEXT: aqlm{{ +}}AqlmConfig{{ +}}AqlmHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_aqlm
@@ -27,7 +28,7 @@
 // LIST-NEXT: hqq{{ +}}HqqConfig{{ +}}HqqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_hqq
 // LIST-NEXT: compressed-tensors{{ +}}CompressedTensorsConfig{{ +}}CompressedTensorsHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_compressed_tensors
 // LIST-NEXT: torchao{{ +}}TorchAoConfig{{ +}}TorchAoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_torchao
-// LIST-NEXT: bitnet{{ +}}BitNetQuantConfig{{ +}}BitNetHfQuantizer{{ +}}yes{{ +}}hfq_bitnet_w2a8, hfq_ref_bitnet
+// LIST-NEXT: bitnet{{ +}}BitNetQuantConfig{{ +}}BitNetHfQuantizer{{ +}}yes{{ +}}hfq_bitnet_w2a8 (planned), hfq_ref_bitnet
 // LIST-NEXT: fp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_fp8
 // LIST-NOT:  {{.+}}
 

@@ -46,7 +46,7 @@ static void printRegistry(const hfq::spec::MethodRegistry &registry,
   for (const hfq::spec::QuantizerSpec *quantizer : registry.quantizers()) {
     llvm::SmallVector<std::string> kernels;
     for (const hfq::spec::KernelRule &rule : quantizer->kernels)
-      kernels.push_back(rule.name);
+      kernels.push_back(rule.planned.empty() ? rule.name : rule.name + " (planned)");
     os << llvm::left_justify(quantizer->key, 20)
        << llvm::left_justify(quantizer->method->config.className, 28)
        << llvm::left_justify(quantizer->className, 32)
