@@ -65,8 +65,8 @@ const char *linearPathName(LinearPath path);
 struct LaunchConfig {
   LinearPath path = LinearPath::Auto;
   int splitK = 0;
-  int warpsN = 0; // warps per block: 4 or 8 (Gemv: on one tile, splitting K;
-                  // Gemm: each on its own 64-column tile)
+  int warpsN = 0; // warps per block (Gemv: 1, 2, 4 or 8 on one tile, splitting
+                  // K; Gemm: 4 or 8, each on its own 64-column tile)
   int mTiles = 0; // m16 tiles per warp on the Gemm path (1 or 2)
 };
 
