@@ -368,21 +368,6 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
     p.counters[nt] = 0;
 }
 
-/// x[:, perm] (act order) or an aligned copy of x, rows padded to kp with
-/// zeros, for the decode loop's 8-byte activation loads.
-template <typename T>
-__global__ void prepareActivations(const T *x, const int *perm, T *out, int m,
-                                   int k, int kp) {
-  const size_t total = static_cast<size_t>(m) * kp;
-  for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
-       e < total; e += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    const size_t row = e / kp;
-    const int col = static_cast<int>(e % kp);
-    const int from = perm ? perm[col] : col;
-    out[e] = from < k ? x[row * k + from] : fromFloat<T>(0.0f);
-  }
-}
-
 using DecodeFn = void (*)(DecodeParams);
 
 template <typename T, int BITS, int ZK, int NX> DecodeFn pickSpg(int spg) {
@@ -476,16 +461,8 @@ bool detail::decodeLinear(const DeviceWeight &w, const void *x, const void *bias
     const size_t bytes = static_cast<size_t>(m) * w.kp * 2;
     if (!growBuffer(ws.xperm, ws.xpermBytes, bytes, error))
       return false;
-    const int blocks = static_cast<int>(std::min<int64_t>((m * w.kp + 255) / 256, 4096));
-    if (w.act == ActType::BF16)
-      prepareActivations<<<blocks, 256, 0, stream>>>(
-          static_cast<const __nv_bfloat16 *>(x), w.perm,
-          static_cast<__nv_bfloat16 *>(ws.xperm), p.m, p.k, static_cast<int>(w.kp));
-    else
-      prepareActivations<<<blocks, 256, 0, stream>>>(
-          static_cast<const __half *>(x), w.perm, static_cast<__half *>(ws.xperm), p.m,
-          p.k, static_cast<int>(w.kp));
-    HFQ_LAUNCH_CHECK("the activation copy");
+    if (!gatherActivations(w, x, m, w.kp, ws.xperm, stream, error))
+      return false;
     p.x = ws.xperm;
     p.xStride = w.kp;
   }

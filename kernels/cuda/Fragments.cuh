@@ -48,11 +48,19 @@ __device__ __forceinline__ uint32_t andOr(uint32_t a, uint32_t mask,
   return r;
 }
 
-__device__ __forceinline__ uint4 loadStreaming(const uint4 *p) {
+/// A 16-byte read of data used once: L1 bypassed; with L2_256 the L2 also
+/// fetches the rest of the 256-byte block (the decode loop's code stream;
+/// the dequantize kernel was measured without it).
+template <bool L2_256 = true> __device__ __forceinline__ uint4 loadStreaming(const uint4 *p) {
   uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
+  if constexpr (L2_256)
+    asm volatile("ld.global.nc.L1::no_allocate.L2::256B.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+  else
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
   return v;
 }
 

@@ -45,6 +45,12 @@ bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error);
 bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters,
                   std::string &error);
 
+/// out[m, width] = x[:, perm] (w.perm, or x itself when null), columns past K
+/// zero: the act-order gather of the Dequant path (width K) and the decode
+/// loop's permuted or aligned copy (width Kp).
+bool gatherActivations(const DeviceWeight &w, const void *x, int64_t m, int64_t width,
+                       void *out, cudaStream_t stream, std::string &error);
+
 /// Multiprocessors of the current device.
 int smCount();
 

@@ -65,119 +65,6 @@ struct Params {
   int chunks; // row chunks of 16 * MT
 };
 
-/// Two 4-bit codes OR-ed into this pair become q + 1024 (fp16) or
-/// q + 128 (bf16), exactly.
-template <typename T> constexpr uint32_t kMagic4Pair =
-    std::is_same_v<T, __half> ? 0x64006400u : 0x43004300u;
-
-template <typename T> __device__ __forceinline__ float toFloat(T v);
-template <> __device__ __forceinline__ float toFloat(__half v) {
-  return __half2float(v);
-}
-template <> __device__ __forceinline__ float toFloat(__nv_bfloat16 v) {
-  return __bfloat162float(v);
-}
-template <typename T> __device__ __forceinline__ T fromFloat(float v);
-template <> __device__ __forceinline__ __half fromFloat(float v) {
-  return __float2half_rn(v);
-}
-template <> __device__ __forceinline__ __nv_bfloat16 fromFloat(float v) {
-  return __float2bfloat16_rn(v);
-}
-
-__device__ __forceinline__ uint32_t andOr(uint32_t a, uint32_t mask,
-                                          uint32_t bits) {
-  uint32_t r;
-  asm("lop3.b32 %0, %1, %2, %3, 0xEA;" : "=r"(r) : "r"(a), "r"(mask), "r"(bits));
-  return r;
-}
-
-__device__ __forceinline__ uint4 loadStreaming(const uint4 *p) {
-  uint4 v;
-  asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0,%1,%2,%3}, [%4];"
-               : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
-               : "l"(p));
-  return v;
-}
-
-template <typename T>
-__device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4],
-                                         uint32_t b0, uint32_t b1);
-template <>
-__device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&c)[4],
-                                                        const uint32_t (&a)[4],
-                                                        uint32_t b0,
-                                                        uint32_t b1) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
-               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-template <>
-__device__ __forceinline__ void mma16816<__half>(float (&c)[4],
-                                                 const uint32_t (&a)[4],
-                                                 uint32_t b0, uint32_t b1) {
-  asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 "
-               "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};"
-               : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-               : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-/// Zero kinds as template values (ZeroKind is a host enum class).
-enum : int { kSym = 0, kInt = 1, kOff = 2 };
-
-/// The bias a code carries as an mma operand (KernelLayout.h's kernelMagic).
-template <typename T, int BITS> __device__ __forceinline__ float magicOf() {
-  if constexpr (std::is_same_v<T, __half>)
-    return 1024.0f;
-  else
-    return BITS == 4 ? 128.0f : 384.0f;
-}
-
-template <typename T> __device__ __forceinline__ uint32_t onesPair() {
-  if constexpr (std::is_same_v<T, __half>)
-    return 0x3C003C00u;
-  else
-    return 0x3F803F80u;
-}
-
-template <typename T> __device__ __forceinline__ float half16ToFloat(uint32_t bits16) {
-  if constexpr (std::is_same_v<T, __half>)
-    return __half2float(__ushort_as_half(static_cast<unsigned short>(bits16)));
-  else
-    return __uint_as_float(bits16 << 16);
-}
-
-__device__ __forceinline__ uint32_t wordOf(const uint4 &v, int i) {
-  return i == 0 ? v.x : i == 1 ? v.y : i == 2 ? v.z : v.w;
-}
-
-/// The B fragments of block j at one step: code + magic, exact in 16 bits.
-/// 4-bit: one lop3 (and a shift) per pair. 8-bit fp16: one byte_perm per
-/// pair (bytes are stored k0, k2, k1, k3). 8-bit bf16 (eight mantissa bits
-/// cannot hold 128 + q): two operands, 128 + low nibble and 256 + 16 * high
-/// nibble, both exact, multiplied into the same accumulator.
-template <typename T, int BITS>
-__device__ __forceinline__ void codesOfBlock(const uint4 (&wq)[BITS == 4 ? 1 : 2],
-                                             int j, uint32_t (&b)[BITS == 8 && !std::is_same_v<T, __half> ? 4 : 2]) {
-  if constexpr (BITS == 4) {
-    const uint32_t word = wordOf(wq[0], j / 2);
-    const int p0 = (j & 1) ? 2 : 0;
-    b[0] = andOr(word >> (4 * p0), 0x000F000Fu, kMagic4Pair<T>);
-    b[1] = andOr(word >> (4 * p0 + 4), 0x000F000Fu, kMagic4Pair<T>);
-  } else if constexpr (std::is_same_v<T, __half>) {
-    const uint32_t word = wordOf(wq[j / 4], j % 4);
-    b[0] = __byte_perm(word, 0x64646464u, 0x4240u);
-    b[1] = __byte_perm(word, 0x64646464u, 0x4341u);
-  } else {
-    const uint32_t word = wordOf(wq[j / 4], j % 4);
-    b[0] = andOr(word, 0x000F000Fu, 0x43004300u);
-    b[1] = andOr(word >> 8, 0x000F000Fu, 0x43004300u);
-    b[2] = andOr(word >> 1, 0x00780078u, 0x43804380u);
-    b[3] = andOr(word >> 9, 0x00780078u, 0x43804380u);
-  }
-}
-
 /// The main loop. Template: activation type, code width, zero kind, m16
 /// tiles per warp, and SPG, K-steps per group (2, 4, or 8 for groups of 128
 /// and more, which are flushed once per P-block). Warps per block (each on
@@ -530,7 +417,7 @@ __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
   for (int i = 0; i < kStepsPerBlock; ++i)
 #pragma unroll
     for (int h = 0; h < U; ++h)
-      wq[i][h] = loadStreaming(qTile + (i * U + h) * 32);
+      wq[i][h] = loadStreaming<false>(qTile + (i * U + h) * 32);
   float s[8], b[8]; // w = q * s + b for column 8 j + r of the current group
   int groupLoaded = -1;
 #pragma unroll
@@ -591,16 +478,19 @@ __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
   }
 }
 
-/// x[:, perm] for the Dequant path with act order.
+/// out[:, j] = x[:, perm[j]] (act order; perm null: x[:, j]) for j < width,
+/// zero where the source index is past K: the Dequant path's x[:, perm]
+/// (width K) and the decode loop's permuted or aligned copy (width Kp).
 template <typename T>
-__global__ void permuteColumnsKernel(const T *x, const int *perm, T *out,
-                                     int m, int k) {
-  const size_t total = static_cast<size_t>(m) * k;
+__global__ void gatherColumns(const T *x, const int *perm, T *out, int m, int k,
+                              int width) {
+  const size_t total = static_cast<size_t>(m) * width;
   for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
        e < total; e += static_cast<size_t>(gridDim.x) * blockDim.x) {
-    const size_t row = e / k;
-    const int col = static_cast<int>(e % k);
-    out[e] = x[row * k + perm[col]];
+    const size_t row = e / width;
+    const int col = static_cast<int>(e % width);
+    const int from = perm ? perm[col] : col;
+    out[e] = from < k ? x[row * k + from] : fromFloat<T>(0.0f);
   }
 }
 
@@ -745,16 +635,8 @@ bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias,
   if (w.perm) {
     if (!growBuffer(ws.xperm, ws.xpermBytes, static_cast<size_t>(m) * w.k * elem, error))
       return false;
-    int blocks = static_cast<int>(std::min<int64_t>((m * w.k + 255) / 256, 65536));
-    if (w.act == ActType::BF16)
-      permuteColumnsKernel<<<blocks, 256, 0, stream>>>(
-          static_cast<const __nv_bfloat16 *>(x), w.perm,
-          static_cast<__nv_bfloat16 *>(ws.xperm), static_cast<int>(m), static_cast<int>(w.k));
-    else
-      permuteColumnsKernel<<<blocks, 256, 0, stream>>>(
-          static_cast<const __half *>(x), w.perm, static_cast<__half *>(ws.xperm),
-          static_cast<int>(m), static_cast<int>(w.k));
-    HFQ_LAUNCH_CHECK("the activation permutation");
+    if (!detail::gatherActivations(w, x, m, w.k, ws.xperm, stream, error))
+      return false;
     xin = ws.xperm;
   }
   float beta = 0.0f;
@@ -840,6 +722,21 @@ int smCount() {
     return sms;
   }();
   return count;
+}
+
+bool gatherActivations(const DeviceWeight &w, const void *x, int64_t m, int64_t width,
+                       void *out, cudaStream_t stream, std::string &error) {
+  const int blocks = static_cast<int>(std::min<int64_t>((m * width + 255) / 256, 65536));
+  if (w.act == ActType::BF16)
+    gatherColumns<<<blocks, 256, 0, stream>>>(
+        static_cast<const __nv_bfloat16 *>(x), w.perm, static_cast<__nv_bfloat16 *>(out),
+        static_cast<int>(m), static_cast<int>(w.k), static_cast<int>(width));
+  else
+    gatherColumns<<<blocks, 256, 0, stream>>>(
+        static_cast<const __half *>(x), w.perm, static_cast<__half *>(out),
+        static_cast<int>(m), static_cast<int>(w.k), static_cast<int>(width));
+  HFQ_LAUNCH_CHECK("the activation copy");
+  return true;
 }
 
 } // namespace detail

@@ -101,8 +101,8 @@ static bool bnb4Quantize(const QuantizeCall &call,
 
 HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bnb4, bnb4Quantize)
 
-static bool bnb8Threshold(const std::vector<double> &args, float &threshold,
-                          std::string &error) {
+bool hfq::kernels::bnb8Threshold(const std::vector<double> &args, float &threshold,
+                                 std::string &error) {
   if (!expectArgs(args, {"llm_int8_threshold"}, error))
     return false;
   if (!std::isfinite(args[0]) || args[0] < 0.0) {

@@ -32,6 +32,7 @@
 
 #include "kernels/ref/Abi.h"
 #include "kernels/ref/Awq.h"
+#include "kernels/ref/Bitsandbytes.h"
 #include "kernels/ref/CompressedTensors.h"
 #include "kernels/ref/Eetq.h"
 #include "kernels/ref/Gptq.h"
@@ -136,6 +137,18 @@ void setGIdx(QuantWeight &w, std::vector<int32_t> gIdx) {
     }
 }
 
+/// K must hold whole groups: the reference kernels accept a short last
+/// group, the repacked layout does not.
+bool wholeGroups(int64_t k, int64_t g, std::string &error) {
+  if (k % g == 0)
+    return true;
+  error = "K (" + std::to_string(k) + ") must be a multiple of group_size (" +
+          std::to_string(g) +
+          ") for the repacked layout (the reference kernel accepts a short "
+          "last group, the W4A16 / W8A16 kernels do not)";
+  return false;
+}
+
 /// The unsupported-width message shared by the methods whose other widths
 /// only the reference (generic) kernel runs.
 std::string genericOnly(const std::string &what) {
@@ -212,13 +225,8 @@ bool fromGptq(const std::vector<double> &args,
       gIdx[static_cast<size_t>(i)] = gi;
     }
   }
-  if (k % g != 0) {
-    error = "K (" + std::to_string(k) + ") must be a multiple of group_size (" +
-            std::to_string(g) +
-            ") for the repacked layout (the reference kernel accepts a short "
-            "last group, the W4A16 / W8A16 kernels do not)";
+  if (!wholeGroups(k, g, error))
     return false;
-  }
 
   allocate(out, b, n, k, g, ZeroKind::Integer);
   const int64_t zeroWords = n * b / 32;
@@ -474,13 +482,8 @@ bool fromCompressedTensors(const std::vector<double> &args,
       return false;
     }
   }
-  if (k % g != 0) {
-    error = "K (" + std::to_string(k) + ") must be a multiple of group_size (" +
-            std::to_string(g) +
-            ") for the repacked layout (the reference kernel accepts a short "
-            "last group, the W4A16 / W8A16 kernels do not)";
+  if (!wholeGroups(k, g, error))
     return false;
-  }
 
   const int32_t offset = 1 << (bits - 1);
   allocate(out, bits, n, k, g, zp ? ZeroKind::Integer : ZeroKind::Symmetric);
@@ -839,13 +842,9 @@ bool fromEetq(const std::vector<double> &args,
 bool fromBnb8(const std::vector<double> &args,
               const std::vector<TensorView> &packed, int64_t n, int64_t k,
               QuantWeight &out, std::string &error) {
-  if (!expectArgs(args, {"llm_int8_threshold"}, error))
+  float threshold;
+  if (!bnb8Threshold(args, threshold, error))
     return false;
-  if (!std::isfinite(args[0]) || args[0] < 0.0) {
-    error = "llm_int8_threshold must be finite and non-negative, got " +
-            std::to_string(args[0]);
-    return false;
-  }
   // The threshold only concerns the activations (the outlier decomposition
   // of the forward); the weight is CB * SCB / 127 whatever it is.
   if (!expectTensorCount(packed, 2, "weight, SCB", error) ||
