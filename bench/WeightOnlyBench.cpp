@@ -19,7 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "kernels/cuda/WeightOnly.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/Tensor.h"
 #include "kernels/repack/KernelLayout.h"
 #include "test/support/CudaCheck.h"
 

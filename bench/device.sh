@@ -60,7 +60,7 @@ build() {
   local objs=()
   local pids=()
   for src in kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/repack/QuantWeight.cpp \
-             kernels/repack/KernelLayout.cpp kernels/ref/Tensor.cpp \
+             kernels/repack/KernelLayout.cpp kernels/abi/Tensor.cpp \
              test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do
     local obj="$BUILD/$(basename "$src").o"
     objs+=("$obj")
@@ -78,7 +78,7 @@ build() {
   cat "$BUILD"/*.cu.ptxas | grep -E "Compiling entry|Used|spill" > "$OUT/ptxas.txt" || true
   $NVCC $FLAGS $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
     kernels/cuda/Entry.cpp "$BUILD/WeightOnly.cu.o" "$BUILD/Decode.cu.o" kernels/repack/QuantWeight.cpp \
-    kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp kernels/ref/*.cpp -lcublas
+    kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp kernels/abi/*.cpp kernels/ref/*.cpp -lcublas
 }
 
 FAILED=0

@@ -1,7 +1,7 @@
 //===- HFQDialect.cpp - The hfq dialect and its attributes -----------------===//
 
 #include "dialect/HFQDialect.h"
-#include "dialect/spec/BuiltinSpecs.h"
+#include "spec/BuiltinSpecs.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"

@@ -8,7 +8,7 @@
 #ifndef HFQ_DIALECT_HFQDIALECT_H
 #define HFQ_DIALECT_HFQDIALECT_H
 
-#include "dialect/spec/MethodRegistry.h"
+#include "spec/MethodRegistry.h"
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -1,7 +1,7 @@
 //===- BindCheckpoint.cpp - Checkpoint tensors into the IR -----------------===//
 
 #include "passes/Passes.h"
-#include "dialect/spec/Checkpoint.h"
+#include "checkpoint/Safetensors.h"
 
 #include "llvm/ADT/StringExtras.h"
 

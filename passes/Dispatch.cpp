@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-#include "dialect/spec/ModulePlan.h"
+#include "quantizer/ModulePlan.h"
 
 #include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Builders.h"

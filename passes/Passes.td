@@ -1,39 +1,15 @@
-//===- Passes.td - hfq passes ------------------------------*- tablegen -*-===//
+//===- Passes.td - hfq passes, in pipeline order ----------*- tablegen -*-===//
+//
+// The passes over model IR, in the order a pipeline runs them: dispatch
+// (transformers' get_hf_quantizer), checkpoint binding, kernel selection.
+// The lowering to runtime calls is a conversion (conversion/Passes.td).
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef HFQ_PASSES_TD
 #define HFQ_PASSES_TD
 
 include "mlir/Pass/PassBase.td"
-
-def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
-  let summary = "Choose each quantized linear's kernel from its method's rules";
-  let description = [{
-    For every `hfq.qlinear`, evaluates the ordered `kernels` rules of the
-    op's method (specs/README.md) for the compile target, the layer's N and
-    K, the activation rows M (the product of the input's leading
-    dimensions, -1 when dynamic) and the activation element type, and
-    records the first kernel whose condition holds in the op's `kernel`
-    attribute, and the rules tried before it, with the reason each was
-    rejected, in `rejected_kernels`. A layer no rule accepts is an error.
-    `force-kernel` picks one kernel by name instead; a layer whose rule for
-    it does not hold is an error saying so.
-
-    ```
-    hfq-opt --hfq-select-kernel="target=sm_90" model.mlir
-    ```
-  }];
-  let dependentDialects = ["::hfq::HFQDialect"];
-  let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
-           "Compile target: sm_<NN> (e.g. sm_90, sm_89, sm_80) or cpu">,
-    Option<"forceKernel", "force-kernel", "std::string", /*default=*/"\"\"",
-           "Use this kernel for every quantized linear; a layer it cannot "
-           "run is an error with the reason (never a silent fallback)">,
-    Option<"report", "report", "std::string", /*default=*/"\"\"",
-           "Add each module's kernel and rejected kernels to this dispatch "
-           "report (written by --hfq-dispatch)">
-  ];
-}
 
 def HFQDispatch : Pass<"hfq-dispatch", "::mlir::ModuleOp"> {
   let summary = "Choose the quantizer as transformers' get_hf_quantizer does, "
@@ -86,28 +62,6 @@ def HFQDispatch : Pass<"hfq-dispatch", "::mlir::ModuleOp"> {
   ];
 }
 
-def HFQLowerToRuntime : Pass<"hfq-lower-to-runtime", "::mlir::ModuleOp"> {
-  let summary = "Lower hfq ops to calls of the kernel ABI";
-  let description = [{
-    Every `hfq.qlinear` (whose `kernel` --hfq-select-kernel chose) becomes a
-    call of `<kernel>_<act>` through the one C ABI of
-    kernels/include/hfq_kernels.h: the output, activations and bias as
-    memrefs, the layout's `args` as a `memref<?xf64>`, and the packed
-    tensors as a tensor table `memref<?x8xi64>` (address, element type, rank,
-    sizes). A non-zero status calls `hfq_kernel_fail`, which reports the
-    kernel's message. `hfq.quantize` becomes a call of
-    `<kernel>_quantize_<wt>` filling the packed tensors, and `hfq.linear` a
-    `linalg` contraction. The result is ordinary tensor/bufferization IR for
-    the standard lowering (see the `hfq-lower-to-llvm` pipeline).
-  }];
-  let dependentDialects = [
-    "::hfq::HFQDialect", "::mlir::arith::ArithDialect",
-    "::mlir::bufferization::BufferizationDialect", "::mlir::func::FuncDialect",
-    "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
-  ];
-}
-
 def HFQBindCheckpoint : Pass<"hfq-bind-checkpoint", "::mlir::ModuleOp"> {
   let summary = "Bind checkpoint tensors from safetensors files into the IR";
   let description = [{
@@ -126,6 +80,36 @@ def HFQBindCheckpoint : Pass<"hfq-bind-checkpoint", "::mlir::ModuleOp"> {
   let options = [
     Option<"safetensors", "safetensors", "std::string", /*default=*/"\"\"",
            "Comma-separated safetensors files to read tensors from">
+  ];
+}
+
+def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
+  let summary = "Choose each quantized linear's kernel from its method's rules";
+  let description = [{
+    For every `hfq.qlinear`, evaluates the ordered `kernels` rules of the
+    op's method (specs/README.md) for the compile target, the layer's N and
+    K, the activation rows M (the product of the input's leading
+    dimensions, -1 when dynamic) and the activation element type, and
+    records the first kernel whose condition holds in the op's `kernel`
+    attribute, and the rules tried before it, with the reason each was
+    rejected, in `rejected_kernels`. A layer no rule accepts is an error.
+    `force-kernel` picks one kernel by name instead; a layer whose rule for
+    it does not hold is an error saying so.
+
+    ```
+    hfq-opt --hfq-select-kernel="target=sm_90" model.mlir
+    ```
+  }];
+  let dependentDialects = ["::hfq::HFQDialect"];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
+           "Compile target: sm_<NN> (e.g. sm_90, sm_89, sm_80) or cpu">,
+    Option<"forceKernel", "force-kernel", "std::string", /*default=*/"\"\"",
+           "Use this kernel for every quantized linear; a layer it cannot "
+           "run is an error with the reason (never a silent fallback)">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Add each module's kernel and rejected kernels to this dispatch "
+           "report (written by --hfq-dispatch)">
   ];
 }
 

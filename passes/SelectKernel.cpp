@@ -1,7 +1,7 @@
 //===- SelectKernel.cpp - Choose kernels by the specs' ordered rules -------===//
 
 #include "passes/Passes.h"
-#include "dialect/spec/ModulePlan.h"
+#include "quantizer/ModulePlan.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"

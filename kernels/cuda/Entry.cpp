@@ -8,7 +8,7 @@
 // the f32 variants exist and refuse). Each call
 //   1. checks the descriptors (x [M, K], y [M, N], bias [N] or [0]) and
 //      decodes the tensor table and the args with the CPU reference's
-//      decoder (kernels/ref/Abi.h);
+//      decoder (kernels/abi/Abi.h);
 //   2. finds the weight in a process-wide cache or builds it: the method's
 //      converter (quantWeightFromCheckpoint, which validates the packed
 //      tensors as the reference does) -> packForKernel -> DeviceWeight::
@@ -37,7 +37,7 @@
 
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/include/hfq_kernels.h"
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/repack/FromCheckpoint.h"
 #include "kernels/repack/KernelLayout.h"
 #include "kernels/repack/QuantWeight.h"

@@ -22,8 +22,8 @@
 #ifndef HFQ_KERNELS_REF_AQLM_H
 #define HFQ_KERNELS_REF_AQLM_H
 
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <cstdint>
 #include <string>

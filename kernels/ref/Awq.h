@@ -28,8 +28,8 @@
 #ifndef HFQ_KERNELS_REF_AWQ_H
 #define HFQ_KERNELS_REF_AWQ_H
 
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <cstdint>
 #include <string>

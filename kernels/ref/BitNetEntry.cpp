@@ -15,7 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/BitNet.h"
 
 #include <cmath>

@@ -24,8 +24,8 @@
 #ifndef HFQ_KERNELS_REF_BITSANDBYTES_H
 #define HFQ_KERNELS_REF_BITSANDBYTES_H
 
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <array>
 #include <cstdint>

@@ -19,7 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/CompressedTensors.h"
 
 #include <cmath>

@@ -48,8 +48,8 @@
 #ifndef HFQ_KERNELS_REF_EETQ_H
 #define HFQ_KERNELS_REF_EETQ_H
 
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <cstdint>
 #include <string>

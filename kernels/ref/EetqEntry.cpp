@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/Eetq.h"
 
 using namespace hfq::kernels;

@@ -19,7 +19,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/FineGrainedFp8.h"
 
 #include <cmath>

@@ -36,8 +36,8 @@
 #ifndef HFQ_KERNELS_REF_HQQ_H
 #define HFQ_KERNELS_REF_HQQ_H
 
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <string>
 #include <vector>

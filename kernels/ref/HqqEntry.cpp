@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/Hqq.h"
 
 #include <cmath>

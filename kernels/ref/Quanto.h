@@ -25,8 +25,8 @@
 #ifndef HFQ_KERNELS_REF_QUANTO_H
 #define HFQ_KERNELS_REF_QUANTO_H
 
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <string>
 #include <vector>

@@ -10,7 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/Quanto.h"
 
 #include <cmath>

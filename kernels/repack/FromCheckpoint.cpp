@@ -30,14 +30,14 @@
 
 #include "kernels/repack/FromCheckpoint.h"
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 #include "kernels/ref/Awq.h"
 #include "kernels/ref/Bitsandbytes.h"
 #include "kernels/ref/CompressedTensors.h"
 #include "kernels/ref/Eetq.h"
 #include "kernels/ref/Gptq.h"
 #include "kernels/ref/Hqq.h"
-#include "kernels/ref/StoredTensor.h"
+#include "kernels/abi/StoredTensor.h"
 #include "kernels/ref/TorchAo.h"
 
 #include <cmath>

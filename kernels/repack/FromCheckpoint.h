@@ -33,7 +33,7 @@
 #ifndef HFQ_KERNELS_REPACK_FROMCHECKPOINT_H
 #define HFQ_KERNELS_REPACK_FROMCHECKPOINT_H
 
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/Tensor.h"
 #include "kernels/repack/QuantWeight.h"
 
 #include <cstdint>

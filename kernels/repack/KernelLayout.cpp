@@ -7,7 +7,7 @@
 
 #include "kernels/repack/KernelLayout.h"
 
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <algorithm>
 #include <cmath>

@@ -5,7 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/Expr.h"
+#include "spec/expr/Expr.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/MethodRegistry.h"
+#include "spec/MethodRegistry.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -46,8 +46,8 @@
 #include "kernels/cuda/Entry.h"
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/include/hfq_kernels.h"
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 #include "test/unit/CheckpointBuilders.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"

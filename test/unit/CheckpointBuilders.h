@@ -22,8 +22,8 @@
 #include "kernels/ref/CompressedTensors.h"
 #include "kernels/ref/Eetq.h"
 #include "kernels/ref/Quanto.h"
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 #include "kernels/ref/TorchAo.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"

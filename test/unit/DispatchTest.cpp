@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/BuiltinSpecs.h"
-#include "dialect/spec/Dispatch.h"
+#include "spec/BuiltinSpecs.h"
+#include "quantizer/GetHfQuantizer.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 //===- ExprTest.cpp - Unit tests for the spec expression language ---------===//
 //
-// Checks dialect/spec/Expr against the "Expressions" section of
+// Checks spec/Expr against the "Expressions" section of
 // specs/README.md: every grammar production, Python arithmetic and
 // comparison semantics, builtins, str()/repr(), templates, free names and
 // error columns. Expected values are worked out by hand (and agree with
@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/Expr.h"
+#include "spec/expr/Expr.h"
 
 #include <gtest/gtest.h>
 

@@ -10,7 +10,7 @@
 #ifndef HFQ_TEST_UNIT_REFTESTSUPPORT_H
 #define HFQ_TEST_UNIT_REFTESTSUPPORT_H
 
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -20,7 +20,7 @@
 #include "kernels/include/hfq_kernels.h"
 #include "kernels/ref/Bitsandbytes.h"
 #include "kernels/ref/Quanto.h"
-#include "kernels/ref/StoredTensor.h"
+#include "kernels/abi/StoredTensor.h"
 #include "test/unit/CheckpointBuilders.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"

@@ -1,7 +1,7 @@
 //===- SpecTest.cpp - Unit tests of spec parsing and the registry ----------===//
 
-#include "dialect/spec/BuiltinSpecs.h"
-#include "dialect/spec/MethodRegistry.h"
+#include "spec/BuiltinSpecs.h"
+#include "spec/MethodRegistry.h"
 
 #include <gtest/gtest.h>
 

@@ -7,7 +7,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/HFQDialect.h"
-#include "dialect/spec/BuiltinSpecs.h"
+#include "spec/BuiltinSpecs.h"
+#include "conversion/Passes.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -64,6 +65,7 @@ int main(int argc, char **argv) {
   registerAllExtensions(registry);
   registerAllPasses();
   hfq::registerHFQPasses();
+  hfq::registerHFQConversionPasses();
   hfq::registerHFQPipelines();
 
   auto [inputFilename, outputFilename] =

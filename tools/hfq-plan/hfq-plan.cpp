@@ -13,9 +13,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/BuiltinSpecs.h"
-#include "dialect/spec/ModulePlan.h"
-#include "dialect/spec/Checkpoint.h"
+#include "spec/BuiltinSpecs.h"
+#include "quantizer/ModulePlan.h"
+#include "checkpoint/Safetensors.h"
 
 #include <cstdio>
 #include <fstream>

@@ -8,8 +8,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_KERNELS_REF_TENSOR_H
-#define HFQ_KERNELS_REF_TENSOR_H
+#ifndef HFQ_KERNELS_ABI_TENSOR_H
+#define HFQ_KERNELS_ABI_TENSOR_H
 
 #include <cstddef>
 #include <cstdint>
@@ -65,4 +65,4 @@ void referenceLinear(const float *x, const float *w, const float *bias,
 
 } // namespace hfq::kernels
 
-#endif // HFQ_KERNELS_REF_TENSOR_H
+#endif // HFQ_KERNELS_ABI_TENSOR_H

@@ -9,10 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_SPEC_MODULEPLAN_H
-#define HFQ_SPEC_MODULEPLAN_H
+#ifndef HFQ_QUANTIZER_MODULEPLAN_H
+#define HFQ_QUANTIZER_MODULEPLAN_H
 
-#include "dialect/spec/Dispatch.h"
+#include "quantizer/GetHfQuantizer.h"
 
 #include <optional>
 #include <string>
@@ -71,4 +71,4 @@ selectKernel(const QuantizerSpec &quantizer, const Json &config,
 
 } // namespace hfq::spec
 
-#endif // HFQ_SPEC_MODULEPLAN_H
+#endif // HFQ_QUANTIZER_MODULEPLAN_H

@@ -1,6 +1,6 @@
-//===- Checkpoint.cpp - Reading checkpoints: safetensors and config.json ---===//
+//===- Safetensors.cpp - Reading checkpoints: safetensors and config.json ---===//
 
-#include "dialect/spec/Checkpoint.h"
+#include "checkpoint/Safetensors.h"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-//===- Dispatch.cpp - transformers' quantizer dispatch over specs ---------===//
+//===- GetHfQuantizer.cpp - transformers' quantizer dispatch over specs ---------===//
 //
 // The order of every step, and every message text that is not a spec's,
 // follows transformers (newest `quantizers/auto.py`, `base.py` and
@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/Dispatch.h"
+#include "quantizer/GetHfQuantizer.h"
 
 #include <algorithm>
 #include <exception>

@@ -1,6 +1,6 @@
 //===- MethodRegistry.cpp - The quantizer registry -------------------------===//
 
-#include "dialect/spec/MethodRegistry.h"
+#include "spec/MethodRegistry.h"
 
 #include <algorithm>
 #include <filesystem>

@@ -13,7 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "passes/Passes.h"
+#include "conversion/Passes.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -22,7 +22,7 @@
 
 namespace hfq {
 #define GEN_PASS_DEF_HFQLOWERTORUNTIME
-#include "passes/Passes.h.inc"
+#include "conversion/Passes.h.inc"
 } // namespace hfq
 
 using namespace mlir;

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/MethodSpec.h"
+#include "spec/MethodSpec.h"
 
 #include <algorithm>
 #include <functional>

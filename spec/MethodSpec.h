@@ -10,7 +10,7 @@
 #ifndef HFQ_SPEC_METHODSPEC_H
 #define HFQ_SPEC_METHODSPEC_H
 
-#include "dialect/spec/Expr.h"
+#include "spec/expr/Expr.h"
 
 #include <cstdint>
 #include <memory>

@@ -1,4 +1,4 @@
-//===- Checkpoint.h - Reading checkpoints: safetensors and config.json -*- C++ -*-===//
+//===- Safetensors.h - Reading checkpoints: safetensors and config.json -*- C++ -*-===//
 //
 // safetensors files are read exactly as published: an 8-byte little-endian
 // header length, the JSON header (dtype, shape, data_offsets per tensor),
@@ -16,10 +16,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_SPEC_CHECKPOINT_H
-#define HFQ_SPEC_CHECKPOINT_H
+#ifndef HFQ_CHECKPOINT_SAFETENSORS_H
+#define HFQ_CHECKPOINT_SAFETENSORS_H
 
-#include "dialect/spec/Expr.h"
+#include "spec/expr/Expr.h"
 
 #include <cstdint>
 #include <map>
@@ -79,4 +79,4 @@ bool linearsFromConfig(const spec::Json &config,
 
 } // namespace hfq::checkpoint
 
-#endif // HFQ_SPEC_CHECKPOINT_H
+#endif // HFQ_CHECKPOINT_SAFETENSORS_H

@@ -8,12 +8,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_KERNELS_REF_ABI_H
-#define HFQ_KERNELS_REF_ABI_H
+#ifndef HFQ_KERNELS_ABI_ABI_H
+#define HFQ_KERNELS_ABI_ABI_H
 
 #include "kernels/include/hfq_kernels.h"
-#include "kernels/ref/StoredTensor.h"
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/StoredTensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 
@@ -119,4 +119,4 @@ bool expectArgs(const std::vector<double> &args,
     return ::hfq::kernels::runQuantizeKernel(#kernel, w, args, table, fn);     \
   }
 
-#endif // HFQ_KERNELS_REF_ABI_H
+#endif // HFQ_KERNELS_ABI_ABI_H

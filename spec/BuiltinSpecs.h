@@ -8,7 +8,7 @@
 #ifndef HFQ_SPEC_BUILTINSPECS_H
 #define HFQ_SPEC_BUILTINSPECS_H
 
-#include "dialect/spec/MethodRegistry.h"
+#include "spec/MethodRegistry.h"
 
 #include <vector>
 

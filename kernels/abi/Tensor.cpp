@@ -1,6 +1,6 @@
 //===- Tensor.cpp - Views of checkpoint tensors ----------------------------===//
 
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,6 +1,6 @@
 //===- ModulePlan.cpp - Skip policies and kernel rules ---------------------===//
 
-#include "dialect/spec/ModulePlan.h"
+#include "quantizer/ModulePlan.h"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 //===- StoredTensor.cpp - Owned checkpoint tensors ------------------------===//
 
-#include "kernels/ref/StoredTensor.h"
+#include "kernels/abi/StoredTensor.h"
 
 #include <cmath>
 #include <cstring>

@@ -1,4 +1,4 @@
-//===- Dispatch.h - transformers' quantizer dispatch over specs -*- C++ -*-===//
+//===- GetHfQuantizer.h - transformers' quantizer dispatch over specs -*- C++ -*-===//
 //
 // What transformers does between `from_pretrained(..., quantization_config=)`
 // and the first weight being loaded, driven by method specs instead of
@@ -14,10 +14,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_SPEC_DISPATCH_H
-#define HFQ_SPEC_DISPATCH_H
+#ifndef HFQ_QUANTIZER_GETHFQUANTIZER_H
+#define HFQ_QUANTIZER_GETHFQUANTIZER_H
 
-#include "dialect/spec/MethodRegistry.h"
+#include "spec/MethodRegistry.h"
 
 #include <optional>
 #include <regex>
@@ -167,4 +167,4 @@ bool shouldSkipModule(const std::string &name,
 
 } // namespace hfq::spec
 
-#endif // HFQ_SPEC_DISPATCH_H
+#endif // HFQ_QUANTIZER_GETHFQUANTIZER_H

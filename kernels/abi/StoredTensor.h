@@ -13,10 +13,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_KERNELS_REF_STOREDTENSOR_H
-#define HFQ_KERNELS_REF_STOREDTENSOR_H
+#ifndef HFQ_KERNELS_ABI_STOREDTENSOR_H
+#define HFQ_KERNELS_ABI_STOREDTENSOR_H
 
-#include "kernels/ref/Tensor.h"
+#include "kernels/abi/Tensor.h"
 
 #include <cstdint>
 #include <string>
@@ -86,4 +86,4 @@ inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 } // namespace hfq::kernels
 
-#endif // HFQ_KERNELS_REF_STOREDTENSOR_H
+#endif // HFQ_KERNELS_ABI_STOREDTENSOR_H

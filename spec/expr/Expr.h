@@ -7,8 +7,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef HFQ_SPEC_EXPR_H
-#define HFQ_SPEC_EXPR_H
+#ifndef HFQ_SPEC_EXPR_EXPR_H
+#define HFQ_SPEC_EXPR_EXPR_H
 
 #include <nlohmann/json.hpp>
 
@@ -92,4 +92,4 @@ const std::vector<std::string> &builtinFunctionNames();
 
 } // namespace hfq::spec
 
-#endif // HFQ_SPEC_EXPR_H
+#endif // HFQ_SPEC_EXPR_EXPR_H

@@ -12,7 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialect/spec/Expr.h"
+#include "spec/expr/Expr.h"
 
 #include <algorithm>
 #include <charconv>

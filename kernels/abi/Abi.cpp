@@ -1,6 +1,6 @@
 //===- Abi.cpp - The kernel ABI, decoded for the CPU reference -------------===//
 
-#include "kernels/ref/Abi.h"
+#include "kernels/abi/Abi.h"
 
 #include <algorithm>
 #include <cstdio>

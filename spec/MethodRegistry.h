@@ -10,7 +10,7 @@
 #ifndef HFQ_SPEC_METHODREGISTRY_H
 #define HFQ_SPEC_METHODREGISTRY_H
 
-#include "dialect/spec/MethodSpec.h"
+#include "spec/MethodSpec.h"
 
 #include <map>
 #include <memory>

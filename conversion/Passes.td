@@ -1,0 +1,36 @@
+//===- Passes.td - hfq conversions to runtime calls -------*- tablegen -*-===//
+//
+// The lowering of hfq ops to calls through the kernel ABI
+// (kernels/include/hfq_kernels.h). Like MLIR's own Conversion/Passes.td, it
+// sits apart from the passes that rewrite hfq IR into hfq IR.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef HFQ_CONVERSION_PASSES_TD
+#define HFQ_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def HFQLowerToRuntime : Pass<"hfq-lower-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower hfq ops to calls of the kernel ABI";
+  let description = [{
+    Every `hfq.qlinear` (whose `kernel` --hfq-select-kernel chose) becomes a
+    call of `<kernel>_<act>` through the one C ABI of
+    kernels/include/hfq_kernels.h: the output, activations and bias as
+    memrefs, the layout's `args` as a `memref<?xf64>`, and the packed
+    tensors as a tensor table `memref<?x8xi64>` (address, element type, rank,
+    sizes). A non-zero status calls `hfq_kernel_fail`, which reports the
+    kernel's message. `hfq.quantize` becomes a call of
+    `<kernel>_quantize_<wt>` filling the packed tensors, and `hfq.linear` a
+    `linalg` contraction. The result is ordinary tensor/bufferization IR for
+    the standard lowering (see the `hfq-lower-to-llvm` pipeline).
+  }];
+  let dependentDialects = [
+    "::hfq::HFQDialect", "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect", "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
+#endif // HFQ_CONVERSION_PASSES_TD
