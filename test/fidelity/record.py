@@ -19,10 +19,11 @@ update_device_map, update_tp_plan, update_ep_plan, in its order; _get_dtype
 calls update_dtype. Every warnings.warn and log record on the way is kept in
 order, with its level and logger.
 
-Cases are grouped by target and by the stub packages they need; each group
-runs in a fresh interpreter, so a target other than the real GPU is emulated
-by patching torch.cuda before transformers is imported, and the module-level
-caches (is_*_available, ...) never see two targets. See README.md.
+Cases are grouped by target, by the stub packages they need and by method
+key; each group runs in a fresh interpreter (one per core at a time), so a
+target other than the real GPU is emulated by patching torch.cuda before
+transformers is imported, and the module-level caches (is_*_available, ...)
+never see two targets. See README.md.
 
   python3 record.py --out recorded.json           # on the GPU machine
   python3 record.py --emulate-gpu --out /tmp/r.json  # a CPU machine, to debug
