@@ -111,9 +111,26 @@ def reason(diffs, key):
             keys = [k for k in dict.fromkeys(list(want) + list(got))
                     if want.get(k, "<absent>") != got.get(k, "<absent>")]
             parts.append(f"config ({f'keys {keys}' if keys else 'key order'})")
+        elif field in ("warnings", "infos") and isinstance(got, list):
+            mine, theirs = [x for x in want if x not in got], [x for x in got if x not in want]
+            if len(mine) == len(theirs) == 1:
+                parts.append(f"{field} text: {text_difference(mine[0], theirs[0])}")
+            else:
+                listed = lambda xs: ", ".join(short(x, 60) for x in xs)  # noqa: E731
+                parts.append(f"{field}: 5.17 only [{listed(mine)}], hfq only [{listed(theirs)}]")
+        elif field == "error" and want and got and want["kind"] == got["kind"]:
+            parts.append(f"error text: {text_difference(want['message'], got['message'])}")
         else:
             parts.append(f"{field}: 5.17 {short(want, 60)}, hfq {short(got, 60)}")
     return "; ".join(parts)
+
+
+def text_difference(want, got):
+    """Where two texts part, with a little context."""
+    i = next((n for n, (a, b) in enumerate(zip(want, got)) if a != b), min(len(want), len(got)))
+    start = max(0, i - 20)
+    cut = lambda t: ("..." if start else "") + t[start:i + 30] + ("..." if len(t) > i + 30 else "")  # noqa: E731
+    return f"5.17 {json.dumps(cut(want))}, hfq {json.dumps(cut(got))}"
 
 
 def main():
