@@ -1,25 +1,22 @@
-//===- Safetensors.h - Reading checkpoints: safetensors and config.json -*- C++ -*-===//
+//===- Safetensors.h - Reading safetensors and index files ------*- C++ -*-===//
 //
 // safetensors files are read exactly as published: an 8-byte little-endian
 // header length, the JSON header (dtype, shape, data_offsets per tensor),
 // then the raw little-endian data. hfq-bind-checkpoint reads tensor data;
-// the dry-run planner reads headers only.
-//
-// The dry-run planner needs the names and shapes of a model's linear layers
-// without downloading its weights. They come from, in order of preference:
-//   * safetensors files: only the header is read (8-byte little-endian
-//     length, then the JSON header), never the tensor data;
-//   * a safetensors index (`model.safetensors.index.json`): the names of all
-//     tensors; shapes from any shard header present beside it;
-//   * config.json alone, for the architectures whose module tree is known
-//     (Llama-style decoders and DeepSeek-V3-style MLA + MoE).
+// the dry-run planner reads headers only (never the tensor data), or a
+// safetensors index (`model.safetensors.index.json`): the names of all
+// tensors, with shapes from any shard header present beside it. Which of
+// those tensors are linear layers is ModelShapes.h's.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef HFQ_CHECKPOINT_SAFETENSORS_H
 #define HFQ_CHECKPOINT_SAFETENSORS_H
 
-#include "spec/expr/Expr.h"
+// The linear layers among a checkpoint's tensors (linearsFromTensors) and
+// from config.json live in ModelShapes.h; included here so that code which
+// reaches them through this header compiles unchanged.
+#include "checkpoint/ModelShapes.h"
 
 #include <cstdint>
 #include <map>
@@ -43,15 +40,6 @@ struct TensorInfo {
 bool readTensorData(const TensorInfo &info, std::vector<char> &bytes,
                     std::string &error);
 
-/// A linear layer: its module path and, when known, N (outputs) and K.
-struct LinearInfo {
-  std::string name;
-  int64_t n = -1;
-  int64_t k = -1;
-  /// Layers that share this one's decision (e.g. experts of every layer).
-  int64_t repeat = 1;
-};
-
 /// Reads the header of a safetensors file into `tensors`.
 bool readSafetensorsHeader(const std::string &path,
                            std::map<std::string, TensorInfo> &tensors,
@@ -62,20 +50,6 @@ bool readSafetensorsHeader(const std::string &path,
 bool readSafetensorsIndex(const std::string &path,
                           std::map<std::string, TensorInfo> &tensors,
                           std::string &error);
-
-/// The linear layers among `tensors`: modules owning a rank-2 `weight`, or
-/// one of `anchors` (the first tensor of each of the method's layouts, such
-/// as GPTQ's `qweight`). Embeddings (`embed_tokens`, `wte`, `wpe`) are
-/// excluded, as transformers does not treat them as nn.Linear.
-std::vector<LinearInfo>
-linearsFromTensors(const std::map<std::string, TensorInfo> &tensors,
-                   const std::vector<std::string> &anchors);
-
-/// The linear layers of a known architecture from config.json alone. Only
-/// the first decoder layer is listed; `repeat` counts the layers like it.
-/// Returns false when the architecture is unknown.
-bool linearsFromConfig(const spec::Json &config,
-                       std::vector<LinearInfo> &linears);
 
 } // namespace hfq::checkpoint
 

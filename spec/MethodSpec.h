@@ -12,6 +12,13 @@
 
 #include "spec/expr/Expr.h"
 
+// Layout evaluation (resolveLayout, configScope) and the target scope live
+// in their own headers; they are included here so that code which reaches
+// them through this header compiles unchanged. New code should include
+// spec/Layout.h or spec/Target.h for them.
+#include "spec/Layout.h"
+#include "spec/Target.h"
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -195,49 +202,10 @@ struct MethodSpec {
 std::optional<Json> parseJson(const std::string &text);
 
 /// Parses and checks a spec file's text. Returns null and fills `error` on
-/// the first problem.
+/// the first problem. (Implemented by SpecParser, spec/SpecParser.h.)
 std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,
                                             const std::string &fileName,
                                             SpecError &error);
-
-/// One resolved checkpoint tensor of a linear layer.
-struct TensorLayout {
-  std::string name;
-  /// MLIR element type name ("i32", "f16", ...).
-  std::string dtype;
-  std::vector<int64_t> shape;
-};
-
-/// A layout evaluated for one layer: its tensors and its kernel arguments.
-struct ResolvedLayout {
-  /// Index of the layout in the quantizer's `layouts`.
-  size_t index = 0;
-  std::vector<TensorLayout> tensors;
-  std::vector<std::pair<std::string, double>> args;
-};
-
-/// Like resolveLayout, with the layout's kernel arguments.
-std::optional<ResolvedLayout>
-resolveLayoutWithArgs(const QuantizerSpec &quantizer, const Json &config,
-                      const Json &scheme, int64_t n, int64_t k,
-                      std::string &error);
-
-/// Evaluates the first matching layout of `quantizer` for a linear of
-/// `n` outputs and `k` inputs under `config` (a resolved config dict;
-/// `scheme` is the module's scheme or null). On failure returns nullopt and
-/// sets `error` to a user-facing message.
-std::optional<std::vector<TensorLayout>>
-resolveLayout(const QuantizerSpec &quantizer, const Json &config,
-              const Json &scheme, int64_t n, int64_t k, std::string &error);
-
-/// The expression scope of a config: `quant_method` and every field, with
-/// the field's default for the ones `config` lacks.
-Json configScope(const ConfigSpec &spec, const Json &config);
-
-/// The `target` value of expressions for a compile target: "sm_90" (also
-/// "sm_90a") → {cuda: true, sm: 90, major: 9, minor: 0, name: "sm_90"};
-/// "cpu" → {cuda: false, sm: 0, ...}. Returns nullopt for anything else.
-std::optional<Json> targetScope(const std::string &target);
 
 } // namespace hfq::spec
 

@@ -1,0 +1,359 @@
+//===- SpecParser.cpp - Reading a spec file: JSON text, top level ---------===//
+//
+// parseMethodSpec's two stages: the JSON text is checked (syntax errors and
+// duplicated object keys, which nlohmann would silently collapse, reported
+// where they stand) and then read by SpecParser, whose top level and node
+// readers are here. The readers check a node's type before every access and
+// record only the first problem, with its JSON pointer.
+//
+//===----------------------------------------------------------------------===//
+
+#include "spec/SpecParser.h"
+
+#include <functional>
+
+namespace hfq::spec {
+
+std::string escapePointerToken(const std::string &token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Node readers
+//===----------------------------------------------------------------------===//
+
+bool SpecParser::fail(const std::string &pointer, const std::string &message) {
+  if (!failed) {
+    error.file = file;
+    error.pointer = pointer;
+    error.message = message;
+    failed = true;
+  }
+  return false;
+}
+
+bool SpecParser::expectObject(const Node &node,
+                              std::initializer_list<const char *> keys,
+                              std::initializer_list<const char *> required) {
+  if (!node.value.is_object())
+    return fail(node.pointer,
+                "expected an object, got " + pythonTypeName(node.value));
+  for (const auto &item : node.value.items()) {
+    bool known = item.key() == "doc";
+    for (const char *key : keys)
+      known = known || item.key() == key;
+    if (!known) {
+      std::string list;
+      for (const char *key : keys)
+        list += std::string(list.empty() ? "" : ", ") + key;
+      return fail(node.pointer + "/" + escapePointerToken(item.key()),
+                  "unknown key '" + item.key() + "' (expected one of: " + list +
+                      ")");
+    }
+  }
+  for (const char *key : required)
+    if (!node.value.contains(key))
+      return fail(node.pointer,
+                  std::string("missing required key '") + key + "'");
+  if (node.has("doc") && !node.value["doc"].is_string())
+    return fail(node.pointer + "/doc",
+                "expected a string, got " + pythonTypeName(node.value["doc"]));
+  return true;
+}
+
+bool SpecParser::getString(const Node &node, std::string &out) {
+  if (!node.value.is_string())
+    return fail(node.pointer,
+                "expected a string, got " + pythonTypeName(node.value));
+  out = node.value.get<std::string>();
+  return true;
+}
+
+bool SpecParser::getBool(const Node &node, bool &out) {
+  if (!node.value.is_boolean())
+    return fail(node.pointer,
+                "expected true or false, got " + pythonTypeName(node.value));
+  out = node.value.get<bool>();
+  return true;
+}
+
+bool SpecParser::getInt(const Node &node, int64_t &out) {
+  if (!node.value.is_number_integer())
+    return fail(node.pointer,
+                "expected an integer, got " + pythonTypeName(node.value));
+  out = node.value.get<int64_t>();
+  return true;
+}
+
+bool SpecParser::getStringList(const Node &node,
+                               std::vector<std::string> &out) {
+  if (!node.value.is_array())
+    return fail(node.pointer, "expected a list of strings, got " +
+                                  pythonTypeName(node.value));
+  for (size_t i = 0; i < node.value.size(); ++i) {
+    std::string s;
+    if (!getString(node.item(i), s))
+      return false;
+    out.push_back(std::move(s));
+  }
+  return true;
+}
+
+bool SpecParser::getExpr(const Node &node, const Names &scope, Expr &out) {
+  std::string text;
+  if (!getString(node, text))
+    return false;
+  ExprError exprError;
+  std::optional<Expr> expr = Expr::parse(text, exprError);
+  if (!expr)
+    return fail(node.pointer,
+                "bad expression '" + text + "': " + exprError.str());
+  if (!checkNames(node, expr->freeNames(), scope))
+    return false;
+  out = *expr;
+  return true;
+}
+
+bool SpecParser::getTemplate(const Node &node, const Names &scope,
+                             std::string &out) {
+  if (!getString(node, out))
+    return false;
+  Names names;
+  ExprError exprError;
+  if (!checkTemplate(out, names, exprError))
+    return fail(node.pointer, "bad message template: " + exprError.str());
+  return checkNames(node, names, scope);
+}
+
+bool SpecParser::checkNames(const Node &node, const Names &names,
+                            const Names &scope) {
+  for (const std::string &name : names)
+    if (!scope.count(name))
+      return fail(node.pointer, "unknown name '" + name +
+                                    "' (not a field of this config nor a "
+                                    "name in scope here)");
+  return true;
+}
+
+bool SpecParser::getRaised(const Node &node, const Names &scope,
+                           RaisedMessage &out) {
+  if (!expectObject(node, {"kind", "message"}, {"kind", "message"}))
+    return false;
+  return getString(node.child("kind"), out.kind) &&
+         getTemplate(node.child("message"), scope, out.text);
+}
+
+bool SpecParser::checkFieldName(const Node &node, const ConfigSpec &config,
+                                const std::string &name) {
+  if (!config.findField(name))
+    return fail(node.pointer,
+                "'" + name + "' is not a field of " + config.className);
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// The top level
+//===----------------------------------------------------------------------===//
+
+std::unique_ptr<MethodSpec> SpecParser::parse(const Json &root) {
+  Node top{root, ""};
+  if (!expectObject(top, {"hfq_spec", "config", "quantizers"},
+                    {"hfq_spec", "config", "quantizers"}))
+    return nullptr;
+  int64_t version = 0;
+  if (!getInt(top.child("hfq_spec"), version))
+    return nullptr;
+  if (version != 1) {
+    fail("/hfq_spec", "unsupported spec version " + std::to_string(version) +
+                          " (this hfq reads version 1)");
+    return nullptr;
+  }
+  auto spec = std::make_unique<MethodSpec>();
+  spec->file = file;
+  if (!parseConfig(top.child("config"), spec->config))
+    return nullptr;
+  Node quantizers = top.child("quantizers");
+  if (!quantizers.value.is_array() || quantizers.value.empty()) {
+    fail(quantizers.pointer, "expected a non-empty list of quantizers");
+    return nullptr;
+  }
+  for (size_t i = 0; i < quantizers.value.size(); ++i) {
+    QuantizerSpec quantizer;
+    if (!parseQuantizer(quantizers.item(i), spec->config, quantizer))
+      return nullptr;
+    for (const QuantizerSpec &other : spec->quantizers)
+      if (other.key == quantizer.key) {
+        fail(quantizers.item(i).pointer + "/key",
+             "quantizer key '" + quantizer.key + "' is declared twice");
+        return nullptr;
+      }
+    spec->quantizers.push_back(std::move(quantizer));
+  }
+  for (QuantizerSpec &quantizer : spec->quantizers)
+    quantizer.method = spec.get();
+  return spec;
+}
+
+//===----------------------------------------------------------------------===//
+// Reading JSON text
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Tracks the JSON pointer during a parse so a duplicated object key (which
+/// nlohmann would silently collapse) is reported where it stands.
+class DuplicateKeyFinder {
+public:
+  bool operator()(int depth, Json::parse_event_t event, Json &parsed) {
+    using E = Json::parse_event_t;
+    if (!duplicate.empty())
+      return true;
+    switch (event) {
+    case E::object_start:
+    case E::array_start:
+      enterValue();
+      frames.push_back({event == E::array_start, -1, {}, {}});
+      break;
+    case E::object_end:
+    case E::array_end:
+      if (!frames.empty())
+        frames.pop_back();
+      break;
+    case E::key: {
+      if (frames.empty() || frames.back().isArray)
+        break;
+      std::string key = parsed.is_string() ? parsed.get<std::string>() : "";
+      Frame &frame = frames.back();
+      frame.key = key;
+      if (!frame.keys.insert(key).second)
+        duplicate = pointer();
+      break;
+    }
+    case E::value:
+      enterValue();
+      break;
+    }
+    return true;
+  }
+
+  std::string duplicate;
+
+private:
+  struct Frame {
+    bool isArray;
+    int64_t index;
+    std::set<std::string> keys;
+    std::string key;
+  };
+
+  void enterValue() {
+    if (!frames.empty() && frames.back().isArray)
+      ++frames.back().index;
+  }
+
+  std::string pointer() const {
+    std::string out;
+    for (const Frame &frame : frames)
+      out += "/" + (frame.isArray ? std::to_string(frame.index)
+                                  : escapePointerToken(frame.key));
+    return out;
+  }
+
+  std::vector<Frame> frames;
+};
+
+} // namespace
+
+namespace {
+
+/// A SAX handler that only records the first syntax error. nlohmann's
+/// Json::parse reports errors by throwing from header templates, and a
+/// translation unit built with -fno-exceptions that instantiates the same
+/// templates (any Json::parse of a std::string) compiles those throws to
+/// abort(); the linker keeps one copy, possibly that one. Checking the text
+/// with this handler first means Json::parse below never meets an error.
+struct SyntaxChecker {
+  std::string message;
+
+  bool null() { return true; }
+  bool boolean(bool) { return true; }
+  bool number_integer(Json::number_integer_t) { return true; }
+  bool number_unsigned(Json::number_unsigned_t) { return true; }
+  bool number_float(Json::number_float_t, const Json::string_t &) {
+    return true;
+  }
+  bool string(Json::string_t &) { return true; }
+  bool binary(Json::binary_t &) { return true; }
+  bool start_object(std::size_t) { return true; }
+  bool key(Json::string_t &) { return true; }
+  bool end_object() { return true; }
+  bool start_array(std::size_t) { return true; }
+  bool end_array() { return true; }
+  bool parse_error(std::size_t, const std::string &, const Json::exception &e) {
+    message = e.what();
+    return false;
+  }
+};
+
+} // namespace
+
+/// "invalid JSON: <nlohmann's message>", without the exception id that
+/// starts it; the message already names line and column.
+static std::string invalidJson(std::string what) {
+  const std::string prefix = "[json.exception.parse_error.101] ";
+  if (what.compare(0, prefix.size(), prefix) == 0)
+    what = what.substr(prefix.size());
+  return "invalid JSON: " + what;
+}
+
+std::optional<Json> parseJson(const std::string &text) {
+  Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded())
+    return std::nullopt;
+  return value;
+}
+
+std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,
+                                            const std::string &fileName,
+                                            SpecError &error) {
+  SyntaxChecker checker;
+  if (!Json::sax_parse(text, &checker)) {
+    error = {fileName, "", invalidJson(checker.message)};
+    return nullptr;
+  }
+  Json root;
+  DuplicateKeyFinder finder;
+  try {
+    root = Json::parse(text, std::ref(finder));
+  } catch (const Json::parse_error &e) {
+    error = {fileName, "", invalidJson(e.what())};
+    return nullptr;
+  } catch (const std::exception &e) {
+    error = {fileName, "", std::string("invalid JSON: ") + e.what()};
+    return nullptr;
+  }
+  if (!finder.duplicate.empty()) {
+    error = {fileName, finder.duplicate, "duplicate key in JSON object"};
+    return nullptr;
+  }
+  try {
+    return SpecParser(fileName, error).parse(root);
+  } catch (const std::exception &e) {
+    // Defensive: the parser checks types before every access, so this is a
+    // bug in hfq, reported instead of crashing.
+    error = {fileName, "",
+             std::string("internal error while reading spec: ") + e.what()};
+    return nullptr;
+  }
+}
+
+} // namespace hfq::spec

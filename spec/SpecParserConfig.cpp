@@ -1,0 +1,309 @@
+//===- SpecParserConfig.cpp - Reading a spec's config class ---------------===//
+//
+// The `config` object of a spec: the transformers config class, its fields
+// (type, default, allowed values, normalization, messages), the legacy and
+// dropped keys, the validation rules with transformers' messages, the
+// loading attributes and the to_dict() keys. Rules are read here for the
+// quantizer's environment and dtype rules too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "spec/SpecParser.h"
+
+namespace hfq::spec {
+
+/// Parses "int", "list<list<string>>", ... Returns false on a bad spelling.
+static bool parseFieldType(const std::string &text, FieldType &type) {
+  static const std::pair<const char *, FieldType::Kind> kScalars[] = {
+      {"any", FieldType::Kind::Any},       {"bool", FieldType::Kind::Bool},
+      {"int", FieldType::Kind::Int},       {"float", FieldType::Kind::Float},
+      {"number", FieldType::Kind::Number}, {"string", FieldType::Kind::String},
+      {"dtype", FieldType::Kind::Dtype},   {"dict", FieldType::Kind::Dict}};
+  for (const auto &[name, kind] : kScalars) {
+    if (text == name) {
+      type.kind = kind;
+      return true;
+    }
+  }
+  const std::string prefix = "list<";
+  if (text.size() > prefix.size() + 1 && text.compare(0, 5, prefix) == 0 &&
+      text.back() == '>') {
+    FieldType element;
+    if (!parseFieldType(text.substr(5, text.size() - 6), element))
+      return false;
+    type.kind = FieldType::Kind::List;
+    type.element = std::make_shared<FieldType>(element);
+    return true;
+  }
+  return false;
+}
+
+bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
+  if (!expectObject(node,
+                    {"class", "quant_method", "fields", "legacy_keys",
+                     "dropped_keys", "strict_keys", "rules",
+                     "loading_attributes", "loading_attributes_class",
+                     "merge_message", "serialize"},
+                    {"class", "quant_method", "fields"}))
+    return false;
+  if (!getString(node.child("class"), config.className) ||
+      !getString(node.child("quant_method"), config.quantMethod) ||
+      !parseFields(node.child("fields"), config))
+    return false;
+  if (node.has("legacy_keys") &&
+      !parseLegacyKeys(node.child("legacy_keys"), config))
+    return false;
+  if (node.has("dropped_keys") &&
+      !getStringList(node.child("dropped_keys"), config.droppedKeys))
+    return false;
+  if (node.has("strict_keys") &&
+      !parseFieldList(node.child("strict_keys"), config, config.strictKeys))
+    return false;
+  Names fieldsInScope = fieldNames(config);
+  if (node.has("rules") && !parseRules(node.child("rules"), fieldsInScope,
+                                       fieldsInScope, config.rules))
+    return false;
+  if (node.has("loading_attributes") &&
+      !parseFieldList(node.child("loading_attributes"), config,
+                      config.loadingAttributes))
+    return false;
+  config.loadingAttributesClass = !config.loadingAttributes.empty();
+  if (node.has("loading_attributes_class") &&
+      !getBool(node.child("loading_attributes_class"),
+               config.loadingAttributesClass))
+    return false;
+  if (node.has("merge_message")) {
+    if (!getString(node.child("merge_message"), config.mergeMessage))
+      return false;
+    if (config.mergeMessage != "warning" && config.mergeMessage != "info")
+      return fail(node.pointer + "/merge_message",
+                  "expected 'warning' or 'info', got '" + config.mergeMessage +
+                      "'");
+  }
+  if (node.has("serialize"))
+    return parseSerializedKeys(node.child("serialize"), config);
+  config.serializedKeys.push_back({"quant_method", std::nullopt});
+  for (const FieldSpec &field : config.fields)
+    config.serializedKeys.push_back({field.name, std::nullopt});
+  return true;
+}
+
+bool SpecParser::parseFields(const Node &fields, ConfigSpec &config) {
+  if (!fields.value.is_array())
+    return fail(fields.pointer, "expected a list of field objects, got " +
+                                    pythonTypeName(fields.value));
+  for (size_t i = 0; i < fields.value.size(); ++i) {
+    FieldSpec field;
+    if (!parseField(fields.item(i), field))
+      return false;
+    if (config.findField(field.name) || field.name == "quant_method")
+      return fail(fields.item(i).pointer + "/name",
+                  "field '" + field.name + "' is declared twice");
+    config.fields.push_back(std::move(field));
+  }
+  return true;
+}
+
+bool SpecParser::parseField(const Node &node, FieldSpec &field) {
+  if (!expectObject(node,
+                    {"name", "type", "default", "nullable", "allowed",
+                     "normalize", "map", "type_error", "value_error"},
+                    {"name", "type"}))
+    return false;
+  std::string typeText;
+  if (!getString(node.child("name"), field.name) ||
+      !getString(node.child("type"), typeText))
+    return false;
+  if (!parseFieldType(typeText, field.type))
+    return fail(node.pointer + "/type",
+                "unknown field type '" + typeText +
+                    "' (expected bool, int, float, number, string, dtype, "
+                    "dict, any or list<T>)");
+  if (node.has("nullable") && !getBool(node.child("nullable"), field.nullable))
+    return false;
+  if (node.has("default")) {
+    field.defaultValue = node.value["default"];
+    if (field.defaultValue->is_null())
+      field.nullable = true;
+    else if (!field.type.accepts(*field.defaultValue))
+      return fail(node.pointer + "/default",
+                  "default " + pythonRepr(*field.defaultValue) +
+                      " is not of the field's type " + field.type.str());
+  }
+  if (node.has("allowed")) {
+    Node allowed = node.child("allowed");
+    if (!allowed.value.is_array())
+      return fail(allowed.pointer, "expected a list of values, got " +
+                                       pythonTypeName(allowed.value));
+    field.allowed.assign(allowed.value.begin(), allowed.value.end());
+  }
+  if (node.has("normalize")) {
+    std::string how;
+    if (!getString(node.child("normalize"), how))
+      return false;
+    if (how != "lower")
+      return fail(node.pointer + "/normalize",
+                  "unknown normalization '" + how + "' (expected 'lower')");
+    field.lowerCase = true;
+  }
+  if (node.has("map")) {
+    Node map = node.child("map");
+    if (!map.value.is_object())
+      return fail(map.pointer,
+                  "expected an object, got " + pythonTypeName(map.value));
+    field.valueMap = map.value;
+  }
+  // Default messages follow transformers' most common wording.
+  field.typeError = {"TypeError",
+                     field.name + " must be of type " + field.type.str()};
+  field.valueError = {"ValueError", field.name + " must be one of " +
+                                        pythonStr(Json(field.allowed)) +
+                                        " but got {" + field.name + "}"};
+  Names scope{field.name};
+  if (node.has("type_error") &&
+      !getRaised(node.child("type_error"), scope, field.typeError))
+    return false;
+  if (node.has("value_error") &&
+      !getRaised(node.child("value_error"), scope, field.valueError))
+    return false;
+  if (node.has("doc"))
+    field.doc = node.value["doc"].get<std::string>();
+  return true;
+}
+
+bool SpecParser::parseLegacyKeys(const Node &legacy, ConfigSpec &config) {
+  if (!legacy.value.is_array())
+    return fail(legacy.pointer,
+                "expected a list, got " + pythonTypeName(legacy.value));
+  for (size_t i = 0; i < legacy.value.size(); ++i) {
+    Node item = legacy.item(i);
+    LegacyKey key;
+    if (!expectObject(item, {"from", "to"}, {"from", "to"}) ||
+        !getString(item.child("from"), key.from) ||
+        !getString(item.child("to"), key.to) ||
+        !checkFieldName(item.child("to"), config, key.to))
+      return false;
+    config.legacyKeys.push_back(key);
+  }
+  return true;
+}
+
+bool SpecParser::parseFieldList(const Node &node, const ConfigSpec &config,
+                                std::vector<std::string> &out) {
+  std::size_t first = out.size();
+  if (!getStringList(node, out))
+    return false;
+  for (size_t i = first; i < out.size(); ++i)
+    if (!checkFieldName(node.item(i - first), config, out[i]))
+      return false;
+  return true;
+}
+
+bool SpecParser::parseSerializedKeys(const Node &serialize,
+                                     ConfigSpec &config) {
+  if (!expectObject(serialize, {"keys"}, {"keys"}))
+    return false;
+  Names fieldsInScope = fieldNames(config);
+  Node keys = serialize.child("keys");
+  if (!keys.value.is_array())
+    return fail(keys.pointer,
+                "expected a list, got " + pythonTypeName(keys.value));
+  for (size_t i = 0; i < keys.value.size(); ++i) {
+    Node item = keys.item(i);
+    SerializedKey key;
+    if (item.value.is_string()) {
+      key.key = item.value.get<std::string>();
+      if (!fieldsInScope.count(key.key))
+        return fail(item.pointer, "'" + key.key + "' is not a field of " +
+                                      config.className +
+                                      " (use {\"key\", \"value\"} for a "
+                                      "computed entry)");
+    } else {
+      if (!expectObject(item, {"key", "value"}, {"key", "value"}) ||
+          !getString(item.child("key"), key.key))
+        return false;
+      key.value.emplace();
+      if (!getExpr(item.child("value"), fieldsInScope, *key.value))
+        return false;
+    }
+    config.serializedKeys.push_back(std::move(key));
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Rules
+//===----------------------------------------------------------------------===//
+
+bool SpecParser::parseRules(const Node &node, const Names &scope,
+                            const Names &assignable, std::vector<Rule> &rules) {
+  if (!node.value.is_array())
+    return fail(node.pointer,
+                "expected a list of rules, got " + pythonTypeName(node.value));
+  for (size_t i = 0; i < node.value.size(); ++i) {
+    Rule rule;
+    if (!parseRule(node.item(i), scope, assignable, rule))
+      return false;
+    rules.push_back(std::move(rule));
+  }
+  return true;
+}
+
+/// One rule: its `when`, at most one of error/warning/info, and `set`
+/// assignments to the fields in `assignable` (not with an error).
+bool SpecParser::parseRule(const Node &item, const Names &scope,
+                           const Names &assignable, Rule &rule) {
+  if (!expectObject(item, {"when", "error", "warning", "info", "set"},
+                    {"when"}))
+    return false;
+  rule.pointer = item.pointer;
+  if (!getExpr(item.child("when"), scope, rule.when))
+    return false;
+  int actions = 0;
+  if (item.has("error")) {
+    ++actions;
+    rule.error.emplace();
+    if (!getRaised(item.child("error"), scope, *rule.error))
+      return false;
+  }
+  if (item.has("warning")) {
+    ++actions;
+    rule.warning.emplace();
+    if (!getTemplate(item.child("warning"), scope, *rule.warning))
+      return false;
+  }
+  if (item.has("info")) {
+    ++actions;
+    rule.info.emplace();
+    if (!getTemplate(item.child("info"), scope, *rule.info))
+      return false;
+  }
+  if (actions > 1)
+    return fail(item.pointer,
+                "a rule has one of 'error', 'warning' or 'info', not several");
+  if (item.has("set")) {
+    if (rule.error)
+      return fail(item.pointer + "/set",
+                  "a rule that raises an error cannot also 'set'");
+    Node set = item.child("set");
+    if (!set.value.is_object())
+      return fail(set.pointer,
+                  "expected an object, got " + pythonTypeName(set.value));
+    for (const auto &entry : set.value.items()) {
+      Node target = set.child(entry.key());
+      if (!assignable.count(entry.key()))
+        return fail(target.pointer, "cannot assign '" + entry.key() +
+                                        "': not a field of this config");
+      Expr value;
+      if (!getExpr(target, scope, value))
+        return false;
+      rule.assignments.emplace_back(entry.key(), value);
+    }
+  } else if (actions == 0) {
+    return fail(item.pointer,
+                "a rule needs one of 'error', 'warning', 'info' or 'set'");
+  }
+  return true;
+}
+
+} // namespace hfq::spec
