@@ -60,17 +60,29 @@ static std::string cannotEvaluate(const std::string &what, const Expr &expr,
   return what + " '" + expr.text() + "': " + exprError.str();
 }
 
+/// The value of one of a layout's named expressions (`what` is "layout
+/// parameter" or "kernel argument", for the message).
+static std::optional<Json> evaluateNamed(const char *what,
+                                         const std::string &name,
+                                         const Expr &expr, const Json &scope,
+                                         std::string &error) {
+  ExprError exprError;
+  std::optional<Json> value = expr.evaluate(scope, exprError);
+  if (!value)
+    error = cannotEvaluate(std::string("cannot evaluate ") + what + " '" +
+                               name + "'",
+                           expr, exprError);
+  return value;
+}
+
 /// Evaluates the layout's params into `scope`, each seeing those before it.
 static bool bindParams(const LayoutSpec &layout, Json &scope,
                        std::string &error) {
-  ExprError exprError;
   for (const auto &[name, expr] : layout.params) {
-    std::optional<Json> value = expr.evaluate(scope, exprError);
-    if (!value) {
-      error = cannotEvaluate("cannot evaluate layout parameter '" + name + "'",
-                             expr, exprError);
+    std::optional<Json> value =
+        evaluateNamed("layout parameter", name, expr, scope, error);
+    if (!value)
       return false;
-    }
     scope[name] = *value;
   }
   return true;
@@ -175,14 +187,11 @@ resolveTensors(const LayoutSpec &layout, const Json &scope,
 static bool resolveArgs(const LayoutSpec &layout, const Json &scope,
                         std::vector<std::pair<std::string, double>> &args,
                         std::string &error) {
-  ExprError exprError;
   for (const auto &[name, expr] : layout.args) {
-    std::optional<Json> value = expr.evaluate(scope, exprError);
-    if (!value) {
-      error = cannotEvaluate("cannot evaluate kernel argument '" + name + "'",
-                             expr, exprError);
+    std::optional<Json> value =
+        evaluateNamed("kernel argument", name, expr, scope, error);
+    if (!value)
       return false;
-    }
     if (value->is_boolean())
       args.emplace_back(name, value->get<bool>() ? 1.0 : 0.0);
     else if (value->is_number())

@@ -41,12 +41,25 @@ bool SpecParser::fail(const std::string &pointer, const std::string &message) {
   return false;
 }
 
+bool SpecParser::expectType(const Node &node, bool ok, const char *what) {
+  if (ok)
+    return true;
+  return fail(node.pointer, std::string("expected ") + what + ", got " +
+                                pythonTypeName(node.value));
+}
+
+bool SpecParser::expectNonEmptyList(const Node &node, const char *what) {
+  if (node.value.is_array() && !node.value.empty())
+    return true;
+  return fail(node.pointer,
+              std::string("expected a non-empty list of ") + what);
+}
+
 bool SpecParser::expectObject(const Node &node,
                               std::initializer_list<const char *> keys,
                               std::initializer_list<const char *> required) {
-  if (!node.value.is_object())
-    return fail(node.pointer,
-                "expected an object, got " + pythonTypeName(node.value));
+  if (!expectType(node, node.value.is_object(), "an object"))
+    return false;
   for (const auto &item : node.value.items()) {
     bool known = item.key() == "doc";
     for (const char *key : keys)
@@ -64,41 +77,38 @@ bool SpecParser::expectObject(const Node &node,
     if (!node.value.contains(key))
       return fail(node.pointer,
                   std::string("missing required key '") + key + "'");
-  if (node.has("doc") && !node.value["doc"].is_string())
-    return fail(node.pointer + "/doc",
-                "expected a string, got " + pythonTypeName(node.value["doc"]));
+  if (node.has("doc")) {
+    Node doc = node.child("doc");
+    return expectType(doc, doc.value.is_string(), "a string");
+  }
   return true;
 }
 
 bool SpecParser::getString(const Node &node, std::string &out) {
-  if (!node.value.is_string())
-    return fail(node.pointer,
-                "expected a string, got " + pythonTypeName(node.value));
+  if (!expectType(node, node.value.is_string(), "a string"))
+    return false;
   out = node.value.get<std::string>();
   return true;
 }
 
 bool SpecParser::getBool(const Node &node, bool &out) {
-  if (!node.value.is_boolean())
-    return fail(node.pointer,
-                "expected true or false, got " + pythonTypeName(node.value));
+  if (!expectType(node, node.value.is_boolean(), "true or false"))
+    return false;
   out = node.value.get<bool>();
   return true;
 }
 
 bool SpecParser::getInt(const Node &node, int64_t &out) {
-  if (!node.value.is_number_integer())
-    return fail(node.pointer,
-                "expected an integer, got " + pythonTypeName(node.value));
+  if (!expectType(node, node.value.is_number_integer(), "an integer"))
+    return false;
   out = node.value.get<int64_t>();
   return true;
 }
 
 bool SpecParser::getStringList(const Node &node,
                                std::vector<std::string> &out) {
-  if (!node.value.is_array())
-    return fail(node.pointer, "expected a list of strings, got " +
-                                  pythonTypeName(node.value));
+  if (!expectType(node, node.value.is_array(), "a list of strings"))
+    return false;
   for (size_t i = 0; i < node.value.size(); ++i) {
     std::string s;
     if (!getString(node.item(i), s))
@@ -106,6 +116,24 @@ bool SpecParser::getStringList(const Node &node,
     out.push_back(std::move(s));
   }
   return true;
+}
+
+bool SpecParser::getChoice(const Node &node,
+                           std::initializer_list<const char *> choices,
+                           std::string &out) {
+  if (!getString(node, out))
+    return false;
+  std::string expected;
+  size_t index = 0;
+  for (const char *choice : choices) {
+    if (out == choice)
+      return true;
+    if (index > 0)
+      expected += index + 1 == choices.size() ? " or " : ", ";
+    expected += std::string("'") + choice + "'";
+    ++index;
+  }
+  return fail(node.pointer, "expected " + expected + ", got '" + out + "'");
 }
 
 bool SpecParser::getExpr(const Node &node, const Names &scope, Expr &out) {
@@ -182,10 +210,8 @@ std::unique_ptr<MethodSpec> SpecParser::parse(const Json &root) {
   if (!parseConfig(top.child("config"), spec->config))
     return nullptr;
   Node quantizers = top.child("quantizers");
-  if (!quantizers.value.is_array() || quantizers.value.empty()) {
-    fail(quantizers.pointer, "expected a non-empty list of quantizers");
+  if (!expectNonEmptyList(quantizers, "quantizers"))
     return nullptr;
-  }
   for (size_t i = 0; i < quantizers.value.size(); ++i) {
     QuantizerSpec quantizer;
     if (!parseQuantizer(quantizers.item(i), spec->config, quantizer))

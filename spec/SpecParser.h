@@ -64,6 +64,10 @@ private:
   // Node readers (SpecParser.cpp). Each returns false after recording the
   // first problem in `error`; later problems are ignored.
   bool fail(const std::string &pointer, const std::string &message);
+  /// Fails with "expected <what>, got <its Python type>" unless `ok`.
+  bool expectType(const Node &node, bool ok, const char *what);
+  /// Fails with "expected a non-empty list of <what>" unless it is one.
+  bool expectNonEmptyList(const Node &node, const char *what);
   /// Checks `node` is an object whose keys are among `keys` (and "doc"),
   /// with every key of `required`.
   bool expectObject(const Node &node, std::initializer_list<const char *> keys,
@@ -72,6 +76,9 @@ private:
   bool getBool(const Node &node, bool &out);
   bool getInt(const Node &node, int64_t &out);
   bool getStringList(const Node &node, std::vector<std::string> &out);
+  /// A string that is one of `choices`; the error lists them.
+  bool getChoice(const Node &node, std::initializer_list<const char *> choices,
+                 std::string &out);
   /// Parses an expression and checks the names it reads are in `scope`.
   bool getExpr(const Node &node, const Names &scope, Expr &out);
   /// Parses a message template and checks its placeholders' names.
@@ -114,13 +121,12 @@ private:
 
   // A checkpoint layout (SpecParserLayout.cpp).
   bool parseLayout(const Node &node, Names scope, LayoutSpec &layout);
-  /// Reads `params`, adding each parameter's name to `scope` for the ones
-  /// after it and for the rest of the layout.
-  bool parseLayoutParams(const Node &node, Names &scope, LayoutSpec &layout);
+  /// An object of name -> expression, in order. With `bindNames`, each name
+  /// joins `scope` for the expressions after it (and for the caller's).
+  bool parseNamedExprs(const Node &node, Names &scope, bool bindNames,
+                       std::vector<std::pair<std::string, Expr>> &out);
   bool parseRequirements(const Node &node, const Names &scope,
                          LayoutSpec &layout);
-  bool parseLayoutArgs(const Node &node, const Names &scope,
-                       LayoutSpec &layout);
   bool parseTensors(const Node &node, const Names &scope, LayoutSpec &layout);
   bool parseTensor(const Node &node, const Names &scope,
                    const LayoutSpec &layout, TensorSpec &tensor);

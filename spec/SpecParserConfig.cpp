@@ -72,14 +72,10 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
       !getBool(node.child("loading_attributes_class"),
                config.loadingAttributesClass))
     return false;
-  if (node.has("merge_message")) {
-    if (!getString(node.child("merge_message"), config.mergeMessage))
-      return false;
-    if (config.mergeMessage != "warning" && config.mergeMessage != "info")
-      return fail(node.pointer + "/merge_message",
-                  "expected 'warning' or 'info', got '" + config.mergeMessage +
-                      "'");
-  }
+  if (node.has("merge_message") &&
+      !getChoice(node.child("merge_message"), {"warning", "info"},
+                 config.mergeMessage))
+    return false;
   if (node.has("serialize"))
     return parseSerializedKeys(node.child("serialize"), config);
   config.serializedKeys.push_back({"quant_method", std::nullopt});
@@ -89,9 +85,8 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
 }
 
 bool SpecParser::parseFields(const Node &fields, ConfigSpec &config) {
-  if (!fields.value.is_array())
-    return fail(fields.pointer, "expected a list of field objects, got " +
-                                    pythonTypeName(fields.value));
+  if (!expectType(fields, fields.value.is_array(), "a list of field objects"))
+    return false;
   for (size_t i = 0; i < fields.value.size(); ++i) {
     FieldSpec field;
     if (!parseField(fields.item(i), field))
@@ -132,9 +127,8 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
   }
   if (node.has("allowed")) {
     Node allowed = node.child("allowed");
-    if (!allowed.value.is_array())
-      return fail(allowed.pointer, "expected a list of values, got " +
-                                       pythonTypeName(allowed.value));
+    if (!expectType(allowed, allowed.value.is_array(), "a list of values"))
+      return false;
     field.allowed.assign(allowed.value.begin(), allowed.value.end());
   }
   if (node.has("normalize")) {
@@ -148,9 +142,8 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
   }
   if (node.has("map")) {
     Node map = node.child("map");
-    if (!map.value.is_object())
-      return fail(map.pointer,
-                  "expected an object, got " + pythonTypeName(map.value));
+    if (!expectType(map, map.value.is_object(), "an object"))
+      return false;
     field.valueMap = map.value;
   }
   // Default messages follow transformers' most common wording.
@@ -172,9 +165,8 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
 }
 
 bool SpecParser::parseLegacyKeys(const Node &legacy, ConfigSpec &config) {
-  if (!legacy.value.is_array())
-    return fail(legacy.pointer,
-                "expected a list, got " + pythonTypeName(legacy.value));
+  if (!expectType(legacy, legacy.value.is_array(), "a list"))
+    return false;
   for (size_t i = 0; i < legacy.value.size(); ++i) {
     Node item = legacy.item(i);
     LegacyKey key;
@@ -205,9 +197,8 @@ bool SpecParser::parseSerializedKeys(const Node &serialize,
     return false;
   Names fieldsInScope = fieldNames(config);
   Node keys = serialize.child("keys");
-  if (!keys.value.is_array())
-    return fail(keys.pointer,
-                "expected a list, got " + pythonTypeName(keys.value));
+  if (!expectType(keys, keys.value.is_array(), "a list"))
+    return false;
   for (size_t i = 0; i < keys.value.size(); ++i) {
     Node item = keys.item(i);
     SerializedKey key;
@@ -237,9 +228,8 @@ bool SpecParser::parseSerializedKeys(const Node &serialize,
 
 bool SpecParser::parseRules(const Node &node, const Names &scope,
                             const Names &assignable, std::vector<Rule> &rules) {
-  if (!node.value.is_array())
-    return fail(node.pointer,
-                "expected a list of rules, got " + pythonTypeName(node.value));
+  if (!expectType(node, node.value.is_array(), "a list of rules"))
+    return false;
   for (size_t i = 0; i < node.value.size(); ++i) {
     Rule rule;
     if (!parseRule(node.item(i), scope, assignable, rule))
@@ -286,9 +276,8 @@ bool SpecParser::parseRule(const Node &item, const Names &scope,
       return fail(item.pointer + "/set",
                   "a rule that raises an error cannot also 'set'");
     Node set = item.child("set");
-    if (!set.value.is_object())
-      return fail(set.pointer,
-                  "expected an object, got " + pythonTypeName(set.value));
+    if (!expectType(set, set.value.is_object(), "an object"))
+      return false;
     for (const auto &entry : set.value.items()) {
       Node target = set.child(entry.key());
       if (!assignable.count(entry.key()))

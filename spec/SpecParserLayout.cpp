@@ -23,37 +23,38 @@ bool SpecParser::parseLayout(const Node &node, Names scope,
     if (!getExpr(node.child("when"), scope, *layout.when))
       return false;
   }
-  if (node.has("params") &&
-      !parseLayoutParams(node.child("params"), scope, layout))
+  if (node.has("params") && !parseNamedExprs(node.child("params"), scope,
+                                             /*bindNames=*/true, layout.params))
     return false;
   if (node.has("require") &&
       !parseRequirements(node.child("require"), scope, layout))
     return false;
-  if (node.has("args") && !parseLayoutArgs(node.child("args"), scope, layout))
+  if (node.has("args") && !parseNamedExprs(node.child("args"), scope,
+                                           /*bindNames=*/false, layout.args))
     return false;
   return parseTensors(node.child("tensors"), scope, layout);
 }
 
-bool SpecParser::parseLayoutParams(const Node &params, Names &scope,
-                                   LayoutSpec &layout) {
-  if (!params.value.is_object())
-    return fail(params.pointer,
-                "expected an object, got " + pythonTypeName(params.value));
-  for (const auto &entry : params.value.items()) {
+bool SpecParser::parseNamedExprs(
+    const Node &node, Names &scope, bool bindNames,
+    std::vector<std::pair<std::string, Expr>> &out) {
+  if (!expectType(node, node.value.is_object(), "an object"))
+    return false;
+  for (const auto &entry : node.value.items()) {
     Expr value;
-    if (!getExpr(params.child(entry.key()), scope, value))
+    if (!getExpr(node.child(entry.key()), scope, value))
       return false;
-    layout.params.emplace_back(entry.key(), value);
-    scope.insert(entry.key());
+    out.emplace_back(entry.key(), value);
+    if (bindNames)
+      scope.insert(entry.key());
   }
   return true;
 }
 
 bool SpecParser::parseRequirements(const Node &require, const Names &scope,
                                    LayoutSpec &layout) {
-  if (!require.value.is_array())
-    return fail(require.pointer,
-                "expected a list, got " + pythonTypeName(require.value));
+  if (!expectType(require, require.value.is_array(), "a list"))
+    return false;
   for (size_t i = 0; i < require.value.size(); ++i) {
     Node item = require.item(i);
     Requirement req;
@@ -62,20 +63,6 @@ bool SpecParser::parseRequirements(const Node &require, const Names &scope,
         !getTemplate(item.child("message"), scope, req.message))
       return false;
     layout.requirements.push_back(std::move(req));
-  }
-  return true;
-}
-
-bool SpecParser::parseLayoutArgs(const Node &args, const Names &scope,
-                                 LayoutSpec &layout) {
-  if (!args.value.is_object())
-    return fail(args.pointer,
-                "expected an object, got " + pythonTypeName(args.value));
-  for (const auto &entry : args.value.items()) {
-    Expr value;
-    if (!getExpr(args.child(entry.key()), scope, value))
-      return false;
-    layout.args.emplace_back(entry.key(), value);
   }
   return true;
 }

@@ -122,11 +122,8 @@ bool SpecParser::parseDeviceMapDefault(const Node &node,
   if (!node.has("device_map_default"))
     return true;
   std::string value;
-  if (!getString(node.child("device_map_default"), value))
+  if (!getChoice(node.child("device_map_default"), {"cuda", "cpu"}, value))
     return false;
-  if (value != "cuda" && value != "cpu")
-    return fail(node.pointer + "/device_map_default",
-                "expected 'cuda' or 'cpu', got '" + value + "'");
   quantizer.deviceMapDefault = value;
   return true;
 }
@@ -155,41 +152,30 @@ bool SpecParser::parseSkipModules(const Node &skip, const ConfigSpec &config,
   }
   if (skip.has("default_skips")) {
     std::string value;
-    if (!getString(skip.child("default_skips"), value))
+    if (!getChoice(skip.child("default_skips"), {"if_unset", "always", "never"},
+                   value))
       return false;
-    if (value == "if_unset")
-      policy.defaults = SkipPolicy::Defaults::IfUnset;
-    else if (value == "always")
-      policy.defaults = SkipPolicy::Defaults::Always;
-    else if (value == "never")
-      policy.defaults = SkipPolicy::Defaults::Never;
-    else
-      return fail(skip.pointer + "/default_skips",
-                  "expected 'if_unset', 'always' or 'never', got '" + value +
-                      "'");
+    policy.defaults = value == "always"  ? SkipPolicy::Defaults::Always
+                      : value == "never" ? SkipPolicy::Defaults::Never
+                                         : SkipPolicy::Defaults::IfUnset;
   }
   if (skip.has("keep_in_fp32") &&
       !getBool(skip.child("keep_in_fp32"), policy.keepInFp32))
     return false;
   if (skip.has("match")) {
     std::string value;
-    if (!getString(skip.child("match"), value))
+    if (!getChoice(skip.child("match"), {"module", "weight"}, value))
       return false;
-    if (value == "module")
-      policy.match = SkipPolicy::Match::Module;
-    else if (value == "weight")
-      policy.match = SkipPolicy::Match::Weight;
-    else
-      return fail(skip.pointer + "/match",
-                  "expected 'module' or 'weight', got '" + value + "'");
+    policy.match = value == "weight" ? SkipPolicy::Match::Weight
+                                     : SkipPolicy::Match::Module;
   }
   return true;
 }
 
 bool SpecParser::parseLayouts(const Node &layouts, const Names &scope,
                               QuantizerSpec &quantizer) {
-  if (!layouts.value.is_array() || layouts.value.empty())
-    return fail(layouts.pointer, "expected a non-empty list of layouts");
+  if (!expectNonEmptyList(layouts, "layouts"))
+    return false;
   for (size_t i = 0; i < layouts.value.size(); ++i) {
     LayoutSpec layout;
     if (!parseLayout(layouts.item(i), scope, layout))
@@ -201,8 +187,8 @@ bool SpecParser::parseLayouts(const Node &layouts, const Names &scope,
 
 bool SpecParser::parseKernels(const Node &kernels, const Names &scope,
                               QuantizerSpec &quantizer) {
-  if (!kernels.value.is_array() || kernels.value.empty())
-    return fail(kernels.pointer, "expected a non-empty list of kernel rules");
+  if (!expectNonEmptyList(kernels, "kernel rules"))
+    return false;
   for (size_t i = 0; i < kernels.value.size(); ++i) {
     Node item = kernels.item(i);
     KernelRule rule;

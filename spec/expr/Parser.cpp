@@ -164,46 +164,90 @@ private:
                         std::move(operands));
   }
 
-  // or := and ( 'or' and )*
-  NodePtr parseOr() {
-    NodePtr lhs = parseAnd();
-    while (lhs && isKeyword(peek(), "or")) {
+  /// One left-associative level, `operand ( op operand )*`, where `peekOp`
+  /// names the level's operator at the current token. Chains such as
+  /// 1+1+...+1 grow the tree (bounded in withOperands) without recursing.
+  NodePtr parseLeftAssoc(NodePtr (Parser::*operand)(),
+                         std::optional<BinaryOp> (Parser::*peekOp)() const) {
+    NodePtr lhs = (this->*operand)();
+    while (lhs) {
+      std::optional<BinaryOp> op = (this->*peekOp)();
+      if (!op)
+        return lhs;
       std::size_t column = advance().column();
-      NodePtr rhs = parseAnd();
+      NodePtr rhs = (this->*operand)();
       if (!rhs)
         return nullptr;
-      lhs = makeBinary(BinaryOp::Or, column, std::move(lhs), std::move(rhs));
+      lhs = makeBinary(*op, column, std::move(lhs), std::move(rhs));
     }
     return lhs;
   }
 
+  std::optional<BinaryOp> peekOr() const {
+    return isKeyword(peek(), "or") ? std::optional(BinaryOp::Or) : std::nullopt;
+  }
+
+  std::optional<BinaryOp> peekAnd() const {
+    return isKeyword(peek(), "and") ? std::optional(BinaryOp::And)
+                                    : std::nullopt;
+  }
+
+  std::optional<BinaryOp> peekAdditive() const {
+    switch (peek().kind) {
+    case Tok::Plus:
+      return BinaryOp::Add;
+    case Tok::Minus:
+      return BinaryOp::Sub;
+    default:
+      return std::nullopt;
+    }
+  }
+
+  std::optional<BinaryOp> peekMultiplicative() const {
+    switch (peek().kind) {
+    case Tok::Star:
+      return BinaryOp::Mul;
+    case Tok::Slash:
+      return BinaryOp::Div;
+    case Tok::SlashSlash:
+      return BinaryOp::FloorDiv;
+    case Tok::Percent:
+      return BinaryOp::Mod;
+    default:
+      return std::nullopt;
+    }
+  }
+
+  // or := and ( 'or' and )*
+  NodePtr parseOr() {
+    return parseLeftAssoc(&Parser::parseAnd, &Parser::peekOr);
+  }
+
   // and := not ( 'and' not )*
   NodePtr parseAnd() {
-    NodePtr lhs = parseNot();
-    while (lhs && isKeyword(peek(), "and")) {
-      std::size_t column = advance().column();
-      NodePtr rhs = parseNot();
-      if (!rhs)
-        return nullptr;
-      lhs = makeBinary(BinaryOp::And, column, std::move(lhs), std::move(rhs));
-    }
-    return lhs;
+    return parseLeftAssoc(&Parser::parseNot, &Parser::peekAnd);
+  }
+
+  /// A prefix operator at the current token and its operand, parsed by
+  /// `rule` (the operator's own rule, so the guard counts the recursion).
+  NodePtr parsePrefix(NodeKind kind, NodePtr (Parser::*rule)()) {
+    DepthGuard guard(depth);
+    if (depth > MaxDepth)
+      return fail("expression nested too deeply", peek().column());
+    std::size_t column = advance().column();
+    NodePtr operand = (this->*rule)();
+    if (!operand)
+      return nullptr;
+    std::vector<NodePtr> operands;
+    operands.push_back(std::move(operand));
+    return withOperands(makeNode(kind, column), std::move(operands));
   }
 
   // not := 'not' not | cmp
   NodePtr parseNot() {
     if (!isKeyword(peek(), "not"))
       return parseCmp();
-    DepthGuard guard(depth);
-    if (depth > MaxDepth)
-      return fail("expression nested too deeply", peek().column());
-    std::size_t column = advance().column();
-    NodePtr operand = parseNot();
-    if (!operand)
-      return nullptr;
-    std::vector<NodePtr> operands;
-    operands.push_back(std::move(operand));
-    return withOperands(makeNode(NodeKind::Not, column), std::move(operands));
+    return parsePrefix(NodeKind::Not, &Parser::parseNot);
   }
 
   /// The comparison operator at the current token, if any, and how many
@@ -257,62 +301,19 @@ private:
 
   // add := mul ( ( '+' | '-' ) mul )*
   NodePtr parseAdd() {
-    NodePtr lhs = parseMul();
-    while (lhs && (peek().kind == Tok::Plus || peek().kind == Tok::Minus)) {
-      BinaryOp op = peek().kind == Tok::Plus ? BinaryOp::Add : BinaryOp::Sub;
-      std::size_t column = advance().column();
-      NodePtr rhs = parseMul();
-      if (!rhs)
-        return nullptr;
-      lhs = makeBinary(op, column, std::move(lhs), std::move(rhs));
-    }
-    return lhs;
+    return parseLeftAssoc(&Parser::parseMul, &Parser::peekAdditive);
   }
 
   // mul := unary ( ( '*' | '/' | '//' | '%' ) unary )*
   NodePtr parseMul() {
-    NodePtr lhs = parseUnary();
-    while (lhs) {
-      BinaryOp op = BinaryOp::Mul;
-      switch (peek().kind) {
-      case Tok::Star:
-        op = BinaryOp::Mul;
-        break;
-      case Tok::Slash:
-        op = BinaryOp::Div;
-        break;
-      case Tok::SlashSlash:
-        op = BinaryOp::FloorDiv;
-        break;
-      case Tok::Percent:
-        op = BinaryOp::Mod;
-        break;
-      default:
-        return lhs;
-      }
-      std::size_t column = advance().column();
-      NodePtr rhs = parseUnary();
-      if (!rhs)
-        return nullptr;
-      lhs = makeBinary(op, column, std::move(lhs), std::move(rhs));
-    }
-    return lhs;
+    return parseLeftAssoc(&Parser::parseUnary, &Parser::peekMultiplicative);
   }
 
   // unary := '-' unary | postfix
   NodePtr parseUnary() {
     if (peek().kind != Tok::Minus)
       return parsePostfix();
-    DepthGuard guard(depth);
-    if (depth > MaxDepth)
-      return fail("expression nested too deeply", peek().column());
-    std::size_t column = advance().column();
-    NodePtr operand = parseUnary();
-    if (!operand)
-      return nullptr;
-    std::vector<NodePtr> operands;
-    operands.push_back(std::move(operand));
-    return withOperands(makeNode(NodeKind::Neg, column), std::move(operands));
+    return parsePrefix(NodeKind::Neg, &Parser::parseUnary);
   }
 
   // postfix := primary ( '.' IDENT | '[' expr ']' )*
