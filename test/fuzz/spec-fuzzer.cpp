@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "spec/Layout.h"
 #include "spec/MethodRegistry.h"
 
 #include <cstddef>

@@ -1,7 +1,9 @@
 //===- SpecTest.cpp - Unit tests of spec parsing and the registry ----------===//
 
 #include "spec/BuiltinSpecs.h"
+#include "spec/Layout.h"
 #include "spec/MethodRegistry.h"
+#include "spec/Target.h"
 
 #include <gtest/gtest.h>
 
