@@ -59,7 +59,11 @@ FLAGS="-std=c++17 -O3 -I$ROOT -I$MLIR_INC"
 build() {
   local objs=()
   local pids=()
-  for src in kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/repack/QuantWeight.cpp \
+  # The CUDA sources: the host API and one file per kernel family.
+  local cusrc=(kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/cuda/Gemm.cu kernels/cuda/Dequant.cu)
+  local cuda=()
+  for src in "${cusrc[@]}"; do cuda+=("$BUILD/$(basename "$src").o"); done
+  for src in "${cusrc[@]}" kernels/repack/QuantWeight.cpp \
              kernels/repack/KernelLayout.cpp kernels/abi/Tensor.cpp \
              test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do
     local obj="$BUILD/$(basename "$src").o"
@@ -72,12 +76,12 @@ build() {
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  local lib=("$BUILD/WeightOnly.cu.o" "$BUILD/Decode.cu.o" "$BUILD/QuantWeight.cpp.o" "$BUILD/KernelLayout.cpp.o" "$BUILD/Tensor.cpp.o")
+  local lib=("${cuda[@]}" "$BUILD/QuantWeight.cpp.o" "$BUILD/KernelLayout.cpp.o" "$BUILD/Tensor.cpp.o")
   $NVCC $GENCODE -o "$BUILD/hfq-gpu-test" "$BUILD/WeightOnlyGpuTest.cpp.o" "${lib[@]}" -lcublas
   $NVCC $GENCODE -o "$BUILD/hfq-bench" "$BUILD/WeightOnlyBench.cpp.o" "${lib[@]}" -lcublas
   cat "$BUILD"/*.cu.ptxas | grep -E "Compiling entry|Used|spill" > "$OUT/ptxas.txt" || true
   $NVCC $FLAGS $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
-    kernels/cuda/Entry.cpp "$BUILD/WeightOnly.cu.o" "$BUILD/Decode.cu.o" kernels/repack/QuantWeight.cpp \
+    kernels/cuda/Entry.cpp "${cuda[@]}" kernels/repack/QuantWeight.cpp \
     kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp kernels/abi/*.cpp kernels/ref/*.cpp -lcublas
 }
 

@@ -1,12 +1,13 @@
 //===- Decode.cu - register-streamed W4A16 / W8A16 GEMV for M <= 16 -------===//
 //
-// The decode path (LinearPath::Gemv). At M <= 16 the weight stream is the
+// The decode path (LinearPath::Gemv): the kernel (decodeKernel) and its
+// launcher (detail::decodeLinear). At M <= 16 the weight stream is the
 // whole cost, so the loop is built to keep HBM busy with as few
 // instructions per byte as possible:
 //
 //  * The product is computed transposed: the weight tile is the mma A
 //    operand (16 columns x 16 K) and the activations are B (K x 8 rows).
-//    A lane's 16 bytes of codes per K-step (KernelLayout.h) are exactly the
+//    A lane's 16 bytes of codes per K-step (TileLayout.h) are exactly the
 //    A fragments of four mma.m16n8k16 covering its warp's 64 columns, so a
 //    4-bit step is one 16-byte load, 16 lop3 (+ 12 shifts) and 4 mma (+ 1
 //    against ones for sum(x)) per rows-of-8, and the accumulators are a
@@ -17,7 +18,7 @@
 //  * Activations are read from global memory through L1 (every warp of the
 //    SM reads the same few KB), two to four steps ahead; the layout's K order inside
 //    a step (4 t .. 4 t + 3 in one lane) makes that one 8-byte load.
-//  * Scales and zeros are applied per group in f32 as in WeightOnly.cu:
+//  * Scales and zeros are applied per group in f32 as in Gemm.cu:
 //    y += s * acc + b * sum(x); the next group's are prefetched into L2.
 //  * A block is 4 or 8 warps on one 64-column tile, splitting its K range;
 //    they reduce through shared memory. Blocks may further split K
@@ -28,6 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/cuda/Dispatch.cuh"
 #include "kernels/cuda/Fragments.cuh"
 #include "kernels/cuda/Internal.h"
 
@@ -42,6 +44,8 @@ namespace hfq::cuda {
 namespace {
 
 using namespace frag;
+using tile::Codes;
+using tile::Groups;
 
 struct DecodeParams {
   const void *x;
@@ -59,18 +63,21 @@ struct DecodeParams {
 };
 
 /// The A operand (16 columns x 16 K) of 16-column block b from one lane's
-/// codes: rows r and r + 8 are the layout's 8-column blocks 2b and 2b + 1.
-/// 8-bit bf16 needs two operands (low and high nibble, see codesOfBlock).
+/// codes: rows r and r + 8 are the layout's 8-column blocks 2b and 2b + 1
+/// (a0, a2: row r, K pairs 0 and 1; a1, a3: row r + 8). 4-bit: both blocks
+/// sit in one word. 8-bit bf16 needs two operands (low and high nibble, see
+/// codesOfBlock).
 template <typename T, int BITS>
 __device__ __forceinline__ void weightOperand(const uint4 (&wq)[BITS == 4 ? 1 : 2],
                                               int b, uint32_t (&a)[4],
                                               uint32_t (&aHi)[4]) {
   if constexpr (BITS == 4) {
-    const uint32_t word = wordOf(wq[0], b);
-    a[0] = andOr(word, 0x000F000Fu, kMagic4Pair<T>);
-    a[1] = andOr(word >> 8, 0x000F000Fu, kMagic4Pair<T>);
-    a[2] = andOr(word >> 4, 0x000F000Fu, kMagic4Pair<T>);
-    a[3] = andOr(word >> 12, 0x000F000Fu, kMagic4Pair<T>);
+    using C = Codes<4>;
+    const uint32_t word = wordOf(wq[0], C::wordOf(2 * b));
+    a[0] = andOr(word >> C::shiftOf(2 * b, 0), 0x000F000Fu, kMagic4Pair<T>);
+    a[1] = andOr(word >> C::shiftOf(2 * b + 1, 0), 0x000F000Fu, kMagic4Pair<T>);
+    a[2] = andOr(word >> C::shiftOf(2 * b, 2), 0x000F000Fu, kMagic4Pair<T>);
+    a[3] = andOr(word >> C::shiftOf(2 * b + 1, 2), 0x000F000Fu, kMagic4Pair<T>);
   } else {
     constexpr int NB = std::is_same_v<T, __half> ? 2 : 4;
     uint32_t lo[NB], hi[NB];
@@ -117,21 +124,120 @@ __device__ __forceinline__ void mmaFresh(float (&c)[4], const uint32_t (&a)[4],
   mma16816<T>(c, a, b0, b1);
 }
 
+/// Compute: one K-step of the NX row tiles. The weight operand of each of
+/// the four 16-column blocks against the activations (B: K x 8 rows), and
+/// one mma against ones for sum x; the first step of a group accumulates
+/// into zero.
+template <typename T, int BITS, int NX>
+__device__ __forceinline__ void mmaStep(const uint4 (&wq)[BITS == 4 ? 1 : 2],
+                                        const uint32_t (&xb)[NX][2], bool fresh,
+                                        const uint32_t (&ones)[4], float (&accG)[NX][4][4],
+                                        float (&acc1)[NX][4]) {
+#pragma unroll
+  for (int b = 0; b < 4; ++b) {
+    uint32_t a[4], aHi[4];
+    weightOperand<T, BITS>(wq, b, a, aHi);
+#pragma unroll
+    for (int nx = 0; nx < NX; ++nx) {
+      if (fresh)
+        mmaFresh<T>(accG[nx][b], a, xb[nx][0], xb[nx][1]);
+      else
+        mma16816<T>(accG[nx][b], a, xb[nx][0], xb[nx][1]);
+      if constexpr (BITS == 8 && !std::is_same_v<T, __half>)
+        mma16816<T>(accG[nx][b], aHi, xb[nx][0], xb[nx][1]);
+    }
+  }
+#pragma unroll
+  for (int nx = 0; nx < NX; ++nx) {
+    if (fresh)
+      mmaFresh<T>(acc1[nx], ones, xb[nx][0], xb[nx][1]);
+    else
+      mma16816<T>(acc1[nx], ones, xb[nx][0], xb[nx][1]);
+  }
+}
+
+/// Fold, at a group's end: y += s * acc + b * sum(x), in f32. Columns
+/// 8 j + r of the tile: half `sel` (r & 1) of word j of this lane pair's 32
+/// bytes of scales (sc) and zeros (zc, unread when symmetric); accumulator
+/// value (b, c) of the transposed product is column 16 b + 8 (c >> 1) + r.
+template <typename T, int BITS, int ZK, int NX>
+__device__ __forceinline__ void foldGroup(const uint4 (&sc)[2], const uint4 (&zc)[2],
+                                          uint32_t sel, float (&accY)[NX][4][4],
+                                          const float (&accG)[NX][4][4],
+                                          const float (&acc1)[NX][4]) {
+#pragma unroll
+  for (int j = 0; j < 8; ++j) {
+    const float s = pick16<T>(wordOf(sc[j / 4], j % 4), sel);
+    float z = 0.0f;
+    if constexpr (ZK != kSym)
+      z = pick16<T>(wordOf(zc[j / 4], j % 4), sel);
+    const float bt = zeroTerm<T, BITS, ZK>(s, z);
+    const int b = j / 2, h = j % 2;
+#pragma unroll
+    for (int nx = 0; nx < NX; ++nx)
+#pragma unroll
+      for (int e = 0; e < 2; ++e) {
+        const int c = 2 * h + e;
+        accY[nx][b][c] = fmaf(s, accG[nx][b][c], fmaf(bt, acc1[nx][e], accY[nx][b][c]));
+      }
+  }
+}
+
+/// Epilogue: the block's warps reduced through shared memory (value
+/// v = (nx, b, c) of lane l is output row 8 nx + 2 t + (c & 1), column
+/// 16 b + 8 (c >> 1) + r), then written to y (+ bias) or, with split K,
+/// added into the f32 accumulator.
+template <typename T, int NX>
+__device__ __forceinline__ void reduceWarps(const DecodeParams &p, const float (&accY)[NX][4][4],
+                                            int warp, int lane, int nw, int nt) {
+  constexpr int V = NX * 16;
+  extern __shared__ float red[];
+#pragma unroll
+  for (int nx = 0; nx < NX; ++nx)
+#pragma unroll
+    for (int b = 0; b < 4; ++b)
+#pragma unroll
+      for (int c = 0; c < 4; ++c)
+        red[(warp * V + (nx * 4 + b) * 4 + c) * 32 + lane] = accY[nx][b][c];
+  __syncthreads();
+  for (int e = threadIdx.x; e < V * 32; e += blockDim.x) {
+    const int v = e >> 5, l = e & 31;
+    const int nx = v >> 4, b = (v >> 2) & 3, c = v & 3;
+    const int row = 8 * nx + 2 * (l & 3) + (c & 1);
+    const int col = nt * 64 + 16 * b + 8 * (c >> 1) + (l >> 2);
+    if (row >= p.m)
+      continue;
+    float sum = 0.0f;
+    for (int w = 0; w < nw; ++w)
+      sum += red[w * V * 32 + e];
+    if (p.splitK == 1) {
+      if (col < p.n)
+        storeY(static_cast<T *>(p.y), p.n, static_cast<const T *>(p.bias), row, col, sum);
+    } else {
+      atomicAdd(p.partials + static_cast<size_t>(row) * p.np + col, sum);
+    }
+  }
+}
+
 /// Template: activation type, code width, zero kind, NX tiles of 8 rows
 /// (M <= 8 NX), SPG K-steps per fold (2 or 4 for groups of 32 or 64, 8 for
 /// groups of 128 and up, folded once per P-block). Block: nw warps on tile
 /// blockIdx.x, K range blockIdx.y * pbPerSplit .. (+ pbPerSplit) P-blocks,
 /// split among the warps.
+///
+/// The main loop stays in the kernel body: the code ring, the activation
+/// ring and the group pointers are registers indexed by the unrolled step,
+/// refilled D and XD steps ahead across P-block boundaries; it reads as one
+/// pipeline, top to bottom (the arithmetic is in mmaStep and foldGroup).
 template <typename T, int BITS, int ZK, int NX, int SPG>
 __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams p) {
-  constexpr int U = BITS == 4 ? 1 : 2; // uint4 of codes per lane per step
+  constexpr int U = Codes<BITS>::kVecsPerLane; // uint4 of codes per lane per step
   // Code prefetch distance in steps: 4 KB (2 KB at NX = 2) in flight per warp
   // within 128 registers.
   constexpr int D = (BITS == 4 ? 8 : 4) / NX;
   constexpr int XD = NX == 1 ? 4 : 2; // activation prefetch distance, in steps
-  constexpr int stepU4 = U * 32; // uint4 per warp step
-  constexpr int pbU4 = kStepsPerBlock * stepU4;
-  constexpr int PBK = kStepsPerBlock * 16; // K per P-block
+  constexpr int pbU4 = Codes<BITS>::kVecsPerBlock; // uint4 per warp P-block
+  constexpr int PBK = tile::kBlockK;                // K per P-block
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int nw = blockDim.x >> 5;
   const int t = lane & 3, r = lane >> 2;
@@ -168,8 +274,8 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
   // its fold (an L2 hit: prefetched into L2 at the fold before), not carried
   // in registers. Groups advance by one per fold (SPG < 8) or every
   // pbPerGroup P-blocks.
-  const size_t groupStride = static_cast<size_t>(p.ntiles) * 8;
-  const int laneOff = nt * 8 + (r >> 1) * 2;
+  const size_t groupStride = static_cast<size_t>(p.ntiles) * Groups::kVecsPerTile;
+  const int laneOff = nt * Groups::kVecsPerTile + (r >> 1) * Groups::kVecsPerT;
   const int g0 = SPG < kStepsPerBlock ? pbBeg * (kStepsPerBlock / SPG) : pbBeg / p.pbPerGroup;
   int pbInGroup = SPG < kStepsPerBlock ? 0 : pbBeg - g0 * p.pbPerGroup;
   const uint4 *sp = p.scales + laneOff + g0 * groupStride;
@@ -200,7 +306,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
     for (int d = 0; d < D; ++d)
 #pragma unroll
       for (int h = 0; h < U; ++h)
-        ring[d][h] = loadStreaming(qp + d * stepU4 + h * 32);
+        ring[d][h] = loadStreaming(qp + Codes<BITS>::step(d, h));
 #pragma unroll
     for (int d = 0; d < XD; ++d)
       loadX(d, xr[d]);
@@ -221,7 +327,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
 #pragma unroll
         for (int h = 0; h < U; ++h)
           ring[i % D][h] = loadStreaming(qp + (i + D < kStepsPerBlock ? 0 : pbStride) +
-                                         ((i + D) % kStepsPerBlock) * stepU4 + h * 32);
+                                         Codes<BITS>::step((i + D) % kStepsPerBlock, h));
       }
       uint32_t xb[NX][2];
 #pragma unroll
@@ -231,28 +337,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
       }
       loadX(i + XD, xr[i % XD]);
 
-      const bool fresh = i % SPG == 0;
-#pragma unroll
-      for (int b = 0; b < 4; ++b) {
-        uint32_t a[4], aHi[4];
-        weightOperand<T, BITS>(wq, b, a, aHi);
-#pragma unroll
-        for (int nx = 0; nx < NX; ++nx) {
-          if (fresh)
-            mmaFresh<T>(accG[nx][b], a, xb[nx][0], xb[nx][1]);
-          else
-            mma16816<T>(accG[nx][b], a, xb[nx][0], xb[nx][1]);
-          if constexpr (BITS == 8 && !std::is_same_v<T, __half>)
-            mma16816<T>(accG[nx][b], aHi, xb[nx][0], xb[nx][1]);
-        }
-      }
-#pragma unroll
-      for (int nx = 0; nx < NX; ++nx) {
-        if (fresh)
-          mmaFresh<T>(acc1[nx], ones, xb[nx][0], xb[nx][1]);
-        else
-          mma16816<T>(acc1[nx], ones, xb[nx][0], xb[nx][1]);
-      }
+      mmaStep<T, BITS, NX>(wq, xb, i % SPG == 0, ones, accG, acc1);
 
       // Group end: y += s * acc + bterm * sum(x), in f32.
       if (i % SPG == SPG - 1) {
@@ -277,25 +362,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
         }
         if (i + 1 < kStepsPerBlock || hasNext)
           prefetchGroup(sp, zp);
-#pragma unroll
-        for (int j = 0; j < 8; ++j) {
-          const float s = pick16<T>(wordOf(sc[j / 4], j % 4), sel);
-          float bt;
-          if constexpr (ZK == kSym) {
-            bt = -s * (magicOf<T, BITS>() + (1 << (BITS - 1)));
-          } else {
-            const float z = pick16<T>(wordOf(zc[j / 4], j % 4), sel);
-            bt = ZK == kInt ? -s * (z + magicOf<T, BITS>()) : z - s * magicOf<T, BITS>();
-          }
-          const int b = j / 2, h = j % 2;
-#pragma unroll
-          for (int nx = 0; nx < NX; ++nx)
-#pragma unroll
-            for (int e = 0; e < 2; ++e) {
-              const int c = 2 * h + e;
-              accY[nx][b][c] = fmaf(s, accG[nx][b][c], fmaf(bt, acc1[nx][e], accY[nx][b][c]));
-            }
-        }
+        foldGroup<T, BITS, ZK, NX>(sc, zc, sel, accY, accG, acc1);
       }
     }
     qp += pbStride;
@@ -305,64 +372,20 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
     kLeft -= PBK;
   }
 
-  // Reduce the block's warps through shared memory: value v = (nx, b, c)
-  // of lane l is output row 8 nx + 2 t + (c & 1), column 16 b + 8 (c >> 1) + r.
-  constexpr int V = NX * 16;
-  extern __shared__ float red[];
-#pragma unroll
-  for (int nx = 0; nx < NX; ++nx)
-#pragma unroll
-    for (int b = 0; b < 4; ++b)
-#pragma unroll
-      for (int c = 0; c < 4; ++c)
-        red[(warp * V + (nx * 4 + b) * 4 + c) * 32 + lane] = accY[nx][b][c];
-  __syncthreads();
-  T *y = static_cast<T *>(p.y);
-  const T *bias = static_cast<const T *>(p.bias);
-  for (int e = threadIdx.x; e < V * 32; e += blockDim.x) {
-    const int v = e >> 5, l = e & 31;
-    const int nx = v >> 4, b = (v >> 2) & 3, c = v & 3;
-    const int row = 8 * nx + 2 * (l & 3) + (c & 1);
-    const int col = nt * 64 + 16 * b + 8 * (c >> 1) + (l >> 2);
-    if (row >= p.m)
-      continue;
-    float sum = 0.0f;
-    for (int w = 0; w < nw; ++w)
-      sum += red[w * V * 32 + e];
-    if (p.splitK == 1) {
-      if (col < p.n) {
-        if (bias)
-          sum += toFloat(bias[col]);
-        y[static_cast<size_t>(row) * p.n + col] = fromFloat<T>(sum);
-      }
-    } else {
-      atomicAdd(p.partials + static_cast<size_t>(row) * p.np + col, sum);
-    }
-  }
+  reduceWarps<T, NX>(p, accY, warp, lane, nw, nt);
   if (p.splitK == 1)
     return;
   // The last block of this tile writes y and leaves the accumulator and its
   // counter zeroed for the next launch. f32 atomics make the last bits
   // depend on the order the splits finish.
-  __threadfence();
-  __syncthreads();
   __shared__ int lastBlock;
-  if (threadIdx.x == 0)
-    lastBlock = atomicAdd(p.counters + nt, 1) == p.splitK - 1;
-  __syncthreads();
-  if (!lastBlock)
+  if (!lastSplit(p, nt, lastBlock))
     return;
-  __threadfence();
   for (int e = threadIdx.x; e < p.m * 64; e += blockDim.x) {
     const int row = e >> 6, col = nt * 64 + (e & 63);
-    float *src = p.partials + static_cast<size_t>(row) * p.np + col;
-    float v = __ldcg(src);
-    __stcg(src, 0.0f);
-    if (col >= p.n)
-      continue;
-    if (bias)
-      v += toFloat(bias[col]);
-    y[static_cast<size_t>(row) * p.n + col] = fromFloat<T>(v);
+    const float v = takePartial(p.partials, p.np, row, col);
+    if (col < p.n)
+      storeY(static_cast<T *>(p.y), p.n, static_cast<const T *>(p.bias), row, col, v);
   }
   if (threadIdx.x == 0)
     p.counters[nt] = 0;
@@ -370,27 +393,14 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
 
 using DecodeFn = void (*)(DecodeParams);
 
-template <typename T, int BITS, int ZK, int NX> DecodeFn pickSpg(int spg) {
-  return spg == 2   ? decodeKernel<T, BITS, ZK, NX, 2>
-         : spg == 4 ? decodeKernel<T, BITS, ZK, NX, 4>
-                    : decodeKernel<T, BITS, ZK, NX, 8>;
-}
-template <typename T, int BITS, int ZK> DecodeFn pickNx(int nx, int spg) {
-  return nx == 1 ? pickSpg<T, BITS, ZK, 1>(spg) : pickSpg<T, BITS, ZK, 2>(spg);
-}
-template <typename T, int BITS> DecodeFn pickZk(ZeroKind zk, int nx, int spg) {
-  switch (zk) {
-  case ZeroKind::Symmetric: return pickNx<T, BITS, kSym>(nx, spg);
-  case ZeroKind::Integer: return pickNx<T, BITS, kInt>(nx, spg);
-  default: return pickNx<T, BITS, kOff>(nx, spg);
-  }
-}
 DecodeFn pickDecode(const DeviceWeight &w, int nx, int spg) {
-  if (w.act == ActType::BF16)
-    return w.bits == 4 ? pickZk<__nv_bfloat16, 4>(w.zeroKind, nx, spg)
-                       : pickZk<__nv_bfloat16, 8>(w.zeroKind, nx, spg);
-  return w.bits == 4 ? pickZk<__half, 4>(w.zeroKind, nx, spg)
-                     : pickZk<__half, 8>(w.zeroKind, nx, spg);
+  return dispatch::onWeight(w, [&](auto type, auto bits, auto zk) {
+    return dispatch::onValue<1, 2>(nx, [&](auto rowTiles) {
+      return dispatch::onValue<2, 4, 8>(spg, [&](auto steps) -> DecodeFn {
+        return decodeKernel<typename decltype(type)::type, bits, zk, rowTiles, steps>;
+      });
+    });
+  });
 }
 
 /// Blocks of `threads` threads one SM holds for this kernel (cached).
@@ -451,9 +461,9 @@ bool detail::decodeLinear(const DeviceWeight &w, const void *x, const void *bias
   p.k = static_cast<int>(w.k);
   p.np = static_cast<int>(w.np);
   p.groupSize = static_cast<int>(w.groupSize);
-  p.ntiles = static_cast<int>(w.np / 64);
-  p.pblocks = static_cast<int>(w.kp / (16 * kStepsPerBlock));
-  const int spg = w.groupSize >= 128 ? kStepsPerBlock : static_cast<int>(w.groupSize / 16);
+  p.ntiles = static_cast<int>(w.np / tile::kTileN);
+  p.pblocks = static_cast<int>(w.kp / tile::kBlockK);
+  const int spg = stepsPerFold(w);
   p.pbPerGroup = w.groupSize >= 128 ? static_cast<int>(w.groupSize / 128) : 1;
 
   // Act order, or activations not 8-byte aligned: a permuted / aligned copy.

@@ -1,7 +1,9 @@
 //===- Internal.h - host helpers the CUDA kernel files share ----*- C++ -*-===//
 //
-// Not an API: what WeightOnly.cu (which defines these) and Decode.cu both
-// need on the host side.
+// Not an API: what the kernel files (Decode.cu, Gemm.cu, Dequant.cu) and the
+// host file (WeightOnly.cu, which defines the helpers) share: each path's
+// launcher, the helpers they all use, and the kernel arguments of the Gemm
+// and Dequant kernels.
 //
 //===----------------------------------------------------------------------===//
 
@@ -36,6 +38,41 @@
 
 namespace hfq::cuda::detail {
 
+/// The kernel arguments of the Gemm loop and the dequantize kernel.
+struct Params {
+  const void *x;
+  const void *bias;
+  void *y;
+  float *partials;
+  int *counters;
+  const uint4 *q;
+  const uint4 *scales;
+  const uint4 *zeros;
+  const int *perm;
+  int m, n, k, np, kp, groupSize;
+  int ntiles;     // np / 64
+  int ksteps;     // kp / 16
+  int pblocks;    // kp / 128
+  int pbPerSplit; // P-blocks per split (set by the Gemm launcher)
+  int splitK;
+  int chunks; // row chunks of 16 * MT
+};
+
+/// K-steps per fold of scales and zeros, the kernels' SPG: a group's (groups
+/// of 32 and 64), or a whole P-block (groups of 128 and more).
+inline int stepsPerFold(const DeviceWeight &w) {
+  return w.groupSize >= 128 ? kernels::tile::kStepsPerBlock : static_cast<int>(w.groupSize / 16);
+}
+
+/// Params of `w` for M rows (no split K yet).
+Params makeParams(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m);
+
+/// The most dynamic shared memory one block may ask for on this device.
+size_t maxSharedMemory();
+
+/// Raises a kernel's dynamic shared-memory limit (once per kernel and size).
+bool allowSharedMemory(const void *fn, size_t bytes, std::string &error);
+
 /// Grows a device buffer to `need` bytes (contents are lost when it grows).
 bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error);
 
@@ -47,17 +84,31 @@ bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters,
 
 /// out[m, width] = x[:, perm] (w.perm, or x itself when null), columns past K
 /// zero: the act-order gather of the Dequant path (width K) and the decode
-/// loop's permuted or aligned copy (width Kp).
+/// loop's permuted or aligned copy (width Kp). In Dequant.cu.
 bool gatherActivations(const DeviceWeight &w, const void *x, int64_t m, int64_t width,
                        void *out, cudaStream_t stream, std::string &error);
 
 /// Multiprocessors of the current device.
 int smCount();
 
-/// Decode path (Decode.cu): M <= 16, register-streamed weights.
+/// The paths of linear(), one per kernel file:
+/// Gemv (Decode.cu): M <= 16 per launch, register-streamed weights;
 bool decodeLinear(const DeviceWeight &w, const void *x, const void *bias,
                   void *y, int64_t m, Workspace &ws, cudaStream_t stream,
                   const LaunchConfig &config, std::string &error);
+/// Gemm (Gemm.cu): the shared-memory loop;
+bool gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y,
+                int64_t m, Workspace &ws, cudaStream_t stream,
+                const LaunchConfig &config, std::string &error);
+/// Dequant (Dequant.cu): W to a 16-bit scratch, then cuBLAS.
+bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias,
+                   void *y, int64_t m, Workspace &ws, cudaStream_t stream,
+                   std::string &error);
+
+/// The dequantize kernel alone (Dequant.cu): W as a 16-bit [N, K] matrix,
+/// in kernel K order or (originalOrder) in the checkpoint's.
+bool launchDequant(const DeviceWeight &w, void *dense, bool originalOrder,
+                   cudaStream_t stream, std::string &error);
 
 } // namespace hfq::cuda::detail
 

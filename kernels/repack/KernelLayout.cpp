@@ -1,7 +1,8 @@
 //===- KernelLayout.cpp - QuantWeight -> the CUDA kernels' tiles ----------===//
 //
-// The layout is documented in KernelLayout.h; this file is its only writer
-// (and, through kernelCode/kernelScale/kernelZero, its reader for tests).
+// The layout is defined in kernels/cuda/TileLayout.h (with the kernels);
+// this file is its only writer (and, through kernelCode/kernelScale/
+// kernelZero, its reader for tests).
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,45 +20,37 @@ namespace {
 
 int64_t roundUp(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
-/// Byte offset of the 4-bit nibble or 8-bit byte holding (n, j), and the
-/// nibble's bit shift (0 for 8-bit).
-void codeLocation(const KernelWeight &kw, int64_t n, int64_t j,
-                  int64_t &byte, int &shift) {
-  int64_t nt = n / kKernelTileN, c = n % kKernelTileN;
-  int64_t blk = c / 8, r = c % 8;
-  int64_t ks = j / 16, kin = j % 16;
-  int64_t t = kin / 4, off = kin % 4;
-  int64_t lane = r * 4 + t;
-  // P-block major: [pb][nt][step][...], so the warps streaming the same
-  // P-block of different tiles read one contiguous region (no power-of-two
-  // strides between concurrent streams).
-  int64_t ntiles = kw.np / kKernelTileN;
-  int64_t pbStep = (ks / 8 * ntiles + nt) * 8 + ks % 8;
-  if (kw.bits == 4) {
-    // [pb][nt][step][lane] uint4 = 4 words; word w = blocks 2w, 2w+1.
-    int64_t word = blk / 2;
-    int nibble = (blk % 2 ? 2 : 0) + (off % 2 ? 4 : 0) + (off / 2);
-    int64_t wordIndex = (pbStep * 32 + lane) * 4 + word;
-    byte = wordIndex * 4 + nibble / 2;
-    shift = (nibble % 2) * 4;
-  } else {
-    // [pb][nt][step][h][lane] uint4; word w of half h = block 4h + w; bytes in
-    // K order 0, 2, 1, 3 (pairs (0,1) and (2,3) sit in the word's even and
-    // odd bytes: one lop3 or byte_perm extracts a pair).
-    int64_t h = blk / 4, word = blk % 4;
-    int64_t wordIndex = ((pbStep * 2 + h) * 32 + lane) * 4 + word;
-    static const int kByteOf[4] = {0, 2, 1, 3};
-    byte = wordIndex * 4 + kByteOf[off];
-    shift = 0;
-  }
+/// Byte offset of the BITS-bit code of (n, j) and its bit shift in that
+/// byte, through the layout the kernels read (TileLayout.h).
+template <int BITS>
+void codeLocation(int64_t ntiles, int64_t n, int64_t j, int64_t &byte, int &shift) {
+  using Codes = tile::Codes<BITS>;
+  const int64_t nt = n / tile::kTileN, c = n % tile::kTileN;
+  const int blk = static_cast<int>(c / 8), r = static_cast<int>(c % 8);
+  const int64_t ks = j / tile::kStepK;
+  const int t = static_cast<int>(j % tile::kStepK / 4), off = static_cast<int>(j % 4);
+  const int64_t vec = Codes::template block<int64_t>(ks / tile::kStepsPerBlock, nt, ntiles) +
+                      Codes::step(static_cast<int>(ks % tile::kStepsPerBlock), Codes::vecOf(blk)) +
+                      tile::laneOf(r, t);
+  const int bit = Codes::shiftOf(blk, off);
+  byte = (vec * 4 + Codes::wordOf(blk)) * 4 + bit / 8;
+  shift = bit % 8;
+}
+
+void codeLocation(const KernelWeight &kw, int64_t n, int64_t j, int64_t &byte, int &shift) {
+  const int64_t ntiles = kw.np / tile::kTileN;
+  if (kw.bits == 4)
+    codeLocation<4>(ntiles, n, j, byte, shift);
+  else
+    codeLocation<8>(ntiles, n, j, byte, shift);
 }
 
 /// Index of (g, n) in the [G][nt][t][j][e] scale and zero arrays: column
 /// 8 j + 2 t + e of tile nt, the accumulator layout of mma.m16n8k16.
 int64_t groupIndex(const KernelWeight &kw, int64_t g, int64_t n) {
-  int64_t nt = n / kKernelTileN, c = n % kKernelTileN;
-  int64_t blk = c / 8, within = c % 8;
-  return ((g * (kw.np / kKernelTileN) + nt) * 4 + within / 2) * 16 + blk * 2 + within % 2;
+  const int64_t nt = n / tile::kTileN;
+  const int c = static_cast<int>(n % tile::kTileN);
+  return tile::Groups::entry<int64_t>(g, nt, kw.np / tile::kTileN, c % 8 / 2, c / 8, c % 2);
 }
 
 } // namespace
@@ -70,11 +63,7 @@ float fromActBits(ActType act, uint16_t v) {
   return act == ActType::F16 ? halfToFloat(v) : bf16ToFloat(v);
 }
 
-int kernelMagic(ActType act, int bits) {
-  if (act == ActType::F16)
-    return 1024;
-  return bits == 4 ? 128 : 384;
-}
+int kernelMagic(ActType act, int bits) { return tile::magic(act == ActType::F16, bits); }
 
 bool packForKernel(const QuantWeight &w, ActType act, KernelWeight &out,
                    std::string &error) {

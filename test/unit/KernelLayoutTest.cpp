@@ -6,12 +6,15 @@
 // the layout's accessors (kernelCode/Scale/Zero, which decode the byte
 // positions the CUDA kernels read) equals the QuantWeight's at the sorted K
 // position; padding decodes to a zero weight; bad group sizes and K are
-// refused with a message.
+// refused with a message. The shared layout definition (TileLayout.h) is
+// checked on its own: every code and every scale of a tile has one place,
+// and the places fill the arrays without gaps.
 //
 //===----------------------------------------------------------------------===//
 
 #include "kernels/repack/KernelLayout.h"
 
+#include "kernels/cuda/TileLayout.h"
 #include "test/support/RandomQuantWeight.h"
 
 #include <gtest/gtest.h>
@@ -126,6 +129,52 @@ TEST(KernelLayout, RefusesShapesTheKernelsDoNotTake) {
   w.q[5] = 16;
   EXPECT_FALSE(packForKernel(w, ActType::F16, kw, error));
   EXPECT_FALSE(error.empty());
+}
+
+/// Every (column, K position) of `ntiles` tiles x `pblocks` P-blocks lands on
+/// its own BITS-bit field of the code array, and the fields cover it whole.
+template <int BITS> void expectCodesFillTheArray(int64_t ntiles, int64_t pblocks) {
+  using Codes = tile::Codes<BITS>;
+  const int64_t fields = ntiles * pblocks * Codes::kVecsPerBlock * 128 / BITS;
+  std::vector<int> hits(fields, 0);
+  for (int64_t n = 0; n < ntiles * tile::kTileN; ++n)
+    for (int64_t j = 0; j < pblocks * tile::kBlockK; ++j) {
+      const int blk = static_cast<int>(n % tile::kTileN / 8), r = static_cast<int>(n % 8);
+      const int64_t ks = j / tile::kStepK;
+      const int t = static_cast<int>(j % tile::kStepK / 4), off = static_cast<int>(j % 4);
+      const int64_t vec =
+          Codes::template block<int64_t>(ks / tile::kStepsPerBlock, n / tile::kTileN, ntiles) +
+          Codes::step(static_cast<int>(ks % tile::kStepsPerBlock), Codes::vecOf(blk)) +
+          tile::laneOf(r, t);
+      const int64_t bit = (vec * 4 + Codes::wordOf(blk)) * 32 + Codes::shiftOf(blk, off);
+      ASSERT_EQ(bit % BITS, 0);
+      ASSERT_LT(bit / BITS, fields);
+      ++hits[bit / BITS];
+    }
+  for (int64_t f = 0; f < fields; ++f)
+    ASSERT_EQ(hits[f], 1) << BITS << "-bit field " << f;
+}
+
+TEST(TileLayout, EveryCodeHasOnePlace) {
+  expectCodesFillTheArray<4>(3, 2);
+  expectCodesFillTheArray<8>(3, 2);
+}
+
+TEST(TileLayout, EveryScaleHasOnePlace) {
+  const int64_t groups = 3, ntiles = 2;
+  std::vector<int> hits(groups * ntiles * tile::kTileN, 0);
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t nt = 0; nt < ntiles; ++nt)
+      for (int t = 0; t < 4; ++t)
+        for (int j = 0; j < tile::kBlocksPerTile; ++j)
+          for (int e = 0; e < 2; ++e)
+            ++hits[tile::Groups::entry<int64_t>(g, nt, ntiles, t, j, e)];
+  for (int h : hits)
+    ASSERT_EQ(h, 1);
+  // One tile's group is kVecsPerTile uint4, a lane quad's column t two.
+  EXPECT_EQ(tile::Groups::entry<int64_t>(0, 1, ntiles, 0, 0, 0) * 2,
+            tile::Groups::kVecsPerTile * 16);
+  EXPECT_EQ(tile::Groups::entry<int64_t>(0, 0, ntiles, 1, 0, 0) * 2, tile::Groups::kVecsPerT * 16);
 }
 
 TEST(KernelLayout, MagicIsExactIn16Bits) {
