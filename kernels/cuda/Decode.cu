@@ -129,10 +129,9 @@ __device__ __forceinline__ void mmaFresh(float (&c)[4], const uint32_t (&a)[4],
 /// one mma against ones for sum x; the first step of a group accumulates
 /// into zero.
 template <typename T, int BITS, int NX>
-__device__ __forceinline__ void mmaStep(const uint4 (&wq)[BITS == 4 ? 1 : 2],
-                                        const uint32_t (&xb)[NX][2], bool fresh,
-                                        const uint32_t (&ones)[4], float (&accG)[NX][4][4],
-                                        float (&acc1)[NX][4]) {
+__device__ __forceinline__ void
+mmaStep(const uint4 (&wq)[BITS == 4 ? 1 : 2], const uint32_t (&xb)[NX][2], bool fresh,
+        const uint32_t (&ones)[4], float (&accG)[NX][4][4], float (&acc1)[NX][4]) {
 #pragma unroll
   for (int b = 0; b < 4; ++b) {
     uint32_t a[4], aHi[4];
@@ -161,9 +160,8 @@ __device__ __forceinline__ void mmaStep(const uint4 (&wq)[BITS == 4 ? 1 : 2],
 /// bytes of scales (sc) and zeros (zc, unread when symmetric); accumulator
 /// value (b, c) of the transposed product is column 16 b + 8 (c >> 1) + r.
 template <typename T, int BITS, int ZK, int NX>
-__device__ __forceinline__ void foldGroup(const uint4 (&sc)[2], const uint4 (&zc)[2],
-                                          uint32_t sel, float (&accY)[NX][4][4],
-                                          const float (&accG)[NX][4][4],
+__device__ __forceinline__ void foldGroup(const uint4 (&sc)[2], const uint4 (&zc)[2], uint32_t sel,
+                                          float (&accY)[NX][4][4], const float (&accG)[NX][4][4],
                                           const float (&acc1)[NX][4]) {
 #pragma unroll
   for (int j = 0; j < 8; ++j) {
@@ -237,7 +235,7 @@ __global__ void __maxnreg__(NX == 1 ? 128 : 168) decodeKernel(const DecodeParams
   constexpr int D = (BITS == 4 ? 8 : 4) / NX;
   constexpr int XD = NX == 1 ? 4 : 2; // activation prefetch distance, in steps
   constexpr int pbU4 = Codes<BITS>::kVecsPerBlock; // uint4 per warp P-block
-  constexpr int PBK = tile::kBlockK;                // K per P-block
+  constexpr int PBK = tile::kBlockK;               // K per P-block
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int nw = blockDim.x >> 5;
   const int t = lane & 3, r = lane >> 2;

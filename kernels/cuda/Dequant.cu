@@ -41,8 +41,7 @@ using tile::Groups;
 constexpr int kDequantRow = 128 + 8; // elements per tile row (padded: no bank conflicts)
 
 template <typename T, int BITS, int ZK>
-__global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
-                                                     bool originalOrder) {
+__global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense, bool originalOrder) {
   constexpr int U = Codes<BITS>::kVecsPerLane;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, t = lane & 3, r = lane >> 2;
   const int nt = blockIdx.x * 4 + warp, pb = blockIdx.y;
@@ -72,10 +71,11 @@ __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
         // Groups::entry(g, nt, ntiles, r / 2, j, r % 2), spelled out here
         // (through the call the scale addresses compile to other code; the
         // PTX was compared).
-        const size_t at = ((static_cast<size_t>(g) * p.ntiles + nt) * 4 + r / 2) * 16 + j * 2 + r % 2;
+        const size_t at =
+            ((static_cast<size_t>(g) * p.ntiles + nt) * 4 + r / 2) * 16 + j * 2 + r % 2;
         s[j] = half16ToFloat<T>(__ldg(scales + at));
-        const float z = ZK == kSym ? static_cast<float>(1 << (BITS - 1))
-                                   : half16ToFloat<T>(__ldg(zeros + at));
+        const float z =
+            ZK == kSym ? static_cast<float>(1 << (BITS - 1)) : half16ToFloat<T>(__ldg(zeros + at));
         b[j] = ZK == kOff ? z : -s[j] * z;
       }
     }
@@ -121,11 +121,10 @@ __global__ void __launch_bounds__(128) dequantKernel(const Params p, T *dense,
 /// zero where the source index is past K: the Dequant path's x[:, perm]
 /// (width K) and the decode loop's permuted or aligned copy (width Kp).
 template <typename T>
-__global__ void gatherColumns(const T *x, const int *perm, T *out, int m, int k,
-                              int width) {
+__global__ void gatherColumns(const T *x, const int *perm, T *out, int m, int k, int width) {
   const size_t total = static_cast<size_t>(m) * width;
-  for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
-       e < total; e += static_cast<size_t>(gridDim.x) * blockDim.x) {
+  for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; e < total;
+       e += static_cast<size_t>(gridDim.x) * blockDim.x) {
     const size_t row = e / width;
     const int col = static_cast<int>(e % width);
     const int from = perm ? perm[col] : col;
@@ -133,11 +132,10 @@ __global__ void gatherColumns(const T *x, const int *perm, T *out, int m, int k,
   }
 }
 
-template <typename T>
-__global__ void broadcastBiasKernel(const T *bias, T *y, int m, int n) {
+template <typename T> __global__ void broadcastBiasKernel(const T *bias, T *y, int m, int n) {
   const size_t total = static_cast<size_t>(m) * n;
-  for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x;
-       e < total; e += static_cast<size_t>(gridDim.x) * blockDim.x)
+  for (size_t e = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; e < total;
+       e += static_cast<size_t>(gridDim.x) * blockDim.x)
     y[e] = bias[e % n];
 }
 
@@ -177,9 +175,8 @@ bool detail::launchDequant(const DeviceWeight &w, void *dense, bool originalOrde
   });
 }
 
-bool detail::gatherActivations(const DeviceWeight &w, const void *x, int64_t m,
-                               int64_t width, void *out, cudaStream_t stream,
-                               std::string &error) {
+bool detail::gatherActivations(const DeviceWeight &w, const void *x, int64_t m, int64_t width,
+                               void *out, cudaStream_t stream, std::string &error) {
   return dispatch::onAct(w.act, [&](auto type) {
     using T = typename decltype(type)::type;
     gatherColumns<<<elementBlocks(m * width), 256, 0, stream>>>(
@@ -190,9 +187,8 @@ bool detail::gatherActivations(const DeviceWeight &w, const void *x, int64_t m,
   });
 }
 
-bool detail::dequantLinear(const DeviceWeight &w, const void *x, const void *bias,
-                           void *y, int64_t m, Workspace &ws, cudaStream_t stream,
-                           std::string &error) {
+bool detail::dequantLinear(const DeviceWeight &w, const void *x, const void *bias, void *y,
+                           int64_t m, Workspace &ws, cudaStream_t stream, std::string &error) {
   const size_t elem = 2;
   if (!growBuffer(ws.scratch, ws.scratchBytes, static_cast<size_t>(w.n) * w.k * elem, error))
     return false;
@@ -234,10 +230,9 @@ bool detail::dequantLinear(const DeviceWeight &w, const void *x, const void *bia
   const float alpha = 1.0f;
   cudaDataType_t type = w.act == ActType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
   if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(w.n),
-                     static_cast<int>(m), static_cast<int>(w.k), &alpha,
-                     ws.scratch, type, static_cast<int>(w.k), xin, type,
-                     static_cast<int>(w.k), &beta, y, type, static_cast<int>(w.n),
+    s = cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(w.n), static_cast<int>(m),
+                     static_cast<int>(w.k), &alpha, ws.scratch, type, static_cast<int>(w.k), xin,
+                     type, static_cast<int>(w.k), &beta, y, type, static_cast<int>(w.n),
                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS) {
     error = std::string("cublasGemmEx failed: ") + cublasName(s);

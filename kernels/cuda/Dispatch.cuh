@@ -32,9 +32,7 @@
 namespace hfq::cuda::dispatch {
 
 template <int V> using Int = std::integral_constant<int, V>;
-template <typename T> struct Type {
-  using type = T;
-};
+template <typename T> struct Type { using type = T; };
 
 template <int V, int... Rest, typename F> decltype(auto) onValue(int value, F &&f) {
   if constexpr (sizeof...(Rest) == 0) {

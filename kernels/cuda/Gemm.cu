@@ -68,9 +68,9 @@ __device__ __forceinline__ void stageActivations(const Params &p, uint32_t *base
     const int row = e >> 6, q = e & 63;
     const int i = q >> 3, t4 = (q >> 1) & 3, half = q & 1;
     const int kk = pb * tile::kBlockK + 2 * q;
-    uint32_t *dst = base +
-                    (((row >> 4) * kStepsPerBlock + i) * tile::kLanes + tile::laneOf(row & 7, t4)) * 4 +
-                    half * 2 + ((row >> 3) & 1);
+    uint32_t *dst =
+        base + (((row >> 4) * kStepsPerBlock + i) * tile::kLanes + tile::laneOf(row & 7, t4)) * 4 +
+        half * 2 + ((row >> 3) & 1);
     const int grow = m0 + row;
     if (p.perm) {
       const unsigned short *xr =
@@ -229,7 +229,8 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
   const int ntc = active ? nt : 0;
   // Scales and zeros: [G][nt][t][16 x 16 bit], kVecsPerTile uint4 per (g, nt).
   const uint4 *sTile = p.scales + static_cast<size_t>(ntc) * Groups::kVecsPerTile;
-  const uint4 *zTile = p.zeros ? p.zeros + static_cast<size_t>(ntc) * Groups::kVecsPerTile : nullptr;
+  const uint4 *zTile =
+      p.zeros ? p.zeros + static_cast<size_t>(ntc) * Groups::kVecsPerTile : nullptr;
   const int groupStride = p.ntiles * Groups::kVecsPerTile;
   auto stageW = [&](int pb, int stage) {
     if (active && pb < pb1)
@@ -298,7 +299,8 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
         uint32_t a[MT][4];
 #pragma unroll
         for (int mt = 0; mt < MT; ++mt) {
-          const uint4 v = reinterpret_cast<const uint4 *>(aStageBase)[(mt * kStepsPerBlock + i) * 32 + lane];
+          const uint4 v =
+              reinterpret_cast<const uint4 *>(aStageBase)[(mt * kStepsPerBlock + i) * 32 + lane];
           a[mt][0] = v.x;
           a[mt][1] = v.y;
           a[mt][2] = v.z;
@@ -350,8 +352,8 @@ __global__ void __launch_bounds__(256) weightOnlyKernel(const Params p) {
                   if (h == 1 && mt * 16 + 8 >= rowsHere)
                     continue;
                   const int c = h * 2 + e;
-                  accY[mt][j][c] = fmaf(s, accG[mt][j][c],
-                                        fmaf(bterm, acc1[mt][h * 2], accY[mt][j][c]));
+                  accY[mt][j][c] =
+                      fmaf(s, accG[mt][j][c], fmaf(bterm, acc1[mt][h * 2], accY[mt][j][c]));
                 }
             }
         }
@@ -405,9 +407,9 @@ GemmFn pickGemm(const DeviceWeight &w, int mt) {
 
 } // namespace
 
-bool detail::gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y,
-                        int64_t m, Workspace &ws, cudaStream_t stream,
-                        const LaunchConfig &config, std::string &error) {
+bool detail::gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
+                        Workspace &ws, cudaStream_t stream, const LaunchConfig &config,
+                        std::string &error) {
   int mt = config.mTiles ? config.mTiles : 2;
   if (mt != 1 && mt != 2) {
     error = "mTiles must be 1 or 2, got " + std::to_string(mt);
@@ -449,10 +451,10 @@ bool detail::gemmLinear(const DeviceWeight &w, const void *x, const void *bias, 
     p.counters = ws.counters;
   }
   GemmFn fn = pickGemm(w, mt);
-  const size_t smemBytes =
-      kStages * (static_cast<size_t>(actStageVecs(mt)) +
-                 static_cast<size_t>(wn) * warpStageVecs(w.bits, stepsPerFold(w))) *
-      sizeof(uint4);
+  const size_t smemBytes = kStages *
+                           (static_cast<size_t>(actStageVecs(mt)) +
+                            static_cast<size_t>(wn) * warpStageVecs(w.bits, stepsPerFold(w))) *
+                           sizeof(uint4);
   if (smemBytes > maxSharedMemory()) {
     error = "the weight-only kernel needs " + std::to_string(smemBytes) +
             " bytes of shared memory with " + std::to_string(wn) +

@@ -97,18 +97,16 @@ bool decodeLinear(const DeviceWeight &w, const void *x, const void *bias,
                   void *y, int64_t m, Workspace &ws, cudaStream_t stream,
                   const LaunchConfig &config, std::string &error);
 /// Gemm (Gemm.cu): the shared-memory loop;
-bool gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y,
-                int64_t m, Workspace &ws, cudaStream_t stream,
-                const LaunchConfig &config, std::string &error);
+bool gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
+                Workspace &ws, cudaStream_t stream, const LaunchConfig &config, std::string &error);
 /// Dequant (Dequant.cu): W to a 16-bit scratch, then cuBLAS.
-bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias,
-                   void *y, int64_t m, Workspace &ws, cudaStream_t stream,
-                   std::string &error);
+bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
+                   Workspace &ws, cudaStream_t stream, std::string &error);
 
 /// The dequantize kernel alone (Dequant.cu): W as a 16-bit [N, K] matrix,
 /// in kernel K order or (originalOrder) in the checkpoint's.
-bool launchDequant(const DeviceWeight &w, void *dense, bool originalOrder,
-                   cudaStream_t stream, std::string &error);
+bool launchDequant(const DeviceWeight &w, void *dense, bool originalOrder, cudaStream_t stream,
+                   std::string &error);
 
 } // namespace hfq::cuda::detail
 

@@ -92,10 +92,10 @@ template <int BITS> struct Codes {
   HFQ_TILE_FN static int vecOf(int j) { return BITS == 4 ? 0 : j / 4; }
   HFQ_TILE_FN static int wordOf(int j) { return BITS == 4 ? j / 2 : j % 4; }
   /// The bit of that word where the code at K offset `off` (0..3) of block
-  /// j starts.
+  /// j starts: nibble 2 (j % 2) + 4 (off % 2) + off / 2 (4-bit), byte
+  /// 2 (off % 2) + off / 2 (8-bit; K offsets 0, 2, 1, 3).
   HFQ_TILE_FN static int shiftOf(int j, int off) {
-    return BITS == 4 ? 4 * ((j % 2 ? 2 : 0) + (off % 2 ? 4 : 0) + off / 2)
-                     : 8 * (off == 1 ? 2 : off == 2 ? 1 : off);
+    return BITS == 4 ? 4 * (2 * (j % 2) + 4 * (off % 2) + off / 2) : 8 * (2 * (off % 2) + off / 2);
   }
 };
 

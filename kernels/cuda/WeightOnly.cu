@@ -9,8 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/cuda/WeightOnly.h"
 #include "kernels/cuda/Internal.h"
+#include "kernels/cuda/WeightOnly.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -34,8 +34,7 @@ bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error) {
   return true;
 }
 
-bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters,
-                  std::string &error) {
+bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters, std::string &error) {
   if (partialBytes > ws.partialsBytes) {
     if (!growBuffer(ws.partials, ws.partialsBytes, partialBytes, error))
       return false;
@@ -63,8 +62,7 @@ int smCount() {
   return count;
 }
 
-Params makeParams(const DeviceWeight &w, const void *x, const void *bias, void *y,
-                  int64_t m) {
+Params makeParams(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m) {
   Params p{};
   p.x = x;
   p.bias = bias;
@@ -196,8 +194,7 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   }
   switch (config.path == LinearPath::Auto ? chooseLinearPath(w, m) : config.path) {
   case LinearPath::Dequant: return detail::dequantLinear(w, x, bias, y, m, ws, stream, error);
-  case LinearPath::Gemv:
-    return detail::decodeLinear(w, x, bias, y, m, ws, stream, config, error);
+  case LinearPath::Gemv: return detail::decodeLinear(w, x, bias, y, m, ws, stream, config, error);
   default: return detail::gemmLinear(w, x, bias, y, m, ws, stream, config, error);
   }
 }

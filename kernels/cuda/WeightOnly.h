@@ -1,6 +1,7 @@
 //===- WeightOnly.h - W4A16 / W8A16 linear on the GPU -----------*- C++ -*-===//
 //
-// Host API of the weight-only integer kernels (WeightOnly.cu). A weight is
+// Host API of the weight-only integer kernels (WeightOnly.cu; each path's
+// kernel is a file of its own: Decode.cu, Gemm.cu, Dequant.cu). A weight is
 // repacked once at load (kernels/repack: checkpoint -> QuantWeight ->
 // KernelWeight) and uploaded (DeviceWeight::upload); every forward is then
 //
@@ -13,12 +14,12 @@
 //           warps of a block split K and reduce in shared memory, blocks
 //           may split K further (f32 atomics: then the last bits of y can
 //           depend on the order the splits finish);
-//   Gemm    the shared-memory loop (WeightOnly.cu): activations as the A
+//   Gemm    the shared-memory loop (Gemm.cu): activations as the A
 //           operand, 1 or 2 m16 tiles per warp, codes and activations
 //           staged with cp.async; for 16 < M <= 64;
 //   Dequant dequantize W to a 16-bit [N, K] scratch once (at HBM speed),
-//           then cuBLAS: for prefill (large M), where the GEMM is
-//           compute-bound.
+//           then cuBLAS (Dequant.cu): for prefill (large M), where the
+//           GEMM is compute-bound.
 // Path::Auto picks by M (see chooseLinearPath).
 //
 // All functions return false with a message instead of failing silently;
