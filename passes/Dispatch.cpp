@@ -115,10 +115,9 @@ void DispatchPass::runOnOperation() {
   }
   inputs.dtype = dtype;
   inputs.weightsOnly = weightsOnly;
-  inputs.target = target;
-  if (!spec::targetScope(target)) {
-    module.emitError("unknown target '")
-        << target << "' (expected sm_<NN> such as sm_90, or cpu)";
+  inputs.target = spec::Target(target);
+  if (!inputs.target.valid()) {
+    module.emitError(inputs.target.error());
     return signalPassFailure();
   }
 

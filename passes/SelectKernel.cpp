@@ -1,7 +1,7 @@
 //===- SelectKernel.cpp - Choose kernels by the specs' ordered rules -------===//
 
 #include "passes/Passes.h"
-#include "quantizer/ModulePlan.h"
+#include "quantizer/KernelRules.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -32,16 +32,15 @@ struct SelectKernelPass
   using Base::Base;
 
   void runOnOperation() override {
-    std::optional<spec::Json> targetValue = spec::targetScope(target);
-    if (!targetValue) {
-      getOperation().emitError("unknown target '")
-          << target << "' (expected sm_<NN> such as sm_90, or cpu)";
+    spec::Target targetValue(target);
+    if (!targetValue.valid()) {
+      getOperation().emitError(targetValue.error());
       return signalPassFailure();
     }
     const spec::MethodRegistry &registry =
         getContext().getLoadedDialect<HFQDialect>()->getMethodRegistry();
     WalkResult result = getOperation().walk([&](QLinearOp op) {
-      return succeeded(select(op, registry, *targetValue))
+      return succeeded(select(op, registry, targetValue))
                  ? WalkResult::advance()
                  : WalkResult::interrupt();
     });
@@ -93,7 +92,7 @@ struct SelectKernelPass
   std::map<std::string, spec::KernelChoice> choices;
 
   LogicalResult select(QLinearOp op, const spec::MethodRegistry &registry,
-                       const spec::Json &targetValue) {
+                       const spec::Target &targetValue) {
     // The verifier has checked the method is registered and the config valid.
     const spec::QuantizerSpec *quantizer =
         registry.lookup(op.getMethod().getKey().str());

@@ -1,25 +1,25 @@
-//===- GetHfQuantizer.cpp - transformers' quantizer dispatch over specs ---------===//
+//===- GetHfQuantizer.cpp - transformers' get_hf_quantizer over specs ----===//
 //
-// The order of every step, and every message text that is not a spec's,
-// follows transformers (newest `quantizers/auto.py`, `base.py` and
+// dispatchQuantizer() runs the steps its header lists, one function each,
+// over a DispatchState that carries what one step hands the next. The order
+// of every step, and every message text that is not a spec's, follows
+// transformers (newest `quantizers/auto.py`, `base.py` and
 // `utils/quantization_config.py`); comments name the Python function each
-// piece stands for. Specs supply the per-class and per-quantizer parts.
+// step stands for. Specs supply the per-class and per-quantizer parts.
 //
-// nlohmann::json reports misuse by exception, and const operator[] on a
-// missing key is undefined behaviour, so this file reads JSON only through
-// find()/contains() and the public entry points catch std::exception as a
-// last line of defence (reported as an InternalError, never rethrown).
+// JSON is read only through find()/contains() (const operator[] on a
+// missing key is undefined behaviour), and dispatchQuantizer catches
+// std::exception as a last line of defence.
 //
 //===----------------------------------------------------------------------===//
 
 #include "quantizer/GetHfQuantizer.h"
+#include "quantizer/QuantizationConfig.h"
+#include "quantizer/Rules.h"
 
 #include <algorithm>
-#include <exception>
 
 namespace hfq::spec {
-
-std::string RaisedError::str() const { return kind + ": " + message; }
 
 namespace {
 
@@ -35,37 +35,6 @@ const char *const kMergeWarning =
     "`quantization_config` attribute. The `quantization_config` from the "
     "model will be used.";
 
-RaisedError internalError(const std::exception &e) {
-  return {"InternalError", std::string("internal error in hfq dispatch: ") +
-                               e.what()};
-}
-
-/// A rule, type check or serialized entry whose expression fails on the
-/// values at hand. Python would raise a TypeError (or AttributeError) from
-/// the operation itself; the expression and its JSON pointer say which.
-RaisedError evaluationError(const std::string &what, const Expr &expr,
-                            const ExprError &error) {
-  return {"TypeError", "cannot evaluate " + what + " '" + expr.text() +
-                           "': " + error.str()};
-}
-
-/// Renders a spec message. A template that cannot be rendered (a value of
-/// an unexpected type reaching a placeholder) keeps its raw text rather than
-/// hiding the message.
-std::string render(const std::string &tmpl, const Json &scope) {
-  ExprError ignored;
-  std::optional<std::string> text = renderTemplate(tmpl, scope, ignored);
-  return text ? *text : tmpl;
-}
-
-std::string asciiLower(std::string text) {
-  // Only ASCII letters: a byte of a UTF-8 sequence must not change.
-  for (char &c : text)
-    if (c >= 'A' && c <= 'Z')
-      c = static_cast<char>(c - 'A' + 'a');
-  return text;
-}
-
 /// Python's `list(keys)` of str, e.g. "['awq', 'gptq']".
 std::string pythonStrList(const std::vector<std::string> &items) {
   Json list = Json::array();
@@ -74,163 +43,15 @@ std::string pythonStrList(const std::vector<std::string> &items) {
   return pythonStr(list);
 }
 
-/// CPython's wording for missing positional arguments:
-/// "'a'", "'a' and 'b'", "'a', 'b', and 'c'".
-std::string missingArgumentsMessage(const std::string &className,
-                                    const std::vector<std::string> &names) {
-  std::string list;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i > 0)
-      list += names.size() == 2 ? " and " : (i + 1 == names.size() ? ", and " : ", ");
-    list += "'" + names[i] + "'";
-  }
-  return className + ".__init__() missing " + std::to_string(names.size()) +
-         " required positional argument" + (names.size() == 1 ? "" : "s") +
-         ": " + list;
-}
-
-/// Runs a rule list against `scope`. `set` writes into `scope`
-/// sequentially (later rules see earlier assignments, as the statements of
-/// a Python post_init do); the names written are appended to `assigned` so
-/// the caller can copy them back to where they live.
-bool runRules(const std::vector<Rule> &rules, Json &scope,
-              std::vector<DispatchMessage> &messages,
-              std::vector<std::string> &assigned, RaisedError &error) {
-  for (const Rule &rule : rules) {
-    ExprError exprError;
-    std::optional<bool> applies = rule.when.evaluateCondition(scope, exprError);
-    if (!applies) {
-      error = evaluationError("the condition of " + rule.pointer, rule.when,
-                              exprError);
-      return false;
-    }
-    if (!*applies)
-      continue;
-    if (rule.error) {
-      error = {rule.error->kind, render(rule.error->text, scope)};
-      return false;
-    }
-    // The message first: it describes the state before the assignment.
-    if (rule.warning)
-      messages.push_back({Level::Warning, render(*rule.warning, scope)});
-    if (rule.info)
-      messages.push_back({Level::Info, render(*rule.info, scope)});
-    for (const auto &[name, expr] : rule.assignments) {
-      std::optional<Json> value = expr.evaluate(scope, exprError);
-      if (!value) {
-        error = evaluationError("the assignment to '" + name + "' in " +
-                                    rule.pointer,
-                                expr, exprError);
-        return false;
-      }
-      scope[name] = std::move(*value);
-      assigned.push_back(name);
-    }
-  }
-  return true;
-}
-
-/// Type check, `normalize`, `map` and `allowed` of one given field value.
-bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
-  auto raise = [&](const RaisedMessage &raised) {
-    Json scope = Json::object();
-    scope[field.name] = value;
-    error = {raised.kind, render(raised.text, scope)};
-    return false;
-  };
-  if (value.is_null()) {
-    // `any` admits None like any other value; rules decide about it
-    // (AwqConfig(backend=None) fails the backend rule, not a type check).
-    if (field.nullable || field.type.kind == FieldType::Kind::Any)
-      return true;
-    return raise(field.typeError);
-  }
-  if (!field.type.accepts(value))
-    return raise(field.typeError);
-  if (field.lowerCase && value.is_string())
-    value = asciiLower(value.get<std::string>());
-  if (value.is_string()) {
-    auto mapped = field.valueMap.find(value.get<std::string>());
-    if (mapped != field.valueMap.end())
-      value = *mapped;
-  }
-  if (!field.allowed.empty() &&
-      std::find(field.allowed.begin(), field.allowed.end(), value) ==
-          field.allowed.end())
-    return raise(field.valueError);
-  return true;
-}
-
-std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
-                                      std::vector<DispatchMessage> &messages,
-                                      RaisedError &error) {
-  if (!dict.is_object()) {
-    // `cls(**d)` with a non-mapping.
-    error = {"TypeError", spec.className +
-                              "() argument after ** must be a mapping, not " +
-                              pythonTypeName(dict)};
-    return std::nullopt;
-  }
-  // Strict classes (HQQ) index the dict directly in from_dict.
-  for (const std::string &key : spec.strictKeys)
-    if (!dict.contains(key)) {
-      error = {"KeyError", pythonRepr(Json(key))};
-      return std::nullopt;
-    }
-
-  // The values the dict gives, per field; legacy keys override in order
-  // (AwqConfig: `version` replaces `format`, then GPTQConfig's
-  // `checkpoint_format` replaces that), skipping None as transformers'
-  // `kwargs.get(key) is not None` does.
-  Json given = Json::object();
-  for (const FieldSpec &field : spec.fields) {
-    auto it = dict.find(field.name);
-    if (it != dict.end())
-      given[field.name] = *it;
-  }
-  for (const LegacyKey &legacy : spec.legacyKeys) {
-    auto it = dict.find(legacy.from);
-    if (it != dict.end() && !it->is_null())
-      given[legacy.to] = *it;
-  }
-
-  std::vector<std::string> missing;
-  for (const FieldSpec &field : spec.fields)
-    if (!field.defaultValue && !given.contains(field.name))
-      missing.push_back(field.name);
-  if (!missing.empty()) {
-    error = {"TypeError", missingArgumentsMessage(spec.className, missing)};
-    return std::nullopt;
-  }
-
-  Json config = Json::object();
-  config["quant_method"] = spec.quantMethod;
-  for (const FieldSpec &field : spec.fields) {
-    auto it = given.find(field.name);
-    if (it == given.end()) {
-      config[field.name] = *field.defaultValue;
-      continue;
-    }
-    Json value = *it;
-    if (!checkField(field, value, error))
-      return std::nullopt;
-    config[field.name] = std::move(value);
-  }
-
-  Json scope = configScope(spec, config);
-  std::vector<std::string> assigned;
-  if (!runRules(spec.rules, scope, messages, assigned, error))
-    return std::nullopt;
-  for (const std::string &name : assigned)
-    config[name] = scope[name];
-  return config;
-}
+//===----------------------------------------------------------------------===//
+// Choosing a method (supports_quant_method, AutoQuantizationConfig)
+//===----------------------------------------------------------------------===//
 
 /// The quantizers of the registry that a `selected_when` picks (bnb's
 /// 4-bit and 8-bit keys), in the order they are tried: `selection_priority`
 /// first, registry order among equals.
-std::vector<const QuantizerSpec *> selectionVariants(
-    const std::vector<const QuantizerSpec *> &candidates) {
+std::vector<const QuantizerSpec *>
+selectionVariants(const std::vector<const QuantizerSpec *> &candidates) {
   // (priority, position) pairs: std::stable_sort would do, but libstdc++'s
   // uses the deprecated get_temporary_buffer, an error under -Werror.
   std::vector<std::pair<int64_t, size_t>> ranks;
@@ -275,7 +96,8 @@ bool chooseMethod(const MethodRegistry &registry, const Json &dict,
   }
   // A truthy load flag overrides whatever quant_method says; the specs
   // declare which flag selects which key and which flag wins.
-  for (const QuantizerSpec *quantizer : selectionVariants(registry.quantizers()))
+  for (const QuantizerSpec *quantizer :
+       selectionVariants(registry.quantizers()))
     if (isSelected(*quantizer, dict)) {
       choice.quantizer = quantizer;
       choice.printed = quantizer->key;
@@ -318,6 +140,10 @@ const QuantizerSpec *quantizerForConfig(const MethodRegistry &registry,
   return variants.front();
 }
 
+//===----------------------------------------------------------------------===//
+// Scopes of the environment rules
+//===----------------------------------------------------------------------===//
+
 /// The `device_map` value of environment expressions.
 Json deviceMapScope(const Json &deviceMap) {
   Json scope = Json::object();
@@ -328,7 +154,8 @@ Json deviceMapScope(const Json &deviceMap) {
     for (const auto &entry : deviceMap.items()) {
       const Json &value = entry.value();
       values.push_back(value);
-      bool isCpu = value.is_string() && value.get_ref<const std::string &>() == "cpu";
+      bool isCpu =
+          value.is_string() && value.get_ref<const std::string &>() == "cpu";
       hasCpu = hasCpu || isCpu;
       hasDisk = hasDisk || (value.is_string() &&
                             value.get_ref<const std::string &>() == "disk");
@@ -386,331 +213,297 @@ std::optional<std::string> resolveDtype(const DispatchInputs &in,
     return std::string("float32");
   if (std::optional<std::string> name = dtypeName(given))
     return name;
-  error = {"ValueError", "dtype '" + given +
-                             "' is not 'auto' nor a torch dtype name"};
+  error = {"ValueError",
+           "dtype '" + given + "' is not 'auto' nor a torch dtype name"};
   return std::nullopt;
 }
 
-void dispatchImpl(const MethodRegistry &registry, const DispatchInputs &in,
-                  DispatchDecision &out) {
-  RaisedError error;
-  auto fail = [&] { out.error = error; };
+//===----------------------------------------------------------------------===//
+// The steps
+//===----------------------------------------------------------------------===//
 
-  // hfq's own inputs first: none of these is a transformers situation.
-  std::optional<Json> target = targetScope(in.target);
-  if (!target) {
-    out.error = RaisedError{"ValueError", "unknown target '" + in.target +
-                                              "' (expected sm_NN or cpu)"};
-    return;
+/// What the steps hand each other. Each step returns false when dispatch
+/// stops (with `out.error` set).
+struct DispatchState {
+  DispatchState(const MethodRegistry &registry, const DispatchInputs &in,
+                DispatchDecision &out)
+      : registry(registry), in(in), out(out) {}
+
+  const MethodRegistry &registry;
+  const DispatchInputs &in;
+  DispatchDecision &out;
+
+  /// Step 1: the user's config, resolved.
+  MethodChoice user;
+  std::optional<Json> userConfig;
+  /// Step 2: the checkpoint's quantization_config and its method.
+  const Json *fileDict = nullptr;
+  MethodChoice file;
+  /// Step 3: the config class the quantizer is built from, and the config.
+  const ConfigSpec *configSpec = nullptr;
+  Json config;
+  /// Step 5's expression scope, in which step 6 runs too.
+  Json scope;
+  /// The dtype name, before and after step 6.
+  std::string dtype;
+
+  bool raise(std::string kind, std::string message) {
+    out.error = RaisedError{std::move(kind), std::move(message)};
+    return false;
   }
-  if (!in.modelConfig.is_object()) {
-    out.error = RaisedError{"ValueError", "the model config must be a JSON "
-                                          "object, got " +
-                                              pythonTypeName(in.modelConfig)};
-    return;
+  bool raise(const RaisedError &error) {
+    out.error = error;
+    return false;
   }
+};
+
+/// hfq's own inputs first: none of these is a transformers situation. The
+/// dtype name is checked here too (v5's `_get_dtype` reads it before any
+/// quantizer exists).
+bool checkInputs(DispatchState &s) {
+  const DispatchInputs &in = s.in;
+  if (!in.target.valid())
+    return s.raise("ValueError", in.target.error());
+  if (!in.modelConfig.is_object())
+    return s.raise("ValueError",
+                   "the model config must be a JSON object, got " +
+                       pythonTypeName(in.modelConfig));
   if (!in.deviceMap.is_null() && !in.deviceMap.is_string() &&
-      !in.deviceMap.is_object()) {
-    out.error = RaisedError{"ValueError",
-                            "device_map must be null, a string or a dict, "
-                            "got " + pythonTypeName(in.deviceMap)};
-    return;
-  }
+      !in.deviceMap.is_object())
+    return s.raise("ValueError",
+                   "device_map must be null, a string or a dict, got " +
+                       pythonTypeName(in.deviceMap));
+  RaisedError error;
   std::optional<std::string> dtype = resolveDtype(in, error);
   if (!dtype)
-    return fail();
+    return s.raise(error);
+  s.dtype = *dtype;
+  return true;
+}
 
-  // The user's config is an object before from_pretrained runs: its
-  // validation (and an unknown method, which from_dict raises for) comes
-  // before anything dispatch does.
-  MethodChoice userChoice;
-  std::optional<Json> userConfig;
-  if (in.userConfig) {
-    if (!chooseMethod(registry, *in.userConfig, userChoice, error))
-      return fail();
-    if (!userChoice.quantizer) {
-      out.error = RaisedError{"ValueError",
-                              unknownMethodMessage(registry, userChoice)};
-      return;
-    }
-    userConfig = resolveConfig(userChoice.quantizer->method->config,
-                               *in.userConfig, out.messages, error);
-    if (!userConfig)
-      return fail();
-  }
+/// Step 1. The user's config is an object before from_pretrained runs: its
+/// validation (and an unknown method, which from_dict raises for) comes
+/// before anything dispatch does.
+bool buildUserConfig(DispatchState &s) {
+  if (!s.in.userConfig)
+    return true;
+  RaisedError error;
+  if (!chooseMethod(s.registry, *s.in.userConfig, s.user, error))
+    return s.raise(error);
+  if (!s.user.quantizer)
+    return s.raise("ValueError", unknownMethodMessage(s.registry, s.user));
+  s.userConfig = resolveConfig(s.user.quantizer->method->config,
+                               *s.in.userConfig, s.out.messages, error);
+  return s.userConfig ? true : s.raise(error);
+}
 
-  // get_hf_quantizer steps 1-2: presence of the key, then
-  // supports_quant_method (unknown: warn and load unquantized).
-  auto fileIt = in.modelConfig.find("quantization_config");
-  bool preQuantized = fileIt != in.modelConfig.end();
-  MethodChoice fileChoice;
+/// Step 2: get_hf_quantizer's presence test of the key, then
+/// supports_quant_method (unknown: warn and load unquantized).
+bool detectPreQuantized(DispatchState &s) {
+  auto fileIt = s.in.modelConfig.find("quantization_config");
+  bool preQuantized = fileIt != s.in.modelConfig.end();
   if (preQuantized) {
-    if (!chooseMethod(registry, *fileIt, fileChoice, error))
-      return fail();
-    if (!fileChoice.quantizer) {
-      out.messages.push_back(
+    s.fileDict = &*fileIt;
+    RaisedError error;
+    if (!chooseMethod(s.registry, *s.fileDict, s.file, error))
+      return s.raise(error);
+    if (!s.file.quantizer) {
+      s.out.messages.push_back(
           {Level::Warning,
-           unknownMethodMessage(registry, fileChoice) +
+           unknownMethodMessage(s.registry, s.file) +
                ". Hence, we will skip the quantization. To remove the "
                "warning, you can delete the quantization_config attribute "
                "in config.json"});
       preQuantized = false;
     }
   }
-  out.preQuantized = preQuantized;
+  s.out.preQuantized = preQuantized;
+  return true;
+}
 
-  // Step 3: the config the quantizer is built from.
-  const ConfigSpec *configSpec = nullptr;
-  Json config;
-  if (preQuantized) {
-    // merge_quantization_configs: the file's config wins.
-    std::string mergeMessage = userConfig ? kMergeWarning : "";
-    configSpec = &fileChoice.quantizer->method->config;
-    std::optional<Json> fileConfig =
-        resolveConfig(*configSpec, *fileIt, out.messages, error);
-    if (!fileConfig)
-      return fail();
-    config = std::move(*fileConfig);
-    out.quantizer = quantizerForConfig(registry, *fileChoice.quantizer, config);
-    if (userConfig) {
-      const ConfigSpec &userSpec = userChoice.quantizer->method->config;
-      // A class-name comparison: AwqConfig subclasses GPTQConfig in Python
-      // and still mismatches.
-      if (userSpec.className != configSpec->className) {
-        out.error = RaisedError{
-            "ValueError",
-            "The model is quantized with " + configSpec->className +
-                " but you are passing a " + userSpec.className +
-                " config. Please make sure to pass the same quantization "
-                "config class to `from_pretrained` with different loading "
-                "attributes."};
-        return;
-      }
-      if (configSpec->loadingAttributesClass &&
-          userSpec.loadingAttributesClass) {
-        // get_loading_attributes() filters the user object's __dict__, so
-        // every loading attribute is there (defaults included), in
-        // attribute order.
-        std::vector<std::string> copied;
-        for (const FieldSpec &field : userSpec.fields) {
-          const auto &names = userSpec.loadingAttributes;
-          if (std::find(names.begin(), names.end(), field.name) ==
-                  names.end() ||
-              !configSpec->findField(field.name))
-            continue;
-          auto value = userConfig->find(field.name);
-          if (value == userConfig->end())
-            continue;
-          config[field.name] = *value;
-          copied.push_back(field.name);
-        }
-        // Appended to the previous sentence with no space, as transformers
-        // does.
-        if (!copied.empty())
-          mergeMessage += "However, loading attributes (e.g. " +
-                          pythonStrList(copied) +
-                          ") will be overwritten with the one you passed to "
-                          "`from_pretrained`. The rest will be ignored.";
-      }
-    }
-    if (!mergeMessage.empty())
-      out.messages.push_back({configSpec->mergeMessage == "info"
-                                  ? Level::Info
-                                  : Level::Warning,
-                              mergeMessage});
-  } else if (userConfig) {
-    configSpec = &userChoice.quantizer->method->config;
-    config = std::move(*userConfig);
-    out.quantizer = quantizerForConfig(registry, *userChoice.quantizer, config);
+/// merge_quantization_configs' loading attributes: get_loading_attributes()
+/// filters the user object's __dict__, so every loading attribute is there
+/// (defaults included), in attribute order. Returns the names copied.
+std::vector<std::string> copyLoadingAttributes(const ConfigSpec &userSpec,
+                                               const Json &userConfig,
+                                               const ConfigSpec &fileSpec,
+                                               Json &config) {
+  std::vector<std::string> copied;
+  const auto &names = userSpec.loadingAttributes;
+  for (const FieldSpec &field : userSpec.fields) {
+    if (std::find(names.begin(), names.end(), field.name) == names.end() ||
+        !fileSpec.findField(field.name))
+      continue;
+    auto value = userConfig.find(field.name);
+    if (value == userConfig.end())
+      continue;
+    config[field.name] = *value;
+    copied.push_back(field.name);
   }
-  out.config = config;
+  return copied;
+}
 
-  const QuantizerSpec *quantizer = out.quantizer;
-  if (quantizer) {
-    // HfQuantizer.__init__.
-    if (quantizer->requiresCalibration && !preQuantized) {
-      auto method = config.find("quant_method");
-      std::string name = method != config.end() ? pythonStr(*method)
-                                                : configSpec->quantMethod;
-      out.error = RaisedError{
+/// Step 3, pre-quantized: merge_quantization_configs, in which the file's
+/// config wins.
+bool mergeConfigs(DispatchState &s) {
+  std::string mergeMessage = s.userConfig ? kMergeWarning : "";
+  s.configSpec = &s.file.quantizer->method->config;
+  RaisedError error;
+  std::optional<Json> fileConfig =
+      resolveConfig(*s.configSpec, *s.fileDict, s.out.messages, error);
+  if (!fileConfig)
+    return s.raise(error);
+  s.config = std::move(*fileConfig);
+  s.out.quantizer = quantizerForConfig(s.registry, *s.file.quantizer, s.config);
+  if (s.userConfig) {
+    const ConfigSpec &userSpec = s.user.quantizer->method->config;
+    // A class-name comparison: AwqConfig subclasses GPTQConfig in Python
+    // and still mismatches.
+    if (userSpec.className != s.configSpec->className)
+      return s.raise(
           "ValueError",
-          "The quantization method " + name +
-              " does require the model to be pre-quantized. You explicitly "
-              "passed `pre_quantized=False` meaning your model weights are "
-              "not quantized. Make sure to pass `pre_quantized=True` while "
-              "knowing what you are doing."};
-      return;
+          "The model is quantized with " + s.configSpec->className +
+              " but you are passing a " + userSpec.className +
+              " config. Please make sure to pass the same quantization "
+              "config class to `from_pretrained` with different loading "
+              "attributes.");
+    if (s.configSpec->loadingAttributesClass &&
+        userSpec.loadingAttributesClass) {
+      std::vector<std::string> copied = copyLoadingAttributes(
+          userSpec, *s.userConfig, *s.configSpec, s.config);
+      // Appended to the previous sentence with no space, as transformers
+      // does.
+      if (!copied.empty())
+        mergeMessage += "However, loading attributes (e.g. " +
+                        pythonStrList(copied) +
+                        ") will be overwritten with the one you passed to "
+                        "`from_pretrained`. The rest will be ignored.";
     }
+  }
+  if (!mergeMessage.empty())
+    s.out.messages.push_back(
+        {s.configSpec->mergeMessage == "info" ? Level::Info : Level::Warning,
+         mergeMessage});
+  return true;
+}
 
-    // validate_environment; its `set`s change the config (FP8 falls back to
-    // dequantize).
-    Json scope = configScope(*configSpec, config);
-    scope["pre_quantized"] = preQuantized;
-    scope["dtype"] = *dtype;
-    scope["device_map"] = deviceMapScope(in.deviceMap);
-    scope["target"] = *target;
-    scope["weights_only"] = in.weightsOnly;
+/// Step 3: the config the quantizer is built from — the merge when
+/// pre-quantized, else the user's config (on the fly), else none.
+bool chooseConfig(DispatchState &s) {
+  if (s.out.preQuantized) {
+    if (!mergeConfigs(s))
+      return false;
+  } else if (s.userConfig) {
+    s.configSpec = &s.user.quantizer->method->config;
+    s.config = std::move(*s.userConfig);
+    s.out.quantizer =
+        quantizerForConfig(s.registry, *s.user.quantizer, s.config);
+  }
+  s.out.config = s.config;
+  return true;
+}
+
+/// Step 4: HfQuantizer.__init__.
+bool checkCalibration(DispatchState &s) {
+  const QuantizerSpec *quantizer = s.out.quantizer;
+  if (!quantizer || !quantizer->requiresCalibration || s.out.preQuantized)
+    return true;
+  auto method = s.config.find("quant_method");
+  std::string name =
+      method != s.config.end() ? pythonStr(*method) : s.configSpec->quantMethod;
+  return s.raise(
+      "ValueError",
+      "The quantization method " + name +
+          " does require the model to be pre-quantized. You explicitly "
+          "passed `pre_quantized=False` meaning your model weights are "
+          "not quantized. Make sure to pass `pre_quantized=True` while "
+          "knowing what you are doing.");
+}
+
+/// Step 5: validate_environment; its `set`s change the config (FP8 falls
+/// back to dequantize).
+bool validateEnvironment(DispatchState &s) {
+  const QuantizerSpec *quantizer = s.out.quantizer;
+  if (!quantizer)
+    return true;
+  s.scope = configScope(*s.configSpec, s.config);
+  s.scope["pre_quantized"] = s.out.preQuantized;
+  s.scope["dtype"] = s.dtype;
+  s.scope["device_map"] = deviceMapScope(s.in.deviceMap);
+  s.scope["target"] = s.in.target.scope();
+  s.scope["weights_only"] = s.in.weightsOnly;
+  std::vector<std::string> assigned;
+  RaisedError error;
+  bool ok = runRules(quantizer->environment, s.scope, s.out.messages, assigned,
+                     error);
+  for (const std::string &name : assigned)
+    s.config[name] = s.scope[name];
+  s.out.config = s.config;
+  return ok ? true : s.raise(error);
+}
+
+/// Step 6: update_dtype, which v5 calls from _get_dtype after resolving
+/// "auto" (checkInputs did that part).
+bool updateDtype(DispatchState &s) {
+  if (const QuantizerSpec *quantizer = s.out.quantizer) {
     std::vector<std::string> assigned;
-    bool ok = runRules(quantizer->environment, scope, out.messages, assigned,
-                       error);
-    for (const std::string &name : assigned)
-      config[name] = scope[name];
-    out.config = config;
-    if (!ok)
-      return fail();
-
-    // update_dtype, which v5 calls from _get_dtype after resolving "auto".
-    assigned.clear();
-    if (!runRules(quantizer->dtypeRules, scope, out.messages, assigned, error))
-      return fail();
-    const Json &newDtype = scope["dtype"];
-    if (!newDtype.is_string()) {
-      out.error = RaisedError{"InternalError",
-                              "a dtype rule of '" + quantizer->key +
-                                  "' set dtype to " + pythonRepr(newDtype) +
-                                  ", not a dtype name"};
-      return;
-    }
-    dtype = newDtype.get<std::string>();
+    RaisedError error;
+    if (!runRules(quantizer->dtypeRules, s.scope, s.out.messages, assigned,
+                  error))
+      return s.raise(error);
+    const Json &dtype = s.scope["dtype"];
+    if (!dtype.is_string())
+      return s.raise("InternalError",
+                     "a dtype rule of '" + quantizer->key + "' set dtype to " +
+                         pythonRepr(dtype) + ", not a dtype name");
+    s.dtype = dtype.get<std::string>();
   }
-  out.dtype = *dtype;
+  s.out.dtype = s.dtype;
+  return true;
+}
 
-  // update_device_map: only an unset map is filled in.
-  out.deviceMap = in.deviceMap;
-  if (quantizer && quantizer->deviceMapDefault && in.deviceMap.is_null()) {
-    bool cuda = *quantizer->deviceMapDefault == "cuda" && (*target)["cuda"] == true;
-    out.deviceMap = Json::object();
-    out.deviceMap[""] = cuda ? "cuda:0" : "cpu";
+/// Step 7: update_device_map; only an unset map is filled in.
+bool updateDeviceMap(DispatchState &s) {
+  const QuantizerSpec *quantizer = s.out.quantizer;
+  s.out.deviceMap = s.in.deviceMap;
+  if (quantizer && quantizer->deviceMapDefault && s.in.deviceMap.is_null()) {
+    bool cuda = *quantizer->deviceMapDefault == "cuda" && s.in.target.cuda();
+    s.out.deviceMap = Json::object();
+    s.out.deviceMap[""] = cuda ? "cuda:0" : "cpu";
   }
+  return true;
+}
 
-  if (quantizer) {
-    std::optional<Json> dict = serializeConfig(*configSpec, config, error);
-    if (!dict)
-      return fail();
-    out.configDict = std::move(*dict);
-  }
+/// Last: what to_dict() returns for the decided config.
+bool serializeDecision(DispatchState &s) {
+  if (!s.out.quantizer)
+    return true;
+  RaisedError error;
+  std::optional<Json> dict = serializeConfig(*s.configSpec, s.config, error);
+  if (!dict)
+    return s.raise(error);
+  s.out.configDict = std::move(*dict);
+  return true;
 }
 
 } // namespace
 
-std::optional<Json> resolveConfig(const ConfigSpec &spec, const Json &dict,
-                                  std::vector<DispatchMessage> &messages,
-                                  RaisedError &error) {
-  try {
-    return resolveConfigImpl(spec, dict, messages, error);
-  } catch (const std::exception &e) {
-    error = internalError(e);
-    return std::nullopt;
-  }
-}
-
-std::optional<Json> serializeConfig(const ConfigSpec &spec,
-                                    const Json &resolved, RaisedError &error) {
-  try {
-    Json scope = configScope(spec, resolved);
-    Json dict = Json::object();
-    for (const SerializedKey &key : spec.serializedKeys) {
-      if (key.value) {
-        ExprError exprError;
-        std::optional<Json> value = key.value->evaluate(scope, exprError);
-        if (!value) {
-          error = evaluationError("serialized key '" + key.key + "'",
-                                  *key.value, exprError);
-          return std::nullopt;
-        }
-        dict[key.key] = std::move(*value);
-      } else if (key.key == "quant_method") {
-        dict[key.key] = spec.quantMethod;
-      } else {
-        dict[key.key] = scope[key.key];
-      }
-    }
-    return dict;
-  } catch (const std::exception &e) {
-    error = internalError(e);
-    return std::nullopt;
-  }
-}
-
 DispatchDecision dispatchQuantizer(const MethodRegistry &registry,
                                    const DispatchInputs &in) {
   DispatchDecision out;
+  out.deviceMap = in.deviceMap;
   try {
-    out.deviceMap = in.deviceMap;
-    dispatchImpl(registry, in, out);
+    DispatchState s(registry, in, out);
+    using Step = bool (*)(DispatchState &);
+    for (Step step : {checkInputs, buildUserConfig, detectPreQuantized,
+                      chooseConfig, checkCalibration, validateEnvironment,
+                      updateDtype, updateDeviceMap, serializeDecision})
+      if (!step(s))
+        break;
   } catch (const std::exception &e) {
     out.error = internalError(e);
   }
   return out;
-}
-
-//===----------------------------------------------------------------------===//
-// Skip-module patterns
-//===----------------------------------------------------------------------===//
-
-/// libstdc++'s regex compiler and matcher recurse per pattern nesting level
-/// and per input character; beyond these sizes a pattern is matched as a
-/// plain prefix, so no input can exhaust the stack. Real patterns and module
-/// names are far shorter.
-static constexpr size_t MaxRegexPattern = 256;
-static constexpr size_t MaxRegexInput = 1024;
-
-SkipPatterns::SkipPatterns(const std::vector<std::string> &texts) {
-  for (const std::string &text : texts) {
-    Pattern pattern;
-    pattern.text = text;
-    if (text.size() <= MaxRegexPattern) {
-      try {
-        // Python's `key + "\\."`: the pattern followed by a literal dot.
-        pattern.withDot.emplace(text + "\\.", std::regex::ECMAScript);
-        pattern.plain.emplace(text, std::regex::ECMAScript);
-      } catch (const std::exception &) {
-        pattern.withDot.reset();
-        pattern.plain.reset();
-      }
-    }
-    patterns.push_back(std::move(pattern));
-  }
-}
-
-bool SkipPatterns::skips(const std::string &name) const {
-  for (const Pattern &pattern : patterns) {
-    const std::string &key = pattern.text;
-    if (name.size() >= key.size() &&
-        name.compare(name.size() - key.size(), key.size(), key) == 0)
-      return true;
-    bool prefix = name.compare(0, key.size(), key) == 0;
-    if (!pattern.plain || name.size() > MaxRegexInput) {
-      if (prefix)
-        return true;
-      continue;
-    }
-    try {
-      // re.match: anchored at the start, not at the end.
-      auto flags = std::regex_constants::match_continuous;
-      std::smatch match;
-      if (std::regex_search(name, match, *pattern.withDot, flags) ||
-          std::regex_search(name, match, *pattern.plain, flags))
-        return true;
-    } catch (const std::exception &) {
-      // regex_error(error_complexity / error_stack) on a pathological
-      // pattern: fall back to the plain reading.
-      if (prefix)
-        return true;
-    }
-  }
-  return false;
-}
-
-bool shouldSkipModule(const std::string &name,
-                      const std::vector<std::string> &patterns) {
-  try {
-    return SkipPatterns(patterns).skips(name);
-  } catch (const std::exception &) {
-    // Only allocation failure can get here; converting is the safe answer
-    // for a name nothing could be decided about.
-    return false;
-  }
 }
 
 } // namespace hfq::spec

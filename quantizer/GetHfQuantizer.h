@@ -1,75 +1,32 @@
-//===- GetHfQuantizer.h - transformers' quantizer dispatch over specs -*- C++ -*-===//
+//===- GetHfQuantizer.h - transformers' get_hf_quantizer over specs -*- C++
+//-*-===//
 //
 // What transformers does between `from_pretrained(..., quantization_config=)`
 // and the first weight being loaded, driven by method specs instead of
-// Python classes: building a config object from a dict (`from_dict` and
-// `post_init`), serializing it (`to_dict`), choosing the quantizer and
-// merging a checkpoint's config with the user's (`get_hf_quantizer`,
-// `merge_quantization_configs`), then the quantizer's environment, dtype and
-// device-map hooks. Messages and exceptions carry transformers' exact text.
+// Python classes: choosing the quantizer and merging a checkpoint's config
+// with the user's (`get_hf_quantizer`, `merge_quantization_configs`), then
+// the quantizer's environment, dtype and device-map hooks. Config objects
+// are built and serialized by QuantizationConfig.h. Messages and exceptions
+// carry transformers' exact text.
 //
-// Everything here is pure data in, data out (no MLIR): a pass or a tool wraps
-// it. Inputs come from users and checkpoints, so nothing here throws,
-// asserts or crashes on bad input; a problem comes back as a RaisedError.
+// Pure data in, data out (no MLIR): a pass or a tool wraps it. Nothing here
+// throws, asserts or crashes on bad input; a problem comes back as a
+// RaisedError.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef HFQ_QUANTIZER_GETHFQUANTIZER_H
 #define HFQ_QUANTIZER_GETHFQUANTIZER_H
 
+#include "quantizer/Diagnostics.h"
+#include "quantizer/Target.h"
 #include "spec/MethodRegistry.h"
 
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 namespace hfq::spec {
-
-/// A `warnings.warn` / `logger.warning` (Warning) or `logger.info` (Info).
-struct DispatchMessage {
-  enum class Level { Warning, Info };
-  Level level = Level::Warning;
-  std::string text;
-};
-
-/// An exception transformers would raise: the Python class name
-/// ("ValueError", "KeyError", ...) and `str(exception)`. One kind has no
-/// transformers counterpart: "InternalError", a bug in hfq or in a spec
-/// (caught instead of crashing).
-struct RaisedError {
-  std::string kind;
-  std::string message;
-
-  /// "ValueError: <message>", as Python prints the last traceback line.
-  std::string str() const;
-};
-
-/// `ConfigClass.from_dict(dict)` followed by the class's `post_init`, for
-/// the class `spec` describes:
-///   1. `strict_keys` missing from `dict` raise KeyError (message: the key's
-///      repr, as Python's str(KeyError) prints it);
-///   2. `legacy_keys` replace their target field, in the order listed (a
-///      later legacy key wins), except where the legacy value is null;
-///   3. a required field (no default) that is absent raises transformers'
-///      TypeError "<Class>.__init__() missing 1 required positional
-///      argument: '<name>'"; keys that are not fields are dropped;
-///   4. each given field is type checked (`type_error`), lower-cased
-///      (`normalize`), renamed (`map`) and checked against `allowed`
-///      (`value_error`); absent fields take their default;
-///   5. `rules` run in order: `error` stops, `warning`/`info` append to
-///      `messages` (rendered in the config's scope), `set` assigns.
-/// Returns the resolved config: "quant_method" followed by every field in
-/// field order. On failure returns nullopt and fills `error`; messages
-/// emitted before the failure stay in `messages`.
-std::optional<Json> resolveConfig(const ConfigSpec &spec, const Json &dict,
-                                  std::vector<DispatchMessage> &messages,
-                                  RaisedError &error);
-
-/// `to_dict()` of a resolved config: the `serialize.keys` of `spec` in order
-/// (a field under its own name, or a computed `{"key", "value"}` entry).
-std::optional<Json> serializeConfig(const ConfigSpec &spec,
-                                    const Json &resolved, RaisedError &error);
 
 /// What `from_pretrained` receives.
 struct DispatchInputs {
@@ -89,8 +46,9 @@ struct DispatchInputs {
   std::string dtype = "auto";
   /// `weights_only=` (in scope of environment rules).
   bool weightsOnly = true;
-  /// The machine: "sm_NN" or "cpu" (see targetScope()).
-  std::string target = "sm_90";
+  /// The machine, parsed where the option was read; an invalid one makes
+  /// dispatch raise its error().
+  Target target = "sm_90";
 };
 
 /// What `get_hf_quantizer` and `_get_dtype` decide.
@@ -119,7 +77,9 @@ struct DispatchDecision {
 };
 
 /// transformers' `get_hf_quantizer` (newest order, see
-/// specs/README.md and the reference's §1.7) followed by `_get_dtype`:
+/// specs/README.md and the reference's §1.7) followed by `_get_dtype`,
+/// after hfq's own inputs are checked (target, config and device-map
+/// types, the dtype name). One function per step, in GetHfQuantizer.cpp:
 ///   1. the user's config is built first (it is an object before
 ///      `from_pretrained` runs), so its errors come first; an unknown method
 ///      there raises;
@@ -136,34 +96,9 @@ struct DispatchDecision {
 ///   6. dtype: "auto" takes the checkpoint's dtype, else float32 (torch's
 ///      default), then the quantizer's `dtype_rules`;
 ///   7. `device_map_default` fills an unset device map.
+/// Last, the config is serialized as to_dict() writes it.
 DispatchDecision dispatchQuantizer(const MethodRegistry &registry,
                                    const DispatchInputs &in);
-
-/// v5 `should_convert_module` patterns, compiled once: a module name is
-/// skipped if, for any pattern `key`, `re.match(key + "\\.", name)` or
-/// `re.match(key, name)` (a regex anchored at the start only) or
-/// `name.endswith(key)`. A pattern that is not a valid ECMAScript regex is
-/// matched as a plain-string prefix instead.
-class SkipPatterns {
-public:
-  explicit SkipPatterns(const std::vector<std::string> &patterns);
-
-  /// Whether `name` is left unconverted.
-  bool skips(const std::string &name) const;
-
-private:
-  struct Pattern {
-    std::string text;
-    /// Unset when `text` is not a valid regex (or too long to run safely).
-    std::optional<std::regex> withDot;
-    std::optional<std::regex> plain;
-  };
-  std::vector<Pattern> patterns;
-};
-
-/// One-shot form of SkipPatterns(patterns).skips(name).
-bool shouldSkipModule(const std::string &name,
-                      const std::vector<std::string> &patterns);
 
 } // namespace hfq::spec
 

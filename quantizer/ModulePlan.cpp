@@ -1,6 +1,7 @@
-//===- ModulePlan.cpp - Skip policies and kernel rules ---------------------===//
+//===- ModulePlan.cpp - Which modules a method converts -------------------===//
 
 #include "quantizer/ModulePlan.h"
+#include "quantizer/SkipPatterns.h"
 
 #include <algorithm>
 
@@ -68,7 +69,8 @@ std::optional<Json> schemeFor(const Json &groups, const std::string &name) {
   if (!groups.is_object())
     return std::nullopt;
   for (const auto &group : groups.items())
-    for (const std::string &target : stringList(member(group.value(), "targets"))) {
+    for (const std::string &target :
+         stringList(member(group.value(), "targets"))) {
       bool matches = target == "Linear" || target == name;
       if (!matches && startsWith(target, "re:"))
         matches = SkipPatterns({target.substr(3)}).skips(name);
@@ -89,10 +91,11 @@ std::vector<ModulePlan> planModules(const DispatchDecision &decision,
   // get_modules_to_not_convert(model, skip_modules, keep_in_fp32_modules,
   // add_default_skips).
   SkipList skips;
-  Json userList = policy.field ? member(decision.config, *policy.field) : Json();
-  bool addDefaults = policy.defaults == SkipPolicy::Defaults::Always ||
-                     (policy.defaults == SkipPolicy::Defaults::IfUnset &&
-                      userList.is_null());
+  Json userList =
+      policy.field ? member(decision.config, *policy.field) : Json();
+  bool addDefaults =
+      policy.defaults == SkipPolicy::Defaults::Always ||
+      (policy.defaults == SkipPolicy::Defaults::IfUnset && userList.is_null());
   if (addDefaults) {
     for (const std::string &name : hints.outputEmbeddings)
       skips.add(name, "default skip (output embedding)");
@@ -157,98 +160,25 @@ std::vector<ModulePlan> planModules(const DispatchDecision &decision,
     }
     // AQLM's skip list holds parameter names ("lm_head.weight").
     if (!why)
-      why = skips.match(policy.match == SkipPolicy::Match::Weight
-                            ? name + ".weight"
-                            : name);
+      why = skips.match(
+          policy.match == SkipPolicy::Match::Weight ? name + ".weight" : name);
     if (!why && quantizer.moduleScheme) {
       std::optional<Json> scheme =
           schemeFor(member(decision.config, *quantizer.moduleScheme), name);
       if (scheme)
         plan.scheme = *scheme;
       else
-        why = "no entry of '" + *quantizer.moduleScheme +
-              "' targets this module";
+        why =
+            "no entry of '" + *quantizer.moduleScheme + "' targets this module";
     }
     plan.quantized = !why;
-    plan.rule = why ? *why
-                    : (decision.preQuantized ? "pre-quantized checkpoint tensors"
-                                             : "quantized on the fly");
+    plan.rule =
+        why ? *why
+            : (decision.preQuantized ? "pre-quantized checkpoint tensors"
+                                     : "quantized on the fly");
     plans.push_back(std::move(plan));
   }
   return plans;
-}
-
-std::optional<KernelChoice>
-selectKernel(const QuantizerSpec &quantizer, const Json &config,
-             const Json &scheme, int64_t n, int64_t k, int64_t m,
-             const Json &target, const std::string &actDtype,
-             std::string &error, const std::string &forced) {
-  Json scope = configScope(quantizer.method->config, config);
-  scope["N"] = n;
-  scope["K"] = k;
-  scope["M"] = m;
-  scope["target"] = target;
-  scope["act_dtype"] = actDtype;
-  if (quantizer.moduleScheme)
-    scope["scheme"] = scheme;
-  KernelChoice choice;
-  if (!forced.empty()) {
-    std::string names;
-    for (const KernelRule &rule : quantizer.kernels) {
-      names += (names.empty() ? "" : ", ") + rule.name;
-      if (rule.name != forced)
-        continue;
-      ExprError exprError;
-      std::optional<bool> accepts = rule.when.evaluateCondition(scope, exprError);
-      if (!accepts) {
-        error = "cannot evaluate the rule of kernel '" + rule.name + "' ('" +
-                rule.when.text() + "'): " + exprError.str();
-        return std::nullopt;
-      }
-      if (!*accepts) {
-        error = "the forced kernel '" + forced + "' cannot run this layer: " +
-                "its rule '" + rule.when.text() + "' does not hold (M = " +
-                std::to_string(m) + ", N = " + std::to_string(n) + ", K = " +
-                std::to_string(k) + ", target " +
-                pythonStr(target.is_object() && target.contains("name")
-                              ? target["name"]
-                              : Json()) +
-                ")";
-        return std::nullopt;
-      }
-      if (!rule.planned.empty()) {
-        error = "the forced kernel '" + forced + "' is planned but not implemented yet (" +
-                rule.planned + ")";
-        return std::nullopt;
-      }
-      choice.kernel = forced;
-      return choice;
-    }
-    error = "method '" + quantizer.key + "' has no kernel '" + forced +
-            "' (its kernels: " + names + ")";
-    return std::nullopt;
-  }
-  for (const KernelRule &rule : quantizer.kernels) {
-    ExprError exprError;
-    std::optional<bool> accepts = rule.when.evaluateCondition(scope, exprError);
-    if (!accepts) {
-      error = "cannot evaluate the rule of kernel '" + rule.name + "' ('" +
-              rule.when.text() + "'): " + exprError.str();
-      return std::nullopt;
-    }
-    if (*accepts && !rule.planned.empty()) {
-      choice.rejected.emplace_back(rule.name,
-                                   "planned, not implemented yet (" + rule.planned + ")");
-      continue;
-    }
-    if (*accepts) {
-      choice.kernel = rule.name;
-      return choice;
-    }
-    choice.rejected.emplace_back(rule.name, "'" + rule.when.text() +
-                                                "' does not hold");
-  }
-  return choice;
 }
 
 } // namespace hfq::spec

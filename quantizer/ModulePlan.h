@@ -1,11 +1,11 @@
-//===- ModulePlan.h - Which modules a method converts, and with what -*- C++ -*-===//
+//===- ModulePlan.h - Which modules a method converts -----------*- C++ -*-===//
 //
 // After dispatch has chosen a quantizer, each linear layer is either
 // converted or skipped by the method's skip-module policy (transformers'
 // get_modules_to_not_convert and v5 should_convert_module; optimum's GPTQ
-// block rule; compressed-tensors' config_groups targets), and a converted
-// one runs on the first kernel whose rule accepts it. Both the hfq-dispatch
-// pass and the dry-run planner use these functions, so they cannot disagree.
+// block rule; compressed-tensors' config_groups targets). Which kernel runs
+// a converted one is KernelRules.h. Both the hfq-dispatch pass and the
+// dry-run planner use these functions, so they cannot disagree.
 //
 //===----------------------------------------------------------------------===//
 
@@ -48,26 +48,6 @@ struct ModulePlan {
 std::vector<ModulePlan> planModules(const DispatchDecision &decision,
                                     const std::vector<std::string> &names,
                                     const ModelHints &hints);
-
-/// The outcome of the ordered kernel rules for one layer.
-struct KernelChoice {
-  /// The chosen kernel; empty when no rule accepted the layer.
-  std::string kernel;
-  /// Each rule tried before it, with why it did not apply.
-  std::vector<std::pair<std::string, std::string>> rejected;
-};
-
-/// Evaluates `quantizer`'s kernel rules for a layer of `n` outputs, `k`
-/// inputs and `m` activation rows (-1: unknown) on `target` (a targetScope
-/// value). With `forced` set, only that kernel's rule is evaluated, and a
-/// kernel the method lacks or whose rule does not hold is an error (never a
-/// silent fallback). Returns nullopt and sets `error` when a rule cannot be
-/// evaluated or the forced kernel cannot run the layer.
-std::optional<KernelChoice>
-selectKernel(const QuantizerSpec &quantizer, const Json &config,
-             const Json &scheme, int64_t n, int64_t k, int64_t m,
-             const Json &target, const std::string &actDtype,
-             std::string &error, const std::string &forced = "");
 
 } // namespace hfq::spec
 

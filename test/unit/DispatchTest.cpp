@@ -10,6 +10,8 @@
 
 #include "spec/BuiltinSpecs.h"
 #include "quantizer/GetHfQuantizer.h"
+#include "quantizer/QuantizationConfig.h"
+#include "quantizer/SkipPatterns.h"
 
 #include <gtest/gtest.h>
 

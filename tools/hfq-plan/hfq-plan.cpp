@@ -1,4 +1,5 @@
-//===- hfq-plan.cpp - What will happen on this GPU, before the download ----===//
+//===- hfq-plan.cpp - What will happen on this GPU, before the download
+//----===//
 //
 // The dry-run planner: given a checkpoint's config.json (and optionally its
 // safetensors index or files, read header-only), the user's quantization
@@ -11,12 +12,17 @@
 //   hfq-plan --config=config.json --index=model.safetensors.index.json \
 //            --quantization-config='{"quant_method":"gptq","bits":8}' --json
 //
+// main() runs the steps in order: options, registry, inputs, decision,
+// modules, plan, then the table or the JSON report (quantizer/Report.h, the
+// serializer the passes' report= uses too).
+//
 //===----------------------------------------------------------------------===//
 
-#include "spec/BuiltinSpecs.h"
-#include "quantizer/ModulePlan.h"
 #include "checkpoint/Safetensors.h"
+#include "quantizer/Report.h"
+#include "spec/BuiltinSpecs.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -39,18 +45,38 @@ struct Options {
 
 const char *kUsage =
     "usage: hfq-plan --config=config.json [options]\n"
-    "  --index=FILE                 safetensors index (module names; shapes from shards present)\n"
-    "  --safetensors=FILE           a safetensors file (header only); repeatable\n"
-    "  --quantization-config=JSON   the quantization_config= you would pass (inline or @file)\n"
-    "  --device-map=MAP             auto, cpu, cuda:0, or a JSON object (inline or @file)\n"
-    "  --dtype=DTYPE                auto (default), float16, bfloat16, float32\n"
+    "  --index=FILE                 safetensors index (module names; shapes "
+    "from shards present)\n"
+    "  --safetensors=FILE           a safetensors file (header only); "
+    "repeatable\n"
+    "  --quantization-config=JSON   the quantization_config= you would pass "
+    "(inline or @file)\n"
+    "  --device-map=MAP             auto, cpu, cuda:0, or a JSON object "
+    "(inline or @file)\n"
+    "  --dtype=DTYPE                auto (default), float16, bfloat16, "
+    "float32\n"
     "  --weights-only=true|false    weights_only= (default true)\n"
-    "  --target=TARGET              sm_90 (default), sm_89, sm_80, ..., or cpu\n"
-    "  --decode-rows=M              activation rows of a decode step (default 1)\n"
-    "  --prefill-rows=M             activation rows of a prefill step (default 4096)\n"
+    "  --target=TARGET              sm_90 (default), sm_89, sm_80, ..., or "
+    "cpu\n"
+    "  --decode-rows=M              activation rows of a decode step "
+    "(default 1)\n"
+    "  --prefill-rows=M             activation rows of a prefill step "
+    "(default 4096)\n"
     "  --hfq-spec-path=FILE|DIR     load more method specs; repeatable\n"
-    "  --all-modules                one line per module instead of grouping layers\n"
+    "  --all-modules                one line per module instead of grouping "
+    "layers\n"
     "  --json                       print the report as JSON\n";
+
+/// Exit codes: 1 for a problem with the inputs, 2 for a usage error.
+int fail(const std::string &message) {
+  std::cerr << "error: " << message << "\n";
+  return 1;
+}
+
+int usageError(const std::string &message) {
+  std::cerr << "error: " << message << "\n" << kUsage;
+  return 2;
+}
 
 bool readText(const std::string &path, std::string &text) {
   std::ifstream in(path, std::ios::binary);
@@ -62,7 +88,7 @@ bool readText(const std::string &path, std::string &text) {
   return true;
 }
 
-/// Parses JSON given inline or as @file; exits with a message on failure.
+/// Parses JSON given inline or as @file.
 bool parseJsonArg(const std::string &what, const std::string &arg, Json &out,
                   std::string &error) {
   std::string text = arg;
@@ -92,125 +118,146 @@ std::string dump(const Json &value) {
   return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-/// One row of the module table.
-struct Row {
-  spec::ModulePlan plan;
-  checkpoint::LinearInfo linear;
-  std::string decodeKernel, prefillKernel;
-};
+//===----------------------------------------------------------------------===//
+// Options
+//===----------------------------------------------------------------------===//
 
-/// "model.layers.12.mlp.up_proj" -> "model.layers.*.mlp.up_proj".
-std::string layerPattern(const std::string &name) {
-  static const std::regex layerIndex(R"(\.(layers|h|blocks)\.[0-9]+\.)");
-  return std::regex_replace(name, layerIndex, ".$1.*.");
+/// Parses one argument that is not a plain `--name=value` string option.
+/// Returns -1 when it was understood, else the exit code.
+int parseFlag(const std::string &arg, Options &opts) {
+  auto value = [&](const char *name, std::string &out) {
+    std::string prefix = std::string(name) + "=";
+    if (arg.compare(0, prefix.size(), prefix) != 0)
+      return false;
+    out = arg.substr(prefix.size());
+    return true;
+  };
+  std::string text;
+  if (value("--safetensors", text)) {
+    opts.safetensors.push_back(text);
+  } else if (value("--hfq-spec-path", text)) {
+    opts.specPaths.push_back(text);
+  } else if (value("--weights-only", text)) {
+    if (text != "true" && text != "false")
+      return fail("--weights-only must be true or false");
+    opts.weightsOnly = text == "true";
+  } else if (value("--decode-rows", text)) {
+    if (!parseInt(text, opts.decodeRows) || opts.decodeRows < 1)
+      return fail("--decode-rows must be a positive integer");
+  } else if (value("--prefill-rows", text)) {
+    if (!parseInt(text, opts.prefillRows) || opts.prefillRows < 1)
+      return fail("--prefill-rows must be a positive integer");
+  } else if (arg == "--json") {
+    opts.json = true;
+  } else if (arg == "--all-modules") {
+    opts.allModules = true;
+  } else {
+    return usageError("unknown argument '" + arg + "'");
+  }
+  return -1;
 }
 
-int fail(const std::string &message) {
-  std::cerr << "error: " << message << "\n";
-  return 1;
-}
-
-} // namespace
-
-int main(int argc, char **argv) {
-  Options opts;
+/// Returns -1 to go on, else the exit code (0 after --help).
+int parseOptions(int argc, char **argv, Options &opts) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    auto value = [&](const char *name, std::string &out) {
-      std::string prefix = std::string(name) + "=";
-      if (arg.compare(0, prefix.size(), prefix) != 0)
-        return false;
-      out = arg.substr(prefix.size());
-      return true;
-    };
-    std::string text;
     if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       return 0;
     }
-    if (value("--config", opts.config) || value("--index", opts.index) ||
-        value("--quantization-config", opts.quantizationConfig) ||
-        value("--device-map", opts.deviceMap) || value("--dtype", opts.dtype) ||
-        value("--target", opts.target))
-      continue;
-    if (value("--safetensors", text)) {
-      opts.safetensors.push_back(text);
-    } else if (value("--hfq-spec-path", text)) {
-      opts.specPaths.push_back(text);
-    } else if (value("--weights-only", text)) {
-      if (text != "true" && text != "false")
-        return fail("--weights-only must be true or false");
-      opts.weightsOnly = text == "true";
-    } else if (value("--decode-rows", text)) {
-      if (!parseInt(text, opts.decodeRows) || opts.decodeRows < 1)
-        return fail("--decode-rows must be a positive integer");
-    } else if (value("--prefill-rows", text)) {
-      if (!parseInt(text, opts.prefillRows) || opts.prefillRows < 1)
-        return fail("--prefill-rows must be a positive integer");
-    } else if (arg == "--json") {
-      opts.json = true;
-    } else if (arg == "--all-modules") {
-      opts.allModules = true;
-    } else {
-      std::cerr << "error: unknown argument '" << arg << "'\n" << kUsage;
-      return 2;
+    bool isString = false;
+    for (auto [name, out] :
+         {std::make_pair("--config=", &opts.config),
+          std::make_pair("--index=", &opts.index),
+          std::make_pair("--quantization-config=", &opts.quantizationConfig),
+          std::make_pair("--device-map=", &opts.deviceMap),
+          std::make_pair("--dtype=", &opts.dtype),
+          std::make_pair("--target=", &opts.target)}) {
+      std::string prefix = name;
+      if (!isString && arg.compare(0, prefix.size(), prefix) == 0) {
+        *out = arg.substr(prefix.size());
+        isString = true;
+      }
     }
+    if (isString)
+      continue;
+    if (int status = parseFlag(arg, opts); status >= 0)
+      return status;
   }
-  if (opts.config.empty()) {
-    std::cerr << "error: --config is required\n" << kUsage;
-    return 2;
-  }
+  if (opts.config.empty())
+    return usageError("--config is required");
+  return -1;
+}
 
-  spec::MethodRegistry registry;
+//===----------------------------------------------------------------------===//
+// Inputs and decision
+//===----------------------------------------------------------------------===//
+
+bool loadRegistry(const Options &opts, spec::MethodRegistry &registry,
+                  std::string &error) {
   spec::SpecError specError;
   bool loaded = spec::loadBuiltinSpecs(registry, specError);
   for (const std::string &path : opts.specPaths)
     loaded = loaded && registry.loadPath(path, specError);
   if (!loaded)
-    return fail(specError.str());
+    error = specError.str();
+  return loaded;
+}
 
-  std::string error, text;
-  spec::DispatchInputs inputs;
-  if (!readText(opts.config, text))
-    return fail("cannot read config '" + opts.config + "'");
+/// What from_pretrained would receive, from the options; the target is
+/// parsed here, once.
+bool readInputs(const Options &opts, spec::DispatchInputs &inputs,
+                std::string &error) {
+  std::string text;
+  if (!readText(opts.config, text)) {
+    error = "cannot read config '" + opts.config + "'";
+    return false;
+  }
   inputs.modelConfig = spec::parseJson(text).value_or(Json());
-  if (!inputs.modelConfig.is_object())
-    return fail(opts.config + ": not a JSON object (expected a config.json)");
+  if (!inputs.modelConfig.is_object()) {
+    error = opts.config + ": not a JSON object (expected a config.json)";
+    return false;
+  }
   if (!opts.quantizationConfig.empty()) {
     Json user;
     if (!parseJsonArg("--quantization-config", opts.quantizationConfig, user,
                       error))
-      return fail(error);
+      return false;
     inputs.userConfig = user;
   }
   if (!opts.deviceMap.empty()) {
-    if (opts.deviceMap[0] == '{' || opts.deviceMap[0] == '@') {
-      if (!parseJsonArg("--device-map", opts.deviceMap, inputs.deviceMap, error))
-        return fail(error);
-    } else {
+    if (opts.deviceMap[0] != '{' && opts.deviceMap[0] != '@')
       inputs.deviceMap = opts.deviceMap;
-    }
+    else if (!parseJsonArg("--device-map", opts.deviceMap, inputs.deviceMap,
+                           error))
+      return false;
   }
-  std::optional<Json> target = spec::targetScope(opts.target);
-  if (!target)
-    return fail("unknown target '" + opts.target +
-                "' (expected sm_<NN> such as sm_90, or cpu)");
+  inputs.target = opts.target;
+  if (!inputs.target.valid()) {
+    error = inputs.target.error();
+    return false;
+  }
   inputs.dtype = opts.dtype;
   inputs.weightsOnly = opts.weightsOnly;
-  inputs.target = opts.target;
-  spec::DispatchDecision decision = spec::dispatchQuantizer(registry, inputs);
+  return true;
+}
 
-  // The model's linear layers.
+/// The model's linear layers: from safetensors headers or an index when
+/// given, else from config.json for the architectures it describes.
+/// `source` says which.
+bool findLinears(const Options &opts, const spec::DispatchInputs &inputs,
+                 const spec::DispatchDecision &decision,
+                 std::vector<checkpoint::LinearInfo> &linears,
+                 std::string &source, std::string &error) {
   std::map<std::string, checkpoint::TensorInfo> tensors;
   for (const std::string &file : opts.safetensors)
     if (!checkpoint::readSafetensorsHeader(file, tensors, error))
-      return fail(error);
+      return false;
   if (!opts.index.empty() &&
       !checkpoint::readSafetensorsIndex(opts.index, tensors, error))
-    return fail(error);
-  std::vector<checkpoint::LinearInfo> linears;
-  std::string source;
+    return false;
   if (!tensors.empty()) {
+    // A quantized linear is found by its layout's first tensor (qweight).
     std::vector<std::string> anchors;
     if (decision.quantizer)
       for (const spec::LayoutSpec &layout : decision.quantizer->layouts)
@@ -224,156 +271,188 @@ int main(int argc, char **argv) {
   } else {
     source = "none: pass --index or --safetensors for this architecture";
   }
+  return true;
+}
 
-  std::vector<Row> rows;
+//===----------------------------------------------------------------------===//
+// The plan
+//===----------------------------------------------------------------------===//
+
+/// The report: the decision and, when it quantizes, every linear's plan
+/// with its shape and its kernel for a decode and a prefill step.
+spec::Report planReport(const Options &opts, const spec::DispatchInputs &in,
+                        const spec::DispatchDecision &decision,
+                        const std::vector<checkpoint::LinearInfo> &linears,
+                        const std::string &source) {
+  std::vector<spec::ModulePlan> plans;
   if (decision.quantizer && !decision.error) {
     std::vector<std::string> names;
-    bool hasLmHead = false;
+    spec::ModelHints hints;
     for (const checkpoint::LinearInfo &linear : linears) {
       names.push_back(linear.name);
-      hasLmHead = hasLmHead || linear.name == "lm_head";
-    }
-    spec::ModelHints hints;
-    if (hasLmHead)
-      hints.outputEmbeddings.push_back("lm_head");
-    if (hasLmHead)
-      hints.lastParameter = "lm_head.weight";
-    std::vector<spec::ModulePlan> plans =
-        spec::planModules(decision, names, hints);
-    std::string actDtype = decision.dtype == "bfloat16" ? "bf16"
-                           : decision.dtype == "float32" ? "f32"
-                                                         : "f16";
-    for (size_t i = 0; i < plans.size(); ++i) {
-      Row row{plans[i], linears[i], "", ""};
-      if (row.plan.quantized && linears[i].n > 0 && linears[i].k > 0) {
-        for (auto [m, out] : {std::make_pair(opts.decodeRows, &row.decodeKernel),
-                              std::make_pair(opts.prefillRows, &row.prefillKernel)}) {
-          std::optional<spec::KernelChoice> choice = spec::selectKernel(
-              *decision.quantizer, decision.config, row.plan.scheme,
-              linears[i].n, linears[i].k, m, *target, actDtype, error);
-          *out = !choice ? "error: " + error
-                 : choice->kernel.empty() ? "(none accepts it)"
-                                          : choice->kernel;
-        }
+      if (linear.name == "lm_head") {
+        hints.outputEmbeddings = {"lm_head"};
+        hints.lastParameter = "lm_head.weight";
       }
-      rows.push_back(std::move(row));
+    }
+    plans = spec::planModules(decision, names, hints);
+  }
+  spec::Report report = spec::makeReport(decision, in.target, plans);
+  report.moduleSource = source;
+  std::string actDtype = spec::activationDtype(decision.dtype);
+  for (size_t i = 0; i < report.modules.size(); ++i) {
+    spec::ModuleReport &module = report.modules[i];
+    const checkpoint::LinearInfo &linear = linears[i];
+    module.shape = spec::ModuleReport::Shape{linear.n, linear.k, linear.repeat};
+    module.steps.emplace();
+    if (!module.quantized || linear.n <= 0 || linear.k <= 0)
+      continue;
+    for (auto [m, out] :
+         {std::make_pair(opts.decodeRows, &module.steps->decode),
+          std::make_pair(opts.prefillRows, &module.steps->prefill)}) {
+      std::string error;
+      std::optional<spec::KernelChoice> choice = spec::selectKernel(
+          *decision.quantizer, decision.config, plans[i].scheme, linear.n,
+          linear.k, m, in.target, actDtype, error);
+      *out = !choice                  ? "error: " + error
+             : choice->kernel.empty() ? "(none accepts it)"
+                                      : choice->kernel;
     }
   }
+  return report;
+}
 
-  const spec::QuantizerSpec *q = decision.quantizer;
-  if (opts.json) {
-    Json out = Json::object();
-    out["quant_method"] = q ? Json(q->key) : Json();
-    out["quantizer_class"] = q ? Json(q->className) : Json();
-    out["config_class"] = q ? Json(q->method->config.className) : Json();
-    out["pre_quantized"] = decision.preQuantized;
-    out["config"] = decision.configDict;
-    Json warnings = Json::array(), infos = Json::array();
-    for (const spec::DispatchMessage &m : decision.messages)
-      (m.level == spec::DispatchMessage::Level::Warning ? warnings : infos)
-          .push_back(m.text);
-    out["warnings"] = warnings;
-    out["infos"] = infos;
-    out["error"] = decision.error ? Json{{"kind", decision.error->kind},
-                                         {"message", decision.error->message}}
-                                  : Json();
-    out["dtype"] = decision.dtype;
-    out["device_map"] = decision.deviceMap;
-    out["target"] = opts.target;
-    out["module_source"] = source;
-    Json modules = Json::array();
-    for (const Row &row : rows)
-      modules.push_back(
-          {{"name", row.plan.name},
-           {"n", row.linear.n},
-           {"k", row.linear.k},
-           {"repeat", row.linear.repeat},
-           {"action", row.plan.quantized ? "quantized" : "skipped"},
-           {"rule", row.plan.rule},
-           {"method", row.plan.quantized ? Json(q->key) : Json()},
-           {"kernel_decode", row.decodeKernel.empty() ? Json() : Json(row.decodeKernel)},
-           {"kernel_prefill", row.prefillKernel.empty() ? Json() : Json(row.prefillKernel)}});
-    out["modules"] = modules;
-    std::cout << out.dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
-    return decision.error ? 1 : 0;
-  }
+//===----------------------------------------------------------------------===//
+// The table
+//===----------------------------------------------------------------------===//
 
-  std::cout << "target       " << opts.target << "\n";
-  if (!q) {
-    std::cout << "quantizer    none: the model loads unquantized\n";
-  } else {
-    std::cout << "quantizer    " << q->key << " (" << q->className << ", "
-              << q->method->config.className << "), "
-              << (decision.preQuantized ? "pre-quantized checkpoint"
-                                        : "quantized on the fly")
-              << "\n";
-  }
-  std::cout << "dtype        " << decision.dtype << "\n"
-            << "device_map   " << dump(decision.deviceMap) << "\n";
-  if (q)
-    std::cout << "config       " << dump(decision.configDict) << "\n";
-  for (const spec::DispatchMessage &m : decision.messages)
-    std::cout << (m.level == spec::DispatchMessage::Level::Warning ? "warning      "
-                                                                   : "info         ")
-              << m.text << "\n";
-  if (decision.error) {
-    std::cout << "error        " << decision.error->str() << "\n";
-    return 1;
-  }
-  if (!q)
-    return 0;
-  std::cout << "modules      from " << source << "\n\n";
-  if (rows.empty())
-    return 0;
+/// "model.layers.12.mlp.up_proj" -> "model.layers.*.mlp.up_proj".
+std::string layerPattern(const std::string &name) {
+  static const std::regex layerIndex(R"(\.(layers|h|blocks)\.[0-9]+\.)");
+  return std::regex_replace(name, layerIndex, ".$1.*.");
+}
 
-  // Group identical decisions of the same module in every layer.
-  struct Group {
-    std::string name;
-    Row row;
-    int64_t count = 0;
-  };
+std::string pad(const std::string &s, size_t width) {
+  return s + std::string(width > s.size() ? width - s.size() : 0, ' ');
+}
+
+/// Rows with the same decision for the same module of every layer.
+struct Group {
+  std::string name;
+  const spec::ModuleReport *module;
+  int64_t count = 0;
+};
+
+std::vector<Group> groupModules(const spec::Report &report, bool allModules) {
   std::vector<Group> groups;
-  for (const Row &row : rows) {
-    std::string name = opts.allModules ? row.plan.name : layerPattern(row.plan.name);
+  for (const spec::ModuleReport &module : report.modules) {
+    std::string name = allModules ? module.name : layerPattern(module.name);
     auto same = [&](const Group &g) {
-      return g.name == name && g.row.plan.quantized == row.plan.quantized &&
-             g.row.plan.rule == row.plan.rule && g.row.linear.n == row.linear.n &&
-             g.row.linear.k == row.linear.k &&
-             g.row.decodeKernel == row.decodeKernel &&
-             g.row.prefillKernel == row.prefillKernel;
+      const spec::ModuleReport &o = *g.module;
+      return g.name == name && o.quantized == module.quantized &&
+             o.rule == module.rule && o.shape->n == module.shape->n &&
+             o.shape->k == module.shape->k &&
+             o.steps->decode == module.steps->decode &&
+             o.steps->prefill == module.steps->prefill;
     };
     auto it = std::find_if(groups.begin(), groups.end(), same);
     if (it == groups.end())
-      groups.push_back({name, row, row.linear.repeat});
+      groups.push_back({name, &module, module.shape->repeat});
     else
-      it->count += row.linear.repeat;
+      it->count += module.shape->repeat;
   }
+  return groups;
+}
+
+/// The decision's lines: target, quantizer, dtype, config, messages.
+void printDecision(const spec::Report &report) {
+  std::cout << "target       " << report.target << "\n";
+  if (report.quantMethod.empty())
+    std::cout << "quantizer    none: the model loads unquantized\n";
+  else
+    std::cout << "quantizer    " << report.quantMethod << " ("
+              << report.quantizerClass << ", " << report.configClass << "), "
+              << (report.preQuantized ? "pre-quantized checkpoint"
+                                      : "quantized on the fly")
+              << "\n";
+  std::cout << "dtype        " << report.dtype << "\n"
+            << "device_map   " << dump(report.deviceMap) << "\n";
+  if (!report.quantMethod.empty())
+    std::cout << "config       " << dump(report.config) << "\n";
+  for (const spec::DispatchMessage &m : report.messages)
+    std::cout << (m.level == spec::DispatchMessage::Level::Warning
+                      ? "warning      "
+                      : "info         ")
+              << m.text << "\n";
+  if (report.error)
+    std::cout << "error        " << report.error->str() << "\n";
+}
+
+void printModules(const spec::Report &report, const Options &opts) {
+  std::vector<Group> groups = groupModules(report, opts.allModules);
   size_t width = 6;
   for (const Group &g : groups)
     width = std::max(width, g.name.size());
-  auto pad = [](const std::string &s, size_t w) {
-    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
-  };
-  std::string decodeHead = "kernel M=" + std::to_string(opts.decodeRows);
-  std::string prefillHead = "kernel M=" + std::to_string(opts.prefillRows);
-  std::cout << pad("module", width) << "  " << pad("count", 6) << pad("N x K", 14)
-            << pad("action", 11) << pad(decodeHead, 22) << pad(prefillHead, 22)
+  std::cout << pad("module", width) << "  " << pad("count", 6)
+            << pad("N x K", 14) << pad("action", 11)
+            << pad("kernel M=" + std::to_string(opts.decodeRows), 22)
+            << pad("kernel M=" + std::to_string(opts.prefillRows), 22)
             << "rule\n";
   int64_t quantized = 0, skipped = 0;
   for (const Group &g : groups) {
-    std::string shape = g.row.linear.n > 0 ? std::to_string(g.row.linear.n) +
-                                                 " x " +
-                                                 std::to_string(g.row.linear.k)
-                                           : "?";
-    (g.row.plan.quantized ? quantized : skipped) += g.count;
+    const spec::ModuleReport &m = *g.module;
+    std::string shape = m.shape->n > 0 ? std::to_string(m.shape->n) + " x " +
+                                             std::to_string(m.shape->k)
+                                       : "?";
+    (m.quantized ? quantized : skipped) += g.count;
     std::cout << pad(g.name, width) << "  " << pad(std::to_string(g.count), 6)
               << pad(shape, 14)
-              << pad(g.row.plan.quantized ? "quantized" : "skipped", 11)
-              << pad(g.row.decodeKernel.empty() ? "-" : g.row.decodeKernel, 22)
-              << pad(g.row.prefillKernel.empty() ? "-" : g.row.prefillKernel, 22)
-              << g.row.plan.rule << "\n";
+              << pad(m.quantized ? "quantized" : "skipped", 11)
+              << pad(m.steps->decode.empty() ? "-" : m.steps->decode, 22)
+              << pad(m.steps->prefill.empty() ? "-" : m.steps->prefill, 22)
+              << m.rule << "\n";
   }
-  std::cout << "\n" << quantized << " linear layers quantized, " << skipped
+  std::cout << "\n"
+            << quantized << " linear layers quantized, " << skipped
             << " left unquantized\n";
+}
+
+/// Exit code 1 when dispatch raised, as for a failed from_pretrained.
+int printTable(const spec::Report &report, const Options &opts) {
+  printDecision(report);
+  if (report.error)
+    return 1;
+  if (report.quantMethod.empty())
+    return 0;
+  std::cout << "modules      from " << *report.moduleSource << "\n\n";
+  if (!report.modules.empty())
+    printModules(report, opts);
   return 0;
+}
+
+int printJson(const spec::Report &report) {
+  std::cout << spec::reportToJson(report).dump(2, ' ', false,
+                                               Json::error_handler_t::replace)
+            << "\n";
+  return report.error ? 1 : 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opts;
+  if (int status = parseOptions(argc, argv, opts); status >= 0)
+    return status;
+  spec::MethodRegistry registry;
+  spec::DispatchInputs inputs;
+  std::string error;
+  if (!loadRegistry(opts, registry, error) || !readInputs(opts, inputs, error))
+    return fail(error);
+  spec::DispatchDecision decision = spec::dispatchQuantizer(registry, inputs);
+  std::vector<checkpoint::LinearInfo> linears;
+  std::string source;
+  if (!findLinears(opts, inputs, decision, linears, source, error))
+    return fail(error);
+  spec::Report report = planReport(opts, inputs, decision, linears, source);
+  return opts.json ? printJson(report) : printTable(report, opts);
 }

@@ -1,0 +1,192 @@
+//===- QuantizationConfig.cpp - A config class: from_dict, to_dict --------===//
+//
+// The order of every step, and every message text that is not a spec's,
+// follows transformers' `utils/quantization_config.py`. JSON is read only
+// through find()/contains() (const operator[] on a missing key is undefined
+// behaviour); the entry points catch std::exception as a last line of
+// defence.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quantizer/QuantizationConfig.h"
+#include "quantizer/Rules.h"
+
+#include <algorithm>
+
+namespace hfq::spec {
+
+namespace {
+
+std::string asciiLower(std::string text) {
+  // Only ASCII letters: a byte of a UTF-8 sequence must not change.
+  for (char &c : text)
+    if (c >= 'A' && c <= 'Z')
+      c = static_cast<char>(c - 'A' + 'a');
+  return text;
+}
+
+/// CPython's wording for missing positional arguments:
+/// "'a'", "'a' and 'b'", "'a', 'b', and 'c'".
+std::string missingArgumentsMessage(const std::string &className,
+                                    const std::vector<std::string> &names) {
+  std::string list;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0)
+      list += names.size() == 2 ? " and "
+                                : (i + 1 == names.size() ? ", and " : ", ");
+    list += "'" + names[i] + "'";
+  }
+  return className + ".__init__() missing " + std::to_string(names.size()) +
+         " required positional argument" + (names.size() == 1 ? "" : "s") +
+         ": " + list;
+}
+
+/// Type check, `normalize`, `map` and `allowed` of one given field value.
+bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
+  auto raise = [&](const RaisedMessage &raised) {
+    Json scope = Json::object();
+    scope[field.name] = value;
+    error = {raised.kind, renderMessage(raised.text, scope)};
+    return false;
+  };
+  if (value.is_null()) {
+    // `any` admits None like any other value; rules decide about it
+    // (AwqConfig(backend=None) fails the backend rule, not a type check).
+    if (field.nullable || field.type.kind == FieldType::Kind::Any)
+      return true;
+    return raise(field.typeError);
+  }
+  if (!field.type.accepts(value))
+    return raise(field.typeError);
+  if (field.lowerCase && value.is_string())
+    value = asciiLower(value.get<std::string>());
+  if (value.is_string()) {
+    auto mapped = field.valueMap.find(value.get<std::string>());
+    if (mapped != field.valueMap.end())
+      value = *mapped;
+  }
+  if (!field.allowed.empty() &&
+      std::find(field.allowed.begin(), field.allowed.end(), value) ==
+          field.allowed.end())
+    return raise(field.valueError);
+  return true;
+}
+
+/// The values `dict` gives, per field, after the legacy keys: they override
+/// in order (AwqConfig: `version` replaces `format`, then GPTQConfig's
+/// `checkpoint_format` replaces that), skipping None as transformers'
+/// `kwargs.get(key) is not None` does.
+Json givenFields(const ConfigSpec &spec, const Json &dict) {
+  Json given = Json::object();
+  for (const FieldSpec &field : spec.fields) {
+    auto it = dict.find(field.name);
+    if (it != dict.end())
+      given[field.name] = *it;
+  }
+  for (const LegacyKey &legacy : spec.legacyKeys) {
+    auto it = dict.find(legacy.from);
+    if (it != dict.end() && !it->is_null())
+      given[legacy.to] = *it;
+  }
+  return given;
+}
+
+std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
+                                      std::vector<DispatchMessage> &messages,
+                                      RaisedError &error) {
+  if (!dict.is_object()) {
+    // `cls(**d)` with a non-mapping.
+    error = {"TypeError", spec.className +
+                              "() argument after ** must be a mapping, not " +
+                              pythonTypeName(dict)};
+    return std::nullopt;
+  }
+  // Strict classes (HQQ) index the dict directly in from_dict.
+  for (const std::string &key : spec.strictKeys)
+    if (!dict.contains(key)) {
+      error = {"KeyError", pythonRepr(Json(key))};
+      return std::nullopt;
+    }
+
+  Json given = givenFields(spec, dict);
+  std::vector<std::string> missing;
+  for (const FieldSpec &field : spec.fields)
+    if (!field.defaultValue && !given.contains(field.name))
+      missing.push_back(field.name);
+  if (!missing.empty()) {
+    error = {"TypeError", missingArgumentsMessage(spec.className, missing)};
+    return std::nullopt;
+  }
+
+  Json config = Json::object();
+  config["quant_method"] = spec.quantMethod;
+  for (const FieldSpec &field : spec.fields) {
+    auto it = given.find(field.name);
+    if (it == given.end()) {
+      config[field.name] = *field.defaultValue;
+      continue;
+    }
+    Json value = *it;
+    if (!checkField(field, value, error))
+      return std::nullopt;
+    config[field.name] = std::move(value);
+  }
+
+  // post_init.
+  Json scope = configScope(spec, config);
+  std::vector<std::string> assigned;
+  if (!runRules(spec.rules, scope, messages, assigned, error))
+    return std::nullopt;
+  for (const std::string &name : assigned)
+    config[name] = scope[name];
+  return config;
+}
+
+std::optional<Json> serializeConfigImpl(const ConfigSpec &spec,
+                                        const Json &resolved,
+                                        RaisedError &error) {
+  Json scope = configScope(spec, resolved);
+  Json dict = Json::object();
+  for (const SerializedKey &key : spec.serializedKeys) {
+    if (key.value) {
+      ExprError exprError;
+      std::optional<Json> value = key.value->evaluate(scope, exprError);
+      if (!value) {
+        error = evaluationError("serialized key '" + key.key + "'", *key.value,
+                                exprError);
+        return std::nullopt;
+      }
+      dict[key.key] = std::move(*value);
+    } else if (key.key == "quant_method") {
+      dict[key.key] = spec.quantMethod;
+    } else {
+      dict[key.key] = scope[key.key];
+    }
+  }
+  return dict;
+}
+
+} // namespace
+
+std::optional<Json> resolveConfig(const ConfigSpec &spec, const Json &dict,
+                                  std::vector<DispatchMessage> &messages,
+                                  RaisedError &error) {
+  try {
+    return resolveConfigImpl(spec, dict, messages, error);
+  } catch (const std::exception &e) {
+    error = internalError(e);
+    return std::nullopt;
+  }
+}
+
+std::optional<Json> serializeConfig(const ConfigSpec &spec,
+                                    const Json &resolved, RaisedError &error) {
+  try {
+    return serializeConfigImpl(spec, resolved, error);
+  } catch (const std::exception &e) {
+    error = internalError(e);
+    return std::nullopt;
+  }
+}
+
+} // namespace hfq::spec
