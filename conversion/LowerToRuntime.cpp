@@ -1,4 +1,5 @@
-//===- LowerToRuntime.cpp - hfq ops to calls of the kernel ABI -------------===//
+//===- LowerToRuntime.cpp - hfq ops to calls of the kernel ABI
+//-------------===//
 //
 // Each quantized op becomes one call through kernels/include/hfq_kernels.h:
 //
@@ -14,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "conversion/Passes.h"
+#include "kernels/include/hfq_kernels.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/PatternMatch.h"
@@ -30,30 +32,27 @@ using namespace hfq;
 
 namespace {
 
-constexpr int64_t kTableColumns = 8;
-constexpr int64_t kMaxRank = 4;
-
 /// The ABI's element type code (HfqDType), or 0 for types it does not carry.
 int64_t dtypeCode(Type type) {
   if (auto i = dyn_cast<IntegerType>(type)) {
     if (i.getWidth() == 8)
-      return i.isUnsigned() ? 2 : 1;
+      return i.isUnsigned() ? HFQ_U8 : HFQ_I8;
     if (i.getWidth() == 16 && !i.isUnsigned())
-      return 3;
+      return HFQ_I16;
     if (i.getWidth() == 32 && !i.isUnsigned())
-      return 4;
+      return HFQ_I32;
     return 0;
   }
   if (type.isF16())
-    return 5;
+    return HFQ_F16;
   if (type.isBF16())
-    return 6;
+    return HFQ_BF16;
   if (type.isF32())
-    return 7;
+    return HFQ_F32;
   if (isa<Float8E4M3FNType>(type))
-    return 8;
+    return HFQ_F8E4M3FN;
   if (isa<Float8E5M2Type>(type))
-    return 9;
+    return HFQ_F8E5M2;
   return 0;
 }
 
@@ -88,8 +87,9 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
 
 /// A memref<?x8xi64> tensor table describing `buffers`.
 Value buildTable(OpBuilder &b, Location loc, ArrayRef<Value> buffers) {
-  auto tableType = MemRefType::get(
-      {static_cast<int64_t>(buffers.size()), kTableColumns}, b.getI64Type());
+  auto tableType =
+      MemRefType::get({static_cast<int64_t>(buffers.size()), HFQ_TABLE_COLUMNS},
+                      b.getI64Type());
   Value table = memref::AllocaOp::create(b, loc, tableType);
   auto store = [&](Value v, int64_t row, int64_t col) {
     memref::StoreOp::create(
@@ -101,11 +101,12 @@ Value buildTable(OpBuilder &b, Location loc, ArrayRef<Value> buffers) {
   };
   for (auto [row, buffer] : llvm::enumerate(buffers)) {
     auto type = cast<MemRefType>(buffer.getType());
-    Value address = memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
+    Value address =
+        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
     store(arith::IndexCastOp::create(b, loc, b.getI64Type(), address), row, 0);
     store(i64(dtypeCode(type.getElementType())), row, 1);
     store(i64(type.getRank()), row, 2);
-    for (int64_t d = 0; d < kMaxRank; ++d) {
+    for (int64_t d = 0; d < HFQ_MAX_RANK; ++d) {
       Value size = d < type.getRank()
                        ? arith::IndexCastOp::create(
                              b, loc, b.getI64Type(),
@@ -118,20 +119,21 @@ Value buildTable(OpBuilder &b, Location loc, ArrayRef<Value> buffers) {
   }
   return memref::CastOp::create(
       b, loc,
-      MemRefType::get({ShapedType::kDynamic, kTableColumns}, b.getI64Type()),
+      MemRefType::get({ShapedType::kDynamic, HFQ_TABLE_COLUMNS},
+                      b.getI64Type()),
       table);
 }
 
 /// A memref<?xf64> holding the layout's kernel arguments, in order.
-Value buildArgs(OpBuilder &b, Location loc, const spec::ResolvedLayout &layout) {
-  auto type = MemRefType::get({static_cast<int64_t>(layout.args.size())},
-                              b.getF64Type());
+Value buildArgs(OpBuilder &b, Location loc, LayoutAttr layout) {
+  ArrayRef<double> args = layout.getArgValues().asArrayRef();
+  auto type =
+      MemRefType::get({static_cast<int64_t>(args.size())}, b.getF64Type());
   Value buffer = memref::AllocaOp::create(b, loc, type);
-  for (auto [i, arg] : llvm::enumerate(layout.args))
+  for (auto [i, arg] : llvm::enumerate(args))
     memref::StoreOp::create(
         b, loc,
-        arith::ConstantFloatOp::create(b, loc, b.getF64Type(),
-                                       APFloat(arg.second)),
+        arith::ConstantFloatOp::create(b, loc, b.getF64Type(), APFloat(arg)),
         buffer, ValueRange{indexConstant(b, loc, i)});
   return memref::CastOp::create(
       b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF64Type()), buffer);
@@ -161,9 +163,10 @@ void callKernel(PatternRewriter &rewriter, Location loc, ModuleOp module,
   auto failType =
       FunctionType::get(rewriter.getContext(), {rewriter.getI32Type()}, {});
   declare(rewriter, module, "hfq_kernel_fail", failType, /*cInterface=*/false);
-  Value status = func::CallOp::create(rewriter, loc, symbol,
-                                      TypeRange{rewriter.getI32Type()}, operands)
-                     .getResult(0);
+  Value status =
+      func::CallOp::create(rewriter, loc, symbol,
+                           TypeRange{rewriter.getI32Type()}, operands)
+          .getResult(0);
   Value zero = arith::ConstantIntOp::create(rewriter, loc, 0, 32);
   Value failed = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ne,
                                        status, zero);
@@ -232,20 +235,15 @@ Value expandFrom2D(OpBuilder &b, Location loc, Value tensor,
       ArrayRef<ReassociationIndices>{leading, {resultType.getRank() - 1}});
 }
 
-/// The layout of an op's method for its N and K, or an error on the op.
-FailureOr<spec::ResolvedLayout> layoutOf(Operation *op, MethodAttr method,
-                                         std::optional<DictionaryAttr> scheme,
-                                         int64_t n, int64_t k) {
-  const spec::MethodRegistry &registry =
-      op->getContext()->getLoadedDialect<HFQDialect>()->getMethodRegistry();
-  const spec::QuantizerSpec *quantizer = registry.lookup(method.getKey().str());
-  spec::Json schemeJson = scheme ? *attributeToJson(*scheme) : spec::Json();
+/// The op's layout (recorded by --hfq-dispatch, else the registry's), or an
+/// error on the op.
+template <typename QuantizedOp> FailureOr<LayoutAttr> layoutOf(QuantizedOp op) {
   std::string error;
-  std::optional<spec::ResolvedLayout> layout = spec::resolveLayoutWithArgs(
-      *quantizer, method.getConfigJson(), schemeJson, n, k, error);
+  LayoutAttr layout = op.getPackedLayout(error);
   if (!layout)
-    return op->emitOpError("cannot lay out its tensors: ") << error;
-  return *layout;
+    return op.emitOpError("method '")
+           << op.getMethod().getKey().getValue() << "' " << error;
+  return layout;
 }
 
 struct LowerQLinear : OpRewritePattern<QLinearOp> {
@@ -256,13 +254,12 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getResult().getType());
     auto inputType = cast<RankedTensorType>(op.getInput().getType());
-    std::optional<std::string> act = activationSuffix(inputType.getElementType());
+    std::optional<std::string> act =
+        activationSuffix(inputType.getElementType());
     if (!op.getKernel() || !act)
       return rewriter.notifyMatchFailure(op, "no kernel or unsupported dtype");
-    int64_t n = resultType.getDimSize(resultType.getRank() - 1);
-    int64_t k = inputType.getDimSize(inputType.getRank() - 1);
-    FailureOr<spec::ResolvedLayout> layout =
-        layoutOf(op, op.getMethod(), op.getScheme(), n, k);
+    int64_t n = op.getN();
+    FailureOr<LayoutAttr> layout = layoutOf(op);
     if (failed(layout))
       return failure();
 
@@ -277,8 +274,8 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
         dynamicSizes);
     Value bias = op.getBias()
                      ? toBuffer(rewriter, loc, op.getBias())
-                     : memref::AllocaOp::create(
-                           rewriter, loc, MemRefType::get({0}, element))
+                     : memref::AllocaOp::create(rewriter, loc,
+                                                MemRefType::get({0}, element))
                            .getResult();
     SmallVector<Value> packed;
     for (Value tensor : op.getPacked())
@@ -289,11 +286,12 @@ struct LowerQLinear : OpRewritePattern<QLinearOp> {
     callKernel(rewriter, loc, module, symbol,
                {dynamicCast(rewriter, loc, y),
                 dynamicCast(rewriter, loc, toBuffer(rewriter, loc, x2d)),
-                dynamicCast(rewriter, loc, bias), buildArgs(rewriter, loc, *layout),
+                dynamicCast(rewriter, loc, bias),
+                buildArgs(rewriter, loc, *layout),
                 buildTable(rewriter, loc, packed)});
     Value result = resultTensor(
-        rewriter, loc, RankedTensorType::get({x2dType.getDimSize(0), n}, element),
-        y);
+        rewriter, loc,
+        RankedTensorType::get({x2dType.getDimSize(0), n}, element), y);
     rewriter.replaceOp(op, expandFrom2D(rewriter, loc, result, resultType));
     return success();
   }
@@ -306,21 +304,14 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     auto weightType = cast<RankedTensorType>(op.getWeight().getType());
-    std::optional<std::string> wt = activationSuffix(weightType.getElementType());
-    if (!wt)
-      return rewriter.notifyMatchFailure(op, "unsupported weight dtype");
-    FailureOr<spec::ResolvedLayout> layout =
-        layoutOf(op, op.getMethod(), op.getScheme(), weightType.getDimSize(0),
-                 weightType.getDimSize(1));
+    std::optional<std::string> wt =
+        activationSuffix(weightType.getElementType());
+    if (!op.getKernel() || !wt)
+      return rewriter.notifyMatchFailure(op, "no kernel or unsupported dtype");
+    FailureOr<LayoutAttr> layout = layoutOf(op);
     if (failed(layout))
       return failure();
-    const spec::MethodRegistry &registry =
-        getContext()->getLoadedDialect<HFQDialect>()->getMethodRegistry();
-    const spec::QuantizerSpec *quantizer =
-        registry.lookup(op.getMethod().getKey().str());
-    // Quantization happens once, at load: the method's reference kernel (its
-    // last, catch-all rule) owns it.
-    std::string symbol = quantizer->kernels.back().name + "_quantize_" + *wt;
+    std::string symbol = op.getKernel()->str() + "_quantize_" + *wt;
 
     SmallVector<Value> outputs;
     for (Type type : op.getPacked().getTypes()) {
@@ -329,10 +320,11 @@ struct LowerQuantize : OpRewritePattern<QuantizeOp> {
           rewriter, loc,
           MemRefType::get(tensorType.getShape(), tensorType.getElementType())));
     }
-    callKernel(rewriter, loc, op->getParentOfType<ModuleOp>(), symbol,
-               {dynamicCast(rewriter, loc, toBuffer(rewriter, loc, op.getWeight())),
-                buildArgs(rewriter, loc, *layout),
-                buildTable(rewriter, loc, outputs)});
+    callKernel(
+        rewriter, loc, op->getParentOfType<ModuleOp>(), symbol,
+        {dynamicCast(rewriter, loc, toBuffer(rewriter, loc, op.getWeight())),
+         buildArgs(rewriter, loc, *layout),
+         buildTable(rewriter, loc, outputs)});
     SmallVector<Value> results;
     for (auto [buffer, type] : llvm::zip(outputs, op.getPacked().getTypes()))
       results.push_back(resultTensor(rewriter, loc, type, buffer));
@@ -381,9 +373,8 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
               if (w.getType() != element)
                 w = arith::ExtFOp::create(b, l, element, w);
               Value mul = arith::MulFOp::create(b, l, args[0], w);
-              linalg::YieldOp::create(b, l,
-                                      ValueRange{arith::AddFOp::create(
-                                          b, l, mul, args[2])});
+              linalg::YieldOp::create(
+                  b, l, ValueRange{arith::AddFOp::create(b, l, mul, args[2])});
             })
             .getResult(0);
     if (Value bias = op.getBias()) {
@@ -391,19 +382,20 @@ struct LowerLinear : OpRewritePattern<LinearOp> {
       bindDims(ctx, i, j);
       SmallVector<AffineMap> biasMaps = {AffineMap::get(2, 0, {j}, ctx),
                                          AffineMap::get(2, 0, {i, j}, ctx)};
-      product = linalg::GenericOp::create(
-                    rewriter, loc, outType, ValueRange{bias}, ValueRange{product},
-                    biasMaps,
-                    ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
-                                                  utils::IteratorType::parallel},
-                    [&](OpBuilder &b, Location l, ValueRange args) {
-                      Value bv = args[0];
-                      if (bv.getType() != element)
-                        bv = arith::ExtFOp::create(b, l, element, bv);
-                      linalg::YieldOp::create(
-                          b, l, ValueRange{arith::AddFOp::create(b, l, bv, args[1])});
-                    })
-                    .getResult(0);
+      product =
+          linalg::GenericOp::create(
+              rewriter, loc, outType, ValueRange{bias}, ValueRange{product},
+              biasMaps,
+              ArrayRef<utils::IteratorType>{utils::IteratorType::parallel,
+                                            utils::IteratorType::parallel},
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value bv = args[0];
+                if (bv.getType() != element)
+                  bv = arith::ExtFOp::create(b, l, element, bv);
+                linalg::YieldOp::create(
+                    b, l, ValueRange{arith::AddFOp::create(b, l, bv, args[1])});
+              })
+              .getResult(0);
     }
     rewriter.replaceOp(op, expandFrom2D(rewriter, loc, product, resultType));
     return success();
@@ -428,8 +420,9 @@ struct LowerToRuntimePass
                      << q.getInput().getType().getElementType(),
                  WalkResult::interrupt();
         for (Value packed : q.getPacked())
-          if (!dtypeCode(cast<RankedTensorType>(packed.getType()).getElementType()) ||
-              cast<RankedTensorType>(packed.getType()).getRank() > kMaxRank)
+          if (!dtypeCode(
+                  cast<RankedTensorType>(packed.getType()).getElementType()) ||
+              cast<RankedTensorType>(packed.getType()).getRank() > HFQ_MAX_RANK)
             return q.emitOpError("packed tensor of type ")
                        << packed.getType() << " cannot cross the kernel ABI",
                    WalkResult::interrupt();
@@ -440,10 +433,14 @@ struct LowerToRuntimePass
                    << "'; bind the checkpoint first "
                       "(--hfq-bind-checkpoint=safetensors=<file>)",
                WalkResult::interrupt();
-      if (auto qz = dyn_cast<QuantizeOp>(op))
+      if (auto qz = dyn_cast<QuantizeOp>(op)) {
+        if (!qz.getKernel())
+          return qz.emitOpError("has no kernel; run --hfq-select-kernel first"),
+                 WalkResult::interrupt();
         if (!activationSuffix(qz.getWeight().getType().getElementType()))
           return qz.emitOpError("weight must be f32, f16 or bf16"),
                  WalkResult::interrupt();
+      }
       return WalkResult::advance();
     });
     if (check.wasInterrupted())

@@ -19,8 +19,9 @@ def HFQLowerToRuntime : Pass<"hfq-lower-to-runtime", "::mlir::ModuleOp"> {
     kernels/include/hfq_kernels.h: the output, activations and bias as
     memrefs, the layout's `args` as a `memref<?xf64>`, and the packed
     tensors as a tensor table `memref<?x8xi64>` (address, element type, rank,
-    sizes). A non-zero status calls `hfq_kernel_fail`, which reports the
-    kernel's message. `hfq.quantize` becomes a call of
+    sizes). The layout is the one the op records (`layout`), else the
+    registry's. A non-zero status calls `hfq_kernel_fail`, which reports the
+    kernel's message. `hfq.quantize` becomes a call of its kernel's
     `<kernel>_quantize_<wt>` filling the packed tensors, and `hfq.linear` a
     `linalg` contraction. The result is ordinary tensor/bufferization IR for
     the standard lowering (see the `hfq-lower-to-llvm` pipeline).

@@ -1,9 +1,12 @@
-//===- HFQOps.cpp - hfq operations and their verifiers ---------------------===//
+//===- HFQOps.cpp - hfq operations and their verifiers
+//---------------------===//
 //
 // The quantized ops are verified against the method registry: the method
 // must be registered, its config must only hold the method's fields with
 // values of the declared types, and the packed tensors must match the layout
-// the spec declares for this config and this layer's N and K.
+// — the one the op records (`layout`, written by --hfq-dispatch), else the
+// one the spec declares for this config and this layer's N and K. That
+// choice is getPackedLayout(), which every later pass calls too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -40,7 +43,8 @@ static LogicalResult verifyActivations(Operation *op, RankedTensorType input,
     return op->emitOpError("input must have rank >= 1 ([..., K]), got ")
            << input;
   if (!isa<FloatType>(input.getElementType()))
-    return op->emitOpError("input must have a floating-point element type, got ")
+    return op->emitOpError(
+               "input must have a floating-point element type, got ")
            << input.getElementType();
   if (result.getRank() != input.getRank())
     return op->emitOpError("result must have the input's rank (")
@@ -122,34 +126,27 @@ LogicalResult LinearOp::verify() {
 // Method checks shared by QLinearOp and QuantizeOp
 //===----------------------------------------------------------------------===//
 
-namespace {
-/// What the verifier learned about an op's method.
-struct ResolvedMethod {
-  const spec::QuantizerSpec *quantizer = nullptr;
-  spec::Json config;
-  spec::Json scheme;
-};
-} // namespace
-
-static FailureOr<ResolvedMethod>
-resolveMethod(Operation *op, MethodAttr method, DictionaryAttr schemeAttr) {
+/// The method is registered, its config holds only the method's fields
+/// with values of their declared types and every required one, and a
+/// `scheme` is present exactly when the method has per-module schemes.
+static LogicalResult verifyMethod(Operation *op, MethodAttr method,
+                                  DictionaryAttr schemeAttr) {
   auto *dialect = op->getContext()->getLoadedDialect<HFQDialect>();
   const spec::MethodRegistry &registry = dialect->getMethodRegistry();
-  ResolvedMethod out;
   std::string key = method.getKey().str();
-  out.quantizer = registry.lookup(key);
-  if (!out.quantizer)
+  const spec::QuantizerSpec *quantizer = registry.lookup(key);
+  if (!quantizer)
     return op->emitOpError("unknown quantization method '")
            << key << "' (registered: " << llvm::join(registry.keys(), ", ")
            << ")";
-  const spec::ConfigSpec &config = out.quantizer->method->config;
+  const spec::ConfigSpec &config = quantizer->method->config;
   for (NamedAttribute entry : method.getConfig()) {
     std::string name = entry.getName().str();
     const spec::FieldSpec *field = config.findField(name);
     if (!field && name != "quant_method")
       return op->emitOpError("config of method '")
              << key << "' has no field '" << name << "' (" << config.className
-             << " is declared in " << out.quantizer->method->file << ")";
+             << " is declared in " << quantizer->method->file << ")";
     std::optional<spec::Json> value = attributeToJson(entry.getValue());
     if (!value)
       return op->emitOpError("config field '")
@@ -163,64 +160,118 @@ resolveMethod(Operation *op, MethodAttr method, DictionaryAttr schemeAttr) {
              << (field->nullable ? "None or " : "") << field->type.str()
              << ", got " << spec::pythonRepr(*value);
   }
-  out.config = method.getConfigJson();
+  spec::Json given = method.getConfigJson();
   for (const spec::FieldSpec &field : config.fields)
-    if (!out.config.contains(field.name) && !field.defaultValue)
+    if (!given.contains(field.name) && !field.defaultValue)
       return op->emitOpError("config of method '")
              << key << "' lacks the required field '" << field.name << "'";
-  if (out.quantizer->moduleScheme) {
+  if (quantizer->moduleScheme) {
     if (!schemeAttr)
       return op->emitOpError("method '")
              << key << "' needs a 'scheme' attribute: the entry of '"
-             << *out.quantizer->moduleScheme << "' that targets this layer";
-    out.scheme = *attributeToJson(schemeAttr);
+             << *quantizer->moduleScheme << "' that targets this layer";
   } else if (schemeAttr) {
     return op->emitOpError("method '")
            << key << "' has no per-module schemes; remove 'scheme'";
   }
-  return out;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Layouts: recorded on the op, or resolved from the registry
+//===----------------------------------------------------------------------===//
+
+LayoutAttr hfq::resolveLayoutAttr(MLIRContext *context,
+                                  const spec::QuantizerSpec &quantizer,
+                                  const spec::Json &config,
+                                  const spec::Json &scheme, int64_t n,
+                                  int64_t k, std::string &error) {
+  std::optional<spec::ResolvedLayout> layout =
+      spec::resolveLayoutWithArgs(quantizer, config, scheme, n, k, error);
+  if (!layout)
+    return {};
+  SmallVector<StringAttr> names, argNames;
+  SmallVector<Type> types;
+  SmallVector<double> argValues;
+  for (const spec::TensorLayout &tensor : layout->tensors) {
+    Type element = parseType(tensor.dtype, context);
+    if (!element) {
+      error = "tensor '" + tensor.name + "' has unknown element type '" +
+              tensor.dtype + "'";
+      return {};
+    }
+    names.push_back(StringAttr::get(context, tensor.name));
+    types.push_back(RankedTensorType::get(tensor.shape, element));
+  }
+  for (const auto &[name, value] : layout->args) {
+    argNames.push_back(StringAttr::get(context, name));
+    argValues.push_back(value);
+  }
+  return LayoutAttr::get(context, names, types, argNames,
+                         DenseF64ArrayAttr::get(context, argValues));
+}
+
+LayoutAttr hfq::getPackedLayout(Operation *op, MethodAttr method,
+                                DictionaryAttr scheme, LayoutAttr recorded,
+                                int64_t n, int64_t k, std::string &error) {
+  if (ShapedType::isDynamic(n) || ShapedType::isDynamic(k)) {
+    error =
+        "needs static N and K to lay out its tensors, got N = " + dimString(n) +
+        ", K = " + dimString(k);
+    return {};
+  }
+  if (recorded)
+    return recorded;
+  const spec::QuantizerSpec *quantizer = op->getContext()
+                                             ->getLoadedDialect<HFQDialect>()
+                                             ->getMethodRegistry()
+                                             .lookup(method.getKey().str());
+  if (!quantizer) {
+    error = "is not a registered method";
+    return {};
+  }
+  spec::Json schemeJson =
+      scheme ? attributeToJson(scheme).value_or(spec::Json()) : spec::Json();
+  std::string why;
+  LayoutAttr layout =
+      resolveLayoutAttr(op->getContext(), *quantizer, method.getConfigJson(),
+                        schemeJson, n, k, why);
+  if (!layout)
+    error = "cannot lay out this layer (N = " + std::to_string(n) +
+            ", K = " + std::to_string(k) + "): " + why;
+  return layout;
 }
 
 /// Checks `types` (named `what` #i in messages) against the layout of the
-/// method for a layer of `n` outputs and `k` inputs.
-static LogicalResult verifyLayout(Operation *op, const ResolvedMethod &method,
+/// op's method for a layer of `n` outputs and `k` inputs: the recorded one,
+/// else the registry's.
+static LogicalResult verifyLayout(Operation *op, MethodAttr method,
+                                  DictionaryAttr scheme, LayoutAttr recorded,
                                   int64_t n, int64_t k, TypeRange types,
                                   StringRef what) {
-  const std::string &key = method.quantizer->key;
-  if (ShapedType::isDynamic(n) || ShapedType::isDynamic(k))
-    return op->emitOpError("method '")
-           << key << "' needs static N and K to lay out its tensors, got N = "
-           << dimString(n) << ", K = " << dimString(k);
+  std::string key = method.getKey().str();
   std::string error;
-  std::optional<std::vector<spec::TensorLayout>> layout =
-      spec::resolveLayout(*method.quantizer, method.config, method.scheme, n,
-                          k, error);
+  LayoutAttr layout =
+      getPackedLayout(op, method, scheme, recorded, n, k, error);
   if (!layout)
+    return op->emitOpError("method '") << key << "' " << error;
+  ArrayRef<Type> expected = layout.getTypes();
+  if (expected.size() != types.size()) {
+    SmallVector<StringRef> names;
+    for (StringAttr name : layout.getNames())
+      names.push_back(name.getValue());
     return op->emitOpError("method '")
-           << key << "' cannot lay out this layer (N = " << n << ", K = " << k
-           << "): " << error;
-  if (layout->size() != types.size()) {
-    SmallVector<std::string> names;
-    for (const spec::TensorLayout &tensor : *layout)
-      names.push_back(tensor.name);
-    return op->emitOpError("method '")
-           << key << "' expects " << layout->size() << " " << what
-           << " tensors (" << llvm::join(names, ", ") << ") for this config, got "
-           << types.size();
+           << key << "' expects " << expected.size() << " " << what
+           << " tensors (" << llvm::join(names, ", ")
+           << ") for this config, got " << types.size();
   }
-  for (auto [index, expected, actual] : llvm::enumerate(*layout, types)) {
-    Type element = parseType(expected.dtype, op->getContext());
-    if (!element)
-      return op->emitOpError("method '")
-             << key << "' declares tensor '" << expected.name
-             << "' with unknown element type '" << expected.dtype << "'";
-    auto expectedType = RankedTensorType::get(expected.shape, element);
-    if (actual != expectedType)
+  for (auto [index, name, want, actual] :
+       llvm::enumerate(layout.getNames(), expected, types))
+    if (actual != want)
       return op->emitOpError()
-             << what << " tensor #" << index << " ('" << expected.name
-             << "') of method '" << key << "' must be "
-             << typeString(expectedType) << ", got " << typeString(actual);
-  }
+             << what << " tensor #" << index << " ('" << name.getValue()
+             << "') of method '" << key << "' must be " << typeString(want)
+             << ", got " << typeString(actual);
   return success();
 }
 
@@ -233,19 +284,33 @@ LogicalResult QLinearOp::verify() {
     return emitOpError("needs a non-empty module name");
   auto input = cast<RankedTensorType>(getInput().getType());
   auto result = cast<RankedTensorType>(getResult().getType());
-  int64_t n = result.getRank() ? result.getDimSize(result.getRank() - 1)
-                               : ShapedType::kDynamic;
+  int64_t n = getN();
   if (failed(verifyActivations(*this, input, result, n)) ||
       failed(verifyBias(*this, getBias(), n, input.getElementType())))
     return failure();
   if (getKernel() && getKernel()->empty())
     return emitOpError("'kernel' must name a kernel when present");
-  FailureOr<ResolvedMethod> method =
-      resolveMethod(*this, getMethod(), getSchemeAttr());
-  if (failed(method))
+  if (failed(verifyMethod(*this, getMethod(), getSchemeAttr())))
     return failure();
-  int64_t k = input.getDimSize(input.getRank() - 1);
-  return verifyLayout(*this, *method, n, k, getPacked().getTypes(), "packed");
+  return verifyLayout(*this, getMethod(), getSchemeAttr(), getLayoutAttr(),
+                      getN(), getK(), getPacked().getTypes(), "packed");
+}
+
+int64_t QLinearOp::getN() {
+  auto result = cast<RankedTensorType>(getResult().getType());
+  return result.getRank() ? result.getDimSize(result.getRank() - 1)
+                          : ShapedType::kDynamic;
+}
+
+int64_t QLinearOp::getK() {
+  auto input = cast<RankedTensorType>(getInput().getType());
+  return input.getRank() ? input.getDimSize(input.getRank() - 1)
+                         : ShapedType::kDynamic;
+}
+
+LayoutAttr QLinearOp::getPackedLayout(std::string &error) {
+  return hfq::getPackedLayout(*this, getMethod(), getSchemeAttr(),
+                              getLayoutAttr(), getN(), getK(), error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -259,10 +324,23 @@ LogicalResult QuantizeOp::verify() {
   if (weight.getRank() != 2 || !isa<FloatType>(weight.getElementType()))
     return emitOpError("weight must be a 2-D [N, K] float tensor, got ")
            << weight;
-  FailureOr<ResolvedMethod> method =
-      resolveMethod(*this, getMethod(), getSchemeAttr());
-  if (failed(method))
+  if (getKernel() && getKernel()->empty())
+    return emitOpError("'kernel' must name a kernel when present");
+  if (failed(verifyMethod(*this, getMethod(), getSchemeAttr())))
     return failure();
-  return verifyLayout(*this, *method, weight.getDimSize(0),
-                      weight.getDimSize(1), getPacked().getTypes(), "result");
+  return verifyLayout(*this, getMethod(), getSchemeAttr(), getLayoutAttr(),
+                      getN(), getK(), getPacked().getTypes(), "result");
+}
+
+int64_t QuantizeOp::getN() {
+  return cast<RankedTensorType>(getWeight().getType()).getDimSize(0);
+}
+
+int64_t QuantizeOp::getK() {
+  return cast<RankedTensorType>(getWeight().getType()).getDimSize(1);
+}
+
+LayoutAttr QuantizeOp::getPackedLayout(std::string &error) {
+  return hfq::getPackedLayout(*this, getMethod(), getSchemeAttr(),
+                              getLayoutAttr(), getN(), getK(), error);
 }

@@ -1,4 +1,9 @@
 //===- HFQOps.td - hfq operations --------------------------*- tablegen -*-===//
+//
+// A checkpoint tensor, a float linear layer, its quantized form and
+// on-the-fly quantization. Verifiers are in HFQOps.cpp.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef HFQ_OPS_TD
 #define HFQ_OPS_TD
@@ -57,7 +62,10 @@ def HFQ_QLinearOp : HFQ_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
     `rejected_kernels` the rules tried before it, each with why it did not
     apply.
     `scheme` is the module's own scheme for methods with per-module schemes
-    (compressed-tensors `config_groups`).
+    (compressed-tensors `config_groups`). `layout`, which `--hfq-dispatch`
+    records, is that layout resolved (tensor names and types, kernel
+    arguments); without it the verifier and later passes derive it from the
+    method registry.
 
     ```mlir
     #gptq = #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64}>
@@ -76,14 +84,23 @@ def HFQ_QLinearOp : HFQ_Op<"qlinear", [Pure, AttrSizedOperandSegments]> {
                        HFQ_MethodAttr:$method,
                        OptionalAttr<DictionaryAttr>:$scheme,
                        OptionalAttr<StrAttr>:$kernel,
-                       OptionalAttr<StrArrayAttr>:$rejected_kernels);
+                       OptionalAttr<StrArrayAttr>:$rejected_kernels,
+                       OptionalAttr<HFQ_LayoutAttr>:$layout);
   let results = (outs AnyRankedTensor:$result);
+  // The layout restates the packed types, so it follows them.
   let assemblyFormat = [{
     $name $input `,` `packed` `(` $packed `)` (`,` `bias` $bias^)?
     `method` $method attr-dict `:` type($input) `,` `(` type($packed) `)`
-    (`,` type($bias)^)? `->` type($result)
+    (`,` type($bias)^)? `->` type($result) (`layout` $layout^)?
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The layer's N (the result's last dimension) and K (the input's).
+    int64_t getN();
+    int64_t getK();
+    /// The packed tensors' layout (getPackedLayout in HFQDialect.h).
+    ::hfq::LayoutAttr getPackedLayout(std::string &error);
+  }];
 }
 
 def HFQ_QuantizeOp : HFQ_Op<"quantize", [Pure]> {
@@ -92,7 +109,9 @@ def HFQ_QuantizeOp : HFQ_Op<"quantize", [Pure]> {
     Quantizes the `[N, K]` float weight of the linear layer `name` into the
     checkpoint tensors of `method`, as the reference library would write
     them at load time. The results are checked against the spec's layout
-    like `hfq.qlinear`'s packed operands.
+    like `hfq.qlinear`'s packed operands, and `layout` is recorded the same
+    way. `kernel`, chosen by `--hfq-select-kernel`, names the kernel whose
+    `<kernel>_quantize_<wt>` entry point quantizes.
 
     ```mlir
     #bnb8 = #hfq.method<"bitsandbytes_8bit", {load_in_8bit = true}>
@@ -102,13 +121,22 @@ def HFQ_QuantizeOp : HFQ_Op<"quantize", [Pure]> {
   }];
   let arguments = (ins StrAttr:$name, AnyRankedTensor:$weight,
                        HFQ_MethodAttr:$method,
-                       OptionalAttr<DictionaryAttr>:$scheme);
+                       OptionalAttr<DictionaryAttr>:$scheme,
+                       OptionalAttr<StrAttr>:$kernel,
+                       OptionalAttr<HFQ_LayoutAttr>:$layout);
   let results = (outs Variadic<AnyRankedTensor>:$packed);
   let assemblyFormat = [{
     $name $weight `method` $method attr-dict `:` type($weight) `->`
-    `(` type($packed) `)`
+    `(` type($packed) `)` (`layout` $layout^)?
   }];
   let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The weight's N and K.
+    int64_t getN();
+    int64_t getK();
+    /// The packed tensors' layout (getPackedLayout in HFQDialect.h).
+    ::hfq::LayoutAttr getPackedLayout(std::string &error);
+  }];
 }
 
 #endif // HFQ_OPS_TD

@@ -1,23 +1,22 @@
-//===- Dispatch.cpp - transformers' get_hf_quantizer over model IR ---------===//
+//===- Dispatch.cpp - transformers' get_hf_quantizer over model IR
+//---------===//
 //
 // The decision itself — pre-quantized detection, merge, validation,
-// environment, dtype and device map — is dispatchQuantizer() in the spec
-// library, shared with the dry-run planner. This pass feeds it from the IR
-// and the options, turns its messages into diagnostics, applies the
-// method's skip-module policy and rewrites the linear layers.
+// environment, dtype and device map — is dispatchQuantizer() in quantizer/,
+// shared with the dry-run planner. This pass feeds it from the IR and the
+// options, turns its messages into diagnostics, applies the method's
+// skip-module policy, rewrites the linear layers with their layouts
+// resolved once, here, and records the decision on the module
+// (DispatchRecord.h), from which `report=` is written.
 //
 //===----------------------------------------------------------------------===//
 
+#include "passes/DispatchRecord.h"
 #include "passes/Passes.h"
 #include "quantizer/ModulePlan.h"
 
-#include "mlir/AsmParser/AsmParser.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/PatternMatch.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
-
 
 namespace hfq {
 #define GEN_PASS_DEF_HFQDISPATCH
@@ -63,83 +62,8 @@ std::vector<std::string> stringListAttr(ModuleOp module, StringRef name) {
   return out;
 }
 
-struct DispatchPass : hfq::impl::HFQDispatchBase<DispatchPass> {
-  using Base::Base;
-
-  void runOnOperation() override;
-
-private:
-  LogicalResult rewrite(LinearOp op, const spec::DispatchDecision &decision,
-                        MethodAttr method, const spec::Json &scheme);
-  void writeReport(const spec::DispatchDecision &decision,
-                   const std::vector<spec::ModulePlan> &modules);
-};
-
-} // namespace
-
-void DispatchPass::runOnOperation() {
-  ModuleOp module = getOperation();
-  const spec::MethodRegistry &registry =
-      getContext().getLoadedDialect<HFQDialect>()->getMethodRegistry();
-
-  spec::DispatchInputs inputs;
-  if (Attribute attr = module->getAttr("hfq.model_config")) {
-    std::optional<spec::Json> config = attributeToJson(attr);
-    if (!config || !config->is_object()) {
-      module.emitError("'hfq.model_config' must be a dictionary (the "
-                       "checkpoint's config.json)");
-      return signalPassFailure();
-    }
-    inputs.modelConfig = *config;
-  }
-  if (!quantizationConfig.empty()) {
-    FailureOr<spec::Json> user =
-        parseJsonOption(module, "quantization-config", quantizationConfig);
-    if (failed(user))
-      return signalPassFailure();
-    inputs.userConfig = *user;
-  }
-  if (!deviceMap.empty()) {
-    // A JSON object, possibly with its braces stripped (see
-    // parseJsonOption); device names never start with '"'.
-    StringRef text = StringRef(deviceMap).trim();
-    if (text.starts_with("{") || text.starts_with("\"") ||
-        text.starts_with("@")) {
-      FailureOr<spec::Json> map = parseJsonOption(module, "device-map", deviceMap);
-      if (failed(map))
-        return signalPassFailure();
-      inputs.deviceMap = *map;
-    } else {
-      inputs.deviceMap = deviceMap;
-    }
-  }
-  inputs.dtype = dtype;
-  inputs.weightsOnly = weightsOnly;
-  inputs.target = spec::Target(target);
-  if (!inputs.target.valid()) {
-    module.emitError(inputs.target.error());
-    return signalPassFailure();
-  }
-
-  spec::DispatchDecision decision = spec::dispatchQuantizer(registry, inputs);
-  for (const spec::DispatchMessage &message : decision.messages) {
-    if (message.level == spec::DispatchMessage::Level::Warning)
-      module.emitWarning(message.text);
-    else if (remarks)
-      module.emitRemark(message.text);
-  }
-  std::vector<spec::ModulePlan> plans;
-  if (decision.error) {
-    module.emitError(decision.error->str());
-    writeReport(decision, plans);
-    return signalPassFailure();
-  }
-  if (!decision.quantizer) {
-    writeReport(decision, plans);
-    return;
-  }
-
-  // The model's own facts that transformers reads off the PyTorch module.
+/// The model's own facts that transformers reads off the PyTorch module.
+spec::ModelHints modelHints(ModuleOp module) {
   spec::ModelHints hints;
   hints.outputEmbeddings = stringListAttr(module, "hfq.output_embeddings");
   if (!module->hasAttr("hfq.output_embeddings"))
@@ -150,29 +74,128 @@ void DispatchPass::runOnOperation() {
   hints.tiedWeights = stringListAttr(module, "hfq.tied_weights");
   hints.keepInFp32 = stringListAttr(module, "hfq.keep_in_fp32_modules");
   module.walk([&](WeightOp op) { hints.lastParameter = op.getName().str(); });
+  return hints;
+}
 
+struct DispatchPass : hfq::impl::HFQDispatchBase<DispatchPass> {
+  using Base::Base;
+
+  void runOnOperation() override;
+
+private:
+  FailureOr<spec::DispatchInputs> readInputs(ModuleOp module);
+  void emitMessages(ModuleOp module, const spec::DispatchDecision &decision);
+  LogicalResult rewriteModules(ModuleOp module,
+                               const spec::DispatchDecision &decision,
+                               std::vector<spec::ModulePlan> &plans);
+  LogicalResult rewrite(LinearOp op, const spec::DispatchDecision &decision,
+                        MethodAttr method, const spec::Json &scheme);
+};
+
+} // namespace
+
+/// What from_pretrained receives, from the IR and the options; the target
+/// is parsed here, once.
+FailureOr<spec::DispatchInputs> DispatchPass::readInputs(ModuleOp module) {
+  spec::DispatchInputs inputs;
+  if (Attribute attr = module->getAttr("hfq.model_config")) {
+    std::optional<spec::Json> config = attributeToJson(attr);
+    if (!config || !config->is_object())
+      return module.emitError("'hfq.model_config' must be a dictionary (the "
+                              "checkpoint's config.json)");
+    inputs.modelConfig = *config;
+  }
+  if (!quantizationConfig.empty()) {
+    FailureOr<spec::Json> user =
+        parseJsonOption(module, "quantization-config", quantizationConfig);
+    if (failed(user))
+      return failure();
+    inputs.userConfig = *user;
+  }
+  if (!deviceMap.empty()) {
+    // A JSON object, possibly with its braces stripped (see
+    // parseJsonOption); device names never start with '"'.
+    StringRef text = StringRef(deviceMap).trim();
+    if (text.starts_with("{") || text.starts_with("\"") ||
+        text.starts_with("@")) {
+      FailureOr<spec::Json> map =
+          parseJsonOption(module, "device-map", deviceMap);
+      if (failed(map))
+        return failure();
+      inputs.deviceMap = *map;
+    } else {
+      inputs.deviceMap = deviceMap;
+    }
+  }
+  inputs.dtype = dtype;
+  inputs.weightsOnly = weightsOnly;
+  inputs.target = spec::Target(target);
+  if (!inputs.target.valid())
+    return module.emitError(inputs.target.error());
+  return inputs;
+}
+
+/// transformers' warnings are warnings, its infos remarks (on request).
+void DispatchPass::emitMessages(ModuleOp module,
+                                const spec::DispatchDecision &decision) {
+  for (const spec::DispatchMessage &message : decision.messages) {
+    if (message.level == spec::DispatchMessage::Level::Warning)
+      module.emitWarning(message.text);
+    else if (remarks)
+      module.emitRemark(message.text);
+  }
+}
+
+void DispatchPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  const spec::MethodRegistry &registry =
+      getContext().getLoadedDialect<HFQDialect>()->getMethodRegistry();
+  FailureOr<spec::DispatchInputs> inputs = readInputs(module);
+  if (failed(inputs))
+    return signalPassFailure();
+
+  spec::DispatchDecision decision = spec::dispatchQuantizer(registry, *inputs);
+  emitMessages(module, decision);
+  std::vector<spec::ModulePlan> plans;
+  LogicalResult rewritten = success();
+  if (decision.error)
+    module.emitError(decision.error->str());
+  else if (decision.quantizer)
+    rewritten = rewriteModules(module, decision, plans);
+
+  recordDispatch(module, spec::makeReport(decision, inputs->target, plans));
+  if (!report.empty() && failed(writeReport(module, report)))
+    return signalPassFailure();
+  if (decision.error || failed(rewritten))
+    signalPassFailure();
+}
+
+/// Plans every hfq.linear and rewrites the ones the plan quantizes; stops
+/// at the first that cannot be. `plans` is every module's plan either way.
+LogicalResult
+DispatchPass::rewriteModules(ModuleOp module,
+                             const spec::DispatchDecision &decision,
+                             std::vector<spec::ModulePlan> &plans) {
   SmallVector<LinearOp> linears;
   std::vector<std::string> names;
   module.walk([&](LinearOp op) {
     linears.push_back(op);
     names.push_back(op.getName().str());
   });
-  plans = spec::planModules(decision, names, hints);
+  plans = spec::planModules(decision, names, modelHints(module));
 
-  const spec::QuantizerSpec &quantizer = *decision.quantizer;
   auto method = MethodAttr::get(
-      &getContext(), StringAttr::get(&getContext(), quantizer.key),
+      &getContext(), StringAttr::get(&getContext(), decision.quantizer->key),
       cast<DictionaryAttr>(jsonToAttribute(decision.config, &getContext())));
   for (auto [op, plan] : llvm::zip(linears, plans)) {
     if (!plan.quantized) {
       if (remarks)
         op.emitRemark("not quantized: ") << plan.rule;
     } else if (failed(rewrite(op, decision, method, plan.scheme))) {
-      writeReport(decision, plans);
-      return signalPassFailure();
+      return failure();
     }
   }
-  writeReport(decision, plans);
+  return success();
 }
 
 LogicalResult DispatchPass::rewrite(LinearOp op,
@@ -189,39 +212,32 @@ LogicalResult DispatchPass::rewrite(LinearOp op,
   DictionaryAttr schemeAttr;
   if (quantizer.moduleScheme)
     schemeAttr = cast<DictionaryAttr>(jsonToAttribute(scheme, &getContext()));
+  // The layout is resolved here, once; the ops record it.
   std::string error;
-  std::optional<std::vector<spec::TensorLayout>> layout =
-      spec::resolveLayout(quantizer, decision.config, scheme, n, k, error);
+  LayoutAttr layout = resolveLayoutAttr(&getContext(), quantizer,
+                                        decision.config, scheme, n, k, error);
   if (!layout)
     return op.emitOpError("cannot be quantized with '")
            << quantizer.key << "': " << error;
 
   OpBuilder builder(op);
-  SmallVector<Type> packedTypes;
-  for (const spec::TensorLayout &tensor : *layout) {
-    Type element = parseType(tensor.dtype, &getContext());
-    if (!element)
-      return op.emitOpError("method '")
-             << quantizer.key << "' declares unknown element type '"
-             << tensor.dtype << "'";
-    packedTypes.push_back(RankedTensorType::get(tensor.shape, element));
-  }
   SmallVector<Value> packed;
   if (decision.preQuantized) {
-    for (auto [tensor, type] : llvm::zip(*layout, packedTypes))
-      packed.push_back(WeightOp::create(
-          builder, op.getLoc(), type,
-          builder.getStringAttr(name + "." + tensor.name)));
+    for (auto [tensor, type] : llvm::zip(layout.getNames(), layout.getTypes()))
+      packed.push_back(
+          WeightOp::create(builder, op.getLoc(), type,
+                           builder.getStringAttr(name + "." + tensor.str())));
   } else {
     auto quantize = QuantizeOp::create(
-        builder, op.getLoc(), packedTypes, builder.getStringAttr(name), op.getWeight(),
-        method, schemeAttr);
+        builder, op.getLoc(), layout.getTypes(), builder.getStringAttr(name),
+        op.getWeight(), method, schemeAttr, /*kernel=*/StringAttr(), layout);
     llvm::append_range(packed, quantize.getResults());
   }
   auto qlinear = QLinearOp::create(
-      builder, op.getLoc(), op.getResult().getType(), builder.getStringAttr(name),
-      op.getInput(), packed, op.getBias(), method, schemeAttr,
-      /*kernel=*/StringAttr(), /*rejected_kernels=*/ArrayAttr());
+      builder, op.getLoc(), op.getResult().getType(),
+      builder.getStringAttr(name), op.getInput(), packed, op.getBias(), method,
+      schemeAttr, /*kernel=*/StringAttr(), /*rejected_kernels=*/ArrayAttr(),
+      layout);
   Value oldWeight = op.getWeight();
   op.getResult().replaceAllUsesWith(qlinear.getResult());
   op.erase();
@@ -230,51 +246,4 @@ LogicalResult DispatchPass::rewrite(LinearOp op,
     if (weight->use_empty())
       weight.erase();
   return success();
-}
-
-void DispatchPass::writeReport(const spec::DispatchDecision &decision,
-                               const std::vector<spec::ModulePlan> &modules) {
-  if (report.empty())
-    return;
-  spec::Json out = spec::Json::object();
-  const spec::QuantizerSpec *q = decision.quantizer;
-  out["quant_method"] = q ? spec::Json(q->key) : spec::Json();
-  out["quantizer_class"] = q ? spec::Json(q->className) : spec::Json();
-  out["config_class"] = q ? spec::Json(q->method->config.className) : spec::Json();
-  out["pre_quantized"] = decision.preQuantized;
-  out["config"] = decision.configDict;
-  spec::Json warnings = spec::Json::array(), infos = spec::Json::array();
-  for (const spec::DispatchMessage &message : decision.messages)
-    (message.level == spec::DispatchMessage::Level::Warning ? warnings : infos)
-        .push_back(message.text);
-  out["warnings"] = warnings;
-  out["infos"] = infos;
-  out["error"] = decision.error
-                     ? spec::Json{{"kind", decision.error->kind},
-                                  {"message", decision.error->message}}
-                     : spec::Json();
-  out["dtype"] = decision.dtype;
-  out["device_map"] = decision.deviceMap;
-  out["target"] = target;
-  spec::Json list = spec::Json::array();
-  for (const spec::ModulePlan &module : modules)
-    list.push_back({{"name", module.name},
-                    {"action", module.quantized ? "quantized" : "skipped"},
-                    {"rule", module.rule},
-                    {"method", module.quantized && q ? spec::Json(q->key)
-                                                     : spec::Json()}});
-  out["modules"] = list;
-  // Write through a temporary so a failed run leaves no half-written report.
-  std::string tmp = report + ".tmp";
-  std::error_code ec;
-  {
-    llvm::raw_fd_ostream os(tmp, ec);
-    if (!ec)
-      os << out.dump(2, ' ', false, spec::Json::error_handler_t::replace)
-         << "\n";
-  }
-  if (ec || llvm::sys::fs::rename(tmp, report)) {
-    getOperation().emitError("cannot write the report to '") << report << "'";
-    signalPassFailure();
-  }
 }

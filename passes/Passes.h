@@ -1,4 +1,9 @@
 //===- Passes.h - hfq passes -----------------------------------*- C++ -*-===//
+//
+// The passes over hfq IR (Passes.td, in pipeline order) and the one place
+// that registers them with the pipelines (Pipelines.cpp).
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef HFQ_PASSES_PASSES_H
 #define HFQ_PASSES_PASSES_H
@@ -25,8 +30,13 @@ namespace hfq {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-/// Registers the hfq pipelines (`hfq-lower-to-llvm`).
+/// Registers hfq's passes, the conversion to runtime calls, the pipeline
+/// `hfq-lower-to-llvm` and the upstream passes it runs (Pipelines.cpp).
 void registerHFQPipelines();
+
+/// Adds the dialects hfq's IR uses before and after lowering, with the
+/// interface models bufferization needs.
+void registerHFQDialects(mlir::DialectRegistry &registry);
 
 } // namespace hfq
 

@@ -32,8 +32,10 @@ def HFQDispatch : Pass<"hfq-dispatch", "::mlir::ModuleOp"> {
 
     transformers' warnings become MLIR warnings, its infos remarks (with
     `remarks=true`, since transformers logs them below its default level), its
-    exceptions errors (`ValueError: ...`) that fail the pass. `report` writes
-    the decision as JSON (docs/dispatch.md describes the fields).
+    exceptions errors (`ValueError: ...`) that fail the pass. Each rewritten
+    op records its resolved `layout`; the decision itself is recorded on the
+    module as `hfq.dispatch` (a `#hfq.json`), and `report` writes it as JSON
+    (docs/dispatch.md describes the fields).
 
     Module attributes read besides `hfq.model_config`: `hfq.output_embeddings`
     (module names of the output embeddings; default `["lm_head"]` when such a
@@ -94,7 +96,11 @@ def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
     attribute, and the rules tried before it, with the reason each was
     rejected, in `rejected_kernels`. A layer no rule accepts is an error.
     `force-kernel` picks one kernel by name instead; a layer whose rule for
-    it does not hold is an error saying so.
+    it does not hold is an error saying so. Every `hfq.quantize` gets the
+    kernel that quantizes for its method (the reference, its last rule).
+    Without `target`, the target `--hfq-dispatch` recorded in the module's
+    `hfq.dispatch` is used, else sm_90. `report` writes the dispatch report
+    read off the IR, with each module's kernel and rejected kernels.
 
     ```
     hfq-opt --hfq-select-kernel="target=sm_90" model.mlir
@@ -102,14 +108,16 @@ def HFQSelectKernel : Pass<"hfq-select-kernel", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::hfq::HFQDialect"];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
-           "Compile target: sm_<NN> (e.g. sm_90, sm_89, sm_80) or cpu">,
+    Option<"targetOption", "target", "std::string", /*default=*/"\"\"",
+           "Compile target: sm_<NN> (e.g. sm_90, sm_89, sm_80) or cpu "
+           "(default: the one --hfq-dispatch recorded, else sm_90)">,
     Option<"forceKernel", "force-kernel", "std::string", /*default=*/"\"\"",
            "Use this kernel for every quantized linear; a layer it cannot "
            "run is an error with the reason (never a silent fallback)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
-           "Add each module's kernel and rejected kernels to this dispatch "
-           "report (written by --hfq-dispatch)">
+           "Write the dispatch report, with each module's kernel and "
+           "rejected kernels, to this file (needs the decision "
+           "--hfq-dispatch records)">
   ];
 }
 

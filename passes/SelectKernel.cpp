@@ -1,13 +1,19 @@
-//===- SelectKernel.cpp - Choose kernels by the specs' ordered rules -------===//
+//===- SelectKernel.cpp - Choose kernels by the specs' ordered rules
+//-------===//
+//
+// A thin pass over quantizer/KernelRules.h: it reads each quantized op's
+// method, scheme and shapes, asks the rules, and records the choice on the
+// op (`kernel`, `rejected_kernels`); hfq.quantize gets the method's
+// quantizing kernel. With `report=` it writes the dispatch report read off
+// the IR (DispatchRecord.h), kernels included.
+//
+//===----------------------------------------------------------------------===//
 
+#include "passes/DispatchRecord.h"
 #include "passes/Passes.h"
 #include "quantizer/KernelRules.h"
 
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
-#include "llvm/Support/raw_ostream.h"
-
-#include <map>
+#include "mlir/IR/Builders.h"
 
 namespace hfq {
 #define GEN_PASS_DEF_HFQSELECTKERNEL
@@ -27,94 +33,72 @@ std::string elementTypeName(Type type) {
   return out;
 }
 
-struct SelectKernelPass
-    : hfq::impl::HFQSelectKernelBase<SelectKernelPass> {
+/// Activation rows: the product of the input's leading dimensions, -1 when
+/// one is dynamic.
+int64_t activationRows(RankedTensorType input) {
+  int64_t m = 1;
+  for (int64_t d = 0; d + 1 < input.getRank(); ++d)
+    m = input.isDynamicDim(d) || m < 0 ? -1 : m * input.getDimSize(d);
+  return m;
+}
+
+struct SelectKernelPass : hfq::impl::HFQSelectKernelBase<SelectKernelPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    spec::Target targetValue(target);
-    if (!targetValue.valid()) {
-      getOperation().emitError(targetValue.error());
+    ModuleOp module = getOperation();
+    spec::Target target = targetFor(module);
+    if (!target.valid()) {
+      module.emitError(target.error());
       return signalPassFailure();
     }
     const spec::MethodRegistry &registry =
         getContext().getLoadedDialect<HFQDialect>()->getMethodRegistry();
-    WalkResult result = getOperation().walk([&](QLinearOp op) {
-      return succeeded(select(op, registry, targetValue))
-                 ? WalkResult::advance()
-                 : WalkResult::interrupt();
+    WalkResult result = module.walk([&](Operation *op) {
+      LogicalResult selected = success();
+      if (auto qlinear = dyn_cast<QLinearOp>(op))
+        selected = select(qlinear, registry, target);
+      else if (auto quantize = dyn_cast<QuantizeOp>(op))
+        selected = select(quantize, registry);
+      return succeeded(selected) ? WalkResult::advance()
+                                 : WalkResult::interrupt();
     });
     if (result.wasInterrupted())
       return signalPassFailure();
-    if (!report.empty() && failed(updateReport()))
+    if (!report.empty() && failed(writeReport(module, report, target.name())))
       signalPassFailure();
   }
 
-  /// Adds the kernel choices to the modules of a dispatch report.
-  LogicalResult updateReport() {
-    auto buffer = llvm::MemoryBuffer::getFile(report);
-    if (!buffer)
-      return getOperation().emitError("cannot read the dispatch report '")
-             << report << "': " << buffer.getError().message();
-    spec::Json json = spec::parseJson((*buffer)->getBuffer().str())
-                          .value_or(spec::Json());
-    if (!json.is_object() || !json.contains("modules") ||
-        !json["modules"].is_array())
-      return getOperation().emitError("'")
-             << report << "' is not a dispatch report (no \"modules\" list)";
-    for (spec::Json &module : json["modules"]) {
-      if (!module.is_object() || !module.contains("name") ||
-          !module["name"].is_string())
-        continue;
-      auto it = choices.find(module["name"].get<std::string>());
-      if (it == choices.end())
-        continue;
-      module["kernel"] = it->second.kernel;
-      spec::Json rejected = spec::Json::array();
-      for (const auto &[name, why] : it->second.rejected)
-        rejected.push_back({{"kernel", name}, {"reason", why}});
-      module["rejected_kernels"] = rejected;
-    }
-    std::string tmp = report + ".tmp";
-    std::error_code ec;
-    {
-      llvm::raw_fd_ostream os(tmp, ec);
-      if (!ec)
-        os << json.dump(2, ' ', false, spec::Json::error_handler_t::replace)
-           << "\n";
-    }
-    if (ec || llvm::sys::fs::rename(tmp, report))
-      return getOperation().emitError("cannot write the report to '")
-             << report << "'";
-    return success();
+  /// The `target` option, else the target --hfq-dispatch decided for, else
+  /// sm_90.
+  spec::Target targetFor(ModuleOp module) {
+    if (!targetOption.empty())
+      return spec::Target(targetOption);
+    if (std::optional<spec::Report> decision = readDispatch(module))
+      return spec::Target(decision->target);
+    return spec::Target("sm_90");
   }
 
-  std::map<std::string, spec::KernelChoice> choices;
-
   LogicalResult select(QLinearOp op, const spec::MethodRegistry &registry,
-                       const spec::Target &targetValue) {
+                       const spec::Target &target) {
     // The verifier has checked the method is registered and the config valid.
     const spec::QuantizerSpec *quantizer =
         registry.lookup(op.getMethod().getKey().str());
     auto input = cast<RankedTensorType>(op.getInput().getType());
-    int64_t m = 1;
-    for (int64_t d = 0; d + 1 < input.getRank(); ++d)
-      m = input.isDynamicDim(d) ? -1 : (m < 0 ? -1 : m * input.getDimSize(d));
-    auto result = cast<RankedTensorType>(op.getResult().getType());
     spec::Json scheme =
-        op.getScheme() ? *attributeToJson(*op.getScheme()) : spec::Json();
+        op.getScheme() ? attributeToJson(*op.getScheme()).value_or(spec::Json())
+                       : spec::Json();
     std::string error;
     std::optional<spec::KernelChoice> choice = spec::selectKernel(
-        *quantizer, op.getMethod().getConfigJson(), scheme,
-        result.getDimSize(result.getRank() - 1),
-        input.getDimSize(input.getRank() - 1), m, targetValue,
+        *quantizer, op.getMethod().getConfigJson(), scheme, op.getN(),
+        op.getK(), activationRows(input), target,
         elementTypeName(input.getElementType()), error, forceKernel);
     if (!choice)
       return op.emitOpError(error);
     if (choice->kernel.empty())
       return op.emitOpError("no kernel of method '")
-             << quantizer->key << "' accepts this layer on target '" << target
-             << "'";
+             << quantizer->key << "' accepts this layer on target '"
+             << target.name() << "'";
     Builder b(op.getContext());
     op.setKernelAttr(b.getStringAttr(choice->kernel));
     SmallVector<std::string> rejected;
@@ -125,7 +109,17 @@ struct SelectKernelPass
     else
       op.setRejectedKernelsAttr(b.getStrArrayAttr(
           SmallVector<StringRef>(rejected.begin(), rejected.end())));
-    choices[op.getName().str()] = *choice;
+    return success();
+  }
+
+  LogicalResult select(QuantizeOp op, const spec::MethodRegistry &registry) {
+    const spec::QuantizerSpec *quantizer =
+        registry.lookup(op.getMethod().getKey().str());
+    std::string kernel = spec::quantizeKernel(*quantizer);
+    if (kernel.empty())
+      return op.emitOpError("method '")
+             << quantizer->key << "' has no kernel to quantize with";
+    op.setKernelAttr(Builder(op.getContext()).getStringAttr(kernel));
     return success();
   }
 };

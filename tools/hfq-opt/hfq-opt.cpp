@@ -1,22 +1,19 @@
-//===- hfq-opt.cpp - The hfq optimizer driver ------------------------------===//
+//===- hfq-opt.cpp - The hfq optimizer driver
+//------------------------------===//
 //
-// mlir-opt with the hfq dialect and passes. Before any IR is read, the
-// method registry is built from the shipped specs and every --hfq-spec-path;
-// a bad spec stops the tool with one error line and exit code 1.
+// mlir-opt with the hfq dialect and passes, and only the upstream dialects
+// and passes hfq's pipelines use. Before any IR is read, the method registry
+// is built from the shipped specs and every --hfq-spec-path; a bad spec
+// stops the tool with one error line and exit code 1.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialect/HFQDialect.h"
-#include "spec/BuiltinSpecs.h"
-#include "conversion/Passes.h"
 #include "passes/Passes.h"
+#include "spec/BuiltinSpecs.h"
 
 #include "mlir/IR/DialectRegistry.h"
-#include "mlir/InitAllDialects.h"
-#include "mlir/InitAllExtensions.h"
-#include "mlir/InitAllPasses.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
-#include "mlir/Transforms/Passes.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
@@ -32,11 +29,11 @@ static llvm::cl::list<std::string> specPaths(
                    "directory (repeatable)"),
     llvm::cl::value_desc("file|dir"), llvm::cl::cat(hfqCategory));
 
-static llvm::cl::opt<bool> listMethods(
-    "hfq-list-methods",
-    llvm::cl::desc("Print the method registry (key, config class, "
-                   "pre-quantized only, kernels) and exit"),
-    llvm::cl::init(false), llvm::cl::cat(hfqCategory));
+static llvm::cl::opt<bool>
+    listMethods("hfq-list-methods",
+                llvm::cl::desc("Print the method registry (key, config class, "
+                               "pre-quantized only, kernels) and exit"),
+                llvm::cl::init(false), llvm::cl::cat(hfqCategory));
 
 /// Prints the registry as a table, one quantizer per line.
 static void printRegistry(const hfq::spec::MethodRegistry &registry,
@@ -47,7 +44,8 @@ static void printRegistry(const hfq::spec::MethodRegistry &registry,
   for (const hfq::spec::QuantizerSpec *quantizer : registry.quantizers()) {
     llvm::SmallVector<std::string> kernels;
     for (const hfq::spec::KernelRule &rule : quantizer->kernels)
-      kernels.push_back(rule.planned.empty() ? rule.name : rule.name + " (planned)");
+      kernels.push_back(rule.planned.empty() ? rule.name
+                                             : rule.name + " (planned)");
     os << llvm::left_justify(quantizer->key, 20)
        << llvm::left_justify(quantizer->method->config.className, 28)
        << llvm::left_justify(quantizer->className, 32)
@@ -57,15 +55,9 @@ static void printRegistry(const hfq::spec::MethodRegistry &registry,
 }
 
 int main(int argc, char **argv) {
-  // Lowering to LLVM reaches through bufferization and the standard
-  // conversions, so hfq-opt knows every upstream dialect and pass.
+  // Only what hfq's passes and pipelines use (passes/Pipelines.cpp).
   DialectRegistry registry;
-  registry.insert<hfq::HFQDialect>();
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registerAllPasses();
-  hfq::registerHFQPasses();
-  hfq::registerHFQConversionPasses();
+  hfq::registerHFQDialects(registry);
   hfq::registerHFQPipelines();
 
   auto [inputFilename, outputFilename] =
