@@ -129,7 +129,7 @@ FailureOr<spec::DispatchInputs> DispatchPass::readInputs(ModuleOp module) {
   }
   inputs.dtype = dtype;
   inputs.weightsOnly = weightsOnly;
-  inputs.target = spec::Target(target);
+  inputs.target = spec::CompileTarget(target);
   if (!inputs.target.valid())
     return module.emitError(inputs.target.error());
   return inputs;

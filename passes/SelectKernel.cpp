@@ -47,7 +47,7 @@ struct SelectKernelPass : hfq::impl::HFQSelectKernelBase<SelectKernelPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    spec::Target target = targetFor(module);
+    spec::CompileTarget target = targetFor(module);
     if (!target.valid()) {
       module.emitError(target.error());
       return signalPassFailure();
@@ -71,16 +71,16 @@ struct SelectKernelPass : hfq::impl::HFQSelectKernelBase<SelectKernelPass> {
 
   /// The `target` option, else the target --hfq-dispatch decided for, else
   /// sm_90.
-  spec::Target targetFor(ModuleOp module) {
+  spec::CompileTarget targetFor(ModuleOp module) {
     if (!targetOption.empty())
-      return spec::Target(targetOption);
+      return spec::CompileTarget(targetOption);
     if (std::optional<spec::Report> decision = readDispatch(module))
-      return spec::Target(decision->target);
-    return spec::Target("sm_90");
+      return spec::CompileTarget(decision->target);
+    return spec::CompileTarget("sm_90");
   }
 
   LogicalResult select(QLinearOp op, const spec::MethodRegistry &registry,
-                       const spec::Target &target) {
+                       const spec::CompileTarget &target) {
     // The verifier has checked the method is registered and the config valid.
     const spec::QuantizerSpec *quantizer =
         registry.lookup(op.getMethod().getKey().str());

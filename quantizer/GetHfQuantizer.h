@@ -18,8 +18,8 @@
 #ifndef HFQ_QUANTIZER_GETHFQUANTIZER_H
 #define HFQ_QUANTIZER_GETHFQUANTIZER_H
 
+#include "quantizer/CompileTarget.h"
 #include "quantizer/Diagnostics.h"
-#include "quantizer/Target.h"
 #include "spec/MethodRegistry.h"
 
 #include <optional>
@@ -48,7 +48,7 @@ struct DispatchInputs {
   bool weightsOnly = true;
   /// The machine, parsed where the option was read; an invalid one makes
   /// dispatch raise its error().
-  Target target = "sm_90";
+  CompileTarget target = "sm_90";
 };
 
 /// What `get_hf_quantizer` and `_get_dtype` decide.

@@ -56,7 +56,7 @@ std::optional<KernelChoice> forceKernel(const QuantizerSpec &quantizer,
 std::optional<KernelChoice>
 selectKernel(const QuantizerSpec &quantizer, const Json &config,
              const Json &scheme, int64_t n, int64_t k, int64_t m,
-             const Target &target, const std::string &actDtype,
+             const CompileTarget &target, const std::string &actDtype,
              std::string &error, const std::string &forced) {
   Json scope = configScope(quantizer.method->config, config);
   scope["N"] = n;

@@ -10,7 +10,7 @@
 #ifndef HFQ_QUANTIZER_KERNELRULES_H
 #define HFQ_QUANTIZER_KERNELRULES_H
 
-#include "quantizer/Target.h"
+#include "quantizer/CompileTarget.h"
 #include "spec/MethodSpec.h"
 
 #include <optional>
@@ -38,7 +38,7 @@ struct KernelChoice {
 std::optional<KernelChoice>
 selectKernel(const QuantizerSpec &quantizer, const Json &config,
              const Json &scheme, int64_t n, int64_t k, int64_t m,
-             const Target &target, const std::string &actDtype,
+             const CompileTarget &target, const std::string &actDtype,
              std::string &error, const std::string &forced = "");
 
 /// The kernel that quantizes a float weight on the fly (`hfq.quantize`):

@@ -70,7 +70,7 @@ ModuleReport moduleFromJson(const Json &json) {
 
 } // namespace
 
-Report makeReport(const DispatchDecision &decision, const Target &target,
+Report makeReport(const DispatchDecision &decision, const CompileTarget &target,
                   const std::vector<ModulePlan> &plans) {
   Report report;
   if (const QuantizerSpec *q = decision.quantizer) {

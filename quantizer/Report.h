@@ -64,7 +64,7 @@ struct Report {
 };
 
 /// The report of `decision` on `target`, one module per plan.
-Report makeReport(const DispatchDecision &decision, const Target &target,
+Report makeReport(const DispatchDecision &decision, const CompileTarget &target,
                   const std::vector<ModulePlan> &plans);
 
 /// The one serializer. Keys in this order: quant_method, quantizer_class,

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "checkpoint/ModelShapes.h"
 #include "checkpoint/Safetensors.h"
 #include "quantizer/Report.h"
 #include "spec/BuiltinSpecs.h"

@@ -1,20 +1,20 @@
-//===- Target.cpp - The compile target, parsed once -----------------------===//
+//===- CompileTarget.cpp - The compile target, parsed once ----------------===//
 
-#include "quantizer/Target.h"
+#include "quantizer/CompileTarget.h"
 
 namespace hfq::spec {
 
-Target::Target(std::string name) : name_(std::move(name)) {
+CompileTarget::CompileTarget(std::string name) : name_(std::move(name)) {
   if (std::optional<Json> scope = targetScope(name_))
     scope_ = std::move(*scope);
 }
 
-bool Target::cuda() const {
+bool CompileTarget::cuda() const {
   auto it = scope_.find("cuda");
   return it != scope_.end() && *it == true;
 }
 
-std::string Target::error() const {
+std::string CompileTarget::error() const {
   return "unknown target '" + name_ +
          "' (expected sm_<NN> such as sm_90, or cpu)";
 }
