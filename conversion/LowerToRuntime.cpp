@@ -1,5 +1,4 @@
-//===- LowerToRuntime.cpp - hfq ops to calls of the kernel ABI
-//-------------===//
+//===- LowerToRuntime.cpp - hfq ops to calls of the kernel ABI ------------===//
 //
 // Each quantized op becomes one call through kernels/include/hfq_kernels.h:
 //

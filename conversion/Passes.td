@@ -1,4 +1,4 @@
-//===- Passes.td - hfq conversions to runtime calls -------*- tablegen -*-===//
+//===- Passes.td - hfq conversions to runtime calls --------*- tablegen -*-===//
 //
 // The lowering of hfq ops to calls through the kernel ABI
 // (kernels/include/hfq_kernels.h). Like MLIR's own Conversion/Passes.td, it

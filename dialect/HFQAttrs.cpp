@@ -1,5 +1,4 @@
-//===- HFQAttrs.cpp - hfq attributes
-//---------------------------------------===//
+//===- HFQAttrs.cpp - hfq attributes --------------------------------------===//
 //
 // Config values as attributes and back, the resolved layout a quantized op
 // records (#hfq.layout) and ordered JSON (#hfq.json), with their syntax.

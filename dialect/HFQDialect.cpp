@@ -1,5 +1,4 @@
-//===- HFQDialect.cpp - The hfq dialect and its method registry
-//------------===//
+//===- HFQDialect.cpp - The hfq dialect and its method registry -----------===//
 //
 // The registry the verifiers consult, and how the printer names attributes
 // (HFQAttrs.cpp implements them).
@@ -9,13 +8,9 @@
 #include "dialect/HFQDialect.h"
 #include "spec/BuiltinSpecs.h"
 
-#include "mlir/IR/Builders.h"
-#include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/OpImplementation.h"
 #include "llvm/ADT/StringExtras.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/ErrorHandling.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <mutex>
 

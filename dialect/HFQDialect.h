@@ -1,4 +1,4 @@
-//===- HFQDialect.h - The hfq dialect --------------------------*- C++ -*-===//
+//===- HFQDialect.h - The hfq dialect ---------------------------*- C++ -*-===//
 //
 // Everything a user of the dialect includes: the dialect, its attributes and
 // its ops, and the method registry they are verified against.

@@ -1,5 +1,4 @@
-//===- HFQOps.cpp - hfq operations and their verifiers
-//---------------------===//
+//===- HFQOps.cpp - hfq operations and their verifiers --------------------===//
 //
 // The quantized ops are verified against the method registry: the method
 // must be registered, its config must only hold the method's fields with

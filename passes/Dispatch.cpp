@@ -1,5 +1,4 @@
-//===- Dispatch.cpp - transformers' get_hf_quantizer over model IR
-//---------===//
+//===- Dispatch.cpp - transformers' get_hf_quantizer over model IR --------===//
 //
 // The decision itself — pre-quantized detection, merge, validation,
 // environment, dtype and device map — is dispatchQuantizer() in quantizer/,

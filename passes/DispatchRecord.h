@@ -1,5 +1,4 @@
-//===- DispatchRecord.h - The dispatch decision, carried in the IR -*- C++
-//-*-===//
+//===- DispatchRecord.h - The dispatch decision, in the IR ------*- C++ -*-===//
 //
 // --hfq-dispatch records what it decided on the module, as the attribute
 // `hfq.dispatch`: the Report (quantizer/Report.h) without kernels, as a

@@ -1,4 +1,4 @@
-//===- Passes.h - hfq passes -----------------------------------*- C++ -*-===//
+//===- Passes.h - hfq passes ------------------------------------*- C++ -*-===//
 //
 // The passes over hfq IR (Passes.td, in pipeline order) and the one place
 // that registers them with the pipelines (Pipelines.cpp).

@@ -1,4 +1,4 @@
-//===- Passes.td - hfq passes, in pipeline order ----------*- tablegen -*-===//
+//===- Passes.td - hfq passes, in pipeline order -----------*- tablegen -*-===//
 //
 // The passes over model IR, in the order a pipeline runs them: dispatch
 // (transformers' get_hf_quantizer), checkpoint binding, kernel selection.

@@ -1,5 +1,4 @@
-//===- Pipelines.cpp - The hfq pipelines and what they need, in one place
-//--===//
+//===- Pipelines.cpp - The hfq pipelines and what they need ---------------===//
 //
 // hfq-lower-to-llvm, the upstream passes it runs (registered so that each
 // can be run on its own), and the dialects and interface models of the IR

@@ -1,5 +1,4 @@
-//===- SelectKernel.cpp - Choose kernels by the specs' ordered rules
-//-------===//
+//===- SelectKernel.cpp - Choose kernels by the specs' ordered rules ------===//
 //
 // A thin pass over quantizer/KernelRules.h: it reads each quantized op's
 // method, scheme and shapes, asks the rules, and records the choice on the

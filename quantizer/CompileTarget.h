@@ -1,4 +1,4 @@
-//===- CompileTarget.h - The compile target, parsed once -------*- C++ -*-===//
+//===- CompileTarget.h - The compile target, parsed once --------*- C++ -*-===//
 //
 // Every tool and pass takes the machine as a string: "sm_<NN>" (also
 // "sm_<NN>a") or "cpu". A CompileTarget is that string parsed once (into

@@ -1,4 +1,4 @@
-//===- GetHfQuantizer.cpp - transformers' get_hf_quantizer over specs ----===//
+//===- GetHfQuantizer.cpp - transformers' get_hf_quantizer over specs -----===//
 //
 // dispatchQuantizer() runs the steps its header lists, one function each,
 // over a DispatchState that carries what one step hands the next. The order

@@ -1,5 +1,4 @@
-//===- GetHfQuantizer.h - transformers' get_hf_quantizer over specs -*- C++
-//-*-===//
+//===- GetHfQuantizer.h - get_hf_quantizer over specs -----------*- C++ -*-===//
 //
 // What transformers does between `from_pretrained(..., quantization_config=)`
 // and the first weight being loaded, driven by method specs instead of

@@ -1,4 +1,4 @@
-//===- KernelRules.h - Which kernel runs a quantized layer -----*- C++ -*-===//
+//===- KernelRules.h - Which kernel runs a quantized layer ------*- C++ -*-===//
 //
 // A spec's `kernels` are ordered rules: the first whose condition holds for
 // the layer (config, N, K, activation rows M, activation dtype, target)

@@ -1,5 +1,4 @@
-//===- QuantizationConfig.h - A config class: from_dict, to_dict -*- C++
-//-*-===//
+//===- QuantizationConfig.h - from_dict, post_init, to_dict -----*- C++ -*-===//
 //
 // transformers' `utils/quantization_config.py` over specs: building a config
 // object from a dict (`from_dict` and `post_init`) and serializing it

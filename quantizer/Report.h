@@ -1,4 +1,4 @@
-//===- Report.h - The dispatch report, one serializer ----------*- C++ -*-===//
+//===- Report.h - The dispatch report, one serializer -----------*- C++ -*-===//
 //
 // What dispatch decided and what became of each module, as JSON: the report
 // `hfq-plan --json` prints and the passes' `report=` option writes

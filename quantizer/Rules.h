@@ -1,4 +1,4 @@
-//===- Rules.h - Running a spec's ordered rules ---------------*- C++ -*-===//
+//===- Rules.h - Running a spec's ordered rules -----------------*- C++ -*-===//
 //
 // A spec states transformers' Python statements as ordered rules: a
 // condition and an error, a warning, an info or assignments. Config classes

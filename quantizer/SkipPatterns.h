@@ -1,4 +1,4 @@
-//===- SkipPatterns.h - v5 should_convert_module patterns -----*- C++ -*-===//
+//===- SkipPatterns.h - v5 should_convert_module patterns -------*- C++ -*-===//
 //
 // How transformers v5 matches a module name against a skip list
 // (`modules_to_not_convert`, default skips, ...). ModulePlan builds the

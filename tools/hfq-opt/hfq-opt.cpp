@@ -1,5 +1,4 @@
-//===- hfq-opt.cpp - The hfq optimizer driver
-//------------------------------===//
+//===- hfq-opt.cpp - The hfq optimizer driver -----------------------------===//
 //
 // mlir-opt with the hfq dialect and passes, and only the upstream dialects
 // and passes hfq's pipelines use. Before any IR is read, the method registry

@@ -1,5 +1,4 @@
-//===- hfq-plan.cpp - What will happen on this GPU, before the download
-//----===//
+//===- hfq-plan.cpp - What will happen on this GPU, before the download ---===//
 //
 // The dry-run planner: given a checkpoint's config.json (and optionally its
 // safetensors index or files, read header-only), the user's quantization
