@@ -142,28 +142,26 @@ int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
                                            forward);                           \
   }
 
-/// Defines the f32 quantize entry point of `kernel` with `fn`, a
-/// TypedQuantizer of the kernel's args.
-#define HFQ_DEFINE_QUANTIZE_KERNEL(kernel, fn)                                 \
+/// Defines the f32 quantize entry point of `kernel` running `quantizer`, a
+/// Quantizer expression.
+#define HFQ_QUANTIZE_ENTRY(kernel, quantizer)                                  \
   extern "C" int32_t _mlir_ciface_##kernel##_quantize_f32(                     \
       StridedMemRefType<float, 2> *w, StridedMemRefType<double, 1> *args,      \
       StridedMemRefType<int64_t, 2> *table) {                                  \
-    static const ::hfq::kernels::Quantizer quantize =                          \
-        ::hfq::kernels::withArgs<::hfq::kernels::kernel_args::kernel>(fn);     \
+    static const ::hfq::kernels::Quantizer quantize = quantizer;               \
     return ::hfq::kernels::runQuantizeKernel(#kernel, w, args, table,          \
                                              quantize);                        \
   }
 
+/// Defines the f32 quantize entry point of `kernel` with `fn`, a
+/// TypedQuantizer of the kernel's args.
+#define HFQ_DEFINE_QUANTIZE_KERNEL(kernel, fn)                                 \
+  HFQ_QUANTIZE_ENTRY(                                                          \
+      kernel, ::hfq::kernels::withArgs<::hfq::kernels::kernel_args::kernel>(fn))
+
 /// Defines the f32 quantize entry point of a method that needs calibration
 /// data (a pre-quantized checkpoint): it fails with `why`.
 #define HFQ_REFUSE_QUANTIZE_KERNEL(kernel, why)                                \
-  extern "C" int32_t _mlir_ciface_##kernel##_quantize_f32(                     \
-      StridedMemRefType<float, 2> *w, StridedMemRefType<double, 1> *args,      \
-      StridedMemRefType<int64_t, 2> *table) {                                  \
-    static const ::hfq::kernels::Quantizer quantize =                          \
-        ::hfq::kernels::refuseQuantize(why);                                   \
-    return ::hfq::kernels::runQuantizeKernel(#kernel, w, args, table,          \
-                                             quantize);                        \
-  }
+  HFQ_QUANTIZE_ENTRY(kernel, ::hfq::kernels::refuseQuantize(why))
 
 #endif // HFQ_KERNELS_REF_RUNNER_H

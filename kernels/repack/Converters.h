@@ -61,8 +61,11 @@ void allocate(QuantWeight &w, int bits, int64_t n, int64_t k, int64_t groupSize,
 void setGIdx(QuantWeight &w, std::vector<int32_t> gIdx);
 
 /// K must hold whole groups: the reference kernels accept a short last
-/// group, the repacked layout does not.
-bool wholeGroups(int64_t k, int64_t g, std::string &error);
+/// group, the repacked layout does not. `why` (said in the message) is the
+/// method's reason when it is another.
+bool wholeGroups(int64_t k, int64_t g, std::string &error,
+                 const char *why = "the reference kernel accepts a short last "
+                                   "group, the W4A16 / W8A16 kernels do not");
 
 /// The unsupported-width message shared by the methods whose other widths
 /// only the reference (generic) kernel runs.

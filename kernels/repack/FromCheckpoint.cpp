@@ -59,13 +59,11 @@ void setGIdx(QuantWeight &w, std::vector<int32_t> gIdx) {
     }
 }
 
-bool wholeGroups(int64_t k, int64_t g, std::string &error) {
+bool wholeGroups(int64_t k, int64_t g, std::string &error, const char *why) {
   if (k % g == 0)
     return true;
   error = "K (" + std::to_string(k) + ") must be a multiple of group_size (" +
-          std::to_string(g) +
-          ") for the repacked layout (the reference kernel accepts a short "
-          "last group, the W4A16 / W8A16 kernels do not)";
+          std::to_string(g) + ") for the repacked layout (" + why + ")";
   return false;
 }
 

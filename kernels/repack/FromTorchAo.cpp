@@ -33,13 +33,10 @@ bool fromTinygemm(const TorchaoParams &a,
       !expectView(packed[1], "weight_scale_and_zero", DType::BF16,
                   {kp / g, np, 2}, error))
     return false;
-  if (k % g != 0) {
-    error = "K (" + std::to_string(k) + ") must be a multiple of group_size (" +
-            std::to_string(g) +
-            ") for the repacked layout (the tinygemm layout pads the last "
-            "group with zeros, the W4A16 kernels' groups are whole)";
+  if (!wholeGroups(k, g, error,
+                   "the tinygemm layout pads the last group with zeros, the "
+                   "W4A16 kernels' groups are whole"))
     return false;
-  }
   allocate(out, 4, n, k, g, ZeroKind::Offset);
   for (int64_t gi = 0; gi < out.groups(); ++gi)
     for (int64_t row = 0; row < n; ++row) {

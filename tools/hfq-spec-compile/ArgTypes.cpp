@@ -12,6 +12,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <initializer_list>
 #include <vector>
 
 namespace hfq::speccompile {
@@ -19,25 +20,9 @@ namespace hfq::speccompile {
 using Kind = ArgType::Kind;
 
 const char *ArgType::name() const {
-  switch (kind) {
-  case Kind::Unknown:
-    return "unknown";
-  case Kind::Null:
-    return "null";
-  case Kind::Bool:
-    return "bool";
-  case Kind::Int:
-    return "int";
-  case Kind::Float:
-    return "float";
-  case Kind::String:
-    return "string";
-  case Kind::List:
-    return "list";
-  case Kind::Object:
-    return "dict";
-  }
-  return "?";
+  static const char *const kNames[] = {"unknown", "null",   "bool", "int",
+                                       "float",   "string", "list", "dict"};
+  return kNames[static_cast<int>(kind)];
 }
 
 ArgType fieldArgType(const spec::FieldType &type) {
@@ -285,24 +270,26 @@ private:
     return ArgType::of(Kind::Int);
   }
 
-  ArgType additive() {
-    ArgType left = multiplicative();
-    while (isOp("+") || isOp("-")) {
-      const std::string op = peek().text;
+  /// A left-associative chain of `ops` over operands parsed by `next`.
+  ArgType chain(std::initializer_list<const char *> ops,
+                ArgType (TypeParser::*next)()) {
+    ArgType left = (this->*next)();
+    for (;;) {
+      const char *op = nullptr;
+      for (const char *candidate : ops)
+        if (isOp(candidate))
+          op = candidate;
+      if (!op)
+        return left;
       ++pos;
-      left = arithmetic(op, left, multiplicative());
+      left = arithmetic(op, left, (this->*next)());
     }
-    return left;
   }
 
+  ArgType additive() { return chain({"+", "-"}, &TypeParser::multiplicative); }
+
   ArgType multiplicative() {
-    ArgType left = unary();
-    while (isOp("*") || isOp("/") || isOp("//") || isOp("%")) {
-      const std::string op = peek().text;
-      ++pos;
-      left = arithmetic(op, left, unary());
-    }
-    return left;
+    return chain({"*", "/", "//", "%"}, &TypeParser::unary);
   }
 
   ArgType unary() {
