@@ -30,8 +30,8 @@
 // host compiler and nlohmann-json), from the repository root, as
 // bench/device.sh does:
 //
-//   g++ -std=c++17 -O1 -I. spec/expr/Expr.cpp spec/MethodSpec.cpp \
-//     spec/MethodRegistry.cpp tools/hfq-spec-compile/*.cpp -o hfq-spec-compile
+//   g++ -std=c++17 -O1 -I. spec/*.cpp spec/expr/*.cpp \
+//     tools/hfq-spec-compile/*.cpp -o hfq-spec-compile
 //   ./hfq-spec-compile --root . --kernel-contract \
 //     $GEN/kernels/generated/MethodArgs.h specs/*.json
 //   nvcc -std=c++17 -O2 -I. -I$INC -I$GEN -gencode=arch=compute_90a,code=sm_90a \
