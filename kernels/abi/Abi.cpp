@@ -1,4 +1,4 @@
-//===- Abi.cpp - The kernel ABI, decoded, for every runtime ----------------===//
+//===- Abi.cpp - The kernel ABI, decoded, for every runtime ---------------===//
 
 #include "kernels/abi/Abi.h"
 

@@ -14,9 +14,9 @@
 #ifndef HFQ_KERNELS_ABI_ABI_H
 #define HFQ_KERNELS_ABI_ABI_H
 
-#include "kernels/include/hfq_kernels.h"
 #include "kernels/abi/Args.h"
 #include "kernels/abi/Tensor.h"
+#include "kernels/include/hfq_kernels.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 

@@ -1,4 +1,4 @@
-//===- Args.cpp - Decoding a kernel's `args` into typed fields -------------===//
+//===- Args.cpp - Decoding a kernel's `args` into typed fields ------------===//
 
 #include "kernels/abi/Args.h"
 

@@ -2,7 +2,8 @@
 //
 // The symbols lowered IR calls for the CUDA kernels the specs name,
 //
-//   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>, _mlir_ciface_hfq_<m>_generic_<act>
+//   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>,
+//   _mlir_ciface_hfq_<m>_generic_<act>
 //
 // with the one signature of kernels/include/hfq_kernels.h (act f16 or bf16;
 // the f32 variants exist and refuse), one set per kernel of the generated

@@ -1,4 +1,4 @@
-//===- AqlmEntry.cpp - AQLM through the kernel ABI -------------------------===//
+//===- AqlmEntry.cpp - AQLM through the kernel ABI ------------------------===//
 //
 // args: AqlmArgs (specs/aqlm.json: in_group_size, out_group_size,
 // num_codebooks, nbits_per_codebook). Packed: codes, codebooks, scales.

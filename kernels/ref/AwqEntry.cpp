@@ -1,4 +1,4 @@
-//===- AwqEntry.cpp - AWQ through the kernel ABI ---------------------------===//
+//===- AwqEntry.cpp - AWQ through the kernel ABI --------------------------===//
 //
 // args: AwqArgs (specs/awq.json: bits, group_size, version with 0 = gemm,
 // 1 = gemv, 2 = gemv_fast / llm-awq). Packed: qweight, qzeros, scales

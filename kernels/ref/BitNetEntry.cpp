@@ -1,4 +1,4 @@
-//===- BitNetEntry.cpp - BitNet b1.58 through the kernel ABI ---------------===//
+//===- BitNetEntry.cpp - BitNet b1.58 through the kernel ABI --------------===//
 //
 // args: BitnetArgs (specs/bitnet.json layouts): mode
 //   0 = BitLinear (packed ternary weight ui8 [N/4, K], weight_scale [1]):

@@ -1,4 +1,4 @@
-//===- BitsandbytesEntry.cpp - bitsandbytes 4-bit and LLM.int8() ABI -------===//
+//===- BitsandbytesEntry.cpp - bitsandbytes 4-bit and LLM.int8() ABI ------===//
 //
 // hfq_ref_bnb4 (specs/bitsandbytes.json, bitsandbytes_4bit layout)
 //   args: Bitsandbytes4bitArgs (blocksize, quant_type_nf4 (nf4, else fp4),

@@ -116,7 +116,6 @@ bool readGIdx(const CtWeightScheme &scheme, const TensorView *gIdx, int64_t k,
   return true;
 }
 
-
 void affineDequant(const CtIntWeight &q, const TensorView &scale, int64_t n,
                    int64_t k, std::vector<float> &w) {
   w.assign(static_cast<size_t>(n * k), 0.0f);

@@ -1,4 +1,4 @@
-//===- CompressedTensorsEntry.cpp - compressed-tensors through the ABI -----===//
+//===- CompressedTensorsEntry.cpp - compressed-tensors through the ABI ----===//
 //
 // args: CompressedTensorsArgs (specs/compressed-tensors.json layouts):
 // block_n, block_k (float block strategy; first so that the shared
@@ -104,15 +104,14 @@ bool ctForward(const LinearCall &call, const CompressedTensorsArgs &args,
     return storeOutput(call, y, "the W8A8 linear", error);
   }
   std::vector<float> w;
-  bool ok = layout.isPacked()
-                ? dequantizeCtPacked(scheme, p[0], p[1], opt.zeroPoint,
-                                     opt.gIdx, opt.shape, call.n, call.k, w,
-                                     error)
-            : layout.isFloat()
-                ? dequantizeCtFloat(scheme, p[0], p[1], call.n, call.k, w,
-                                    error)
-                : dequantizeCtInt(scheme, p[0], p[1], opt.zeroPoint, opt.gIdx,
-                                  call.n, call.k, w, error);
+  bool ok =
+      layout.isPacked()
+          ? dequantizeCtPacked(scheme, p[0], p[1], opt.zeroPoint, opt.gIdx,
+                               opt.shape, call.n, call.k, w, error)
+      : layout.isFloat()
+          ? dequantizeCtFloat(scheme, p[0], p[1], call.n, call.k, w, error)
+          : dequantizeCtInt(scheme, p[0], p[1], opt.zeroPoint, opt.gIdx, call.n,
+                            call.k, w, error);
   return ok && linearWithWeight(call, w, error);
 }
 

@@ -1,4 +1,4 @@
-//===- EetqEntry.cpp - EETQ through the kernel ABI -------------------------===//
+//===- EetqEntry.cpp - EETQ through the kernel ABI ------------------------===//
 //
 // No args (EetqArgs, specs/eetq.json). Packed: weight
 // (FasterTransformer-preprocessed i8 [K, N]), weight_scales (f16 [N]).

@@ -1,8 +1,8 @@
-//===- FineGrainedFp8Entry.cpp - FineGrainedFP8 through the kernel ABI -----===//
+//===- FineGrainedFp8Entry.cpp - FineGrainedFP8 through the kernel ABI ----===//
 //
 // args: Fp8Args (specs/fp8.json layouts: block_n, block_k with 0, 0 = per
-// tensor, static_activation, dequantize). Packed: weight, weight_scale_inv and, with
-// activation_scheme "static", activation_scale.
+// tensor, static_activation, dequantize). Packed: weight, weight_scale_inv and,
+// with activation_scheme "static", activation_scale.
 //
 // hfq_ref_fp8: FP8Linear (dynamic 1 x block_k activation quantization, or the
 // static activation_scale; block-scaled GEMM). transformers quantizes FP8 at

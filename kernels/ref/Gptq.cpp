@@ -70,8 +70,8 @@ bool checkGptqParams(int64_t n, int64_t k, const GptqParams &p, int64_t &g,
 
 bool checkGptqTensors(const TensorView &qweight, const TensorView &qzeros,
                       const TensorView &scales, const TensorView &gIdx,
-                      int64_t n, int64_t k, const GptqParams &p,
-                      int64_t groups, std::string &error) {
+                      int64_t n, int64_t k, const GptqParams &p, int64_t groups,
+                      std::string &error) {
   if (!expectView(qweight, "qweight", DType::I32, {k * p.bits / 32, n},
                   error) ||
       !expectView(qzeros, "qzeros", DType::I32, {groups, n * p.bits / 32},

@@ -63,8 +63,8 @@ inline bool gptqHasGIdx(const TensorView &gIdx) {
 /// each g_idx entry (when present) is a group in [0, G).
 bool checkGptqTensors(const TensorView &qweight, const TensorView &qzeros,
                       const TensorView &scales, const TensorView &gIdx,
-                      int64_t n, int64_t k, const GptqParams &p,
-                      int64_t groups, std::string &error);
+                      int64_t n, int64_t k, const GptqParams &p, int64_t groups,
+                      std::string &error);
 
 /// Dequantizes to W[N, K] row-major floats (each value s * (q - z), exact in
 /// float since s is f16 and q - z a small integer; the CUDA kernels round it

@@ -1,4 +1,4 @@
-//===- GptqEntry.cpp - GPTQ through the kernel ABI -------------------------===//
+//===- GptqEntry.cpp - GPTQ through the kernel ABI ------------------------===//
 //
 // args: GptqArgs (specs/gptq.json: bits, group_size, zero_stored_minus_one).
 // Packed: qweight, qzeros, scales, g_idx. GPTQ has no on-the-fly quantizer:

@@ -153,8 +153,7 @@ bool unpackHqq(const TensorView &wq, int nbits, int64_t rows, int64_t cols,
 
 bool readHqq(const TensorView &wq, const TensorView &scale,
              const TensorView &zero, int nbits, int64_t n, int64_t k,
-             int64_t groupSize, int axis, HqqGrouped &out,
-             std::string &error) {
+             int64_t groupSize, int axis, HqqGrouped &out, std::string &error) {
   if (!hqqGroupedShape(n, k, groupSize, axis, out.rows, out.cols, error))
     return false;
   const std::vector<int64_t> metaShape =

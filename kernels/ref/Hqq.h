@@ -50,7 +50,7 @@ struct HqqArgs; // kernels/generated/MethodArgs.h
 struct HqqParams {
   /// 8, 6, 5, 4, 3, 2 or 1: the code width (1.58-bit codes are 2-bit ones).
   int nbits = 4;
-  bool ternary = false; ///< nbits 1.58
+  bool ternary = false;  ///< nbits 1.58
   int64_t groupSize = 0; ///< 0: None
   int axis = 1;
   bool viewAsFloat = false, roundZero = false, optimize = false;

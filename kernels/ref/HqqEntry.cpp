@@ -1,4 +1,4 @@
-//===- HqqEntry.cpp - HQQ through the kernel ABI ---------------------------===//
+//===- HqqEntry.cpp - HQQ through the kernel ABI --------------------------===//
 //
 // args: HqqArgs (specs/hqq.json: nbits 8, 6, 5, 4, 3, 2, 1.58 or 1,
 // group_size with 0 = None, axis, view_as_float, round_zero, optimize).

@@ -68,10 +68,10 @@ bool checkQuantoBits(const TensorView &data, const TensorView &scale,
       !expectFloatView(scale, "weight._scale", {g.rows, 1}, error))
     return false;
   g.intShift = shift.dtype == DType::U8 || shift.dtype == DType::I8;
-  return g.intShift ? expectView(shift, "weight._shift", shift.dtype,
-                                 {g.rows, 1}, error)
-                    : expectFloatView(shift, "weight._shift", {g.rows, 1},
-                                      error);
+  return g.intShift
+             ? expectView(shift, "weight._shift", shift.dtype, {g.rows, 1},
+                          error)
+             : expectFloatView(shift, "weight._shift", {g.rows, 1}, error);
 }
 
 bool dequantizeQuantoBits(const TensorView &data, const TensorView &scale,

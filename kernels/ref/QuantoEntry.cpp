@@ -1,4 +1,4 @@
-//===- QuantoEntry.cpp - optimum-quanto through the kernel ABI -------------===//
+//===- QuantoEntry.cpp - optimum-quanto through the kernel ABI ------------===//
 //
 // args: QuantoArgs (specs/quanto.json: weights with 0 = int8, 1 = float8,
 // 2 = int4, 3 = int2; bits; group_size for int4 / int2, 0 for the 8-bit
@@ -56,8 +56,7 @@ bool hfq::kernels::checkQuantoTable(const QuantoParams &p,
 static bool quantoDequantize(const LinearCall &call, const QuantoArgs &args,
                              std::vector<float> &w, std::string &error) {
   QuantoParams q;
-  if (!quantoParams(args, q, error) ||
-      !checkQuantoTable(q, call.packed, error))
+  if (!quantoParams(args, q, error) || !checkQuantoTable(q, call.packed, error))
     return false;
   if (q.bits == 8)
     return dequantizeQuantoBytes(call.packed[0], call.packed[1], call.n,

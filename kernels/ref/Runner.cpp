@@ -1,4 +1,4 @@
-//===- Runner.cpp - The CPU reference's entry points, decoded --------------===//
+//===- Runner.cpp - The CPU reference's entry points, decoded -------------===//
 
 #include "kernels/ref/Runner.h"
 

@@ -55,9 +55,9 @@ struct QuantizeCall {
   int64_t n = 0, k = 0;
   std::vector<double> args;
 };
-using Quantizer = std::function<bool(const QuantizeCall &call,
-                                     std::vector<StoredTensor> &packed,
-                                     std::string &error)>;
+using Quantizer =
+    std::function<bool(const QuantizeCall &call,
+                       std::vector<StoredTensor> &packed, std::string &error)>;
 
 /// A forward, a dequantizer (W [n, k], which the runner multiplies) and a
 /// quantizer of a method whose args decode into `Args`.
@@ -85,8 +85,7 @@ bool storeOutput(const LinearCall &call, const std::vector<float> &y,
 template <typename Args> LinearForward withArgs(TypedForward<Args> forward) {
   return [forward](const LinearCall &call, std::string &error) {
     Args args;
-    return Args::decode(call.args, args, error) &&
-           forward(call, args, error);
+    return Args::decode(call.args, args, error) && forward(call, args, error);
   };
 }
 template <typename Args>
@@ -95,13 +94,12 @@ LinearForward withArgs(TypedDequantizer<Args> dequantize) {
     Args args;
     std::vector<float> w;
     return Args::decode(call.args, args, error) &&
-           dequantize(call, args, w, error) &&
-           linearWithWeight(call, w, error);
+           dequantize(call, args, w, error) && linearWithWeight(call, w, error);
   };
 }
 template <typename Args> Quantizer withArgs(TypedQuantizer<Args> quantize) {
-  return [quantize](const QuantizeCall &call,
-                    std::vector<StoredTensor> &packed, std::string &error) {
+  return [quantize](const QuantizeCall &call, std::vector<StoredTensor> &packed,
+                    std::string &error) {
     Args args;
     return Args::decode(call.args, args, error) &&
            quantize(call, args, packed, error);
@@ -134,7 +132,7 @@ int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
 #define HFQ_DEFINE_LINEAR_KERNEL(kernel, fn)                                   \
   extern "C" int32_t _mlir_ciface_##kernel##_f32(                              \
       StridedMemRefType<float, 2> *y, StridedMemRefType<float, 2> *x,          \
-      StridedMemRefType<float, 1> *bias, StridedMemRefType<double, 1> *args,  \
+      StridedMemRefType<float, 1> *bias, StridedMemRefType<double, 1> *args,   \
       StridedMemRefType<int64_t, 2> *table) {                                  \
     static const ::hfq::kernels::LinearForward forward =                       \
         ::hfq::kernels::withArgs<::hfq::kernels::kernel_args::kernel>(fn);     \
@@ -157,7 +155,8 @@ int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
 /// TypedQuantizer of the kernel's args.
 #define HFQ_DEFINE_QUANTIZE_KERNEL(kernel, fn)                                 \
   HFQ_QUANTIZE_ENTRY(                                                          \
-      kernel, ::hfq::kernels::withArgs<::hfq::kernels::kernel_args::kernel>(fn))
+      kernel,                                                                  \
+      ::hfq::kernels::withArgs<::hfq::kernels::kernel_args::kernel>(fn))
 
 /// Defines the f32 quantize entry point of a method that needs calibration
 /// data (a pre-quantized checkpoint): it fails with `why`.

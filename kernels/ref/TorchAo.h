@@ -94,8 +94,7 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
                               int64_t groupSize, TorchaoInt4Tiled &out,
                               std::string &error);
 
-//===--- int4 plain
-//--------------------------------------------------------===//
+//===--- int4 plain -------------------------------------------------------===//
 
 bool dequantizeTorchaoInt4Plain(const TensorView &qdata,
                                 const TensorView &scale,
@@ -118,8 +117,7 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
                               int64_t groupSize, DType dtype,
                               TorchaoInt4Plain &out, std::string &error);
 
-//===--- int8 and float8
-//---------------------------------------------------===//
+//===--- int8 and float8 --------------------------------------------------===//
 
 /// `qdata` i8 [N, K], `scale` float [N, 1] or [1, 1].
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,

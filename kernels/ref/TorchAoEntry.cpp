@@ -1,4 +1,4 @@
-//===- TorchAoEntry.cpp - torchao through the kernel ABI -------------------===//
+//===- TorchAoEntry.cpp - torchao through the kernel ABI ------------------===//
 //
 // args: TorchaoArgs (specs/torchao.json: format, group_size, per_tensor;
 // the format codes are TorchaoParams'). Packed: weight_qdata then

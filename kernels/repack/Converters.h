@@ -42,9 +42,8 @@ bool fromCompressedTensors(const CompressedTensorsArgs &args,
                            int64_t k, QuantWeight &out, std::string &error);
 bool fromHqq(const HqqArgs &args, const std::vector<TensorView> &packed,
              int64_t n, int64_t k, QuantWeight &out, std::string &error);
-bool fromTorchao(const TorchaoArgs &args,
-                 const std::vector<TensorView> &packed, int64_t n, int64_t k,
-                 QuantWeight &out, std::string &error);
+bool fromTorchao(const TorchaoArgs &args, const std::vector<TensorView> &packed,
+                 int64_t n, int64_t k, QuantWeight &out, std::string &error);
 bool fromQuanto(const QuantoArgs &args, const std::vector<TensorView> &packed,
                 int64_t n, int64_t k, QuantWeight &out, std::string &error);
 bool fromEetq(const EetqArgs &args, const std::vector<TensorView> &packed,

@@ -82,9 +82,8 @@ bool fromCompressedTensors(const CompressedTensorsArgs &args,
   if (!readCtIntWeight(layout.scheme, layout.isPacked(), packed[0], packed[1],
                        ctOptionalTensors(layout, packed), n, k, q, error))
     return false;
-  const int64_t g = layout.scheme.strategy == CtStrategy::Group
-                        ? layout.scheme.groupSize
-                        : k;
+  const int64_t g =
+      layout.scheme.strategy == CtStrategy::Group ? layout.scheme.groupSize : k;
   if (!wholeGroups(k, g, error))
     return false;
   store(q, packed[1], layout.scheme.bits, n, k, g, out);

@@ -18,9 +18,8 @@ namespace {
 
 /// Int4TilePackedTo4dTensor: codes [Np, Kp] with Np = ceil(N / 8) * 8 and
 /// Kp = ceil(K / 1024) * 1024, scale_and_zero bf16 [Kp / g, Np, 2].
-bool fromTinygemm(const TorchaoParams &a,
-                  const std::vector<TensorView> &packed, int64_t n, int64_t k,
-                  QuantWeight &out, std::string &error) {
+bool fromTinygemm(const TorchaoParams &a, const std::vector<TensorView> &packed,
+                  int64_t n, int64_t k, QuantWeight &out, std::string &error) {
   const int64_t g = a.groupSize;
   if (g != 32 && g != 64 && g != 128 && g != 256) {
     error = "tinygemm int4 group_size must be 32, 64, 128 or 256, got " +
@@ -105,9 +104,8 @@ bool fromInt8(const std::vector<TensorView> &packed, int64_t n, int64_t k,
 
 } // namespace
 
-bool fromTorchao(const TorchaoArgs &args,
-                 const std::vector<TensorView> &packed, int64_t n, int64_t k,
-                 QuantWeight &out, std::string &error) {
+bool fromTorchao(const TorchaoArgs &args, const std::vector<TensorView> &packed,
+                 int64_t n, int64_t k, QuantWeight &out, std::string &error) {
   TorchaoParams a;
   if (!torchaoParams(args, packed.size(), a, error))
     return false;

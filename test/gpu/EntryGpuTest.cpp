@@ -34,7 +34,8 @@
 //     tools/hfq-spec-compile/*.cpp -o hfq-spec-compile
 //   ./hfq-spec-compile --root . --kernel-contract \
 //     $GEN/kernels/generated/MethodArgs.h specs/*.json
-//   nvcc -std=c++17 -O2 -I. -I$INC -I$GEN -gencode=arch=compute_90a,code=sm_90a \
+//   nvcc -std=c++17 -O2 -I. -I$INC -I$GEN -gencode=arch=compute_90a,code=sm_90a
+//   \
 //     test/gpu/EntryGpuTest.cpp kernels/cuda/Entry.cpp kernels/cuda/*.cu \
 //     kernels/repack/*.cpp kernels/abi/*.cpp kernels/ref/*.cpp \
 //     -lcublas -o hfq-entry-gpu-test

@@ -10,11 +10,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "tools/hfq-spec-compile/KernelContract.h"
 #include "kernels/generated/MethodArgs.h"
 #include "spec/BuiltinSpecs.h"
 #include "spec/MethodRegistry.h"
 #include "tools/hfq-spec-compile/ArgTypes.h"
-#include "tools/hfq-spec-compile/KernelContract.h"
 
 #include <gtest/gtest.h>
 
@@ -45,12 +45,9 @@ ArgType typeOf(const std::string &text,
 
 TEST(ArgTypes, LiteralsOperatorsAndNames) {
   std::map<std::string, ArgType> scope = {
-      {"bits", ArgType::of(Kind::Int)},
-      {"threshold", ArgType::of(Kind::Float)},
-      {"sym", ArgType::of(Kind::Bool)},
-      {"format", ArgType::of(Kind::String)},
-      {"N", ArgType::of(Kind::Int)},
-      {"K", ArgType::of(Kind::Int)}};
+      {"bits", ArgType::of(Kind::Int)}, {"threshold", ArgType::of(Kind::Float)},
+      {"sym", ArgType::of(Kind::Bool)}, {"format", ArgType::of(Kind::String)},
+      {"N", ArgType::of(Kind::Int)},    {"K", ArgType::of(Kind::Int)}};
   auto element = std::make_shared<spec::FieldType>();
   element->kind = spec::FieldType::Kind::Int;
   spec::FieldType listOfInt;
@@ -123,7 +120,8 @@ std::string toySpec(const std::string &key, const std::string &argsA,
   return R"({
   "hfq_spec": 1,
   "config": {
-    "class": "Toy)" + key + R"(Config", "quant_method": ")" + key + R"(",
+    "class": "Toy)" +
+         key + R"(Config", "quant_method": ")" + key + R"(",
     "fields": [
       {"name": "bits", "type": "int", "default": 4},
       {"name": "sym", "type": "bool", "default": true},
@@ -131,22 +129,26 @@ std::string toySpec(const std::string &key, const std::string &argsA,
     ]
   },
   "quantizers": [{
-    "key": ")" + key + R"(", "class": "ToyHfQuantizer", "order": 100,
+    "key": ")" +
+         key + R"(", "class": "ToyHfQuantizer", "order": 100,
     "skip_modules": {"field": null, "default_skips": "never"},
     "layouts": [
       {"when": "format == 'a'", "tensors": [{"name": "w", "dtype": "i32", "shape": ["N", "K"]}],
-       "args": )" + argsA + R"(},
+       "args": )" +
+         argsA + R"(},
       {"tensors": [{"name": "w", "dtype": "i32", "shape": ["N", "K"]}],
-       "args": )" + argsB + R"(},
+       "args": )" +
+         argsB + R"(},
       {"tensors": [], "require": [{"when": "true", "message": "a guard"}]}
     ],
-    "kernels": )" + kernels + R"(
+    "kernels": )" +
+         kernels + R"(
   }]
 })";
 }
 
-bool generateContract(const std::vector<std::string> &specs, std::string &header,
-              std::string &error) {
+bool generateContract(const std::vector<std::string> &specs,
+                      std::string &header, std::string &error) {
   spec::MethodRegistry registry;
   spec::SpecError specError;
   for (size_t i = 0; i < specs.size(); ++i)
@@ -161,9 +163,10 @@ bool generateContract(const std::vector<std::string> &specs, std::string &header
 TEST(KernelContract, AStructPerQuantizerAndTheKernelLists) {
   std::string header, error;
   ASSERT_TRUE(generateContract(
-      {toySpec("toy", R"({"bits": "bits", "mode": "0", "sym": "sym"})",
-               R"({"bits": "bits", "mode": "format == 'b' ? 1 : 2", "sym": "not sym"})",
-               R"([{"name": "hfq_toy_w4a16_gemv", "when": "target.cuda"},
+      {toySpec(
+          "toy", R"({"bits": "bits", "mode": "0", "sym": "sym"})",
+          R"({"bits": "bits", "mode": "format == 'b' ? 1 : 2", "sym": "not sym"})",
+          R"([{"name": "hfq_toy_w4a16_gemv", "when": "target.cuda"},
                    {"name": "hfq_toy_planned", "when": "true", "planned": "later"},
                    {"name": "hfq_ref_toy", "when": "true"}])")},
       header, error))
@@ -214,32 +217,32 @@ TEST(KernelContract, ASharedKernelReadsTheCommonPrefix) {
 TEST(KernelContract, RefusesWhatTheKernelsCannotDecode) {
   std::string header, error;
   const char *kernels = R"([{"name": "hfq_ref_toy", "when": "true"}])";
-  EXPECT_FALSE(generateContract({toySpec("toy", R"({"bits": "bits"})",
-                                 R"({"group": "bits"})", kernels)},
-                        header, error));
+  EXPECT_FALSE(generateContract(
+      {toySpec("toy", R"({"bits": "bits"})", R"({"group": "bits"})", kernels)},
+      header, error));
   EXPECT_NE(error.find("toy0.json: /quantizers/0/layouts/1/args: passes "
                        "(group) where /quantizers/0/layouts/0 passes (bits)"),
             std::string::npos)
       << error;
-  EXPECT_FALSE(generateContract({toySpec("toy", R"({"f": "format"})",
-                                 R"({"f": "format"})", kernels)},
-                        header, error));
+  EXPECT_FALSE(generateContract(
+      {toySpec("toy", R"({"f": "format"})", R"({"f": "format"})", kernels)},
+      header, error));
   EXPECT_NE(error.find("/args/f: a kernel arg must be a number or a bool, "
                        "this one is a string"),
             std::string::npos)
       << error;
-  EXPECT_FALSE(generateContract({toySpec("toy", R"({"class": "bits"})",
-                                 R"({"class": "bits"})", kernels)},
-                        header, error));
-  EXPECT_NE(error.find("must be a C++ identifier"), std::string::npos)
-      << error;
-  const char *shared = R"([{"name": "hfq_shared_w4a16_gemv", "when": "target.cuda"}])";
-  std::string two = toySpec("two", R"({"bits": "bits"})", R"({"bits": "bits"})",
-                            shared);
-  EXPECT_FALSE(generateContract({toySpec("one", R"({"bits": "bits"})",
-                                 R"({"bits": "bits"})", shared),
-                         two},
-                        header, error));
+  EXPECT_FALSE(generateContract(
+      {toySpec("toy", R"({"class": "bits"})", R"({"class": "bits"})", kernels)},
+      header, error));
+  EXPECT_NE(error.find("must be a C++ identifier"), std::string::npos) << error;
+  const char *shared =
+      R"([{"name": "hfq_shared_w4a16_gemv", "when": "target.cuda"}])";
+  std::string two =
+      toySpec("two", R"({"bits": "bits"})", R"({"bits": "bits"})", shared);
+  EXPECT_FALSE(generateContract(
+      {toySpec("one", R"({"bits": "bits"})", R"({"bits": "bits"})", shared),
+       two},
+      header, error));
   EXPECT_NE(error.find("CUDA kernel 'hfq_shared_w4a16_gemv' is named by one, "
                        "two"),
             std::string::npos)
@@ -287,8 +290,8 @@ TEST(MethodArgs, DecodersCheckCountFinitenessIntegralityAndRange) {
       << error;
   EXPECT_DOUBLE_EQ(hqq.nbits, 1.58);
   kernels::Fp8DequantBf16Args fp8;
-  ASSERT_TRUE(kernels::Fp8DequantBf16Args::decode({128, 128, 3, 8, 1, 0, 0, 0, 0},
-                                                  fp8, error))
+  ASSERT_TRUE(kernels::Fp8DequantBf16Args::decode(
+      {128, 128, 3, 8, 1, 0, 0, 0, 0}, fp8, error))
       << error;
   EXPECT_FALSE(kernels::Fp8DequantBf16Args::decode({128}, fp8, error));
   EXPECT_EQ(error,
@@ -370,8 +373,8 @@ TEST(KernelSymbols, TheCudaLibraryDefinesItsKernels) {
     if (symbol.runtime != kernels::KernelRuntime::Cuda)
       continue;
     for (const char *act : {"_f16", "_bf16", "_f32"})
-      EXPECT_TRUE(cuda.defines(std::string("_mlir_ciface_") + symbol.name +
-                               act))
+      EXPECT_TRUE(
+          cuda.defines(std::string("_mlir_ciface_") + symbol.name + act))
           << symbol.name << act;
     ++checked;
   }

@@ -1,4 +1,4 @@
-//===- ArgTypes.cpp - The static type of a spec expression -----------------===//
+//===- ArgTypes.cpp - The static type of a spec expression ----------------===//
 //
 // A recursive-descent pass over the grammar of specs/README.md
 // ("Expressions") that computes types instead of values. The registry has
@@ -99,7 +99,8 @@ bool lex(const std::string &src, std::vector<Token> &tokens,
     }
     if (std::isdigit(static_cast<unsigned char>(c))) {
       size_t end = pos;
-      while (end < src.size() && std::isdigit(static_cast<unsigned char>(src[end])))
+      while (end < src.size() &&
+             std::isdigit(static_cast<unsigned char>(src[end])))
         ++end;
       bool isFloat = false;
       if (end + 1 < src.size() && src[end] == '.' &&
@@ -114,7 +115,8 @@ bool lex(const std::string &src, std::vector<Token> &tokens,
         ++end;
         if (end < src.size() && (src[end] == '+' || src[end] == '-'))
           ++end;
-        while (end < src.size() && std::isdigit(static_cast<unsigned char>(src[end])))
+        while (end < src.size() &&
+               std::isdigit(static_cast<unsigned char>(src[end])))
           ++end;
       }
       token.type = isFloat ? Token::Type::Float : Token::Type::Int;
@@ -135,7 +137,8 @@ bool lex(const std::string &src, std::vector<Token> &tokens,
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
       size_t end = pos;
       while (end < src.size() &&
-             (std::isalnum(static_cast<unsigned char>(src[end])) || src[end] == '_'))
+             (std::isalnum(static_cast<unsigned char>(src[end])) ||
+              src[end] == '_'))
         ++end;
       token.type = Token::Type::Name;
       token.text = src.substr(pos, end - pos);
@@ -298,8 +301,8 @@ private:
     ArgType operand = unary();
     if (!isNumeric(operand.kind))
       return ArgType::of(Kind::Unknown);
-    ArgType out = ArgType::of(operand.kind == Kind::Float ? Kind::Float
-                                                          : Kind::Int);
+    ArgType out =
+        ArgType::of(operand.kind == Kind::Float ? Kind::Float : Kind::Int);
     if (operand.codes) {
       out.codes.emplace();
       for (int64_t v : *operand.codes)

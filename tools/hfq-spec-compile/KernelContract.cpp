@@ -1,4 +1,4 @@
-//===- KernelContract.cpp - The kernels' runtime contract, from the specs --===//
+//===- KernelContract.cpp - The kernels' runtime contract, from the specs -===//
 //
 // Two steps: read the contract out of the registry (one args struct per
 // quantizer, one entry per kernel a runtime provides), then print it. The
@@ -81,8 +81,9 @@ std::string structName(const std::string &base) {
       upper = true;
       continue;
     }
-    out += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
-                 : c;
+    out += upper
+               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+               : c;
     upper = false;
   }
   return out + "Args";
@@ -90,15 +91,15 @@ std::string structName(const std::string &base) {
 
 bool isIdentifier(const std::string &name) {
   static const std::set<std::string> kKeywords = {
-      "auto",   "bool",     "break",    "case",     "char",   "class",
-      "const",  "continue", "default",  "delete",   "do",     "double",
-      "else",   "enum",     "explicit", "extern",   "false",  "float",
-      "for",    "friend",   "goto",     "if",       "inline", "int",
-      "long",   "namespace", "new",     "operator", "private", "protected",
-      "public", "register", "return",   "short",    "signed", "sizeof",
-      "static", "struct",   "switch",   "template", "this",   "throw",
-      "true",   "try",      "typedef",  "union",    "unsigned", "using",
-      "virtual", "void",    "volatile", "while",    "out",    "args",
+      "auto",    "bool",      "break",    "case",     "char",     "class",
+      "const",   "continue",  "default",  "delete",   "do",       "double",
+      "else",    "enum",      "explicit", "extern",   "false",    "float",
+      "for",     "friend",    "goto",     "if",       "inline",   "int",
+      "long",    "namespace", "new",      "operator", "private",  "protected",
+      "public",  "register",  "return",   "short",    "signed",   "sizeof",
+      "static",  "struct",    "switch",   "template", "this",     "throw",
+      "true",    "try",       "typedef",  "union",    "unsigned", "using",
+      "virtual", "void",      "volatile", "while",    "out",      "args",
       "error"};
   if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0])))
     return false;
@@ -227,8 +228,8 @@ bool quantizerStruct(const QuantizerSpec &q, ArgsStruct &out,
     }
     for (size_t i = 0; i < args.size(); ++i) {
       out.args[i].type = joinArgTypes(out.args[i].type, args[i].type);
-      out.args[i].sourcesDiffer = out.args[i].sourcesDiffer ||
-                                  args[i].source != out.args[i].source;
+      out.args[i].sourcesDiffer =
+          out.args[i].sourcesDiffer || args[i].source != out.args[i].source;
     }
   }
   if (first && sameTensors)
@@ -240,7 +241,8 @@ bool quantizerStruct(const QuantizerSpec &q, ArgsStruct &out,
 ArgsStruct prefixStruct(const std::string &kernel,
                         const std::vector<const ArgsStruct *> &structs) {
   ArgsStruct out;
-  out.typeName = structName(kernel.substr(kernel.rfind("hfq_", 0) == 0 ? 4 : 0));
+  out.typeName =
+      structName(kernel.substr(kernel.rfind("hfq_", 0) == 0 ? 4 : 0));
   out.prefix = true;
   std::vector<std::string> methods;
   for (const ArgsStruct *s : structs)
@@ -301,8 +303,8 @@ bool readContract(const MethodRegistry &registry, Contract &contract,
   for (const ArgsStruct &s : contract.structs)
     typeNames.insert(s.typeName);
   for (ContractKernel &kernel : contract.kernels) {
-    kernel.cuda =
-        kernel.name.rfind("hfq_ref_", 0) != 0 && onlyForTargets(rulesOf[kernel.name]);
+    kernel.cuda = kernel.name.rfind("hfq_ref_", 0) != 0 &&
+                  onlyForTargets(rulesOf[kernel.name]);
     if (kernel.cuda && kernel.methods.size() > 1) {
       error = SpecError{fileOfKernel[kernel.name], "/quantizers",
                         "CUDA kernel '" + kernel.name + "' is named by " +
@@ -358,9 +360,8 @@ const char *cppType(const ArgType &type) {
 /// The field's comment: its type and where it comes from ("bool: format ==
 /// 'gptq'", "int code, one of 0, 1, 2", "float, untyped in the spec: ...").
 std::string describe(const ContractArg &arg) {
-  std::string source = arg.source.size() > 56
-                           ? arg.source.substr(0, 53) + "..."
-                           : arg.source;
+  std::string source =
+      arg.source.size() > 56 ? arg.source.substr(0, 53) + "..." : arg.source;
   if (arg.sourcesDiffer)
     source += " (first layout)";
   switch (arg.type.kind) {
@@ -432,8 +433,8 @@ void printStruct(std::ostream &os, const ArgsStruct &s) {
        << describe(arg) << "\n";
   os << "\n"
      << "  /// Decodes the ABI's args; false with `error` naming the arg.\n"
-     << "  static bool decode(const std::vector<double> &args, "
-     << s.typeName << " &out,\n"
+     << "  static bool decode(const std::vector<double> &args, " << s.typeName
+     << " &out,\n"
      << "                     std::string &error) {\n";
   if (s.args.empty())
     os << "    (void)out;\n";
@@ -475,7 +476,8 @@ void printKernels(std::ostream &os, const Contract &contract) {
      << "struct KernelSymbol {\n"
      << "  const char *name;\n"
      << "  KernelRuntime runtime;\n"
-     << "  /// The quantizer keys whose kernel rules name it, \", \"-separated.\n"
+     << "  /// The quantizer keys whose kernel rules name it, \", "
+        "\"-separated.\n"
      << "  const char *methods;\n"
      << "  /// The last rule of a quantizer: lowered hfq.quantize calls\n"
      << "  /// <name>_quantize_<wt>.\n"
@@ -485,8 +487,8 @@ void printKernels(std::ostream &os, const Contract &contract) {
         "order.\n"
      << "inline constexpr KernelSymbol kKernelSymbols[] = {\n";
   for (const ContractKernel &k : contract.kernels)
-    os << "    {" << quoted(k.name) << ", KernelRuntime::"
-       << (k.cuda ? "Cuda" : "Reference") << ", "
+    os << "    {" << quoted(k.name)
+       << ", KernelRuntime::" << (k.cuda ? "Cuda" : "Reference") << ", "
        << quoted(joinNames(k.methods)) << ", "
        << (k.quantize ? "true" : "false") << "},\n";
   os << "};\n\n";
@@ -494,8 +496,8 @@ void printKernels(std::ostream &os, const Contract &contract) {
 
 } // namespace
 
-bool generateKernelContract(const MethodRegistry &registry,
-                            std::string &header, std::string &error) {
+bool generateKernelContract(const MethodRegistry &registry, std::string &header,
+                            std::string &error) {
   Contract contract;
   if (!readContract(registry, contract, error))
     return false;

@@ -1,4 +1,4 @@
-//===- KernelContract.h - The kernels' runtime contract, from the specs -*- C++ -*-===//
+//===- KernelContract.h - The kernels' contract, from the specs -*- C++ -*-===//
 //
 // What every kernel of a method needs to know about it at run time, read
 // from the specs so that no runtime restates it: the layout `args` as a

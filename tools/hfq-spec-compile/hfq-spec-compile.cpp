@@ -1,4 +1,4 @@
-//===- hfq-spec-compile.cpp - Check method specs and embed them ------------===//
+//===- hfq-spec-compile.cpp - Check method specs and embed them -----------===//
 //
 // The spec compiler. Every spec is parsed and registered exactly as hfq-opt
 // would at run time, so a shipped spec with a problem fails the build with
