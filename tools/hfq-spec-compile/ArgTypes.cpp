@@ -217,27 +217,21 @@ private:
     return joinArgTypes(yes, no);
   }
 
-  ArgType orExpr() {
-    ArgType first = andExpr();
-    if (!isWord("or"))
+  /// `next ( word next )*`: a bool when `word` (`or`, `and`) occurs.
+  ArgType logical(const char *word, ArgType (TypeParser::*next)()) {
+    ArgType first = (this->*next)();
+    if (!isWord(word))
       return first;
-    while (isWord("or")) {
+    while (isWord(word)) {
       ++pos;
-      andExpr();
+      (this->*next)();
     }
     return boolean();
   }
 
-  ArgType andExpr() {
-    ArgType first = notExpr();
-    if (!isWord("and"))
-      return first;
-    while (isWord("and")) {
-      ++pos;
-      notExpr();
-    }
-    return boolean();
-  }
+  ArgType orExpr() { return logical("or", &TypeParser::andExpr); }
+
+  ArgType andExpr() { return logical("and", &TypeParser::notExpr); }
 
   ArgType notExpr() {
     if (isWord("not")) {
