@@ -80,9 +80,16 @@ build() {
   $NVCC $GENCODE -o "$BUILD/hfq-gpu-test" "$BUILD/WeightOnlyGpuTest.cpp.o" "${lib[@]}" -lcublas
   $NVCC $GENCODE -o "$BUILD/hfq-bench" "$BUILD/WeightOnlyBench.cpp.o" "${lib[@]}" -lcublas
   cat "$BUILD"/*.cu.ptxas | grep -E "Compiling entry|Used|spill" > "$OUT/ptxas.txt" || true
-  $NVCC $FLAGS $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
-    kernels/cuda/Entry.cpp "${cuda[@]}" kernels/repack/QuantWeight.cpp \
-    kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp kernels/abi/*.cpp kernels/ref/*.cpp -lcublas
+  # The entry-point test: the kernels' contract generated from specs/*.json
+  # first (hfq-spec-compile, host compiler + nlohmann-json), then the ABI
+  # runtime, the reference, the repack and the CUDA entry points in one
+  # program (test/gpu/EntryGpuTest.cpp says what CMake builds instead).
+  g++ -std=c++17 -O1 -I"$ROOT" spec/*.cpp spec/expr/*.cpp tools/hfq-spec-compile/*.cpp \
+    -o "$BUILD/hfq-spec-compile"
+  mkdir -p "$BUILD/gen/kernels/generated"
+  "$BUILD/hfq-spec-compile" --root "$ROOT" --kernel-contract "$BUILD/gen/kernels/generated/MethodArgs.h" specs/*.json
+  $NVCC $FLAGS -I"$BUILD/gen" $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
+    kernels/cuda/Entry.cpp "${cuda[@]}" kernels/repack/*.cpp kernels/abi/*.cpp kernels/ref/*.cpp -lcublas
 }
 
 FAILED=0

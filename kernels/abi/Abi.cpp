@@ -1,11 +1,9 @@
-//===- Abi.cpp - The kernel ABI, decoded for the CPU reference -------------===//
+//===- Abi.cpp - The kernel ABI, decoded, for every runtime ---------------===//
 
 #include "kernels/abi/Abi.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 
 namespace {
 thread_local std::string lastError;
@@ -42,16 +40,6 @@ bool decodeDType(int64_t code, DType &dtype) {
   case HFQ_F8E5M2: dtype = DType::F8E5M2; return true;
   default: return false;
   }
-}
-
-/// Copies a strided 2-D memref into a dense row-major buffer.
-std::vector<float> dense(const StridedMemRefType<float, 2> *m) {
-  std::vector<float> out(static_cast<size_t>(m->sizes[0] * m->sizes[1]));
-  for (int64_t i = 0; i < m->sizes[0]; ++i)
-    for (int64_t j = 0; j < m->sizes[1]; ++j)
-      out[i * m->sizes[1] + j] =
-          m->data[m->offset + i * m->strides[0] + j * m->strides[1]];
-  return out;
 }
 
 } // namespace
@@ -105,120 +93,13 @@ std::vector<double> decodeArgs(const StridedMemRefType<double, 1> *args) {
   return out;
 }
 
-bool expectArgs(const std::vector<double> &args,
-                std::initializer_list<const char *> names, std::string &error) {
-  if (args.size() == names.size())
+bool expectTensorCount(size_t got, size_t count, const char *names,
+                       std::string &error) {
+  if (got == count)
     return true;
-  std::string list;
-  for (const char *name : names)
-    list += std::string(list.empty() ? "" : ", ") + name;
-  error = "expected " + std::to_string(names.size()) + " arguments (" + list +
-          "), got " + std::to_string(args.size());
+  error = "expected " + std::to_string(count) + " packed tensors (" + names +
+          "), got " + std::to_string(got);
   return false;
-}
-
-bool linearWithWeight(const LinearCall &call, const std::vector<float> &w,
-                      std::string &error) {
-  if (static_cast<int64_t>(w.size()) != call.n * call.k) {
-    error = "the dequantized weight has " + std::to_string(w.size()) +
-            " elements, expected N*K = " + std::to_string(call.n * call.k);
-    return false;
-  }
-  referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
-  return true;
-}
-
-bool storeOutput(const LinearCall &call, const std::vector<float> &y,
-                 const char *what, std::string &error) {
-  if (static_cast<int64_t>(y.size()) != call.m * call.n) {
-    error = std::string(what) + " produced " + std::to_string(y.size()) +
-            " outputs, expected M*N = " + std::to_string(call.m * call.n);
-    return false;
-  }
-  std::copy(y.begin(), y.end(), call.y);
-  return true;
-}
-
-LinearForward forwardByDequantizing(Dequantizer dequantize) {
-  return [dequantize](const LinearCall &call, std::string &error) {
-    std::vector<float> w;
-    return dequantize(call, w, error) && linearWithWeight(call, w, error);
-  };
-}
-
-int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
-                        StridedMemRefType<float, 2> *x,
-                        StridedMemRefType<float, 1> *bias,
-                        StridedMemRefType<double, 1> *args,
-                        StridedMemRefType<int64_t, 2> *table,
-                        const LinearForward &forward) {
-  if (!y || !x || !bias)
-    return failKernel(kernel, "null memref descriptor");
-  int64_t m = x->sizes[0], k = x->sizes[1], n = y->sizes[1];
-  if (y->sizes[0] != m)
-    return failKernel(kernel, "y has " + std::to_string(y->sizes[0]) +
-                                  " rows but x has " + std::to_string(m));
-  if (bias->sizes[0] != 0 && bias->sizes[0] != n)
-    return failKernel(kernel,
-                      "bias has " + std::to_string(bias->sizes[0]) +
-                          " elements, expected 0 or N = " + std::to_string(n));
-  LinearCall call;
-  std::string error;
-  if (!decodeTable(table, call.packed, error))
-    return failKernel(kernel, error);
-  std::vector<float> xs = dense(x), ys(static_cast<size_t>(m * n), 0.0f);
-  call.x = xs.data();
-  call.m = m;
-  call.n = n;
-  call.k = k;
-  call.args = decodeArgs(args);
-  call.y = ys.data();
-  if (!forward(call, error))
-    return failKernel(kernel, error);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float b = bias->sizes[0] ? bias->data[bias->offset + j * bias->strides[0]]
-                               : 0.0f;
-      y->data[y->offset + i * y->strides[0] + j * y->strides[1]] =
-          ys[i * n + j] + b;
-    }
-  return 0;
-}
-
-int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
-                          StridedMemRefType<double, 1> *args,
-                          StridedMemRefType<int64_t, 2> *table,
-                          const Quantizer &quantize) {
-  if (!w)
-    return failKernel(kernel, "null memref descriptor");
-  std::vector<TensorView> outputs;
-  std::string error;
-  if (!decodeTable(table, outputs, error))
-    return failKernel(kernel, error);
-  std::vector<float> ws = dense(w);
-  QuantizeCall call{ws.data(), w->sizes[0], w->sizes[1], decodeArgs(args)};
-  std::vector<StoredTensor> packed;
-  if (!quantize(call, packed, error))
-    return failKernel(kernel, error);
-  if (packed.size() != outputs.size())
-    return failKernel(kernel, "the quantizer produced " +
-                                  std::to_string(packed.size()) +
-                                  " tensors, the layout has " +
-                                  std::to_string(outputs.size()));
-  for (size_t i = 0; i < packed.size(); ++i) {
-    const TensorView &out = outputs[i];
-    if (out.dtype != packed[i].dtype || out.shape != packed[i].shape)
-      return failKernel(kernel, "packed tensor #" + std::to_string(i) + " is " +
-                                    dtypeName(out.dtype) +
-                                    shapeString(out.shape) +
-                                    " in the layout but the quantizer made " +
-                                    dtypeName(packed[i].dtype) +
-                                    shapeString(packed[i].shape));
-  }
-  for (size_t i = 0; i < packed.size(); ++i)
-    std::memcpy(const_cast<void *>(outputs[i].data), packed[i].bytes.data(),
-                packed[i].bytes.size());
-  return 0;
 }
 
 } // namespace hfq::kernels

@@ -2,16 +2,21 @@
 //
 // The symbols lowered IR calls for the CUDA kernels the specs name,
 //
-//   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>
+//   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>,
+//   _mlir_ciface_hfq_<m>_generic_<act>
 //
 // with the one signature of kernels/include/hfq_kernels.h (act f16 or bf16;
-// the f32 variants exist and refuse). Each call
+// the f32 variants exist and refuse), one set per kernel of the generated
+// HFQ_CUDA_KERNELS list (kernels/generated/MethodArgs.h, from the specs'
+// non-planned kernel rules): a kernel a spec adds is defined here, or the
+// build says why not. Each call
 //   1. checks the descriptors (x [M, K], y [M, N], bias [N] or [0]) and
-//      decodes the tensor table and the args with the CPU reference's
-//      decoder (kernels/abi/Abi.h);
+//      decodes the tensor table with the ABI runtime's decoder
+//      (kernels/abi/Abi.h);
 //   2. finds the weight in a process-wide cache or builds it: the method's
-//      converter (quantWeightFromCheckpoint, which validates the packed
-//      tensors as the reference does) -> packForKernel -> DeviceWeight::
+//      converter (quantWeightFromCheckpoint, which decodes the args with the
+//      method's generated decoder and validates the packed tensors with the
+//      reference's checks) -> packForKernel -> DeviceWeight::
 //      upload. This is the load-time repack, done once per weight;
 //   3. copies x (and bias) to device buffers, runs cuda::linear (the Gemv
 //      path for *_gemv kernels, Auto for *_gemm), copies y back and
@@ -35,9 +40,10 @@
 
 #include "kernels/cuda/Entry.h"
 
-#include "kernels/cuda/WeightOnly.h"
-#include "kernels/include/hfq_kernels.h"
 #include "kernels/abi/Abi.h"
+#include "kernels/cuda/WeightOnly.h"
+#include "kernels/generated/MethodArgs.h"
+#include "kernels/include/hfq_kernels.h"
 #include "kernels/repack/FromCheckpoint.h"
 #include "kernels/repack/KernelLayout.h"
 #include "kernels/repack/QuantWeight.h"
@@ -78,6 +84,47 @@ struct KernelInfo {
                       // width but 4 and 8, widened to the 8-bit layout)
   LinearPath path;    // Gemv for *_gemv, Auto for *_gemm
 };
+
+/// How a kernel is served, read from its name: hfq_<m>_w<b>a16_gemv (b-bit
+/// codes, the Gemv path), hfq_<m>_w<b>a16_gemm (b-bit codes, Auto) for b 4
+/// or 8, and hfq_<m>_generic (the other widths, widened to the 8-bit layout
+/// at load, Auto). `known` is false for any other name.
+struct KernelShape {
+  bool known;
+  int bits;
+  LinearPath path;
+};
+
+constexpr bool endsWith(const char *name, const char *suffix) {
+  size_t n = 0, s = 0;
+  while (name[n])
+    ++n;
+  while (suffix[s])
+    ++s;
+  if (s > n)
+    return false;
+  for (size_t i = 0; i < s; ++i)
+    if (name[n - s + i] != suffix[i])
+      return false;
+  return true;
+}
+
+constexpr KernelShape kernelShape(const char *name) {
+  constexpr struct {
+    const char *suffix;
+    KernelShape shape;
+  } kShapes[] = {
+      {"_w4a16_gemv", {true, 4, LinearPath::Gemv}},
+      {"_w4a16_gemm", {true, 4, LinearPath::Auto}},
+      {"_w8a16_gemv", {true, 8, LinearPath::Gemv}},
+      {"_w8a16_gemm", {true, 8, LinearPath::Auto}},
+      {"_generic", {true, 0, LinearPath::Auto}},
+  };
+  for (const auto &entry : kShapes)
+    if (endsWith(name, entry.suffix))
+      return entry.shape;
+  return {false, 0, LinearPath::Auto};
+}
 
 bool cudaOk(cudaError_t status, const char *what, std::string &error) {
   if (status == cudaSuccess)
@@ -397,87 +444,40 @@ extern "C" void hfq_cuda_release_weights(void) {
   // Freed here, outside the lock (or by the last call still using one).
 }
 
-/// The three entry points of kernel hfq_<m>_w<bits>a16_<shape> of method key
-/// `key`.
-#define HFQ_CUDA_KERNEL(m, key, bits, shape, path)                             \
+/// The three entry points of `kernel` (a name of HFQ_CUDA_KERNELS) of method
+/// key `key`, served as its name says (kernelShape).
+#define HFQ_CUDA_ENTRY(kernel, key)                                            \
   namespace {                                                                  \
-  const KernelInfo kKernel_##m##_w##bits##_##shape = {                         \
-      "hfq_" #m "_w" #bits "a16_" #shape, key, bits, LinearPath::path};        \
+  constexpr KernelShape kShape_##kernel = kernelShape(#kernel);                \
+  static_assert(kShape_##kernel.known,                                         \
+                "a spec names the CUDA kernel " #kernel ", which Entry.cpp "   \
+                "cannot serve: kernelShape knows *_w4a16_gemv / _gemm, "       \
+                "*_w8a16_gemv / _gemm and *_generic (mark the rule planned, "  \
+                "or add the kernel)");                                         \
+  const KernelInfo kKernel_##kernel = {#kernel, key, kShape_##kernel.bits,     \
+                                       kShape_##kernel.path};                  \
   }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_##m##_w##bits##a16_##shape##_f16(        \
+  extern "C" int32_t _mlir_ciface_##kernel##_f16(                              \
       StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
       StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
       StridedMemRefType<int64_t, 2> *table) {                                  \
-    return runCudaLinear(kKernel_##m##_w##bits##_##shape, ActType::F16, y, x,  \
-                         bias, args, table);                                   \
+    return runCudaLinear(kKernel_##kernel, ActType::F16, y, x, bias, args,     \
+                         table);                                               \
   }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_##m##_w##bits##a16_##shape##_bf16(       \
+  extern "C" int32_t _mlir_ciface_##kernel##_bf16(                             \
       StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
       StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
       StridedMemRefType<int64_t, 2> *table) {                                  \
-    return runCudaLinear(kKernel_##m##_w##bits##_##shape, ActType::BF16, y, x, \
-                         bias, args, table);                                   \
+    return runCudaLinear(kKernel_##kernel, ActType::BF16, y, x, bias, args,    \
+                         table);                                               \
   }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_##m##_w##bits##a16_##shape##_f32(        \
+  extern "C" int32_t _mlir_ciface_##kernel##_f32(                              \
       StridedMemRefType<float, 2> *, StridedMemRefType<float, 2> *,            \
       StridedMemRefType<float, 1> *, StridedMemRefType<double, 1> *,           \
       StridedMemRefType<int64_t, 2> *) {                                       \
-    return refuseF32(kKernel_##m##_w##bits##_##shape);                         \
+    return refuseF32(kKernel_##kernel);                                        \
   }
 
-/// The three entry points of generic kernel hfq_<m>_generic of method key
-/// `key`: code widths the w4a16 / w8a16 kernels do not take, widened to the
-/// 8-bit layout at load and run through the W8A16 kernels (exact; 8 bits per
-/// weight of bandwidth).
-#define HFQ_CUDA_GENERIC(m, key)                                               \
-  namespace {                                                                  \
-  const KernelInfo kKernel_##m##_generic = {"hfq_" #m "_generic", key, 0,      \
-                                            LinearPath::Auto};                 \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_##m##_generic_f16(                       \
-      StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
-      StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
-      StridedMemRefType<int64_t, 2> *table) {                                  \
-    return runCudaLinear(kKernel_##m##_generic, ActType::F16, y, x, bias,      \
-                         args, table);                                         \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_##m##_generic_bf16(                      \
-      StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \
-      StridedMemRefType<Half, 1> *bias, StridedMemRefType<double, 1> *args,    \
-      StridedMemRefType<int64_t, 2> *table) {                                  \
-    return runCudaLinear(kKernel_##m##_generic, ActType::BF16, y, x, bias,     \
-                         args, table);                                         \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_##m##_generic_f32(                       \
-      StridedMemRefType<float, 2> *, StridedMemRefType<float, 2> *,            \
-      StridedMemRefType<float, 1> *, StridedMemRefType<double, 1> *,           \
-      StridedMemRefType<int64_t, 2> *) {                                       \
-    return refuseF32(kKernel_##m##_generic);                                   \
-  }
-
-// Every CUDA weight-only kernel of specs/*.json (their `kernels` rules).
-HFQ_CUDA_GENERIC(gptq, "gptq")
-HFQ_CUDA_KERNEL(gptq, "gptq", 4, gemv, Gemv)
-HFQ_CUDA_KERNEL(gptq, "gptq", 4, gemm, Auto)
-HFQ_CUDA_KERNEL(gptq, "gptq", 8, gemv, Gemv)
-HFQ_CUDA_KERNEL(gptq, "gptq", 8, gemm, Auto)
-HFQ_CUDA_KERNEL(awq, "awq", 4, gemv, Gemv)
-HFQ_CUDA_KERNEL(awq, "awq", 4, gemm, Auto)
-HFQ_CUDA_KERNEL(ct, "compressed-tensors", 4, gemv, Gemv)
-HFQ_CUDA_KERNEL(ct, "compressed-tensors", 4, gemm, Auto)
-HFQ_CUDA_KERNEL(ct, "compressed-tensors", 8, gemv, Gemv)
-HFQ_CUDA_KERNEL(ct, "compressed-tensors", 8, gemm, Auto)
-HFQ_CUDA_KERNEL(hqq, "hqq", 4, gemv, Gemv)
-HFQ_CUDA_KERNEL(hqq, "hqq", 4, gemm, Auto)
-HFQ_CUDA_KERNEL(torchao, "torchao", 4, gemv, Gemv)
-HFQ_CUDA_KERNEL(torchao, "torchao", 4, gemm, Auto)
-HFQ_CUDA_KERNEL(torchao, "torchao", 8, gemv, Gemv)
-HFQ_CUDA_KERNEL(torchao, "torchao", 8, gemm, Auto)
-HFQ_CUDA_KERNEL(quanto, "quanto", 4, gemv, Gemv)
-HFQ_CUDA_KERNEL(quanto, "quanto", 4, gemm, Auto)
-HFQ_CUDA_KERNEL(quanto, "quanto", 8, gemv, Gemv)
-HFQ_CUDA_KERNEL(quanto, "quanto", 8, gemm, Auto)
-HFQ_CUDA_KERNEL(eetq, "eetq", 8, gemv, Gemv)
-HFQ_CUDA_KERNEL(eetq, "eetq", 8, gemm, Auto)
-HFQ_CUDA_KERNEL(bnb8, "bitsandbytes_8bit", 8, gemv, Gemv)
-HFQ_CUDA_KERNEL(bnb8, "bitsandbytes_8bit", 8, gemm, Auto)
+// Every CUDA kernel of specs/*.json (their non-planned `kernels` rules, as
+// kernels/generated/MethodArgs.h lists them).
+HFQ_CUDA_KERNELS(HFQ_CUDA_ENTRY)

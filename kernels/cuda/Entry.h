@@ -1,12 +1,15 @@
 //===- Entry.h - The CUDA kernels' weight cache, for callers ----*- C++ -*-===//
 //
 // kernels/cuda/Entry.cpp defines, for every CUDA weight-only kernel the
-// specs name (hfq_<method>_w4a16_gemv, ..._w8a16_gemm, and hfq_gptq_generic
-// for GPTQ's 2/3-bit codes, widened to the 8-bit layout) and act in {f16,
-// bf16, f32}, the ABI entry point _mlir_ciface_<kernel>_<act> of
-// kernels/include/hfq_kernels.h (the f32 ones only refuse). Lowered IR needs
-// nothing else. The two functions below manage the load-time repack cache
-// those entry points share (docs/kernels.md, "CUDA kernels through the ABI").
+// specs name (HFQ_CUDA_KERNELS of the generated kernels/generated/
+// MethodArgs.h: hfq_<method>_w4a16_gemv, ..._w8a16_gemm, and
+// hfq_gptq_generic for GPTQ's 2/3-bit codes, widened to the 8-bit layout)
+// and act in {f16, bf16, f32}, the ABI entry point
+// _mlir_ciface_<kernel>_<act> of kernels/include/hfq_kernels.h (the f32 ones
+// only refuse). Lowered IR needs nothing else from libhfq_kernels_cuda.so;
+// its layers on the CPU reference call libhfq_kernels_ref.so, which it
+// links. The two functions below manage the load-time repack cache those
+// entry points share (docs/kernels.md, "CUDA kernels through the ABI").
 //
 //===----------------------------------------------------------------------===//
 

@@ -1,8 +1,12 @@
 //===- hfq_kernels.h - The one C ABI of hfq's kernels -----------*- C++ -*-===//
 //
 // The contract between the compiler (hfq-lower-to-runtime) and the kernels:
-// the CPU reference (kernels/ref, always built) and CUDA (kernels/cuda)
-// implement the same symbols, so lowered IR links against either unchanged.
+// the CPU reference (kernels/ref, always built: libhfq_kernels_ref.so) and
+// CUDA (kernels/cuda: libhfq_kernels_cuda.so) implement their kernels
+// through this one signature, so lowered IR links against them unchanged.
+// Which kernels each library defines, and each kernel's `args` as typed
+// fields with a checking decoder, are generated from the specs
+// (kernels/generated/MethodArgs.h in the build tree; docs/kernels.md).
 //
 // Every kernel of a spec's `kernels` rules, for activation element type
 // <act> in {f32, f16, bf16}, is one entry point
@@ -11,7 +15,7 @@
 //       StridedMemRefType<Act, 2> *y,        // [M, N] output, written whole
 //       StridedMemRefType<Act, 2> *x,        // [M, K] activations
 //       StridedMemRefType<Act, 1> *bias,     // [N], or [0] for no bias
-//       StridedMemRefType<double, 1> *args,  // the kernel rule's `args`
+//       StridedMemRefType<double, 1> *args,  // the layout's `args`
 //       StridedMemRefType<int64_t, 2> *packed); // the tensor table, below
 //
 // which is what MLIR's `llvm.emit_c_interface` produces for
@@ -71,6 +75,7 @@ enum HfqDType {
 enum { HFQ_TABLE_COLUMNS = 8, HFQ_MAX_RANK = 4 };
 
 /// The message of the last failed kernel call on this thread ("" if none).
+/// Defined once for every library, in libhfq_kernel_abi.so (kernels/abi).
 const char *hfq_kernel_last_error(void);
 
 /// Prints the last error to stderr and aborts: what lowered IR calls when a

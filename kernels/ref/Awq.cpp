@@ -16,17 +16,8 @@ static int gemmNibbleOfColumn(int j) {
   return nibble[j];
 }
 
-namespace {
-/// The group geometry of one AWQ layer, validated.
-struct AwqShape {
-  int64_t g = 0;      ///< group size
-  int64_t groups = 0; ///< K / g
-  int64_t width = 0;  ///< gemv: W, the padded zero words per row
-};
-} // namespace
-
-static bool checkAwqParams(int64_t n, int64_t k, const AwqParams &p,
-                           AwqShape &s, std::string &error) {
+bool checkAwqParams(int64_t n, int64_t k, const AwqParams &p, AwqShape &s,
+                    std::string &error) {
   if (!checkMatrixShape("AWQ", n, k, error))
     return false;
   if (p.bits != 4) {
@@ -73,6 +64,14 @@ static bool checkAwqParams(int64_t n, int64_t k, const AwqParams &p,
   return true;
 }
 
+bool checkAwqGemmTensors(const TensorView &qweight, const TensorView &qzeros,
+                         const TensorView &scales, int64_t n, int64_t k,
+                         const AwqShape &s, std::string &error) {
+  return expectView(qweight, "qweight", DType::I32, {k, n / 8}, error) &&
+         expectView(qzeros, "qzeros", DType::I32, {s.groups, n / 8}, error) &&
+         expectView(scales, "scales", DType::F16, {s.groups, n}, error);
+}
+
 static uint32_t nibble(const TensorView &t, int64_t word, int index) {
   return (t.bits(word) >> (4 * index)) & 0xf;
 }
@@ -86,9 +85,7 @@ bool dequantizeAwq(const TensorView &qweight, const TensorView &qzeros,
     return false;
   w.assign(static_cast<size_t>(n * k), 0.0f);
   if (p.version == AwqVersion::Gemm) {
-    if (!expectView(qweight, "qweight", DType::I32, {k, n / 8}, error) ||
-        !expectView(qzeros, "qzeros", DType::I32, {s.groups, n / 8}, error) ||
-        !expectView(scales, "scales", DType::F16, {s.groups, n}, error))
+    if (!checkAwqGemmTensors(qweight, qzeros, scales, n, k, s, error))
       return false;
     for (int64_t i = 0; i < k; ++i) {
       const int64_t gi = i / s.g;

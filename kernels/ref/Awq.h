@@ -48,6 +48,23 @@ struct AwqParams {
   int64_t groupSize = 128; ///< -1: K
 };
 
+/// The group geometry of one AWQ layer, validated.
+struct AwqShape {
+  int64_t g = 0;      ///< group size
+  int64_t groups = 0; ///< K / g
+  int64_t width = 0;  ///< gemv: W, the padded zero words per row
+};
+
+/// Validates N, K, bits, the group size and the packing constraints of the
+/// layout `p.version`; fills `s`.
+bool checkAwqParams(int64_t n, int64_t k, const AwqParams &p, AwqShape &s,
+                    std::string &error);
+
+/// Checks the dtype and shape of a gemm layout's tensors.
+bool checkAwqGemmTensors(const TensorView &qweight, const TensorView &qzeros,
+                         const TensorView &scales, int64_t n, int64_t k,
+                         const AwqShape &s, std::string &error);
+
 /// Dequantizes to W[N, K] row-major floats ((q - z) * s, exact in float).
 /// Returns false and sets error on any shape / dtype / parameter problem.
 bool dequantizeAwq(const TensorView &qweight, const TensorView &qzeros,

@@ -1,6 +1,6 @@
-//===- BitNetEntry.cpp - BitNet b1.58 through the kernel ABI ---------------===//
+//===- BitNetEntry.cpp - BitNet b1.58 through the kernel ABI --------------===//
 //
-// args (specs/bitnet.json layouts): mode
+// args: BitnetArgs (specs/bitnet.json layouts): mode
 //   0 = BitLinear (packed ternary weight ui8 [N/4, K], weight_scale [1]):
 //       y = (x_q . W_t^T) / (s_x * weight_scale), x_q per-token int8;
 //   1 = AutoBitLinear offline (same tensors): the load hook unpacks the
@@ -15,8 +15,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/abi/Abi.h"
 #include "kernels/ref/BitNet.h"
+#include "kernels/ref/Runner.h"
 
 #include <cmath>
 
@@ -24,15 +24,10 @@ using namespace hfq::kernels;
 
 namespace {
 
-bool bitnetForward(const LinearCall &call, std::string &error) {
-  if (!expectArgs(call.args, {"mode"}, error))
-    return false;
-  double mode = call.args[0];
-  if (mode != 0 && mode != 1 && mode != 2) {
-    error = "mode must be 0 (BitLinear), 1 (AutoBitLinear offline) or 2 "
-            "(AutoBitLinear online), got " + std::to_string(mode);
-    return false;
-  }
+bool bitnetForward(const LinearCall &call, const BitnetArgs &args,
+                   std::string &error) {
+  // The generated decoder has checked that mode is 0, 1 or 2.
+  const int64_t mode = args.mode;
   size_t expected = mode == 2 ? 1 : 2;
   if (call.packed.size() != expected) {
     error = "expected " + std::to_string(expected) + " packed tensors (" +
@@ -94,14 +89,10 @@ bool bitnetForward(const LinearCall &call, std::string &error) {
   return true;
 }
 
-bool bitnetQuantize(const QuantizeCall &, std::vector<StoredTensor> &,
-                    std::string &error) {
-  error = "BitNet requires a pre-quantized checkpoint (requires_calibration: "
-          "transformers cannot quantize a model to BitNet at load)";
-  return false;
-}
-
 } // namespace
 
 HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bitnet, bitnetForward)
-HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bitnet, bitnetQuantize)
+HFQ_REFUSE_QUANTIZE_KERNEL(
+    hfq_ref_bitnet,
+    "BitNet requires a pre-quantized checkpoint (requires_calibration: "
+    "transformers cannot quantize a model to BitNet at load)")

@@ -143,9 +143,12 @@ bool quantizeBnb4(const float *w, int64_t n, int64_t k, const Bnb4Params &p,
 // LLM.int8()
 //===----------------------------------------------------------------------===//
 
-/// The LLM.int8() args `{llm_int8_threshold}`: exactly one, finite and
-/// non-negative (the reference entry points and the CUDA repack share it).
-bool bnb8Threshold(const std::vector<double> &args, float &threshold, std::string &error);
+struct Bitsandbytes8bitArgs; // kernels/generated/MethodArgs.h
+
+/// The LLM.int8() threshold of the layout args, which must be non-negative
+/// (the reference entry points and the CUDA repack share it).
+bool bnb8Threshold(const Bitsandbytes8bitArgs &args, float &threshold,
+                   std::string &error);
 
 /// W[N, K] = CB * SCB[:, None] / 127 (each element the exact value rounded
 /// once to float; bnb's int8_vectorwise_dequant multiplies by a float 1/127

@@ -1,52 +1,40 @@
-//===- BitsandbytesEntry.cpp - bitsandbytes 4-bit and LLM.int8() ABI -------===//
+//===- BitsandbytesEntry.cpp - bitsandbytes 4-bit and LLM.int8() ABI ------===//
 //
 // hfq_ref_bnb4 (specs/bitsandbytes.json, bitsandbytes_4bit layout)
-//   args: blocksize, quant_type_nf4 (1 nf4 / 0 fp4), double_quant,
-//         nested_blocksize.
+//   args: Bitsandbytes4bitArgs (blocksize, quant_type_nf4 (nf4, else fp4),
+//         double_quant, nested_blocksize).
 //   packed: weight, weight.absmax, weight.quant_map, and with double quant
 //           weight.nested_absmax, weight.nested_quant_map,
 //           weight.nested_offset (f32 scalar: the quant_state blob's
 //           "nested_offset", see the layout's doc).
 // hfq_ref_bnb8 (bitsandbytes_8bit layout)
-//   args: llm_int8_threshold. packed: weight (CB), SCB.
-//   The forward is LLM.int8()'s mixed decomposition (bnbInt8Linear), not a
-//   plain dequantize-and-multiply.
+//   args: Bitsandbytes8bitArgs (llm_int8_threshold). packed: weight (CB),
+//   SCB. The forward is LLM.int8()'s mixed decomposition (bnbInt8Linear),
+//   not a plain dequantize-and-multiply.
 // Both are quantized by transformers at load, so both have quantizers.
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/abi/Abi.h"
 #include "kernels/ref/Bitsandbytes.h"
+#include "kernels/ref/Runner.h"
 
-#include <cmath>
 #include <cstring>
 
 using namespace hfq::kernels;
 
-static bool bnb4Params(const std::vector<double> &args, Bnb4Params &p,
-                       std::string &error) {
-  if (!expectArgs(args,
-                  {"blocksize", "quant_type_nf4", "double_quant",
-                   "nested_blocksize"},
-                  error))
-    return false;
-  for (double a : args)
-    if (!std::isfinite(a) || a != std::floor(a)) {
-      error = "bnb 4-bit arguments must be integers";
-      return false;
-    }
-  p.blocksize = static_cast<int64_t>(args[0]);
-  p.type = args[1] != 0.0 ? Bnb4Type::NF4 : Bnb4Type::FP4;
-  p.doubleQuant = args[2] != 0.0;
-  p.nestedBlocksize = static_cast<int64_t>(args[3]);
-  return true;
+static Bnb4Params bnb4Params(const Bitsandbytes4bitArgs &args) {
+  Bnb4Params p;
+  p.blocksize = args.blocksize;
+  p.type = args.quant_type_nf4 ? Bnb4Type::NF4 : Bnb4Type::FP4;
+  p.doubleQuant = args.double_quant;
+  p.nestedBlocksize = args.nested_blocksize;
+  return p;
 }
 
-static bool bnb4Dequantize(const LinearCall &call, std::vector<float> &w,
-                           std::string &error) {
-  Bnb4Params p;
-  if (!bnb4Params(call.args, p, error))
-    return false;
+static bool bnb4Dequantize(const LinearCall &call,
+                           const Bitsandbytes4bitArgs &args,
+                           std::vector<float> &w, std::string &error) {
+  Bnb4Params p = bnb4Params(args);
   size_t expected = p.doubleQuant ? 6 : 3;
   if (call.packed.size() != expected) {
     error = std::string("expected ") + std::to_string(expected) +
@@ -72,14 +60,11 @@ static bool bnb4Dequantize(const LinearCall &call, std::vector<float> &w,
                         call.k, p, w, error);
 }
 
-HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bnb4, forwardByDequantizing(bnb4Dequantize))
-
 static bool bnb4Quantize(const QuantizeCall &call,
+                         const Bitsandbytes4bitArgs &args,
                          std::vector<StoredTensor> &packed,
                          std::string &error) {
-  Bnb4Params p;
-  if (!bnb4Params(call.args, p, error))
-    return false;
+  Bnb4Params p = bnb4Params(args);
   Bnb4Quantized q;
   if (!quantizeBnb4(call.w, call.n, call.k, p, q, error))
     return false;
@@ -99,50 +84,35 @@ static bool bnb4Quantize(const QuantizeCall &call,
   return true;
 }
 
-HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bnb4, bnb4Quantize)
-
-bool hfq::kernels::bnb8Threshold(const std::vector<double> &args, float &threshold,
-                                 std::string &error) {
-  if (!expectArgs(args, {"llm_int8_threshold"}, error))
-    return false;
-  if (!std::isfinite(args[0]) || args[0] < 0.0) {
+bool hfq::kernels::bnb8Threshold(const Bitsandbytes8bitArgs &args,
+                                 float &threshold, std::string &error) {
+  if (args.llm_int8_threshold < 0.0) {
     error = "llm_int8_threshold must be finite and non-negative, got " +
-            std::to_string(args[0]);
+            std::to_string(args.llm_int8_threshold);
     return false;
   }
-  threshold = static_cast<float>(args[0]);
+  threshold = static_cast<float>(args.llm_int8_threshold);
   return true;
 }
 
-static bool bnb8Forward(const LinearCall &call, std::string &error) {
+static bool bnb8Forward(const LinearCall &call,
+                        const Bitsandbytes8bitArgs &args, std::string &error) {
   float threshold;
-  if (!bnb8Threshold(call.args, threshold, error))
+  if (!bnb8Threshold(args, threshold, error) ||
+      !expectLayoutTensors<Bitsandbytes8bitArgs>(call.packed, error))
     return false;
-  if (call.packed.size() != 2) {
-    error = "expected 2 packed tensors (weight, SCB), got " +
-            std::to_string(call.packed.size());
-    return false;
-  }
   std::vector<float> y;
-  if (!bnbInt8Linear(call.x, call.m, call.packed[0], call.packed[1], call.n,
-                     call.k, threshold, nullptr, y, error))
-    return false;
-  if (static_cast<int64_t>(y.size()) != call.m * call.n) {
-    error = "LLM.int8() forward produced " + std::to_string(y.size()) +
-            " outputs, expected M*N";
-    return false;
-  }
-  std::memcpy(call.y, y.data(), y.size() * sizeof(float));
-  return true;
+  return bnbInt8Linear(call.x, call.m, call.packed[0], call.packed[1], call.n,
+                       call.k, threshold, nullptr, y, error) &&
+         storeOutput(call, y, "LLM.int8() forward", error);
 }
-
-HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bnb8, bnb8Forward)
 
 static bool bnb8Quantize(const QuantizeCall &call,
+                         const Bitsandbytes8bitArgs &args,
                          std::vector<StoredTensor> &packed,
                          std::string &error) {
   float threshold;
-  if (!bnb8Threshold(call.args, threshold, error))
+  if (!bnb8Threshold(args, threshold, error))
     return false;
   StoredTensor cb, scb;
   if (!quantizeBnbInt8(call.w, call.n, call.k, cb, scb, error))
@@ -152,4 +122,7 @@ static bool bnb8Quantize(const QuantizeCall &call,
   return true;
 }
 
+HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bnb4, bnb4Dequantize)
+HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bnb4, bnb4Quantize)
+HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_bnb8, bnb8Forward)
 HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_bnb8, bnb8Quantize)

@@ -14,6 +14,15 @@
 
 namespace hfq::kernels {
 
+bool checkCtBits(int64_t bits, std::string &error) {
+  if (bits < 1 || bits > 8) {
+    error = "compressed-tensors stores 1 to 8 bits per value, got num_bits=" +
+            std::to_string(bits);
+    return false;
+  }
+  return true;
+}
+
 namespace {
 
 const char *strategyName(CtStrategy s) {
@@ -30,32 +39,8 @@ const char *strategyName(CtStrategy s) {
   return "?";
 }
 
-bool checkBits(int bits, std::string &error) {
-  if (bits < 1 || bits > 8) {
-    error = "compressed-tensors stores 1 to 8 bits per value, got num_bits=" +
-            std::to_string(bits);
-    return false;
-  }
-  return true;
-}
-
-// Where each weight element finds its scale (and zero point): a grid of
-// `rows` x `cols` parameters, element (n, k) using
-// [n / rowDiv][group(k)], group(k) = gIdx ? gIdx[k] : k / colDiv.
-struct ParamGrid {
-  int64_t rows = 1, cols = 1;
-  int64_t rowDiv = 1, colDiv = 1;
-  std::vector<int64_t> shape; // the scale tensor's shape
-  std::vector<int32_t> gIdx;  // empty: column order
-
-  int64_t index(int64_t n, int64_t k) const {
-    const int64_t col = gIdx.empty() ? k / colDiv : gIdx[k];
-    return (n / rowDiv) * cols + col;
-  }
-};
-
 bool makeGrid(const CtWeightScheme &scheme, int64_t n, int64_t k,
-              bool allowBlock, ParamGrid &grid, std::string &error) {
+              bool allowBlock, CtParamGrid &grid, std::string &error) {
   switch (scheme.strategy) {
   case CtStrategy::Tensor:
     grid.rowDiv = n;
@@ -101,7 +86,7 @@ bool makeGrid(const CtWeightScheme &scheme, int64_t n, int64_t k,
 }
 
 bool readGIdx(const CtWeightScheme &scheme, const TensorView *gIdx, int64_t k,
-              ParamGrid &grid, std::string &error) {
+              CtParamGrid &grid, std::string &error) {
   if (gIdx == nullptr)
     return true;
   if (scheme.strategy != CtStrategy::Group) {
@@ -131,17 +116,30 @@ bool readGIdx(const CtWeightScheme &scheme, const TensorView *gIdx, int64_t k,
   return true;
 }
 
-
-void affineDequant(const std::vector<int32_t> &q, const ParamGrid &grid,
-                   const TensorView &scale, const std::vector<int32_t> &zp,
-                   int64_t n, int64_t k, std::vector<float> &w) {
+void affineDequant(const CtIntWeight &q, const TensorView &scale, int64_t n,
+                   int64_t k, std::vector<float> &w) {
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t row = 0; row < n; ++row)
     for (int64_t col = 0; col < k; ++col) {
-      const int64_t p = grid.index(row, col);
-      int32_t v = q[row * k + col] - (zp.empty() ? 0 : zp[p]);
+      const int64_t p = q.grid.index(row, col);
+      int32_t v = q.values[row * k + col] - (q.zeros.empty() ? 0 : q.zeros[p]);
       w[row * k + col] = static_cast<float>(v) * scale.at(p);
     }
+}
+
+/// An i8 tensor of `shape` whose values lie in the signed `bits` range.
+bool readCtInt8(const TensorView &view, const char *name,
+                const std::vector<int64_t> &shape, int bits,
+                std::vector<int32_t> &values, std::string &error) {
+  if (!expectView(view, name, DType::I8, shape, error))
+    return false;
+  values.resize(static_cast<size_t>(view.numel()));
+  for (int64_t i = 0; i < view.numel(); ++i) {
+    values[i] = static_cast<int32_t>(view.at(i));
+    if (!checkIntRange(values[i], bits, name, i, error))
+      return false;
+  }
+  return true;
 }
 
 } // namespace
@@ -161,7 +159,7 @@ bool checkIntRange(int32_t v, int bits, const char *name, int64_t at,
 
 bool packCtInt32(const int32_t *values, int64_t rows, int64_t cols, int bits,
                  int packedDim, StoredTensor &out, std::string &error) {
-  if (!checkBits(bits, error) ||
+  if (!checkCtBits(bits, error) ||
       !checkMatrixShape("pack_to_int32", rows, cols, error))
     return false;
   if (packedDim != 0 && packedDim != 1) {
@@ -192,7 +190,7 @@ bool packCtInt32(const int32_t *values, int64_t rows, int64_t cols, int bits,
 bool unpackCtInt32(const TensorView &packed, const char *name, int bits,
                    int64_t rows, int64_t cols, int packedDim,
                    std::vector<int32_t> &values, std::string &error) {
-  if (!checkBits(bits, error) ||
+  if (!checkCtBits(bits, error) ||
       !checkMatrixShape("unpack_from_int32", rows, cols, error))
     return false;
   if (packedDim != 0 && packedDim != 1) {
@@ -221,24 +219,23 @@ bool unpackCtInt32(const TensorView &packed, const char *name, int bits,
   return true;
 }
 
-bool dequantizeCtPacked(const CtWeightScheme &scheme,
-                        const TensorView &weightPacked,
-                        const TensorView &weightScale,
-                        const TensorView *weightZeroPoint,
-                        const TensorView *weightGIdx,
-                        const TensorView *weightShape, int64_t n, int64_t k,
-                        std::vector<float> &w, std::string &error) {
-  ParamGrid grid;
-  if (!checkMatrixShape("pack-quantized", n, k, error) ||
-      !checkBits(scheme.bits, error) ||
+bool readCtIntWeight(const CtWeightScheme &scheme, bool packed,
+                     const TensorView &weight, const TensorView &weightScale,
+                     const CtOptionalTensors &optional, int64_t n, int64_t k,
+                     CtIntWeight &out, std::string &error) {
+  CtParamGrid &grid = out.grid;
+  if (!checkMatrixShape(packed ? "pack-quantized" : "int-quantized", n, k,
+                        error) ||
+      !checkCtBits(scheme.bits, error) ||
       !makeGrid(scheme, n, k, /*allowBlock=*/false, grid, error) ||
-      !readGIdx(scheme, weightGIdx, k, grid, error))
+      !readGIdx(scheme, optional.gIdx, k, grid, error))
     return false;
-  if (weightShape) {
-    if (!expectView(*weightShape, "weight_shape", DType::I32, {2}, error))
+  if (packed && optional.shape) {
+    const TensorView &shape = *optional.shape;
+    if (!expectView(shape, "weight_shape", DType::I32, {2}, error))
       return false;
-    const int64_t sn = static_cast<int32_t>(weightShape->bits(0));
-    const int64_t sk = static_cast<int32_t>(weightShape->bits(1));
+    const int64_t sn = static_cast<int32_t>(shape.bits(0));
+    const int64_t sk = static_cast<int32_t>(shape.bits(1));
     if (sn != n || sk != k) {
       error = "weight_shape is [" + std::to_string(sn) + ", " +
               std::to_string(sk) + "], expected [" + std::to_string(n) + ", " +
@@ -246,28 +243,38 @@ bool dequantizeCtPacked(const CtWeightScheme &scheme,
       return false;
     }
   }
-  std::vector<int32_t> q, zp;
-  if (!unpackCtInt32(weightPacked, "weight_packed", scheme.bits, n, k, 1, q,
-                     error) ||
-      !expectFloatView(weightScale, "weight_scale", grid.shape, error))
+  if (packed ? !unpackCtInt32(weight, "weight_packed", scheme.bits, n, k, 1,
+                              out.values, error)
+             : !readCtInt8(weight, "weight", {n, k}, scheme.bits, out.values,
+                           error))
     return false;
-  if (weightZeroPoint) {
-    if (scheme.strategy == CtStrategy::Tensor) {
-      // A per-tensor zero point is not packed (the compressor packs only
-      // group / channel ones); it is the module's i8 parameter.
-      if (!expectView(*weightZeroPoint, "weight_zero_point", DType::I8, {1},
-                      error))
-        return false;
-      zp.push_back(static_cast<int32_t>(weightZeroPoint->at(0)));
-      if (!checkIntRange(zp[0], scheme.bits, "weight_zero_point", 0, error))
-        return false;
-    } else if (!unpackCtInt32(*weightZeroPoint, "weight_zero_point",
-                              scheme.bits, grid.rows, grid.cols, 0, zp,
-                              error)) {
-      return false;
-    }
-  }
-  affineDequant(q, grid, weightScale, zp, n, k, w);
+  if (!expectFloatView(weightScale, "weight_scale", grid.shape, error))
+    return false;
+  if (!optional.zeroPoint)
+    return true;
+  // A per-tensor zero point is not packed (the compressor packs only group /
+  // channel ones): like an int-quantized one it is an i8 parameter with the
+  // scale's shape.
+  if (!packed || scheme.strategy == CtStrategy::Tensor)
+    return readCtInt8(*optional.zeroPoint, "weight_zero_point", grid.shape,
+                      scheme.bits, out.zeros, error);
+  return unpackCtInt32(*optional.zeroPoint, "weight_zero_point", scheme.bits,
+                       grid.rows, grid.cols, 0, out.zeros, error);
+}
+
+bool dequantizeCtPacked(const CtWeightScheme &scheme,
+                        const TensorView &weightPacked,
+                        const TensorView &weightScale,
+                        const TensorView *weightZeroPoint,
+                        const TensorView *weightGIdx,
+                        const TensorView *weightShape, int64_t n, int64_t k,
+                        std::vector<float> &w, std::string &error) {
+  CtIntWeight q;
+  if (!readCtIntWeight(scheme, /*packed=*/true, weightPacked, weightScale,
+                       {weightZeroPoint, weightGIdx, weightShape}, n, k, q,
+                       error))
+    return false;
+  affineDequant(q, weightScale, n, k, w);
   return true;
 }
 
@@ -276,39 +283,18 @@ bool dequantizeCtInt(const CtWeightScheme &scheme, const TensorView &weight,
                      const TensorView *weightZeroPoint,
                      const TensorView *weightGIdx, int64_t n, int64_t k,
                      std::vector<float> &w, std::string &error) {
-  ParamGrid grid;
-  if (!checkMatrixShape("int-quantized", n, k, error) ||
-      !checkBits(scheme.bits, error) ||
-      !makeGrid(scheme, n, k, /*allowBlock=*/false, grid, error) ||
-      !readGIdx(scheme, weightGIdx, k, grid, error) ||
-      !expectView(weight, "weight", DType::I8, {n, k}, error) ||
-      !expectFloatView(weightScale, "weight_scale", grid.shape, error))
+  CtIntWeight q;
+  if (!readCtIntWeight(scheme, /*packed=*/false, weight, weightScale,
+                       {weightZeroPoint, weightGIdx, nullptr}, n, k, q, error))
     return false;
-  std::vector<int32_t> q(static_cast<size_t>(n * k)), zp;
-  for (int64_t i = 0; i < n * k; ++i) {
-    q[i] = static_cast<int32_t>(weight.at(i));
-    if (!checkIntRange(q[i], scheme.bits, "weight", i, error))
-      return false;
-  }
-  if (weightZeroPoint) {
-    if (!expectView(*weightZeroPoint, "weight_zero_point", DType::I8,
-                    grid.shape, error))
-      return false;
-    zp.resize(static_cast<size_t>(grid.rows * grid.cols));
-    for (int64_t i = 0; i < grid.rows * grid.cols; ++i) {
-      zp[i] = static_cast<int32_t>(weightZeroPoint->at(i));
-      if (!checkIntRange(zp[i], scheme.bits, "weight_zero_point", i, error))
-        return false;
-    }
-  }
-  affineDequant(q, grid, weightScale, zp, n, k, w);
+  affineDequant(q, weightScale, n, k, w);
   return true;
 }
 
 bool dequantizeCtFloat(const CtWeightScheme &scheme, const TensorView &weight,
                        const TensorView &weightScale, int64_t n, int64_t k,
                        std::vector<float> &w, std::string &error) {
-  ParamGrid grid;
+  CtParamGrid grid;
   if (!checkMatrixShape("float-quantized", n, k, error))
     return false;
   if (scheme.bits != 8) {

@@ -50,6 +50,47 @@ struct CtWeightScheme {
   int64_t blockK = 128;    // strategy == Block (block_structure[1])
 };
 
+struct CompressedTensorsArgs; // kernels/generated/MethodArgs.h
+
+/// A compressed-tensors layout, from its args (CompressedTensorsEntry.cpp).
+struct CtLayout {
+  /// 0 pack-quantized, 1 int-quantized, 2 naive-quantized int,
+  /// 3 float-quantized, 4 naive-quantized float.
+  int format = 0;
+  CtWeightScheme scheme;
+  bool asymmetric = false;
+  bool gIdx = false;
+  /// 0 none, 1 dynamic int, 2 static, 3 dynamic float.
+  int inputMode = 0;
+
+  bool isPacked() const { return format == 0; }
+  bool isFloat() const { return format >= 3; }
+  /// The layout's tensors: the weight (weight_packed or weight),
+  /// weight_scale, then weight_zero_point when asymmetric, weight_g_idx
+  /// with gIdx, weight_shape when packed, input_scale for static
+  /// activations.
+  size_t tensorCount() const;
+};
+
+/// `args` as a CtLayout, checking that the sizes are non-negative, that the
+/// group strategy has a positive group size and that the table has `tensors`
+/// rows, the layout's count.
+bool ctLayout(const CompressedTensorsArgs &args, size_t tensors,
+              CtLayout &layout, std::string &error);
+
+/// The optional tensors of `packed` (laid out as CtLayout says), null when
+/// the layout has none.
+struct CtOptionalTensors {
+  const TensorView *zeroPoint = nullptr;
+  const TensorView *gIdx = nullptr;
+  const TensorView *shape = nullptr;
+};
+CtOptionalTensors ctOptionalTensors(const CtLayout &layout,
+                                    const std::vector<TensorView> &packed);
+
+/// compressed-tensors stores 1 to 8 bits per value.
+bool checkCtBits(int64_t bits, std::string &error);
+
 /// Checks that `v` (element `at` of tensor `name`) lies in the signed
 /// `bits`-bit range [-2^(bits-1), 2^(bits-1) - 1]; the message names both.
 bool checkIntRange(int32_t v, int bits, const char *name, int64_t at,
@@ -65,6 +106,38 @@ bool packCtInt32(const int32_t *values, int64_t rows, int64_t cols, int bits,
 bool unpackCtInt32(const TensorView &packed, const char *name, int bits,
                    int64_t rows, int64_t cols, int packedDim,
                    std::vector<int32_t> &values, std::string &error);
+
+/// Where each weight element finds its scale (and zero point): a grid of
+/// `rows` x `cols` parameters, element (n, k) using [n / rowDiv][group(k)],
+/// group(k) = gIdx ? gIdx[k] : k / colDiv.
+struct CtParamGrid {
+  int64_t rows = 1, cols = 1;
+  int64_t rowDiv = 1, colDiv = 1;
+  std::vector<int64_t> shape; // the scale tensor's shape
+  std::vector<int32_t> gIdx;  // empty: column order
+
+  int64_t index(int64_t n, int64_t k) const {
+    const int64_t col = gIdx.empty() ? k / colDiv : gIdx[k];
+    return (n / rowDiv) * cols + col;
+  }
+};
+
+/// An int weight read out of its tensors, checked: signed values [N * K],
+/// the parameter grid and the signed zero points (per grid cell; empty when
+/// symmetric).
+struct CtIntWeight {
+  std::vector<int32_t> values;
+  CtParamGrid grid;
+  std::vector<int32_t> zeros;
+};
+
+/// Reads a pack-quantized (`packed`) or int-quantized / naive-quantized int
+/// weight (strategy tensor, channel or group), checking every tensor as the
+/// dequantizers below do; `optional` holds the tensors a layout may lack.
+bool readCtIntWeight(const CtWeightScheme &scheme, bool packed,
+                     const TensorView &weight, const TensorView &weightScale,
+                     const CtOptionalTensors &optional, int64_t n, int64_t k,
+                     CtIntWeight &out, std::string &error);
 
 /// pack-quantized (int; strategy tensor, channel or group). Optional
 /// tensors are nullptr when absent: `weightZeroPoint` (asymmetric),

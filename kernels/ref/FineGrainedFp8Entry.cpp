@@ -1,8 +1,8 @@
-//===- FineGrainedFp8Entry.cpp - FineGrainedFP8 through the kernel ABI -----===//
+//===- FineGrainedFp8Entry.cpp - FineGrainedFP8 through the kernel ABI ----===//
 //
-// args (specs/fp8.json layouts): block_n, block_k (0, 0 = per tensor),
-// static_activation, dequantize. Packed: weight, weight_scale_inv and, with
-// activation_scheme "static", activation_scale.
+// args: Fp8Args (specs/fp8.json layouts: block_n, block_k with 0, 0 = per
+// tensor, static_activation, dequantize). Packed: weight, weight_scale_inv and,
+// with activation_scheme "static", activation_scale.
 //
 // hfq_ref_fp8: FP8Linear (dynamic 1 x block_k activation quantization, or the
 // static activation_scale; block-scaled GEMM). transformers quantizes FP8 at
@@ -12,32 +12,30 @@
 // hfq_fp8_dequant_bf16: the `dequantize` fallback (fp8's dequantize = true,
 // compressed-tensors' float-quantized weights): W = bf16(fp8(weight) * scale),
 // then a plain linear, no activation quantization. Shared by both methods,
-// it reads only what both layouts start with: args block_n, block_k first
+// it reads only what both layouts start with (Fp8DequantBf16Args, the
+// prefix their args share): args block_n, block_k first
 // (0 = the whole dimension; per tensor is 0, 0), packed weight f8E4M3FN
 // [N, K] then the scale [ceil(N/bn), ceil(K/bk)] in any float dtype ([],
 // [1] or [1, 1] per tensor); further args and tensors are ignored.
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/abi/Abi.h"
 #include "kernels/ref/FineGrainedFp8.h"
-
-#include <cmath>
+#include "kernels/ref/Runner.h"
 
 using namespace hfq::kernels;
 
 namespace {
 
-bool decodeBlock(const std::vector<double> &args, int64_t &bn, int64_t &bk,
-                 std::string &error) {
-  for (int i = 0; i < 2; ++i)
-    if (args[i] < 0 || args[i] != std::floor(args[i]) || args[i] > (1 << 30)) {
-      error = std::string(i ? "block_k" : "block_n") +
-              " must be a non-negative integer, got " + std::to_string(args[i]);
+bool checkBlock(int64_t bn, int64_t bk, std::string &error) {
+  const std::pair<const char *, int64_t> sizes[] = {{"block_n", bn},
+                                                    {"block_k", bk}};
+  for (const auto &[name, v] : sizes)
+    if (v < 0 || v > (1 << 30)) {
+      error = std::string(name) + " must be a non-negative integer, got " +
+              std::to_string(static_cast<double>(v));
       return false;
     }
-  bn = static_cast<int64_t>(args[0]);
-  bk = static_cast<int64_t>(args[1]);
   if ((bn == 0) != (bk == 0)) {
     error = "block_n and block_k must both be 0 (per tensor) or both positive";
     return false;
@@ -45,15 +43,11 @@ bool decodeBlock(const std::vector<double> &args, int64_t &bn, int64_t &bk,
   return true;
 }
 
-bool fp8Forward(const LinearCall &call, std::string &error) {
-  if (!expectArgs(call.args,
-                  {"block_n", "block_k", "static_activation", "dequantize"},
-                  error))
+bool fp8Forward(const LinearCall &call, const Fp8Args &args,
+                std::string &error) {
+  if (!checkBlock(args.block_n, args.block_k, error))
     return false;
-  int64_t bn, bk;
-  if (!decodeBlock(call.args, bn, bk, error))
-    return false;
-  bool isStatic = call.args[2] != 0.0;
+  const bool isStatic = args.static_activation;
   size_t expected = isStatic ? 3 : 2;
   if (call.packed.size() != expected) {
     error = "expected " + std::to_string(expected) +
@@ -62,54 +56,43 @@ bool fp8Forward(const LinearCall &call, std::string &error) {
             std::to_string(call.packed.size());
     return false;
   }
-  if (call.args[3] != 0.0) {
+  if (args.dequantize) {
     std::vector<float> w;
-    if (!dequantizeFp8Block(call.packed[0], call.packed[1], call.n, call.k, bn,
-                            bk, w, error))
-      return false;
-    referenceLinear(call.x, w.data(), nullptr, call.m, call.n, call.k, call.y);
-    return true;
+    return dequantizeFp8Block(call.packed[0], call.packed[1], call.n, call.k,
+                              args.block_n, args.block_k, w, error) &&
+           linearWithWeight(call, w, error);
   }
   std::vector<float> y;
   if (!fp8Linear(call.x, call.m, call.packed[0], call.packed[1], call.n, call.k,
-                 bn, bk, isStatic ? &call.packed[2] : nullptr, nullptr, y,
-                 error))
+                 args.block_n, args.block_k,
+                 isStatic ? &call.packed[2] : nullptr, nullptr, y, error))
     return false;
   return storeOutput(call, y, "fp8Linear", error);
 }
 
-bool fp8Quantize(const QuantizeCall &call, std::vector<StoredTensor> &packed,
-                 std::string &error) {
-  if (!expectArgs(call.args,
-                  {"block_n", "block_k", "static_activation", "dequantize"},
-                  error))
+bool fp8Quantize(const QuantizeCall &call, const Fp8Args &args,
+                 std::vector<StoredTensor> &packed, std::string &error) {
+  if (!checkBlock(args.block_n, args.block_k, error))
     return false;
-  int64_t bn, bk;
-  if (!decodeBlock(call.args, bn, bk, error))
-    return false;
-  if (call.args[2] != 0.0) {
+  if (args.static_activation) {
     error = "activation_scale (activation_scheme 'static') needs calibration "
             "data; on-the-fly FP8 quantization supports activation_scheme "
             "'dynamic' only";
     return false;
   }
   Fp8Quantized q;
-  if (!quantizeFp8Block(call.w, call.n, call.k, bn, bk, q, error))
+  if (!quantizeFp8Block(call.w, call.n, call.k, args.block_n, args.block_k, q,
+                        error))
     return false;
   packed.push_back(std::move(q.weight));
   packed.push_back(std::move(q.scaleInv));
   return true;
 }
 
-bool fp8DequantBf16(const LinearCall &call, std::vector<float> &w,
-                    std::string &error) {
-  if (call.args.size() < 2) {
-    error = "expected at least 2 arguments (block_n, block_k, ...), got " +
-            std::to_string(call.args.size());
-    return false;
-  }
-  int64_t bn, bk;
-  if (!decodeBlock(call.args, bn, bk, error))
+bool fp8DequantBf16(const LinearCall &call, const Fp8DequantBf16Args &args,
+                    std::vector<float> &w, std::string &error) {
+  int64_t bn = args.block_n, bk = args.block_k;
+  if (!checkBlock(bn, bk, error))
     return false;
   if (call.packed.size() < 2) {
     error = "expected at least 2 packed tensors (weight, scale, ...), got " +
@@ -158,5 +141,4 @@ bool fp8DequantBf16(const LinearCall &call, std::vector<float> &w,
 
 HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_fp8, fp8Forward)
 HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_fp8, fp8Quantize)
-HFQ_DEFINE_LINEAR_KERNEL(hfq_fp8_dequant_bf16,
-                         forwardByDequantizing(fp8DequantBf16))
+HFQ_DEFINE_LINEAR_KERNEL(hfq_fp8_dequant_bf16, fp8DequantBf16)

@@ -37,9 +37,8 @@ static void packField(std::vector<uint32_t> &words, int64_t first,
         value >> (32 - shift);
 }
 
-/// Validates bits / group size and the packing constraints; sets g, G.
-static bool checkGptqParams(int64_t n, int64_t k, const GptqParams &p,
-                            int64_t &g, int64_t &groups, std::string &error) {
+bool checkGptqParams(int64_t n, int64_t k, const GptqParams &p, int64_t &g,
+                     int64_t &groups, std::string &error) {
   if (!checkMatrixShape("GPTQ", n, k, error))
     return false;
   if (p.bits != 2 && p.bits != 3 && p.bits != 4 && p.bits != 8) {
@@ -69,32 +68,40 @@ static bool checkGptqParams(int64_t n, int64_t k, const GptqParams &p,
   return true;
 }
 
-bool dequantizeGptq(const TensorView &qweight, const TensorView &qzeros,
-                    const TensorView &scales, const TensorView &gIdx, int64_t n,
-                    int64_t k, const GptqParams &p, std::vector<float> &w,
-                    std::string &error) {
-  int64_t g = 0, groups = 0;
-  if (!checkGptqParams(n, k, p, g, groups, error))
-    return false;
+bool checkGptqTensors(const TensorView &qweight, const TensorView &qzeros,
+                      const TensorView &scales, const TensorView &gIdx,
+                      int64_t n, int64_t k, const GptqParams &p, int64_t groups,
+                      std::string &error) {
   if (!expectView(qweight, "qweight", DType::I32, {k * p.bits / 32, n},
                   error) ||
       !expectView(qzeros, "qzeros", DType::I32, {groups, n * p.bits / 32},
                   error) ||
       !expectView(scales, "scales", DType::F16, {groups, n}, error))
     return false;
-  const bool hasGIdx = !(gIdx.data == nullptr && gIdx.shape.empty());
-  if (hasGIdx) {
-    if (!expectView(gIdx, "g_idx", DType::I32, {k}, error))
+  if (!gptqHasGIdx(gIdx))
+    return true;
+  if (!expectView(gIdx, "g_idx", DType::I32, {k}, error))
+    return false;
+  for (int64_t i = 0; i < k; ++i) {
+    int32_t gi = static_cast<int32_t>(gIdx.bits(i));
+    if (gi < 0 || gi >= groups) {
+      error = "g_idx[" + std::to_string(i) + "] = " + std::to_string(gi) +
+              " is outside [0, " + std::to_string(groups) + ")";
       return false;
-    for (int64_t i = 0; i < k; ++i) {
-      int32_t gi = static_cast<int32_t>(gIdx.bits(i));
-      if (gi < 0 || gi >= groups) {
-        error = "g_idx[" + std::to_string(i) + "] = " + std::to_string(gi) +
-                " is outside [0, " + std::to_string(groups) + ")";
-        return false;
-      }
     }
   }
+  return true;
+}
+
+bool dequantizeGptq(const TensorView &qweight, const TensorView &qzeros,
+                    const TensorView &scales, const TensorView &gIdx, int64_t n,
+                    int64_t k, const GptqParams &p, std::vector<float> &w,
+                    std::string &error) {
+  int64_t g = 0, groups = 0;
+  if (!checkGptqParams(n, k, p, g, groups, error) ||
+      !checkGptqTensors(qweight, qzeros, scales, gIdx, n, k, p, groups, error))
+    return false;
+  const bool hasGIdx = gptqHasGIdx(gIdx);
 
   // Zero points once per (group, column): z = field (+ 1 for v1, no wrap).
   std::vector<int32_t> zero(static_cast<size_t>(groups * n));

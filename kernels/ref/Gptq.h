@@ -43,6 +43,29 @@ struct GptqParams {
   bool zeroStoredMinusOne = true;
 };
 
+struct GptqArgs; // kernels/generated/MethodArgs.h
+
+/// The layout args (specs/gptq.json) as parameters (GptqEntry.cpp).
+GptqParams gptqParams(const GptqArgs &args);
+
+/// Validates N, K, bits, group size and the packing constraints; sets the
+/// group size g (K for -1) and the group count G.
+bool checkGptqParams(int64_t n, int64_t k, const GptqParams &p, int64_t &g,
+                     int64_t &groups, std::string &error);
+
+/// Whether a checkpoint has act-order indices: a g_idx with neither data
+/// nor shape means g_idx[k] = k / group_size.
+inline bool gptqHasGIdx(const TensorView &gIdx) {
+  return !(gIdx.data == nullptr && gIdx.shape.empty());
+}
+
+/// Checks the dtype and shape of every tensor for `groups` groups, and that
+/// each g_idx entry (when present) is a group in [0, G).
+bool checkGptqTensors(const TensorView &qweight, const TensorView &qzeros,
+                      const TensorView &scales, const TensorView &gIdx,
+                      int64_t n, int64_t k, const GptqParams &p, int64_t groups,
+                      std::string &error);
+
 /// Dequantizes to W[N, K] row-major floats (each value s * (q - z), exact in
 /// float since s is f16 and q - z a small integer; the CUDA kernels round it
 /// to fp16). `gIdx` may be left empty (data null, no shape) for

@@ -151,20 +151,28 @@ bool unpackHqq(const TensorView &wq, int nbits, int64_t rows, int64_t cols,
   return true;
 }
 
+bool readHqq(const TensorView &wq, const TensorView &scale,
+             const TensorView &zero, int nbits, int64_t n, int64_t k,
+             int64_t groupSize, int axis, HqqGrouped &out, std::string &error) {
+  if (!hqqGroupedShape(n, k, groupSize, axis, out.rows, out.cols, error))
+    return false;
+  const std::vector<int64_t> metaShape =
+      axis == 1 ? std::vector<int64_t>{out.rows, 1}
+                : std::vector<int64_t>{1, out.cols};
+  return unpackHqq(wq, nbits, out.rows, out.cols, out.codes, error) &&
+         expectFloatView(scale, "scale", metaShape, error) &&
+         expectFloatView(zero, "zero", metaShape, error);
+}
+
 bool dequantizeHqq(const TensorView &wq, const TensorView &scale,
                    const TensorView &zero, int nbits, int64_t n, int64_t k,
                    int64_t groupSize, int axis, std::vector<float> &w,
                    std::string &error) {
-  int64_t rows, cols;
-  if (!hqqGroupedShape(n, k, groupSize, axis, rows, cols, error))
+  HqqGrouped grouped;
+  if (!readHqq(wq, scale, zero, nbits, n, k, groupSize, axis, grouped, error))
     return false;
-  const std::vector<int64_t> metaShape =
-      axis == 1 ? std::vector<int64_t>{rows, 1} : std::vector<int64_t>{1, cols};
-  std::vector<uint8_t> q;
-  if (!unpackHqq(wq, nbits, rows, cols, q, error) ||
-      !expectFloatView(scale, "scale", metaShape, error) ||
-      !expectFloatView(zero, "zero", metaShape, error))
-    return false;
+  const int64_t rows = grouped.rows, cols = grouped.cols;
+  const std::vector<uint8_t> &q = grouped.codes;
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < cols; ++c) {

@@ -44,6 +44,22 @@
 
 namespace hfq::kernels {
 
+struct HqqArgs; // kernels/generated/MethodArgs.h
+
+/// The layout args (specs/hqq.json), checked (HqqEntry.cpp).
+struct HqqParams {
+  /// 8, 6, 5, 4, 3, 2 or 1: the code width (1.58-bit codes are 2-bit ones).
+  int nbits = 4;
+  bool ternary = false;  ///< nbits 1.58
+  int64_t groupSize = 0; ///< 0: None
+  int axis = 1;
+  bool viewAsFloat = false, roundZero = false, optimize = false;
+};
+
+/// `args` as HqqParams: nbits one of 8, 6, 5, 4, 3, 2, 1.58, 1, a
+/// non-negative group_size and an axis of 0 or 1, or false with `error`.
+bool hqqParams(const HqqArgs &args, HqqParams &p, std::string &error);
+
 /// Grouped-matrix shape [rows, cols] for W [N, K] (groupSize 0 = no group).
 bool hqqGroupedShape(int64_t n, int64_t k, int64_t groupSize, int axis,
                      int64_t &rows, int64_t &cols, std::string &error);
@@ -52,6 +68,18 @@ bool hqqGroupedShape(int64_t n, int64_t k, int64_t groupSize, int axis,
 /// `nbits` in {1, 2, 3, 4, 5, 6, 8}.
 bool unpackHqq(const TensorView &wq, int nbits, int64_t rows, int64_t cols,
                std::vector<uint8_t> &q, std::string &error);
+
+/// A weight's codes as hqq groups them: q[rows * cols] row-major.
+struct HqqGrouped {
+  int64_t rows = 0, cols = 0;
+  std::vector<uint8_t> codes;
+};
+
+/// Unpacks W_q and checks `scale` / `zero` (f16, bf16 or f32; [rows, 1] for
+/// axis 1, [1, cols] for axis 0): what dequantizeHqq reads.
+bool readHqq(const TensorView &wq, const TensorView &scale,
+             const TensorView &zero, int nbits, int64_t n, int64_t k,
+             int64_t groupSize, int axis, HqqGrouped &out, std::string &error);
 
 /// Dequantizes to W [N, K] row-major. `scale` / `zero` f16, bf16 or f32.
 bool dequantizeHqq(const TensorView &wq, const TensorView &scale,

@@ -46,10 +46,9 @@ bool dequantizeQuantoBytes(const TensorView &data, const TensorView &scale,
   return true;
 }
 
-bool dequantizeQuantoBits(const TensorView &data, const TensorView &scale,
-                          const TensorView &shift, int bits, int64_t n,
-                          int64_t k, int64_t groupSize, std::vector<float> &w,
-                          std::string &error) {
+bool checkQuantoBits(const TensorView &data, const TensorView &scale,
+                     const TensorView &shift, int bits, int64_t n, int64_t k,
+                     int64_t groupSize, QuantoGroups &g, std::string &error) {
   if (!checkMatrixShape("quanto", n, k, error))
     return false;
   if (bits != 2 && bits != 4) {
@@ -62,19 +61,28 @@ bool dequantizeQuantoBits(const TensorView &data, const TensorView &scale,
             " must divide K=" + std::to_string(k);
     return false;
   }
-  const int64_t rows = n * k / groupSize;
-  const int64_t perByte = 8 / bits;
-  const int64_t planeRows = ceilDiv(rows, perByte);
-  if (!expectView(data, "weight._data._data", DType::U8, {planeRows, groupSize},
-                  error) ||
-      !expectFloatView(scale, "weight._scale", {rows, 1}, error))
+  g.rows = n * k / groupSize;
+  g.planeRows = ceilDiv(g.rows, 8 / bits);
+  if (!expectView(data, "weight._data._data", DType::U8,
+                  {g.planeRows, groupSize}, error) ||
+      !expectFloatView(scale, "weight._scale", {g.rows, 1}, error))
     return false;
-  const bool intShift = shift.dtype == DType::U8 || shift.dtype == DType::I8;
-  if (intShift
-          ? !expectView(shift, "weight._shift", shift.dtype, {rows, 1}, error)
-          : !expectFloatView(shift, "weight._shift", {rows, 1}, error))
-    return false;
+  g.intShift = shift.dtype == DType::U8 || shift.dtype == DType::I8;
+  return g.intShift
+             ? expectView(shift, "weight._shift", shift.dtype, {g.rows, 1},
+                          error)
+             : expectFloatView(shift, "weight._shift", {g.rows, 1}, error);
+}
 
+bool dequantizeQuantoBits(const TensorView &data, const TensorView &scale,
+                          const TensorView &shift, int bits, int64_t n,
+                          int64_t k, int64_t groupSize, std::vector<float> &w,
+                          std::string &error) {
+  QuantoGroups g;
+  if (!checkQuantoBits(data, scale, shift, bits, n, k, groupSize, g, error))
+    return false;
+  const int64_t rows = g.rows, planeRows = g.planeRows;
+  const bool intShift = g.intShift;
   const uint32_t mask = (1u << bits) - 1;
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t r = 0; r < rows; ++r) {

@@ -35,10 +35,44 @@ namespace hfq::kernels {
 
 enum class QuantoWeights { Int8, Float8, Int4, Int2 };
 
+struct QuantoArgs; // kernels/generated/MethodArgs.h
+
+/// The layout args (specs/quanto.json), checked (QuantoEntry.cpp).
+struct QuantoParams {
+  QuantoWeights weights = QuantoWeights::Int8;
+  int bits = 8;
+  int64_t groupSize = 0; ///< int4 / int2 only
+};
+
+/// `args` as QuantoParams: a weights code with its bits (int8 (0, 8),
+/// float8 (1, 8), int4 (2, 4), int2 (3, 2)) and, below 8 bits, a positive
+/// group_size; or false with `error`.
+bool quantoParams(const QuantoArgs &args, QuantoParams &p, std::string &error);
+
 /// quanto's group size for qint4 / qint2 (QModuleMixin.__init__): start at
 /// 128 and lower by 32 while it does not divide K (down to 32); when K <= 128
 /// or nothing divides K, quanto uses no group (one group per row, g = K).
 int64_t quantoGroupSize(int64_t k);
+
+/// Checks the table of a quanto layout: weight._data (or
+/// weight._data._data), weight._scale, [weight._shift,] input_scale,
+/// output_scale, the last two float scalars (QuantoEntry.cpp).
+bool checkQuantoTable(const QuantoParams &p,
+                      const std::vector<TensorView> &packed,
+                      std::string &error);
+
+/// The grouped rows of a qint4 / qint2 weight: R = N * K / g rows of g
+/// codes, in planes of R' = ceil(R / (8 / bits)) packed rows; the shift an
+/// integer (ui8 / i8) or a float.
+struct QuantoGroups {
+  int64_t rows = 0, planeRows = 0;
+  bool intShift = false;
+};
+
+/// Checks bits, the group size and the tensors dequantizeQuantoBits reads.
+bool checkQuantoBits(const TensorView &data, const TensorView &scale,
+                     const TensorView &shift, int bits, int64_t n, int64_t k,
+                     int64_t groupSize, QuantoGroups &g, std::string &error);
 
 /// qint8 / qfloat8: `data` i8, f8E4M3FN or f8E5M2 [N, K]; `scale` f16/bf16/f32
 /// [N, 1]. W[n, k] = data[n, k] * scale[n] into `w` (row-major [N, K]).

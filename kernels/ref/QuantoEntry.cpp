@@ -1,8 +1,8 @@
-//===- QuantoEntry.cpp - optimum-quanto through the kernel ABI -------------===//
+//===- QuantoEntry.cpp - optimum-quanto through the kernel ABI ------------===//
 //
-// args (specs/quanto.json layouts): weights (0 = int8, 1 = float8, 2 = int4,
-// 3 = int2), bits, group_size (int4 / int2; 0 for the 8-bit layouts).
-// Packed: weight._data (or weight._data._data), weight._scale,
+// args: QuantoArgs (specs/quanto.json: weights with 0 = int8, 1 = float8,
+// 2 = int4, 3 = int2; bits; group_size for int4 / int2, 0 for the 8-bit
+// layouts). Packed: weight._data (or weight._data._data), weight._scale,
 // [weight._shift,] input_scale, output_scale. transformers rejects
 // activation quantization, so input_scale / output_scale are quanto's ones
 // and are only checked to be float scalars. transformers quantizes quanto
@@ -10,64 +10,53 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/abi/Abi.h"
 #include "kernels/ref/Quanto.h"
-
-#include <cmath>
+#include "kernels/ref/Runner.h"
 
 using namespace hfq::kernels;
 
-namespace {
-struct QuantoArgs {
-  QuantoWeights weights = QuantoWeights::Int8;
-  int bits = 8;
-  int64_t groupSize = 0;
-};
-} // namespace
-
-static bool quantoArgs(const std::vector<double> &args, QuantoArgs &q,
-                       std::string &error) {
-  if (!expectArgs(args, {"weights", "bits", "group_size"}, error))
-    return false;
-  int code = static_cast<int>(args[0]);
-  int bits = static_cast<int>(args[1]);
+bool hfq::kernels::quantoParams(const QuantoArgs &args, QuantoParams &p,
+                                std::string &error) {
   static const int kBits[4] = {8, 8, 4, 2};
-  if (args[0] != code || code < 0 || code > 3 || kBits[code] != bits ||
-      args[1] != bits) {
-    error = "quanto weights code " + std::to_string(args[0]) + " with bits " +
-            std::to_string(args[1]) +
+  if (args.weights < 0 || args.weights > 3 ||
+      kBits[args.weights] != args.bits) {
+    error = "quanto weights code " +
+            std::to_string(static_cast<double>(args.weights)) + " with bits " +
+            std::to_string(static_cast<double>(args.bits)) +
             " is not one of int8 (0, 8), float8 (1, 8), int4 (2, 4), "
             "int2 (3, 2)";
     return false;
   }
-  q.weights = static_cast<QuantoWeights>(code);
-  q.bits = bits;
-  q.groupSize = static_cast<int64_t>(args[2]);
-  if (bits < 8 && (args[2] != std::floor(args[2]) || q.groupSize < 1)) {
+  p.weights = static_cast<QuantoWeights>(args.weights);
+  p.bits = static_cast<int>(args.bits);
+  p.groupSize = args.group_size;
+  if (p.bits < 8 && p.groupSize < 1) {
     error = "quanto group_size must be a positive integer, got " +
-            std::to_string(args[2]);
+            std::to_string(static_cast<double>(args.group_size));
     return false;
   }
   return true;
 }
 
-static bool quantoDequantize(const LinearCall &call, std::vector<float> &w,
-                             std::string &error) {
-  QuantoArgs q;
-  if (!quantoArgs(call.args, q, error))
-    return false;
-  size_t expected = q.bits == 8 ? 4 : 5;
-  if (call.packed.size() != expected) {
-    error = std::string("expected ") + std::to_string(expected) +
-            " packed tensors (" +
-            (q.bits == 8 ? "weight._data, weight._scale"
-                         : "weight._data._data, weight._scale, weight._shift") +
-            ", input_scale, output_scale), got " +
-            std::to_string(call.packed.size());
-    return false;
-  }
-  if (!expectFloatView(call.packed[expected - 2], "input_scale", {}, error) ||
-      !expectFloatView(call.packed[expected - 1], "output_scale", {}, error))
+bool hfq::kernels::checkQuantoTable(const QuantoParams &p,
+                                    const std::vector<TensorView> &packed,
+                                    std::string &error) {
+  const size_t expected = p.bits == 8 ? 4 : 5;
+  return expectTensorCount(packed.size(), expected,
+                           p.bits == 8 ? "weight._data, weight._scale, "
+                                         "input_scale, output_scale"
+                                       : "weight._data._data, weight._scale, "
+                                         "weight._shift, input_scale, "
+                                         "output_scale",
+                           error) &&
+         expectFloatView(packed[expected - 2], "input_scale", {}, error) &&
+         expectFloatView(packed[expected - 1], "output_scale", {}, error);
+}
+
+static bool quantoDequantize(const LinearCall &call, const QuantoArgs &args,
+                             std::vector<float> &w, std::string &error) {
+  QuantoParams q;
+  if (!quantoParams(args, q, error) || !checkQuantoTable(q, call.packed, error))
     return false;
   if (q.bits == 8)
     return dequantizeQuantoBytes(call.packed[0], call.packed[1], call.n,
@@ -76,14 +65,11 @@ static bool quantoDequantize(const LinearCall &call, std::vector<float> &w,
                               q.bits, call.n, call.k, q.groupSize, w, error);
 }
 
-HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_quanto,
-                         forwardByDequantizing(quantoDequantize))
-
-static bool quantoQuantize(const QuantizeCall &call,
+static bool quantoQuantize(const QuantizeCall &call, const QuantoArgs &args,
                            std::vector<StoredTensor> &packed,
                            std::string &error) {
-  QuantoArgs q;
-  if (!quantoArgs(call.args, q, error))
+  QuantoParams q;
+  if (!quantoParams(args, q, error))
     return false;
   QuantoQuantized out;
   if (!quantizeQuanto(call.w, call.n, call.k, q.weights, DType::F16, out,
@@ -108,4 +94,5 @@ static bool quantoQuantize(const QuantizeCall &call,
   return true;
 }
 
+HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_quanto, quantoDequantize)
 HFQ_DEFINE_QUANTIZE_KERNEL(hfq_ref_quanto, quantoQuantize)

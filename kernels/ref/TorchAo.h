@@ -45,6 +45,23 @@
 
 namespace hfq::kernels {
 
+struct TorchaoArgs; // kernels/generated/MethodArgs.h
+
+/// The layout args (specs/torchao.json), checked (TorchAoEntry.cpp): format
+/// 1 = int4 tile_packed_to_4d (tinygemm), 2 = int4 plain, 3 =
+/// Int8WeightOnly, 4 = Int8DynamicActivationInt8Weight, 5 =
+/// Float8WeightOnly, 6 = Float8DynamicActivationFloat8Weight.
+struct TorchaoParams {
+  int format = 1;
+  int64_t groupSize = 0;
+  bool perTensor = false;
+};
+
+/// `args` as TorchaoParams, checking the group size (positive for int4) and
+/// that `tensors` is the number of tensors of the format's layout.
+bool torchaoParams(const TorchaoArgs &args, size_t tensors, TorchaoParams &p,
+                   std::string &error);
+
 //===--- int4 tile_packed_to_4d (tinygemm) --------------------------------===//
 
 /// _convert_weight_to_int4pack (inner_k_tiles 8) of codes q [np, kp] (values
@@ -77,8 +94,7 @@ bool quantizeTorchaoInt4Tiled(const float *w, int64_t n, int64_t k,
                               int64_t groupSize, TorchaoInt4Tiled &out,
                               std::string &error);
 
-//===--- int4 plain
-//--------------------------------------------------------===//
+//===--- int4 plain -------------------------------------------------------===//
 
 bool dequantizeTorchaoInt4Plain(const TensorView &qdata,
                                 const TensorView &scale,
@@ -101,8 +117,7 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
                               int64_t groupSize, DType dtype,
                               TorchaoInt4Plain &out, std::string &error);
 
-//===--- int8 and float8
-//---------------------------------------------------===//
+//===--- int8 and float8 --------------------------------------------------===//
 
 /// `qdata` i8 [N, K], `scale` float [N, 1] or [1, 1].
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,

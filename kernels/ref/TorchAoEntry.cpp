@@ -1,11 +1,9 @@
-//===- TorchAoEntry.cpp - torchao through the kernel ABI -------------------===//
+//===- TorchAoEntry.cpp - torchao through the kernel ABI ------------------===//
 //
-// args (specs/torchao.json layouts): format, group_size, per_tensor, with
-// format 1 = int4 tile_packed_to_4d (tinygemm), 2 = int4 plain,
-// 3 = Int8WeightOnly, 4 = Int8DynamicActivationInt8Weight,
-// 5 = Float8WeightOnly, 6 = Float8DynamicActivationFloat8Weight.
-// Packed: weight_qdata then weight_scale_and_zero (1), or weight_scale and
-// weight_zero_point (2), or weight_scale (3-6).
+// args: TorchaoArgs (specs/torchao.json: format, group_size, per_tensor;
+// the format codes are TorchaoParams'). Packed: weight_qdata then
+// weight_scale_and_zero (1), or weight_scale and weight_zero_point (2), or
+// weight_scale (3-6).
 //
 // The int8 dynamic forward quantizes x per token and runs the exact integer
 // GEMM (in f32: the activation dtype of this entry). Float8 dynamic has no
@@ -16,20 +14,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/abi/Abi.h"
+#include "kernels/ref/Runner.h"
 #include "kernels/ref/TorchAo.h"
-
-#include <cmath>
 
 using namespace hfq::kernels;
 
 namespace {
-
-struct TorchaoArgs {
-  int format;
-  int64_t groupSize;
-  bool perTensor;
-};
 
 const char *packedNames(int format) {
   switch (format) {
@@ -39,37 +29,29 @@ const char *packedNames(int format) {
   }
 }
 
-bool decodeTorchaoArgs(const std::vector<double> &args, size_t tensors,
-                       TorchaoArgs &a, std::string &error) {
-  if (!expectArgs(args, {"format", "group_size", "per_tensor"}, error))
-    return false;
-  if (args[0] != std::floor(args[0]) || args[0] < 1 || args[0] > 6) {
-    error = "format must be an integer code 1..6, got " +
-            std::to_string(args[0]);
-    return false;
-  }
-  a.format = static_cast<int>(args[0]);
-  if (args[1] < 0 || args[1] != std::floor(args[1]) || args[1] > (1 << 30)) {
+} // namespace
+
+bool hfq::kernels::torchaoParams(const TorchaoArgs &args, size_t tensors,
+                                 TorchaoParams &p, std::string &error) {
+  p.format = static_cast<int>(args.format);
+  if (args.group_size < 0 || args.group_size > (1 << 30)) {
     error = "group_size must be a non-negative integer, got " +
-            std::to_string(args[1]);
+            std::to_string(static_cast<double>(args.group_size));
     return false;
   }
-  a.groupSize = static_cast<int64_t>(args[1]);
-  a.perTensor = args[2] != 0.0;
-  if (a.format <= 2 && a.groupSize == 0) {
+  p.groupSize = args.group_size;
+  p.perTensor = args.per_tensor;
+  if (p.format <= 2 && p.groupSize == 0) {
     error = "int4 layouts need a positive group_size";
     return false;
   }
-  size_t expected = a.format == 2 ? 3 : 2;
-  if (tensors != expected) {
-    error = "expected " + std::to_string(expected) + " packed tensors (" +
-            packedNames(a.format) + "), got " + std::to_string(tensors);
-    return false;
-  }
-  return true;
+  return expectTensorCount(tensors, p.format == 2 ? 3 : 2,
+                           packedNames(p.format), error);
 }
 
-bool torchaoDequantize(const TorchaoArgs &a, const LinearCall &call,
+namespace {
+
+bool torchaoDequantize(const TorchaoParams &a, const LinearCall &call,
                        std::vector<float> &w, std::string &error) {
   const auto &p = call.packed;
   switch (a.format) {
@@ -87,9 +69,10 @@ bool torchaoDequantize(const TorchaoArgs &a, const LinearCall &call,
   }
 }
 
-bool torchaoForward(const LinearCall &call, std::string &error) {
-  TorchaoArgs a;
-  if (!decodeTorchaoArgs(call.args, call.packed.size(), a, error))
+bool torchaoForward(const LinearCall &call, const TorchaoArgs &args,
+                    std::string &error) {
+  TorchaoParams a;
+  if (!torchaoParams(args, call.packed.size(), a, error))
     return false;
   if (a.format == 6) {
     error = "Float8DynamicActivationFloat8WeightConfig has no CPU reference "
@@ -110,14 +93,11 @@ bool torchaoForward(const LinearCall &call, std::string &error) {
   return linearWithWeight(call, w, error);
 }
 
-bool torchaoQuantize(const QuantizeCall &call,
+bool torchaoQuantize(const QuantizeCall &call, const TorchaoArgs &args,
                      std::vector<StoredTensor> &packed, std::string &error) {
-  TorchaoArgs a;
+  TorchaoParams a;
   // The quantizer fills the layout's tensors: their count follows the format.
-  if (!expectArgs(call.args, {"format", "group_size", "per_tensor"}, error))
-    return false;
-  size_t tensors = call.args[0] == 2 ? 3 : 2;
-  if (!decodeTorchaoArgs(call.args, tensors, a, error))
+  if (!torchaoParams(args, args.format == 2 ? 3 : 2, a, error))
     return false;
   switch (a.format) {
   case 1: {

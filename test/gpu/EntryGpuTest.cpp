@@ -25,29 +25,33 @@
 //
 // Building it with nvcc alone (no MLIR/LLVM on the GPU machine: only the
 // header mlir/ExecutionEngine/CRunnerUtils.h, copied to $INC/mlir/
-// ExecutionEngine/), from the repository root:
+// ExecutionEngine/, and the generated kernels/generated/MethodArgs.h under
+// $GEN, which hfq-spec-compile writes from specs/*.json; it builds with the
+// host compiler and nlohmann-json), from the repository root, as
+// bench/device.sh does:
 //
-//   SOURCES: test/gpu/EntryGpuTest.cpp kernels/cuda/Entry.cpp
-//            kernels/cuda/WeightOnly.cu kernels/repack/QuantWeight.cpp
-//            kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp
-//            kernels/ref/*.cpp (every file: the reference entry points,
-//            Abi.cpp with hfq_kernel_last_error, and their helpers)
+//   g++ -std=c++17 -O1 -I. spec/*.cpp spec/expr/*.cpp \
+//     tools/hfq-spec-compile/*.cpp -o hfq-spec-compile
+//   ./hfq-spec-compile --root . --kernel-contract \
+//     $GEN/kernels/generated/MethodArgs.h specs/*.json
+//   nvcc -std=c++17 -O2 -I. -I$INC -I$GEN -gencode=arch=compute_90a,code=sm_90a
+//   \
+//     test/gpu/EntryGpuTest.cpp kernels/cuda/Entry.cpp kernels/cuda/*.cu \
+//     kernels/repack/*.cpp kernels/abi/*.cpp kernels/ref/*.cpp \
+//     -lcublas -o hfq-entry-gpu-test
 //
-//   nvcc -std=c++17 -O2 -I. -I$INC -gencode=arch=compute_90a,code=sm_90a \
-//     test/gpu/EntryGpuTest.cpp kernels/cuda/Entry.cpp \
-//     kernels/cuda/WeightOnly.cu kernels/repack/QuantWeight.cpp \
-//     kernels/repack/FromCheckpoint.cpp kernels/repack/KernelLayout.cpp \
-//     kernels/ref/*.cpp -lcublas -o hfq-entry-gpu-test
-//
-// (nvcc compiles the .cpp files with the host compiler, g++ or clang++.)
+// (nvcc compiles the .cpp files with the host compiler, g++ or clang++. One
+// executable holds what CMake builds as libhfq_kernel_abi.so,
+// libhfq_kernels_ref.so and libhfq_kernels_cuda.so.)
 //
 //===----------------------------------------------------------------------===//
 
-#include "kernels/cuda/Entry.h"
-#include "kernels/cuda/WeightOnly.h"
-#include "kernels/include/hfq_kernels.h"
 #include "kernels/abi/StoredTensor.h"
 #include "kernels/abi/Tensor.h"
+#include "kernels/cuda/Entry.h"
+#include "kernels/cuda/WeightOnly.h"
+#include "kernels/generated/MethodArgs.h"
+#include "kernels/include/hfq_kernels.h"
 #include "test/unit/CheckpointBuilders.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
@@ -94,31 +98,12 @@ using HalfEntry = int32_t (*)(StridedMemRefType<Half, 2> *,
   DECLARE_CUDA_ENTRY_ACT(kernel, f16)                                          \
   DECLARE_CUDA_ENTRY_ACT(kernel, bf16)                                         \
   DECLARE_REF_ENTRY(kernel)
-#define DECLARE_CUDA_KERNELS(base)                                             \
-  DECLARE_CUDA_ENTRY(base##_gemv)                                              \
-  DECLARE_CUDA_ENTRY(base##_gemm)
-
-DECLARE_REF_ENTRY(hfq_ref_gptq)
-DECLARE_REF_ENTRY(hfq_ref_awq)
-DECLARE_REF_ENTRY(hfq_ref_compressed_tensors)
-DECLARE_REF_ENTRY(hfq_ref_hqq)
-DECLARE_REF_ENTRY(hfq_ref_torchao)
-DECLARE_REF_ENTRY(hfq_ref_quanto)
-DECLARE_REF_ENTRY(hfq_ref_eetq)
-DECLARE_REF_ENTRY(hfq_ref_bnb8)
-DECLARE_CUDA_KERNELS(hfq_gptq_w4a16)
-DECLARE_CUDA_KERNELS(hfq_gptq_w8a16)
-DECLARE_CUDA_ENTRY(hfq_gptq_generic)
-DECLARE_CUDA_KERNELS(hfq_awq_w4a16)
-DECLARE_CUDA_KERNELS(hfq_ct_w4a16)
-DECLARE_CUDA_KERNELS(hfq_ct_w8a16)
-DECLARE_CUDA_KERNELS(hfq_hqq_w4a16)
-DECLARE_CUDA_KERNELS(hfq_torchao_w4a16)
-DECLARE_CUDA_KERNELS(hfq_torchao_w8a16)
-DECLARE_CUDA_KERNELS(hfq_quanto_w4a16)
-DECLARE_CUDA_KERNELS(hfq_quanto_w8a16)
-DECLARE_CUDA_KERNELS(hfq_eetq_w8a16)
-DECLARE_CUDA_KERNELS(hfq_bnb8_w8a16)
+// Every entry point the specs expect of each library
+// (kernels/generated/MethodArgs.h).
+#define DECLARE_REF_KERNEL(kernel, args) DECLARE_REF_ENTRY(kernel)
+#define DECLARE_CUDA_KERNEL(kernel, key) DECLARE_CUDA_ENTRY(kernel)
+HFQ_REF_KERNELS(DECLARE_REF_KERNEL)
+HFQ_CUDA_KERNELS(DECLARE_CUDA_KERNEL)
 
 namespace {
 

@@ -1,4 +1,4 @@
-//===- hfq-spec-compile.cpp - Check method specs and embed them ------------===//
+//===- hfq-spec-compile.cpp - Check method specs and embed them -----------===//
 //
 // The spec compiler. Every spec is parsed and registered exactly as hfq-opt
 // would at run time, so a shipped spec with a problem fails the build with
@@ -6,10 +6,16 @@
 //
 //   hfq-spec-compile --check a.json b.json ...
 //   hfq-spec-compile --root <dir> -o BuiltinSpecs.cpp a.json b.json ...
+//   hfq-spec-compile --root <dir> --kernel-contract MethodArgs.h a.json ...
+//
+// --kernel-contract writes what the kernels need of the specs at run time
+// (KernelContract.h): each method's args struct and decoder, and the
+// kernels each runtime provides.
 //
 //===----------------------------------------------------------------------===//
 
 #include "spec/MethodRegistry.h"
+#include "tools/hfq-spec-compile/KernelContract.h"
 
 #include <cstdio>
 #include <fstream>
@@ -19,9 +25,12 @@
 #include <vector>
 
 using namespace hfq::spec;
+using hfq::speccompile::generateKernelContract;
 
 static int usage() {
   std::cerr << "usage: hfq-spec-compile [--check] [--root DIR] [-o OUT.cpp] "
+               "SPEC.json...\n"
+               "       hfq-spec-compile [--root DIR] --kernel-contract OUT.h "
                "SPEC.json...\n";
   return 2;
 }
@@ -34,8 +43,27 @@ static std::string rawDelimiter(const std::string &text) {
   return delimiter;
 }
 
+/// Writes `text` to `path` through a temporary, so that a failed write
+/// leaves no half file.
+static bool writeFile(const std::string &path, const std::string &text) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream file(tmp, std::ios::binary);
+    file << text;
+    if (!file) {
+      std::cerr << "error: cannot write " << path << "\n";
+      return false;
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::cerr << "error: cannot write " << path << "\n";
+    return false;
+  }
+  return true;
+}
+
 int main(int argc, char **argv) {
-  std::string output, root;
+  std::string output, root, contractOutput;
   std::vector<std::string> inputs;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -43,6 +71,8 @@ int main(int argc, char **argv) {
       continue;
     if (arg == "-o" && i + 1 < argc)
       output = argv[++i];
+    else if (arg == "--kernel-contract" && i + 1 < argc)
+      contractOutput = argv[++i];
     else if (arg == "--root" && i + 1 < argc)
       root = argv[++i];
     else if (!arg.empty() && arg[0] == '-')
@@ -75,6 +105,15 @@ int main(int argc, char **argv) {
     }
     texts.emplace_back(name, buffer.str());
   }
+  if (!contractOutput.empty()) {
+    std::string header, error;
+    if (!generateKernelContract(registry, header, error)) {
+      std::cerr << "error: " << error << "\n";
+      return 1;
+    }
+    if (!writeFile(contractOutput, header))
+      return 1;
+  }
   if (output.empty())
     return 0;
 
@@ -95,19 +134,5 @@ int main(int argc, char **argv) {
       << "    if (!registry.addText(spec.text, spec.file, error))\n"
       << "      return false;\n"
       << "  return true;\n}\n\n} // namespace hfq::spec\n";
-  // Write through a temporary so a failed write leaves no half file.
-  std::string tmp = output + ".tmp";
-  {
-    std::ofstream file(tmp, std::ios::binary);
-    file << out.str();
-    if (!file) {
-      std::cerr << "error: cannot write " << output << "\n";
-      return 1;
-    }
-  }
-  if (std::rename(tmp.c_str(), output.c_str()) != 0) {
-    std::cerr << "error: cannot write " << output << "\n";
-    return 1;
-  }
-  return 0;
+  return writeFile(output, out.str()) ? 0 : 1;
 }
