@@ -181,10 +181,9 @@ std::vector<int64_t> parseList(const char *s) {
   return out;
 }
 
-} // namespace
-
-int main(int argc, char **argv) {
-  Options opt;
+/// Reads the command line into `opt`; false (after the usage line) on a bad
+/// argument.
+bool parseOptions(int argc, char **argv, Options &opt) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--json" && i + 1 < argc) {
@@ -206,9 +205,86 @@ int main(int argc, char **argv) {
     } else {
       std::fprintf(stderr, "usage: hfq-bench [--json FILE] [--quick] [--tune] "
                            "[--shapes NxK,...] [--ms 1,16,...]\n");
-      return 2;
+      return false;
     }
   }
+  return true;
+}
+
+/// The launch configurations timed at M rows: the default (Auto) alone, or
+/// with --tune the sweep of split K, warps per block and m-tiles.
+std::vector<cuda::LaunchConfig> launchConfigs(int64_t m, bool tune) {
+  std::vector<cuda::LaunchConfig> configs(1);
+  if (tune && m <= 64) {
+    for (int wn : {1, 2, 4, 8})
+      for (int s : {1, 2, 4, 8, 16, 32})
+        for (int mt : {1, 2}) {
+          if ((m <= 16 && mt == 2) || (m > 16 && wn < 4))
+            continue;
+          cuda::LaunchConfig c;
+          c.path = m <= 16 ? cuda::LinearPath::Gemv : cuda::LinearPath::Gemm;
+          c.warpsN = wn;
+          c.splitK = s;
+          c.mTiles = mt;
+          configs.push_back(c);
+        }
+  }
+  if (tune && m >= 64) {
+    cuda::LaunchConfig c;
+    c.path = cuda::LinearPath::Dequant;
+    configs.push_back(c);
+    c.path = cuda::LinearPath::Gemm;
+    configs.push_back(c);
+  }
+  return configs;
+}
+
+/// Markdown: one line per (shape, M, kernel), speedup against cuBLAS bf16.
+void printTable(const std::vector<Row> &rows) {
+  std::printf("\n| N x K | M | kernel | path | time (us) | vs cuBLAS bf16 | weight GB/s | TFLOP/s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  for (const Row &r : rows) {
+    double base = 0;
+    for (const Row &b : rows)
+      if (b.n == r.n && b.k == r.k && b.m == r.m && b.kernel == "cublas-bf16")
+        base = b.us;
+    double flops = 2.0 * r.m * r.n * r.k / (r.us * 1e-6) / 1e12;
+    std::printf("| %lldx%lld | %lld | %s | %s | %.1f | %.2fx | %.0f | %.1f |\n",
+                static_cast<long long>(r.n), static_cast<long long>(r.k),
+                static_cast<long long>(r.m), r.kernel.c_str(), r.path.c_str(), r.us,
+                base / r.us, r.weightBytes / (r.us * 1e-6) / 1e9, flops);
+  }
+}
+
+/// Writes the rows as JSON for bench/report.py.
+bool writeJson(const std::string &path, const char *device,
+               const std::vector<Row> &rows) {
+  FILE *f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "cannot write %s\n", path.c_str());
+    return false;
+  }
+  std::fprintf(f, "{\"device\": \"%s\", \"rows\": [\n", device);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row &r = rows[i];
+    std::fprintf(f,
+                 "  {\"n\": %lld, \"k\": %lld, \"m\": %lld, \"kernel\": \"%s\", \"path\": "
+                 "\"%s\", \"us\": %.3f, \"weight_bytes\": %.0f}%s\n",
+                 static_cast<long long>(r.n), static_cast<long long>(r.k),
+                 static_cast<long long>(r.m), r.kernel.c_str(), r.path.c_str(), r.us,
+                 r.weightBytes, i + 1 < rows.size() ? "," : "");
+  }
+  std::fprintf(f, "]}\n");
+  std::fclose(f);
+  return true;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opt;
+  if (!parseOptions(argc, argv, opt))
+    return 2;
   std::string why;
   if (!cuda::deviceAvailable(why)) {
     std::fprintf(stderr, "hfq-bench: %s\n", why.c_str());
@@ -289,28 +365,7 @@ int main(int argc, char **argv) {
 
       for (size_t f = 0; f < weights.size(); ++f) {
         auto &set = weights[f];
-        std::vector<cuda::LaunchConfig> configs(1);
-        if (opt.tune && m <= 64) {
-          for (int wn : {1, 2, 4, 8})
-            for (int s : {1, 2, 4, 8, 16, 32})
-              for (int mt : {1, 2}) {
-                if ((m <= 16 && mt == 2) || (m > 16 && wn < 4))
-                  continue;
-                cuda::LaunchConfig c;
-                c.path = m <= 16 ? cuda::LinearPath::Gemv : cuda::LinearPath::Gemm;
-                c.warpsN = wn;
-                c.splitK = s;
-                c.mTiles = mt;
-                configs.push_back(c);
-              }
-        }
-        if (opt.tune && m >= 64) {
-          cuda::LaunchConfig c;
-          c.path = cuda::LinearPath::Dequant;
-          configs.push_back(c);
-          c.path = cuda::LinearPath::Gemm;
-          configs.push_back(c);
-        }
+        std::vector<cuda::LaunchConfig> configs = launchConfigs(m, opt.tune);
         cuda::Workspace ws;
         for (const cuda::LaunchConfig &config : configs) {
           std::string error;
@@ -352,38 +407,8 @@ int main(int argc, char **argv) {
   }
   CHECK_CUBLAS(cublasDestroy(handle));
 
-  // Markdown: one line per (shape, M, kernel), speedup against cuBLAS bf16.
-  std::printf("\n| N x K | M | kernel | path | time (us) | vs cuBLAS bf16 | weight GB/s | TFLOP/s |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
-  for (const Row &r : rows) {
-    double base = 0;
-    for (const Row &b : rows)
-      if (b.n == r.n && b.k == r.k && b.m == r.m && b.kernel == "cublas-bf16")
-        base = b.us;
-    double flops = 2.0 * r.m * r.n * r.k / (r.us * 1e-6) / 1e12;
-    std::printf("| %lldx%lld | %lld | %s | %s | %.1f | %.2fx | %.0f | %.1f |\n",
-                static_cast<long long>(r.n), static_cast<long long>(r.k),
-                static_cast<long long>(r.m), r.kernel.c_str(), r.path.c_str(), r.us,
-                base / r.us, r.weightBytes / (r.us * 1e-6) / 1e9, flops);
-  }
-  if (!opt.json.empty()) {
-    FILE *f = std::fopen(opt.json.c_str(), "w");
-    if (!f) {
-      std::fprintf(stderr, "cannot write %s\n", opt.json.c_str());
-      return 1;
-    }
-    std::fprintf(f, "{\"device\": \"%s\", \"rows\": [\n", prop.name);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      const Row &r = rows[i];
-      std::fprintf(f,
-                   "  {\"n\": %lld, \"k\": %lld, \"m\": %lld, \"kernel\": \"%s\", \"path\": "
-                   "\"%s\", \"us\": %.3f, \"weight_bytes\": %.0f}%s\n",
-                   static_cast<long long>(r.n), static_cast<long long>(r.k),
-                   static_cast<long long>(r.m), r.kernel.c_str(), r.path.c_str(), r.us,
-                   r.weightBytes, i + 1 < rows.size() ? "," : "");
-    }
-    std::fprintf(f, "]}\n");
-    std::fclose(f);
-  }
+  printTable(rows);
+  if (!opt.json.empty() && !writeJson(opt.json, prop.name, rows))
+    return 1;
   return 0;
 }
