@@ -6,7 +6,7 @@
 // RUN: hfq-opt --hfq-spec-path=%S/Inputs/override --hfq-list-methods | FileCheck %s --check-prefix=LIST
 // LIST:      {{^}}quanto{{ }}
 // LIST-NEXT: {{^}}eetq{{ +}}EetqToyConfig{{ +}}EetqToyHfQuantizer{{ +}}no{{ +}}eetq_toy_ref{{$}}
-// LIST-NEXT: {{^}}hqq{{ }}
+// LIST-NEXT: {{^}}higgs{{ }}
 
 // The verifier and the kernel rules use the replacement.
 // RUN: hfq-opt --hfq-spec-path=%S/Inputs/override %s -split-input-file -verify-diagnostics --hfq-select-kernel=target=sm_90 | FileCheck %s

@@ -5,7 +5,7 @@
 // It joins the registry after the built-in keys (its order, 30, is the
 // largest), with its config class, pre-quantized flag and kernels.
 // RUN: hfq-opt --hfq-spec-path=%S/Inputs/good --hfq-list-methods | FileCheck %s --check-prefix=LIST
-// LIST:      {{^}}fp8{{ }}
+// LIST:      {{^}}gemma{{ }}
 // LIST-NEXT: {{^}}int3_toy{{ +}}Int3ToyConfig{{ +}}Int3ToyHfQuantizer{{ +}}yes{{ +}}int3_toy_gemv, int3_toy_ref{{$}}
 // LIST-NOT:  {{.}}
 
@@ -17,7 +17,7 @@
 
 // Without the spec the key is unknown (the registry in the message ends at fp8).
 // RUN: not hfq-opt %s 2>&1 | FileCheck %s --check-prefix=NOSPEC
-// NOSPEC: error: 'hfq.qlinear' op unknown quantization method 'int3_toy' (registered: awq, {{.*}}, fp8)
+// NOSPEC: error: 'hfq.qlinear' op unknown quantization method 'int3_toy' (registered: awq, {{.*}}, gemma)
 
 // Symmetric, group 32, N = 128, K = 64: qweight [N, K*3/32], scales
 // [N, K/32]; asymmetric adds zeros [N, K/32].

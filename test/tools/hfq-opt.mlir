@@ -25,11 +25,20 @@
 // LIST-NEXT: aqlm{{ +}}AqlmConfig{{ +}}AqlmHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_aqlm
 // LIST-NEXT: quanto{{ +}}QuantoConfig{{ +}}QuantoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_quanto
 // LIST-NEXT: eetq{{ +}}EetqConfig{{ +}}EetqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_eetq
+// LIST-NEXT: higgs{{ +}}HiggsConfig{{ +}}HiggsHfQuantizer{{ +}}no{{ +}}hfq_higgs_flute (planned)
 // LIST-NEXT: hqq{{ +}}HqqConfig{{ +}}HqqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_hqq
 // LIST-NEXT: compressed-tensors{{ +}}CompressedTensorsConfig{{ +}}CompressedTensorsHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_compressed_tensors
+// LIST-NEXT: fbgemm_fp8{{ +}}FbgemmFp8Config{{ +}}FbgemmFp8HfQuantizer{{ +}}no{{ +}}hfq_fbgemm_fp8_rowwise (planned), hfq_ref_fbgemm_fp8 (planned)
 // LIST-NEXT: torchao{{ +}}TorchAoConfig{{ +}}TorchAoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_torchao
 // LIST-NEXT: bitnet{{ +}}BitNetQuantConfig{{ +}}BitNetHfQuantizer{{ +}}yes{{ +}}hfq_bitnet_w2a8 (planned), hfq_ref_bitnet
+// LIST-NEXT: vptq{{ +}}VptqConfig{{ +}}VptqHfQuantizer{{ +}}yes{{ +}}hfq_vptq (planned)
+// LIST-NEXT: spqr{{ +}}SpQRConfig{{ +}}SpQRHfQuantizer{{ +}}yes{{ +}}hfq_spqr (planned)
 // LIST-NEXT: fp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_fp8
+// LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4 (planned)
+// LIST-NEXT: auto-round{{ +}}AutoRoundConfig{{ +}}AutoRoundQuantizer{{ +}}yes{{ +}}hfq_ref_auto_round (planned)
+// LIST-NEXT: mxfp4{{ +}}Mxfp4Config{{ +}}Mxfp4HfQuantizer{{ +}}no{{ +}}hfq_mxfp4_triton_moe (planned), hfq_mxfp4_dequant_bf16 (planned), hfq_ref_mxfp4 (planned)
+// LIST-NEXT: metal{{ +}}MetalConfig{{ +}}MetalHfQuantizer{{ +}}no{{ +}}hfq_ref_metal (planned)
+// LIST-NEXT: gemma{{ +}}GemmaQuantizationConfig{{ +}}GemmaQuantizer{{ +}}yes{{ +}}hfq_gemma (planned)
 // LIST-NOT:  {{.+}}
 
 // README, "Running a pass": kernels for the pre-quantized GPTQ block on an

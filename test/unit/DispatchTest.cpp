@@ -74,8 +74,9 @@ bool sameUnordered(const Json &a, const Json &b) {
 /// (reference §1.1), as Python prints the list.
 const std::string kSupported =
     "['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', "
-    "'quanto', 'eetq', 'hqq', 'compressed-tensors', 'torchao', 'bitnet', "
-    "'fp8']";
+    "'quanto', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', "
+    "'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'nvfp4', 'auto-round', "
+    "'mxfp4', 'metal', 'gemma']";
 
 const std::string kNoQuantMethod =
     "The model's quantization config from the arguments has no `quant_method` "
@@ -681,12 +682,12 @@ TEST(Dispatch, MissingQuantMethodRaises) {
 
 TEST(Dispatch, UserConfigWithUnknownMethodRaises) {
   DispatchDecision d = dispatchQuantizer(
-      builtins(), onTheFly(Json::parse(R"({"quant_method": "mxfp4"})")));
+      builtins(), onTheFly(Json::parse(R"({"quant_method": "foo"})")));
   ASSERT_TRUE(d.error);
   EXPECT_EQ(d.error->kind, "ValueError");
   // from_dict's form: no "Hence, we will skip" sentence.
   EXPECT_EQ(d.error->message,
-            "Unknown quantization type, got mxfp4 - supported types are: " +
+            "Unknown quantization type, got foo - supported types are: " +
                 kSupported);
 }
 

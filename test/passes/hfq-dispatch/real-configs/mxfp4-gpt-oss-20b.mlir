@@ -1,23 +1,22 @@
 // HF openai/gpt-oss-20b config.json quantization_config, verbatim (quoted
 // with blob link,
 //
-// mxfp4 is a transformers method (Mxfp4HfQuantizer) but not one hfq
-// implements: hfq treats it as unknown, so supports_quant_method's warning,
-// and the model loads unquantized.
+// mxfp4 is a transformers 5.17 method (Mxfp4HfQuantizer, specs/mxfp4.json):
+// the attention and lm_head match modules_to_not_convert and stay dense; the
+// MLP projection reads the MXFP4 blocks/scales pair (transformers converts only
+// GptOssExperts; hfq's layout is that of one expert projection).
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
 
 // CHECK-LABEL: func.func @mxfp4_gpt_oss_20b(
-// CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight"
-// CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight"
-// CHECK-NEXT:    hfq.weight "lm_head.weight"
-// CHECK-NEXT:    hfq.linear "model.layers.0.self_attn.q_proj"
-// CHECK-NEXT:    hfq.linear "model.layers.0.mlp.up_proj"
+// CHECK:         hfq.linear "model.layers.0.self_attn.q_proj"
+// CHECK:         hfq.weight "model.layers.0.mlp.up_proj.blocks" : tensor<256x4x16xui8>
+// CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.scales" : tensor<256x4xui8>
+// CHECK-NEXT:    hfq.qlinear "model.layers.0.mlp.up_proj" {{.*}} packed({{.*}}) method #mxfp4
 // CHECK-NEXT:    hfq.linear "lm_head"
-// REPORT:      "quant_method": null,
-// REPORT:      "pre_quantized": false,
-// expected-warning @+1 {{Unknown quantization type, got mxfp4 - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'eetq', 'hqq', 'compressed-tensors', 'torchao', 'bitnet', 'fp8']. Hence, we will skip the quantization. To remove the warning, you can delete the quantization_config attribute in config.json}}
+// REPORT:      "quant_method": "mxfp4",
+// REPORT:      "pre_quantized": true,
 module attributes {hfq.model_config = {model_type = "gpt_oss", torch_dtype = "bfloat16",
     quantization_config = {
       modules_to_not_convert = ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
