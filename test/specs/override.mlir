@@ -4,7 +4,7 @@
 
 // The key keeps its place in the registry, with the new classes and kernels.
 // RUN: hfq-opt --hfq-spec-path=%S/Inputs/override --hfq-list-methods | FileCheck %s --check-prefix=LIST
-// LIST:      {{^}}quanto{{ }}
+// LIST:      {{^}}fp_quant{{ }}
 // LIST-NEXT: {{^}}eetq{{ +}}EetqToyConfig{{ +}}EetqToyHfQuantizer{{ +}}no{{ +}}eetq_toy_ref{{$}}
 // LIST-NEXT: {{^}}higgs{{ }}
 

@@ -24,6 +24,9 @@
 // LIST-NEXT: gptq{{ +}}GPTQConfig{{ +}}GptqHfQuantizer{{ +}}no{{ +}}hfq_gptq_w4a16_gemv, {{.*}}, hfq_ref_gptq
 // LIST-NEXT: aqlm{{ +}}AqlmConfig{{ +}}AqlmHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_aqlm
 // LIST-NEXT: quanto{{ +}}QuantoConfig{{ +}}QuantoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_quanto
+// LIST-NEXT: quark{{ +}}QuarkConfig{{ +}}QuarkHfQuantizer{{ +}}yes{{ +}}hfq_ref_quark (planned)
+// LIST-NEXT: fouroversix{{ +}}FourOverSixConfig{{ +}}FourOverSixHfQuantizer{{ +}}no{{ +}}hfq_fouroversix (planned)
+// LIST-NEXT: fp_quant{{ +}}FPQuantConfig{{ +}}FPQuantHfQuantizer{{ +}}no{{ +}}hfq_fp_quant_qutlass (planned), hfq_fp_quant_pseudo (planned)
 // LIST-NEXT: eetq{{ +}}EetqConfig{{ +}}EetqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_eetq
 // LIST-NEXT: higgs{{ +}}HiggsConfig{{ +}}HiggsHfQuantizer{{ +}}no{{ +}}hfq_higgs_flute (planned)
 // LIST-NEXT: hqq{{ +}}HqqConfig{{ +}}HqqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_hqq
@@ -34,10 +37,12 @@
 // LIST-NEXT: vptq{{ +}}VptqConfig{{ +}}VptqHfQuantizer{{ +}}yes{{ +}}hfq_vptq (planned)
 // LIST-NEXT: spqr{{ +}}SpQRConfig{{ +}}SpQRHfQuantizer{{ +}}yes{{ +}}hfq_spqr (planned)
 // LIST-NEXT: fp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_fp8
+// LIST-NEXT: gguf{{ +}}GgufConfig{{ +}}GgufHfQuantizer{{ +}}no{{ +}}hfq_gguf_mmq (planned), hfq_gguf_dequant (planned)
 // LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4 (planned)
 // LIST-NEXT: auto-round{{ +}}AutoRoundConfig{{ +}}AutoRoundQuantizer{{ +}}yes{{ +}}hfq_ref_auto_round (planned)
 // LIST-NEXT: mxfp4{{ +}}Mxfp4Config{{ +}}Mxfp4HfQuantizer{{ +}}no{{ +}}hfq_mxfp4_triton_moe (planned), hfq_mxfp4_dequant_bf16 (planned), hfq_ref_mxfp4 (planned)
 // LIST-NEXT: metal{{ +}}MetalConfig{{ +}}MetalHfQuantizer{{ +}}no{{ +}}hfq_ref_metal (planned)
+// LIST-NEXT: sinq{{ +}}SinqConfig{{ +}}SinqHfQuantizer{{ +}}no{{ +}}hfq_sinq (planned)
 // LIST-NEXT: gemma{{ +}}GemmaQuantizationConfig{{ +}}GemmaQuantizer{{ +}}yes{{ +}}hfq_gemma (planned)
 // LIST-NOT:  {{.+}}
 

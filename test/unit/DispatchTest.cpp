@@ -70,13 +70,15 @@ bool sameUnordered(const Json &a, const Json &b) {
   return nlohmann::json::parse(a.dump()) == nlohmann::json::parse(b.dump());
 }
 
-/// The in-scope keys of transformers' AUTO_QUANTIZER_MAPPING, in its order
-/// (reference §1.1), as Python prints the list.
+/// The keys of transformers 5.17's AUTO_QUANTIZER_MAPPING that hfq has
+/// (quantizers/auto.py; all but mxfp8), in its order, as Python prints the
+/// list.
 const std::string kSupported =
     "['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', "
-    "'quanto', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', "
-    "'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'nvfp4', 'auto-round', "
-    "'mxfp4', 'metal', 'gemma']";
+    "'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', "
+    "'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', "
+    "'spqr', 'fp8', 'gguf', 'nvfp4', 'auto-round', 'mxfp4', 'metal', "
+    "'sinq', 'gemma']";
 
 const std::string kNoQuantMethod =
     "The model's quantization config from the arguments has no `quant_method` "
@@ -561,8 +563,8 @@ TEST(DispatchReal, EveryRealConfigDispatches) {
       {"DeepSeek-V4", "fp8"},
       {"Devstral-Small-2-24B-Instruct-2512", "fp8"},
       {"Mistral3-family per-tensor FP8", "fp8"},
-      {"openai/gpt-oss-120b", ""},
-      {"openai/gpt-oss-20b", ""},
+      {"openai/gpt-oss-120b", "mxfp4"},
+      {"openai/gpt-oss-20b", "mxfp4"},
       {"bitnet-b1.58-2B-4T-bf16", "bitnet"},
       {"bitnet-b1.58-2B-4T (packed", "bitnet"},
       {"(Int8WeightOnlyConfig, _version 2)", "torchao"},
@@ -608,7 +610,9 @@ TEST(DispatchReal, EveryRealConfigDispatches) {
       EXPECT_EQ(d.quantizer, nullptr);
       EXPECT_FALSE(d.preQuantized);
       ASSERT_FALSE(d.messages.empty());
-      EXPECT_EQ(d.messages[0].text, unknownSkipWarning("mxfp4"));
+      EXPECT_EQ(d.messages[0].text,
+                unknownSkipWarning(
+                    entry["quantization_config"].value("quant_method", "")));
       continue;
     }
     EXPECT_EQ(keyOf(d), expected->key);
@@ -639,13 +643,13 @@ TEST(Dispatch, NoQuantizationConfigLoadsUnquantized) {
 
 TEST(Dispatch, UnknownMethodWarnsAndSkips) {
   DispatchDecision d = dispatchQuantizer(
-      builtins(), preQuantized(Json::parse(R"({"quant_method": "mxfp4"})")));
+      builtins(), preQuantized(Json::parse(R"({"quant_method": "foo"})")));
   EXPECT_FALSE(d.error) << errorOf(d);
   EXPECT_EQ(d.quantizer, nullptr);
   EXPECT_FALSE(d.preQuantized);
   ASSERT_EQ(d.messages.size(), 1u);
   EXPECT_EQ(d.messages[0].level, Level::Warning);
-  EXPECT_EQ(d.messages[0].text, unknownSkipWarning("mxfp4"));
+  EXPECT_EQ(d.messages[0].text, unknownSkipWarning("foo"));
 }
 
 TEST(Dispatch, PlainBitsandbytesMethodIsUnknown) {
@@ -659,14 +663,14 @@ TEST(Dispatch, PlainBitsandbytesMethodIsUnknown) {
 }
 
 TEST(Dispatch, UnknownFileMethodThenUserConfigQuantizesOnTheFly) {
-  DispatchInputs in = preQuantized(Json::parse(R"({"quant_method": "mxfp4"})"));
+  DispatchInputs in = preQuantized(Json::parse(R"({"quant_method": "foo"})"));
   in.userConfig = Json::parse(R"({"load_in_4bit": true})");
   DispatchDecision d = dispatchQuantizer(builtins(), in);
   EXPECT_FALSE(d.error) << errorOf(d);
   EXPECT_EQ(keyOf(d), "bitsandbytes_4bit");
   EXPECT_FALSE(d.preQuantized);
   ASSERT_FALSE(d.messages.empty());
-  EXPECT_EQ(d.messages[0].text, unknownSkipWarning("mxfp4"));
+  EXPECT_EQ(d.messages[0].text, unknownSkipWarning("foo"));
   for (const DispatchMessage &m : d.messages)
     EXPECT_EQ(m.text.find("You passed `quantization_config`"), std::string::npos);
 }
