@@ -31,7 +31,7 @@
 // LIST-NEXT: higgs{{ +}}HiggsConfig{{ +}}HiggsHfQuantizer{{ +}}no{{ +}}hfq_higgs_flute (planned)
 // LIST-NEXT: hqq{{ +}}HqqConfig{{ +}}HqqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_hqq
 // LIST-NEXT: compressed-tensors{{ +}}CompressedTensorsConfig{{ +}}CompressedTensorsHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_compressed_tensors
-// LIST-NEXT: fbgemm_fp8{{ +}}FbgemmFp8Config{{ +}}FbgemmFp8HfQuantizer{{ +}}no{{ +}}hfq_fbgemm_fp8_rowwise (planned), hfq_ref_fbgemm_fp8 (planned)
+// LIST-NEXT: fbgemm_fp8{{ +}}FbgemmFp8Config{{ +}}FbgemmFp8HfQuantizer{{ +}}no{{ +}}hfq_fbgemm_fp8_rowwise (planned), hfq_ref_fbgemm_fp8, hfq_fbgemm_fp8_quantize (planned)
 // LIST-NEXT: torchao{{ +}}TorchAoConfig{{ +}}TorchAoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_torchao
 // LIST-NEXT: bitnet{{ +}}BitNetQuantConfig{{ +}}BitNetHfQuantizer{{ +}}yes{{ +}}hfq_bitnet_w2a8 (planned), hfq_ref_bitnet
 // LIST-NEXT: vptq{{ +}}VptqConfig{{ +}}VptqHfQuantizer{{ +}}yes{{ +}}hfq_vptq (planned)
@@ -40,7 +40,7 @@
 // LIST-NEXT: gguf{{ +}}GgufConfig{{ +}}GgufHfQuantizer{{ +}}no{{ +}}hfq_gguf_mmq (planned), hfq_gguf_dequant (planned)
 // LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4 (planned)
 // LIST-NEXT: auto-round{{ +}}AutoRoundConfig{{ +}}AutoRoundQuantizer{{ +}}yes{{ +}}hfq_ref_auto_round (planned)
-// LIST-NEXT: mxfp4{{ +}}Mxfp4Config{{ +}}Mxfp4HfQuantizer{{ +}}no{{ +}}hfq_mxfp4_triton_moe (planned), hfq_mxfp4_dequant_bf16 (planned), hfq_ref_mxfp4 (planned)
+// LIST-NEXT: mxfp4{{ +}}Mxfp4Config{{ +}}Mxfp4HfQuantizer{{ +}}no{{ +}}hfq_mxfp4_triton_moe (planned), hfq_mxfp4_dequant_bf16 (planned), hfq_ref_mxfp4, hfq_mxfp4_quantize (planned)
 // LIST-NEXT: metal{{ +}}MetalConfig{{ +}}MetalHfQuantizer{{ +}}no{{ +}}hfq_ref_metal (planned)
 // LIST-NEXT: sinq{{ +}}SinqConfig{{ +}}SinqHfQuantizer{{ +}}no{{ +}}hfq_sinq (planned)
 // LIST-NEXT: gemma{{ +}}GemmaQuantizationConfig{{ +}}GemmaQuantizer{{ +}}yes{{ +}}hfq_gemma (planned)
