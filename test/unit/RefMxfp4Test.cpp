@@ -18,6 +18,19 @@
 using namespace hfq::kernels;
 using namespace hfq::kernels::testing;
 
+namespace {
+
+/// dequantizeMxfp4 over blocks [n, k/32, 16] and scales [n, k/32] as ui8.
+bool dequantize(const std::vector<uint8_t> &blocks,
+                const std::vector<uint8_t> &scales, int64_t n, int64_t k,
+                std::vector<float> &w, std::string &error) {
+  return dequantizeMxfp4(viewOf(blocks, DType::U8, {n, k / 32, 16}),
+                         viewOf(scales, DType::U8, {n, k / 32}), n, k, w,
+                         error);
+}
+
+} // namespace
+
 TEST(RefMxfp4, CodeValues) {
   // transformers' FP4_VALUES, in code order.
   const float expected[16] = {0,  0.5f,  1,  1.5f,  2,  3,  4,  6,
@@ -41,10 +54,7 @@ TEST(RefMxfp4, DequantizeByHand) {
   std::vector<uint8_t> scales = {127, 129};
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeMxfp4(viewOf(blocks, DType::U8, {2, 1, 16}),
-                              viewOf(scales, DType::U8, {2, 1}), 2, 32, w,
-                              error))
-      << error;
+  ASSERT_TRUE(dequantize(blocks, scales, 2, 32, w, error)) << error;
   std::vector<float> expected(64, 0.0f);
   expected[0] = 0.5f;
   expected[1] = 1;
@@ -69,10 +79,7 @@ TEST(RefMxfp4, ScaleExtremes) {
   std::vector<uint8_t> scales = {0, 254};
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeMxfp4(viewOf(blocks, DType::U8, {2, 1, 16}),
-                              viewOf(scales, DType::U8, {2, 1}), 2, 32, w,
-                              error))
-      << error;
+  ASSERT_TRUE(dequantize(blocks, scales, 2, 32, w, error)) << error;
   EXPECT_EQ(w[0], std::ldexp(1.0f, -128));
   EXPECT_EQ(w[32], std::ldexp(6.0f, 127));
 }
@@ -85,10 +92,7 @@ TEST(RefMxfp4, TwoGroupsIndexScalesPerGroup) {
   std::vector<uint8_t> scales = {126, 130}; // x0.5, x8
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeMxfp4(viewOf(blocks, DType::U8, {1, 2, 16}),
-                              viewOf(scales, DType::U8, {1, 2}), 1, 64, w,
-                              error))
-      << error;
+  ASSERT_TRUE(dequantize(blocks, scales, 1, 64, w, error)) << error;
   EXPECT_EQ(w[0], 0.5f);
   EXPECT_EQ(w[32], 0.0f);
   EXPECT_EQ(w[33], 8.0f);
@@ -98,9 +102,7 @@ TEST(RefMxfp4, Errors) {
   std::vector<uint8_t> blocks(16, 0), scales = {255};
   std::vector<float> w;
   std::string error;
-  EXPECT_FALSE(dequantizeMxfp4(viewOf(blocks, DType::U8, {1, 1, 16}),
-                               viewOf(scales, DType::U8, {1, 1}), 1, 32, w,
-                               error));
+  EXPECT_FALSE(dequantize(blocks, scales, 1, 32, w, error));
   EXPECT_NE(error.find("255 (e8m0 NaN)"), std::string::npos) << error;
   scales = {127};
   EXPECT_FALSE(dequantizeMxfp4(viewOf(blocks, DType::U8, {1, 1, 16}),
