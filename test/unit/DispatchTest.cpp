@@ -791,12 +791,16 @@ TEST(Dispatch, BnbMergeOnlyWarns) {
   EXPECT_EQ(textsAt(d, Level::Warning), std::vector<std::string>{kMergeWarning});
 }
 
-TEST(Dispatch, NoUserConfigNoMergeMessage) {
+TEST(Dispatch, NoUserConfigLogsAnEmptyMergeInfo) {
+  // merge_quantization_configs' `logger.info("")` (5.17 quantizers/auto.py
+  // :282): an empty message, not none.
   DispatchInputs in = preQuantized(Json::parse(R"({"quant_method": "gptq", "bits": 4})"));
   in.dtype = "float16";
   DispatchDecision d = dispatchQuantizer(builtins(), in);
   ASSERT_FALSE(d.error) << errorOf(d);
-  EXPECT_TRUE(d.messages.empty());
+  ASSERT_EQ(d.messages.size(), 1u);
+  EXPECT_EQ(d.messages[0].level, Level::Info);
+  EXPECT_EQ(d.messages[0].text, "");
   EXPECT_EQ(d.dtype, "float16");
 }
 
@@ -806,9 +810,10 @@ TEST(Dispatch, Fp8BelowSm89Dequantizes) {
   DispatchDecision d = dispatchQuantizer(builtins(), in);
   ASSERT_FALSE(d.error) << errorOf(d);
   EXPECT_EQ(keyOf(d), "fp8");
-  ASSERT_EQ(d.messages.size(), 1u);
-  EXPECT_EQ(d.messages[0].level, Level::Warning);
-  EXPECT_EQ(d.messages[0].text,
+  ASSERT_EQ(d.messages.size(), 2u);
+  EXPECT_EQ(d.messages[0].text, "");
+  EXPECT_EQ(d.messages[1].level, Level::Warning);
+  EXPECT_EQ(d.messages[1].text,
             "FP8 quantized models is only supported on GPUs with compute "
             "capability >= 8.9 (e.g 4090/H100), actual = `8.0`. We will "
             "default to dequantizing the model to bf16. Feel free to use a "
@@ -823,15 +828,15 @@ TEST(Dispatch, Fp8OnSm90KeepsFp8) {
   in.deviceMap = "auto";
   DispatchDecision d = dispatchQuantizer(builtins(), in);
   ASSERT_FALSE(d.error) << errorOf(d);
-  EXPECT_TRUE(d.messages.empty());
+  EXPECT_TRUE(textsAt(d, Level::Warning).empty());
   EXPECT_EQ(d.config["dequantize"], false);
 
   // No device map: the model would stay on the CPU.
   in.deviceMap = Json();
   DispatchDecision none = dispatchQuantizer(builtins(), in);
   ASSERT_FALSE(none.error) << errorOf(none);
-  ASSERT_EQ(none.messages.size(), 1u);
-  EXPECT_EQ(none.messages[0].text,
+  ASSERT_EQ(none.messages.size(), 2u);
+  EXPECT_EQ(none.messages[1].text,
             "You have loaded an FP8 model on CPU and have a CUDA or XPU "
             "device available, make sure to set your model on a GPU or XPU "
             "device in order to run your model. To remove this warning, pass "
@@ -915,7 +920,7 @@ TEST(Dispatch, AwqDtypeFromCheckpoint) {
   DispatchDecision cpu = dispatchQuantizer(builtins(), in);
   ASSERT_FALSE(cpu.error) << errorOf(cpu);
   EXPECT_EQ(cpu.dtype, "bfloat16");
-  EXPECT_TRUE(cpu.messages.empty());
+  EXPECT_TRUE(textsAt(cpu, Level::Warning).empty());
 }
 
 TEST(Dispatch, BnbRejectsCpuOrDiskOffload) {
@@ -991,7 +996,8 @@ TEST(Dispatch, BnbFillsAnUnsetDeviceMap) {
   DispatchInputs in = onTheFly(Json::parse(R"({"load_in_4bit": true})"));
   DispatchDecision d = dispatchQuantizer(builtins(), in);
   ASSERT_FALSE(d.error) << errorOf(d);
-  EXPECT_EQ(d.deviceMap, Json::parse(R"({"": "cuda:0"})"));
+  // `{"": torch.cuda.current_device()}`: the int 0.
+  EXPECT_EQ(d.deviceMap, Json::parse(R"({"": 0})"));
   EXPECT_EQ(textsAt(d, Level::Info),
             std::vector<std::string>{
                 "The device_map was not initialized. Setting device_map to "
@@ -1043,7 +1049,12 @@ TEST(Dispatch, BadInputsAreErrorsNotCrashes) {
   EXPECT_TRUE(dispatchQuantizer(builtins(), badDtype).error);
 
   DispatchInputs badMap = onTheFly(Json::parse(R"({"load_in_4bit": true})"));
-  badMap.deviceMap = 3;
+  badMap.deviceMap = 3.5;
+  EXPECT_TRUE(dispatchQuantizer(builtins(), badMap).error);
+  // check_and_set_device_map's errors.
+  badMap.deviceMap = -1;
+  EXPECT_TRUE(dispatchQuantizer(builtins(), badMap).error);
+  badMap.deviceMap = "gpu";
   EXPECT_TRUE(dispatchQuantizer(builtins(), badMap).error);
 
   // Wrong types deep inside a config reach rules as values, not crashes.
