@@ -132,6 +132,25 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
     config[field.name] = std::move(value);
   }
 
+  // `if kwargs: logger.info(...)`, just before post_init.
+  if (spec.unusedKwargsInfo) {
+    Json unused = Json::array();
+    for (const auto &entry : dict.items()) {
+      const std::string &key = entry.key();
+      bool used = spec.findField(key) != nullptr;
+      for (const LegacyKey &legacy : spec.legacyKeys)
+        used = used || legacy.from == key;
+      if (!used)
+        unused.push_back(key);
+    }
+    if (!unused.empty()) {
+      Json unusedScope = Json::object();
+      unusedScope["unused_kwargs"] = std::move(unused);
+      messages.push_back({DispatchMessage::Level::Info,
+                          renderMessage(*spec.unusedKwargsInfo, unusedScope)});
+    }
+  }
+
   // post_init.
   Json scope = configScope(spec, config);
   std::vector<std::string> assigned;

@@ -41,8 +41,8 @@ static bool parseFieldType(const std::string &text, FieldType &type) {
 bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
   if (!expectObject(node,
                     {"class", "quant_method", "fields", "legacy_keys",
-                     "dropped_keys", "strict_keys", "rules",
-                     "loading_attributes", "loading_attributes_class",
+                     "dropped_keys", "strict_keys", "unused_kwargs_info",
+                     "rules", "loading_attributes", "loading_attributes_class",
                      "merge_message", "serialize"},
                     {"class", "quant_method", "fields"}))
     return false;
@@ -59,6 +59,12 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
   if (node.has("strict_keys") &&
       !parseFieldList(node.child("strict_keys"), config, config.strictKeys))
     return false;
+  if (node.has("unused_kwargs_info")) {
+    config.unusedKwargsInfo.emplace();
+    if (!getTemplate(node.child("unused_kwargs_info"), {"unused_kwargs"},
+                     *config.unusedKwargsInfo))
+      return false;
+  }
   Names fieldsInScope = fieldNames(config);
   if (node.has("rules") && !parseRules(node.child("rules"), fieldsInScope,
                                        fieldsInScope, config.rules))
