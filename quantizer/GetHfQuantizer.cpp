@@ -466,12 +466,12 @@ bool checkCalibration(DispatchState &s) {
   const QuantizerSpec *quantizer = s.out.quantizer;
   if (!quantizer || !quantizer->requiresCalibration || s.out.preQuantized)
     return true;
-  auto method = s.config.find("quant_method");
-  std::string name =
-      method != s.config.end() ? pythonStr(*method) : s.configSpec->quantMethod;
+  // `{quantization_config.quant_method}`: the enum member, which str()
+  // prints as "QuantizationMethod.AWQ" (5.17 quantizers/base.py:92-97).
   return s.raise(
       "ValueError",
-      "The quantization method " + name +
+      "The quantization method QuantizationMethod." +
+          s.configSpec->quantMethodEnum +
           " does require the model to be pre-quantized. You explicitly "
           "passed `pre_quantized=False` meaning your model weights are "
           "not quantized. Make sure to pass `pre_quantized=True` while "

@@ -97,6 +97,10 @@ struct SerializedKey {
 struct ConfigSpec {
   std::string className;
   std::string quantMethod;
+  /// The `QuantizationMethod` member `quant_method` holds, as str() prints
+  /// it in messages ("AWQ": "QuantizationMethod.AWQ"). Default: the value
+  /// upper-cased with '-' as '_'.
+  std::string quantMethodEnum;
   std::vector<FieldSpec> fields;
   std::vector<LegacyKey> legacyKeys;
   std::vector<std::string> droppedKeys;

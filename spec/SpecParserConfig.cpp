@@ -40,15 +40,21 @@ static bool parseFieldType(const std::string &text, FieldType &type) {
 
 bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
   if (!expectObject(node,
-                    {"class", "quant_method", "fields", "legacy_keys",
-                     "dropped_keys", "strict_keys", "unused_kwargs_info",
-                     "rules", "loading_attributes", "loading_attributes_class",
-                     "merge_message", "serialize"},
+                    {"class", "quant_method", "quant_method_enum", "fields",
+                     "legacy_keys", "dropped_keys", "strict_keys",
+                     "unused_kwargs_info", "rules", "loading_attributes",
+                     "loading_attributes_class", "merge_message", "serialize"},
                     {"class", "quant_method", "fields"}))
     return false;
   if (!getString(node.child("class"), config.className) ||
       !getString(node.child("quant_method"), config.quantMethod) ||
       !parseFields(node.child("fields"), config))
+    return false;
+  for (char c : config.quantMethod)
+    config.quantMethodEnum +=
+        c == '-' ? '_' : (c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c);
+  if (node.has("quant_method_enum") &&
+      !getString(node.child("quant_method_enum"), config.quantMethodEnum))
     return false;
   if (node.has("legacy_keys") &&
       !parseLegacyKeys(node.child("legacy_keys"), config))
