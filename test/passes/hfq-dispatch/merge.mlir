@@ -40,12 +40,12 @@
 // RUN: hfq-opt %t/fp8.mlir --hfq-dispatch='quantization-config={"quant_method":"fp8","dequantize":true} remarks=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FP8-REMARK
 // RUN: FileCheck %s --input-file=%t/fp8.json --check-prefix=FP8-REPORT
 // FP8-REMARK-NOT: warning:
-// FP8-REMARK:     remark: You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.
+// FP8-REMARK:     remark: You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize', 'modules_to_not_convert']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.
 // FP8-REMARK-NOT: warning:
 // FP8-REPORT:      "dequantize": true
 // FP8-REPORT:      "warnings": [],
 // FP8-REPORT-NEXT: "infos": [
-// FP8-REPORT-NEXT:   "You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored."
+// FP8-REPORT-NEXT:   "You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize', 'modules_to_not_convert']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored."
 // FP8-REPORT-NEXT: ],
 
 // bnb 4-bit checkpoint + BitsAndBytesConfig(load_in_8bit=True): not a
