@@ -357,10 +357,25 @@ bool setDeviceMap(DispatchState &s) {
 /// Step 2: get_hf_quantizer's presence test of the key, then
 /// supports_quant_method (unknown: warn and load unquantized).
 bool detectPreQuantized(DispatchState &s) {
+  // `getattr(config, "quantization_config", None) or
+  // getattr(config.get_text_config(decoder=True), "quantization_config",
+  // None)`: a falsy value (None, {}) falls through to the text config.
+  auto truthy = [](const Json &value) {
+    return !value.is_null() && !(value.is_object() && value.empty());
+  };
+  const Json *found = nullptr;
   auto fileIt = s.in.modelConfig.find("quantization_config");
-  bool preQuantized = fileIt != s.in.modelConfig.end();
+  if (fileIt != s.in.modelConfig.end() && truthy(*fileIt))
+    found = &*fileIt;
+  auto textIt = s.in.modelConfig.find("text_config");
+  if (!found && textIt != s.in.modelConfig.end() && textIt->is_object()) {
+    auto nested = textIt->find("quantization_config");
+    if (nested != textIt->end() && truthy(*nested))
+      found = &*nested;
+  }
+  bool preQuantized = found != nullptr;
   if (preQuantized) {
-    s.fileDict = &*fileIt;
+    s.fileDict = found;
     RaisedError error;
     if (!chooseMethod(s.registry, *s.fileDict, s.file, error))
       return s.raise(error);
