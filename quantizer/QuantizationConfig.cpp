@@ -101,12 +101,6 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
                               pythonTypeName(dict)};
     return std::nullopt;
   }
-  // Strict classes (HQQ) index the dict directly in from_dict.
-  for (const std::string &key : spec.strictKeys)
-    if (!dict.contains(key)) {
-      error = {"KeyError", pythonRepr(Json(key))};
-      return std::nullopt;
-    }
 
   Json given = givenFields(spec, dict);
   std::vector<std::string> missing;
@@ -158,6 +152,13 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
     return std::nullopt;
   for (const std::string &name : assigned)
     config[name] = scope[name];
+  // Strict classes (HQQ) index the dict directly in from_dict, after
+  // `cls()` has run __init__ (and its messages) on the defaults.
+  for (const std::string &key : spec.strictKeys)
+    if (!dict.contains(key)) {
+      error = {"KeyError", pythonRepr(Json(key))};
+      return std::nullopt;
+    }
   return config;
 }
 
