@@ -246,6 +246,8 @@ struct DispatchState {
   Json scope;
   /// The dtype name, before and after step 6.
   std::string dtype;
+  /// The device map after check_and_set_device_map.
+  Json deviceMap;
 
   bool raise(std::string kind, std::string message) {
     out.error = RaisedError{std::move(kind), std::move(message)};
@@ -269,9 +271,9 @@ bool checkInputs(DispatchState &s) {
                    "the model config must be a JSON object, got " +
                        pythonTypeName(in.modelConfig));
   if (!in.deviceMap.is_null() && !in.deviceMap.is_string() &&
-      !in.deviceMap.is_object())
+      !in.deviceMap.is_number_integer() && !in.deviceMap.is_object())
     return s.raise("ValueError",
-                   "device_map must be null, a string or a dict, got " +
+                   "device_map must be null, an int, a string or a dict, got " +
                        pythonTypeName(in.deviceMap));
   RaisedError error;
   std::optional<std::string> dtype = resolveDtype(in, error);
@@ -297,13 +299,83 @@ bool buildUserConfig(DispatchState &s) {
   return s.userConfig ? true : s.raise(error);
 }
 
+/// Whether torch.device() accepts `text`: a device type torch knows,
+/// optionally followed by ":<index>".
+bool isTorchDevice(const std::string &text) {
+  static const char *const kTypes[] = {
+      "cpu",  "cuda", "mkldnn", "opengl",        "opencl", "ideep",  "hip",
+      "ve",   "fpga", "maia",   "xla",           "lazy",   "vulkan", "mps",
+      "meta", "hpu",  "mtia",   "privateuseone", "xpu",    "ipu"};
+  size_t colon = text.find(':');
+  std::string type = text.substr(0, colon);
+  if (colon != std::string::npos) {
+    std::string index = text.substr(colon + 1);
+    if (index.empty() || index.size() > 9 ||
+        !std::all_of(index.begin(), index.end(),
+                     [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+  }
+  return std::any_of(std::begin(kTypes), std::end(kTypes),
+                     [&](const char *known) { return type == known; });
+}
+
+/// check_and_set_device_map, which from_pretrained runs after building the
+/// user's config and before get_hf_quantizer: a device name becomes
+/// `{"": torch.device(name)}` ("cuda" is "cuda:<LOCAL_RANK>", 0 here), an
+/// int `{"": n}`; "auto", "balanced", "balanced_low_0", "sequential" and
+/// dicts stay as given.
+bool setDeviceMap(DispatchState &s) {
+  Json &map = s.deviceMap;
+  map = s.in.deviceMap;
+  if (map.is_number_integer()) {
+    if (map.get<int64_t>() < 0)
+      return s.raise("ValueError",
+                     "You can't pass device_map as a negative int. If you "
+                     "want to put the model on the cpu, pass device_map = "
+                     "'cpu' ");
+    map = Json{{"", map}};
+  } else if (map.is_string()) {
+    std::string name = map.get<std::string>();
+    for (const char *strategy :
+         {"auto", "balanced", "balanced_low_0", "sequential"})
+      if (name == strategy)
+        return true;
+    if (name == "cuda")
+      name = "cuda:0";
+    if (!isTorchDevice(name))
+      return s.raise("ValueError",
+                     "When passing device_map as a string, the value needs "
+                     "to be a device name (e.g. cpu, cuda:0) or 'auto', "
+                     "'balanced', 'balanced_low_0', 'sequential' but found " +
+                         map.get<std::string>() + ".");
+    map = Json::object();
+    map[""] = name;
+  }
+  return true;
+}
+
 /// Step 2: get_hf_quantizer's presence test of the key, then
 /// supports_quant_method (unknown: warn and load unquantized).
 bool detectPreQuantized(DispatchState &s) {
+  // `getattr(config, "quantization_config", None) or
+  // getattr(config.get_text_config(decoder=True), "quantization_config",
+  // None)`: a falsy value (None, {}) falls through to the text config.
+  auto truthy = [](const Json &value) {
+    return !value.is_null() && !(value.is_object() && value.empty());
+  };
+  const Json *found = nullptr;
   auto fileIt = s.in.modelConfig.find("quantization_config");
-  bool preQuantized = fileIt != s.in.modelConfig.end();
+  if (fileIt != s.in.modelConfig.end() && truthy(*fileIt))
+    found = &*fileIt;
+  auto textIt = s.in.modelConfig.find("text_config");
+  if (!found && textIt != s.in.modelConfig.end() && textIt->is_object()) {
+    auto nested = textIt->find("quantization_config");
+    if (nested != textIt->end() && truthy(*nested))
+      found = &*nested;
+  }
+  bool preQuantized = found != nullptr;
   if (preQuantized) {
-    s.fileDict = &*fileIt;
+    s.fileDict = found;
     RaisedError error;
     if (!chooseMethod(s.registry, *s.fileDict, s.file, error))
       return s.raise(error);
@@ -380,10 +452,11 @@ bool mergeConfigs(DispatchState &s) {
                         "`from_pretrained`. The rest will be ignored.";
     }
   }
-  if (!mergeMessage.empty())
-    s.out.messages.push_back(
-        {s.configSpec->mergeMessage == "info" ? Level::Info : Level::Warning,
-         mergeMessage});
+  // `warnings.warn` unless the text is empty or the class is one of
+  // Mxfp4/Metal/FineGrainedFP8; else `logger.info`, which logs "" too on
+  // every pre-quantized load without a user config.
+  bool warn = !mergeMessage.empty() && s.configSpec->mergeMessage != "info";
+  s.out.messages.push_back({warn ? Level::Warning : Level::Info, mergeMessage});
   return true;
 }
 
@@ -408,12 +481,12 @@ bool checkCalibration(DispatchState &s) {
   const QuantizerSpec *quantizer = s.out.quantizer;
   if (!quantizer || !quantizer->requiresCalibration || s.out.preQuantized)
     return true;
-  auto method = s.config.find("quant_method");
-  std::string name =
-      method != s.config.end() ? pythonStr(*method) : s.configSpec->quantMethod;
+  // `{quantization_config.quant_method}`: the enum member, which str()
+  // prints as "QuantizationMethod.AWQ" (5.17 quantizers/base.py:92-97).
   return s.raise(
       "ValueError",
-      "The quantization method " + name +
+      "The quantization method QuantizationMethod." +
+          s.configSpec->quantMethodEnum +
           " does require the model to be pre-quantized. You explicitly "
           "passed `pre_quantized=False` meaning your model weights are "
           "not quantized. Make sure to pass `pre_quantized=True` while "
@@ -429,7 +502,7 @@ bool validateEnvironment(DispatchState &s) {
   s.scope = configScope(*s.configSpec, s.config);
   s.scope["pre_quantized"] = s.out.preQuantized;
   s.scope["dtype"] = s.dtype;
-  s.scope["device_map"] = deviceMapScope(s.in.deviceMap);
+  s.scope["device_map"] = deviceMapScope(s.deviceMap);
   s.scope["target"] = s.in.target.scope();
   s.scope["weights_only"] = s.in.weightsOnly;
   std::vector<std::string> assigned;
@@ -465,11 +538,16 @@ bool updateDtype(DispatchState &s) {
 /// Step 7: update_device_map; only an unset map is filled in.
 bool updateDeviceMap(DispatchState &s) {
   const QuantizerSpec *quantizer = s.out.quantizer;
-  s.out.deviceMap = s.in.deviceMap;
-  if (quantizer && quantizer->deviceMapDefault && s.in.deviceMap.is_null()) {
+  s.out.deviceMap = s.deviceMap;
+  if (quantizer && quantizer->deviceMapDefault && s.deviceMap.is_null()) {
+    // bnb: `{"": torch.cuda.current_device()}`, the int 0; GPTQ:
+    // `{"": torch.device("cpu")}`.
     bool cuda = *quantizer->deviceMapDefault == "cuda" && s.in.target.cuda();
     s.out.deviceMap = Json::object();
-    s.out.deviceMap[""] = cuda ? "cuda:0" : "cpu";
+    if (cuda)
+      s.out.deviceMap[""] = 0;
+    else
+      s.out.deviceMap[""] = "cpu";
   }
   return true;
 }
@@ -495,9 +573,10 @@ DispatchDecision dispatchQuantizer(const MethodRegistry &registry,
   try {
     DispatchState s(registry, in, out);
     using Step = bool (*)(DispatchState &);
-    for (Step step : {checkInputs, buildUserConfig, detectPreQuantized,
-                      chooseConfig, checkCalibration, validateEnvironment,
-                      updateDtype, updateDeviceMap, serializeDecision})
+    for (Step step :
+         {checkInputs, buildUserConfig, setDeviceMap, detectPreQuantized,
+          chooseConfig, checkCalibration, validateEnvironment, updateDtype,
+          updateDeviceMap, serializeDecision})
       if (!step(s))
         break;
   } catch (const std::exception &e) {

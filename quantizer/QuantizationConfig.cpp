@@ -101,12 +101,6 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
                               pythonTypeName(dict)};
     return std::nullopt;
   }
-  // Strict classes (HQQ) index the dict directly in from_dict.
-  for (const std::string &key : spec.strictKeys)
-    if (!dict.contains(key)) {
-      error = {"KeyError", pythonRepr(Json(key))};
-      return std::nullopt;
-    }
 
   Json given = givenFields(spec, dict);
   std::vector<std::string> missing;
@@ -132,6 +126,25 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
     config[field.name] = std::move(value);
   }
 
+  // `if kwargs: logger.info(...)`, just before post_init.
+  if (spec.unusedKwargsInfo) {
+    Json unused = Json::array();
+    for (const auto &entry : dict.items()) {
+      const std::string &key = entry.key();
+      bool used = spec.findField(key) != nullptr;
+      for (const LegacyKey &legacy : spec.legacyKeys)
+        used = used || legacy.from == key;
+      if (!used)
+        unused.push_back(key);
+    }
+    if (!unused.empty()) {
+      Json unusedScope = Json::object();
+      unusedScope["unused_kwargs"] = std::move(unused);
+      messages.push_back({DispatchMessage::Level::Info,
+                          renderMessage(*spec.unusedKwargsInfo, unusedScope)});
+    }
+  }
+
   // post_init.
   Json scope = configScope(spec, config);
   std::vector<std::string> assigned;
@@ -139,6 +152,13 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
     return std::nullopt;
   for (const std::string &name : assigned)
     config[name] = scope[name];
+  // Strict classes (HQQ) index the dict directly in from_dict, after
+  // `cls()` has run __init__ (and its messages) on the defaults.
+  for (const std::string &key : spec.strictKeys)
+    if (!dict.contains(key)) {
+      error = {"KeyError", pythonRepr(Json(key))};
+      return std::nullopt;
+    }
   return config;
 }
 

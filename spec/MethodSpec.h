@@ -97,10 +97,18 @@ struct SerializedKey {
 struct ConfigSpec {
   std::string className;
   std::string quantMethod;
+  /// The `QuantizationMethod` member `quant_method` holds, as str() prints
+  /// it in messages ("AWQ": "QuantizationMethod.AWQ"). Default: the value
+  /// upper-cased with '-' as '_'.
+  std::string quantMethodEnum;
   std::vector<FieldSpec> fields;
   std::vector<LegacyKey> legacyKeys;
   std::vector<std::string> droppedKeys;
   std::vector<std::string> strictKeys;
+  /// `__init__`'s `**kwargs` log (bnb's "Unused kwargs: [...]"): the info
+  /// template emitted, before post_init, when the dict has keys that are
+  /// no field (nor legacy key); `unused_kwargs` is their list in dict order.
+  std::optional<std::string> unusedKwargsInfo;
   std::vector<Rule> rules;
   std::vector<std::string> loadingAttributes;
   bool loadingAttributesClass = false;

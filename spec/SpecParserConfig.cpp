@@ -40,15 +40,21 @@ static bool parseFieldType(const std::string &text, FieldType &type) {
 
 bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
   if (!expectObject(node,
-                    {"class", "quant_method", "fields", "legacy_keys",
-                     "dropped_keys", "strict_keys", "rules",
-                     "loading_attributes", "loading_attributes_class",
-                     "merge_message", "serialize"},
+                    {"class", "quant_method", "quant_method_enum", "fields",
+                     "legacy_keys", "dropped_keys", "strict_keys",
+                     "unused_kwargs_info", "rules", "loading_attributes",
+                     "loading_attributes_class", "merge_message", "serialize"},
                     {"class", "quant_method", "fields"}))
     return false;
   if (!getString(node.child("class"), config.className) ||
       !getString(node.child("quant_method"), config.quantMethod) ||
       !parseFields(node.child("fields"), config))
+    return false;
+  for (char c : config.quantMethod)
+    config.quantMethodEnum +=
+        c == '-' ? '_' : (c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c);
+  if (node.has("quant_method_enum") &&
+      !getString(node.child("quant_method_enum"), config.quantMethodEnum))
     return false;
   if (node.has("legacy_keys") &&
       !parseLegacyKeys(node.child("legacy_keys"), config))
@@ -59,6 +65,12 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
   if (node.has("strict_keys") &&
       !parseFieldList(node.child("strict_keys"), config, config.strictKeys))
     return false;
+  if (node.has("unused_kwargs_info")) {
+    config.unusedKwargsInfo.emplace();
+    if (!getTemplate(node.child("unused_kwargs_info"), {"unused_kwargs"},
+                     *config.unusedKwargsInfo))
+      return false;
+  }
   Names fieldsInScope = fieldNames(config);
   if (node.has("rules") && !parseRules(node.child("rules"), fieldsInScope,
                                        fieldsInScope, config.rules))

@@ -22,6 +22,7 @@ static const BuiltinInfo Builtins[] = {
     {"is_null", Builtin::IsNull, 1, 1},
     {"type", Builtin::Type, 1, 1},
     {"str", Builtin::Str, 1, 1},
+    {"repr", Builtin::Repr, 1, 1},
 };
 
 const BuiltinInfo *findBuiltin(const std::string &name) {

@@ -56,7 +56,7 @@ enum class BinaryOp {
   Or
 };
 
-enum class Builtin { Len, Min, Max, CeilDiv, Lower, IsNull, Type, Str };
+enum class Builtin { Len, Min, Max, CeilDiv, Lower, IsNull, Type, Str, Repr };
 
 struct BuiltinInfo {
   const char *name;

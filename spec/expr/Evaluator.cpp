@@ -429,6 +429,8 @@ private:
       return Json(pythonTypeName(args[0]));
     case Builtin::Str:
       return Json(pythonStr(args[0]));
+    case Builtin::Repr:
+      return Json(pythonRepr(args[0]));
     }
     return fail("invalid function", node.column);
   }

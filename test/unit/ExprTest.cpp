@@ -454,5 +454,5 @@ TEST(ExprTest, CheckTemplate) {
 TEST(ExprTest, BuiltinFunctionNames) {
   EXPECT_EQ(hfq::spec::builtinFunctionNames(),
             (std::vector<std::string>{"len", "min", "max", "ceil_div", "lower",
-                                      "is_null", "type", "str"}));
+                                      "is_null", "type", "str", "repr"}));
 }

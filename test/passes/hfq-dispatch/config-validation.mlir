@@ -125,8 +125,9 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "floa
 
 // -----
 
-// AqlmConfig checks ints, with messages that say float.
-// expected-error @+1 {{TypeError: in_group_size must be a float}}
+// AqlmConfig checks ints; 5.17's messages say int (utils/quantization_config.py
+// :906-913, recorded case aqlm-group-size-string).
+// expected-error @+1 {{TypeError: in_group_size must be an int}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "float16",
     quantization_config = {quant_method = "aqlm", in_group_size = 8.0 : f64}}} {
   func.func @aqlm_float_group(%x: tensor<1x128xf16>) -> tensor<1x128xf16> {

@@ -40,7 +40,10 @@
 // GPTQ-NOT: warning:
 // GPTQ:     remark: We suggest you to set `dtype=torch.float16` for better efficiency with GPTQ.{{$}}
 // GPTQ-NOT: warning:
+// merge_quantization_configs logs "" first (no user config; 5.17
+// quantizers/auto.py:282).
 // GPTQ-REPORT:      "infos": [
+// GPTQ-REPORT-NEXT:   "",
 // GPTQ-REPORT-NEXT:   "We suggest you to set `dtype=torch.float16` for better efficiency with GPTQ."
 // GPTQ-REPORT-NEXT: ],
 // GPTQ-REPORT:      "dtype": "bfloat16",

@@ -55,7 +55,10 @@
 // REPORT-NEXT: "pre_quantized": true,
 // REPORT:      "checkpoint_format": "gptq"
 // REPORT:      "warnings": [],
-// REPORT-NEXT: "infos": [],
+// merge_quantization_configs' logger.info("") (5.17 quantizers/auto.py:282).
+// REPORT-NEXT: "infos": [
+// REPORT-NEXT:   ""
+// REPORT-NEXT: ],
 // REPORT-NEXT: "error": null,
 // REPORT-NEXT: "dtype": "float16",
 // REPORT-NEXT: "device_map": {

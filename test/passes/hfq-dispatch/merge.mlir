@@ -40,12 +40,12 @@
 // RUN: hfq-opt %t/fp8.mlir --hfq-dispatch='quantization-config={"quant_method":"fp8","dequantize":true} remarks=true' -o /dev/null 2>&1 | FileCheck %s --check-prefix=FP8-REMARK
 // RUN: FileCheck %s --input-file=%t/fp8.json --check-prefix=FP8-REPORT
 // FP8-REMARK-NOT: warning:
-// FP8-REMARK:     remark: You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.
+// FP8-REMARK:     remark: You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize', 'modules_to_not_convert']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.
 // FP8-REMARK-NOT: warning:
 // FP8-REPORT:      "dequantize": true
 // FP8-REPORT:      "warnings": [],
 // FP8-REPORT-NEXT: "infos": [
-// FP8-REPORT-NEXT:   "You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored."
+// FP8-REPORT-NEXT:   "You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize', 'modules_to_not_convert']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored."
 // FP8-REPORT-NEXT: ],
 
 // bnb 4-bit checkpoint + BitsAndBytesConfig(load_in_8bit=True): not a
@@ -62,7 +62,9 @@
 // BNB-REPORT-NEXT: ],
 
 // compressed-tensors checkpoint + CompressedTensorsConfig(run_compressed=
-// False): run_compressed is its loading attribute.
+// False): run_compressed is deprecated and sets dequantize; 5.17's loading
+// attributes are dequantize and use_optimized_inference (recorded case
+// ct-merge-user-dequantize).
 // RUN: hfq-opt %t/ct.mlir -verify-diagnostics --hfq-dispatch='quantization-config={"quant_method":"compressed-tensors","run_compressed":false}' -o /dev/null
 
 // A checkpoint whose method is unknown is not pre-quantized, so the user's
@@ -123,7 +125,8 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "floa
 }
 
 //--- ct.mlir
-// expected-warning @+1 {{You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['run_compressed']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.}}
+// expected-warning @+2 {{`run_compressed` is deprecated and will be removed in a future version. Use `dequantize=True` instead of `run_compressed=False`.}}
+// expected-warning @+1 {{You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['dequantize', 'use_optimized_inference']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {quant_method = "compressed-tensors", format = "pack-quantized",
                            quantization_status = "compressed", ignore = ["lm_head"],

@@ -72,12 +72,12 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bflo
 
 // -----
 
-// CompressedTensorsConfig.post_init, run by the quantizer: run_compressed
-// (on by default) needs a checkpoint whose quantization_status is
-// "compressed"; a "frozen" one turns it off with a warning.
+// CompressedTensorsConfig.post_init, run by the quantizer: compressed
+// execution needs a checkpoint whose quantization_status is "compressed";
+// a "frozen" one sets dequantize with a warning (5.17).
 // CHECK-LABEL: func.func @ct_not_compressed(
 // CHECK:         hfq.qlinear "model.layers.0.self_attn.q_proj"
-// expected-warning @+1 {{`run_compressed` is only supported for compressed models. Setting `run_compressed=False`}}
+// expected-warning @+1 {{Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {quant_method = "compressed-tensors", format = "pack-quantized",
                            quantization_status = "frozen", ignore = ["lm_head"],

@@ -6,7 +6,7 @@
 // naive-quantized FP8, per-tensor weights and (static) per-tensor input
 // activations: weight e4m3 [N, K], weight_scale [1] and input_scale [1] in
 // the model dtype. quantization_status is "frozen", not "compressed", so
-// post_init turns run_compressed off with a warning. to_dict() writes
+// post_init sets dequantize with a warning (5.17). to_dict() writes
 // sparsity_config {} when there is none. lm_head is in ignore.
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
@@ -30,9 +30,9 @@
 // REPORT-DAG:      "lm_head"
 // REPORT-DAG:    "sparsity_config": {}
 // REPORT:      "warnings": [
-// REPORT-NEXT:   "`run_compressed` is only supported for compressed models. Setting `run_compressed=False`"
+// REPORT-NEXT:   "Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`."
 // REPORT-NEXT: ],
-// expected-warning @+1 {{`run_compressed` is only supported for compressed models. Setting `run_compressed=False`}}
+// expected-warning @+1 {{Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {
       config_groups = {

@@ -7,8 +7,8 @@
 // a word), weight_scale [N, K/32], weight_shape [2]. The ignore list
 // (truncated in the source) names only vision blocks, and the group targets
 // every Linear, so lm_head is quantized too. No quantization_status: the
-// default "initialized" is not "compressed", so run_compressed is turned
-// off with a warning.
+// default "initialized" is not "compressed", so post_init sets dequantize
+// with a warning (5.17).
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
@@ -31,10 +31,10 @@
 // REPORT-DAG:    "quantization_status": "initialized",
 // REPORT-DAG:    "sparsity_config": {}
 // REPORT:      "warnings": [
-// REPORT-NEXT:   "`run_compressed` is only supported for compressed models. Setting `run_compressed=False`"
+// REPORT-NEXT:   "Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`."
 // REPORT-NEXT: ],
 // REPORT-COUNT-3: "action": "quantized",
-// expected-warning @+1 {{`run_compressed` is only supported for compressed models. Setting `run_compressed=False`}}
+// expected-warning @+1 {{Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`.}}
 module attributes {hfq.model_config = {model_type = "qwen3_vl_moe", torch_dtype = "bfloat16",
     quantization_config = {
       config_groups = {

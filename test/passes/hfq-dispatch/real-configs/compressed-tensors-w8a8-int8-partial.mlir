@@ -5,7 +5,7 @@
 //
 // A partial config: its one group has input_activations but no targets, so
 // no module is targeted and nothing is rewritten. The top-level format
-// defaults to "dense"; run_compressed is turned off with a warning.
+// defaults to "dense"; dequantize is set with a warning (5.17).
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
@@ -24,7 +24,7 @@
 // REPORT-DAG:    "quantization_status": "initialized",
 // REPORT-DAG:    "sparsity_config": {}
 // DROPPED-NOT: "action": "quantized"
-// expected-warning @+1 {{`run_compressed` is only supported for compressed models. Setting `run_compressed=False`}}
+// expected-warning @+1 {{Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {
       quant_method = "compressed-tensors",

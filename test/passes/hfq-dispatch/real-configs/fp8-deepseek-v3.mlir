@@ -22,12 +22,14 @@
 // REPORT-NEXT: "config": {
 // REPORT-NEXT:   "quant_method": "fp8",
 // REPORT-NEXT:   "modules_to_not_convert": null,
+// REPORT-NEXT:   "modules_to_convert": null,
 // REPORT-NEXT:   "activation_scheme": "dynamic",
 // REPORT-NEXT:   "weight_block_size": [
 // REPORT-NEXT:     128,
 // REPORT-NEXT:     128
 // REPORT-NEXT:   ],
-// REPORT-NEXT:   "dequantize": false
+// REPORT-NEXT:   "dequantize": false,
+// REPORT-NEXT:   "scale_fmt": "float"
 // REPORT-NEXT: },
 // REPORT-NEXT: "warnings": [],
 // DROPPED-NOT: "fmt"

@@ -2,8 +2,8 @@
 // experts) config.json quantization_config, verbatim from a config dump;
 // note scale_fmt ue8m0
 //
-// FineGrainedFP8Config drops the unknown keys fmt and scale_fmt; 128x128
-// weight blocks, dynamic activations. Default skips: lm_head stays.
+// FineGrainedFP8Config drops the unknown key fmt and keeps 5.17's scale_fmt;
+// 128x128 weight blocks, dynamic activations. Default skips: lm_head stays.
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
@@ -23,16 +23,17 @@
 // REPORT-NEXT: "config": {
 // REPORT-NEXT:   "quant_method": "fp8",
 // REPORT-NEXT:   "modules_to_not_convert": null,
+// REPORT-NEXT:   "modules_to_convert": null,
 // REPORT-NEXT:   "activation_scheme": "dynamic",
 // REPORT-NEXT:   "weight_block_size": [
 // REPORT-NEXT:     128,
 // REPORT-NEXT:     128
 // REPORT-NEXT:   ],
-// REPORT-NEXT:   "dequantize": false
+// REPORT-NEXT:   "dequantize": false,
+// REPORT-NEXT:   "scale_fmt": "ue8m0"
 // REPORT-NEXT: },
 // REPORT-NEXT: "warnings": [],
 // DROPPED-NOT: "fmt"
-// DROPPED-NOT: "scale_fmt"
 module attributes {hfq.model_config = {model_type = "deepseek_v4", torch_dtype = "bfloat16",
     quantization_config = {
       activation_scheme = "dynamic",

@@ -26,9 +26,11 @@
 // REPORT-NEXT:     "model.multi_modal_projector",
 // REPORT-NEXT:     "lm_head"
 // REPORT-NEXT:   ],
+// REPORT-NEXT:   "modules_to_convert": null,
 // REPORT-NEXT:   "activation_scheme": "static",
 // REPORT-NEXT:   "weight_block_size": null,
-// REPORT-NEXT:   "dequantize": false
+// REPORT-NEXT:   "dequantize": false,
+// REPORT-NEXT:   "scale_fmt": "float"
 // REPORT-NEXT: },
 // REPORT-NEXT: "warnings": [],
 module attributes {hfq.model_config = {model_type = "mistral3", torch_dtype = "bfloat16",
