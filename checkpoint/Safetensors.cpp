@@ -114,7 +114,7 @@ bool parseTensor(const std::string &where, const Json &value, TensorInfo &info,
     return fail("has rank " + std::to_string(shape->size()) + " " +
                 limitNote("kMaxTensorRank", limits::kMaxTensorRank));
   // The element count, overflow-checked: it must fit int64 (MLIR's and
-  // the kernels' shapes), and so must its bits.
+  // the kernels' shapes).
   std::uint64_t elements = 1;
   bool overflow = false;
   for (const Json &dim : *shape) {
@@ -127,10 +127,8 @@ bool parseTensor(const std::string &where, const Json &value, TensorInfo &info,
     info.shape.push_back(static_cast<std::int64_t>(d));
     overflow = overflow || __builtin_mul_overflow(elements, d, &elements);
   }
-  std::uint64_t totalBits = 0;
-  if (overflow || elements > static_cast<std::uint64_t>(INT64_MAX) ||
-      __builtin_mul_overflow(elements, std::uint64_t(bits), &totalBits))
-    return fail("has a shape whose element count overflows 64 bits");
+  if (overflow || elements > static_cast<std::uint64_t>(INT64_MAX))
+    return fail("has a shape whose element count overflows int64");
   info.shapeKnown = true;
   auto offsets = value.find("data_offsets");
   if (offsets == value.end() || !offsets->is_array() || offsets->size() != 2 ||
@@ -140,13 +138,20 @@ bool parseTensor(const std::string &where, const Json &value, TensorInfo &info,
     return fail("has bad data_offsets");
   std::uint64_t begin = (*offsets)[0].get<std::uint64_t>();
   std::uint64_t end = (*offsets)[1].get<std::uint64_t>();
+  // The size in 128 bits: 2^63 elements of 64 bits do not fit 64.
+  unsigned __int128 totalBits = static_cast<unsigned __int128>(elements) * bits;
   if (totalBits % 8 != 0)
     return fail("is " + info.dtype + " with " + std::to_string(elements) +
                 " elements, which is not a whole number of bytes");
-  if (end - begin != totalBits / 8)
+  unsigned __int128 bytes = totalBits / 8;
+  if (bytes != end - begin)
     return fail("has data_offsets " + rangeText(begin, end) + " (" +
                 std::to_string(end - begin) + " bytes), but its " + info.dtype +
-                " shape needs " + std::to_string(totalBits / 8) + " bytes");
+                " shape needs " +
+                (bytes > UINT64_MAX
+                     ? std::string("more than 2^64")
+                     : std::to_string(static_cast<std::uint64_t>(bytes))) +
+                " bytes");
   // Relative to the data section for now; the caller checks them against
   // the file and each other before making them absolute.
   info.begin = begin;

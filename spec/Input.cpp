@@ -40,6 +40,58 @@ std::string quoteLimited(const std::string &text, std::size_t maxBytes) {
          " bytes)";
 }
 
+std::optional<std::pair<std::size_t, std::size_t>>
+findDeepNesting(const std::string &text, std::size_t maxDepth) {
+  std::size_t depth = 0, line = 1, lineStart = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    switch (c) {
+    case '\n':
+      ++line;
+      lineStart = i + 1;
+      break;
+    case '"':
+      // A string literal; `\` escapes the next character. A newline ends
+      // an unterminated one (the parser reports it).
+      for (++i; i < text.size() && text[i] != '"' && text[i] != '\n'; ++i)
+        if (text[i] == '\\')
+          ++i;
+      if (i < text.size() && text[i] == '\n') {
+        ++line;
+        lineStart = i + 1;
+      }
+      break;
+    case '/':
+      if (next == '/')
+        while (i + 1 < text.size() && text[i + 1] != '\n')
+          ++i;
+      break;
+    case '(':
+    case '[':
+    case '{':
+    case '<':
+      if (c == '<' && next == '=')
+        break;
+      if (++depth > maxDepth)
+        return std::make_pair(line, i - lineStart + 1);
+      break;
+    case ')':
+    case ']':
+    case '}':
+    case '>':
+      if (c == '>' && (next == '=' || (i > 0 && text[i - 1] == '-')))
+        break;
+      if (depth > 0)
+        --depth;
+      break;
+    default:
+      break;
+    }
+  }
+  return std::nullopt;
+}
+
 //===----------------------------------------------------------------------===//
 // Files
 //===----------------------------------------------------------------------===//

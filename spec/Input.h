@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace hfq::spec {
 
@@ -77,6 +78,15 @@ std::optional<std::string> findTooDeep(const Json &value, std::size_t maxDepth);
 /// appended when it is longer: for quoting input in a message.
 std::string quoteLimited(const std::string &text,
                          std::size_t maxBytes = limits::kMaxQuotedBytes);
+
+/// Where bracket nesting in MLIR text first goes deeper than `maxDepth`:
+/// the 1-based line and column of the bracket, or nullopt. Brackets are
+/// (), [], {} and the <> of types and attributes (not `->`, `<=`, `>=`);
+/// string literals and `//` comments are skipped. Run on model IR before
+/// MLIR's recursive-descent parser sees it (kMaxIrNesting).
+std::optional<std::pair<std::size_t, std::size_t>>
+findDeepNesting(const std::string &text,
+                std::size_t maxDepth = limits::kMaxIrNesting);
 
 /// "(limit: <value>, <name> in spec/Limits.h)", the tail of every message
 /// about a limit.
