@@ -16,11 +16,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "checkpoint/ModelShapes.h"
+#include "quantizer/KernelRules.h"
 #include "quantizer/ModulePlan.h"
 #include "spec/BuiltinSpecs.h"
 #include "spec/Input.h"
 #include "spec/Layout.h"
-#include "spec/Target.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -67,14 +67,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (doc.contains("device_map"))
       in.deviceMap = doc["device_map"];
     in.dtype = stringOr(doc, "dtype", "auto");
-    in.target = stringOr(doc, "target", "sm_90");
+    in.target = hfq::spec::CompileTarget(stringOr(doc, "target", "sm_90"));
   } else {
     in.modelConfig = doc;
     if (doc.is_object())
       in.userConfig = doc;
   }
-  std::optional<Json> target = hfq::spec::targetScope(in.target);
-  if (!target)
+  if (!in.target.valid())
     return 0;
   if (!in.modelConfig.is_object())
     in.modelConfig = Json::object();
@@ -112,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (int64_t m : {int64_t(1), int64_t(4096)})
       hfq::spec::selectKernel(*decision.quantizer, decision.config,
                               plans[i].scheme, linears[i].n, linears[i].k, m,
-                              *target, "bf16", error);
+                              in.target, "bf16", error);
   }
   return 0;
 }

@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pm.enableVerifier(true);
   pm.addPass(hfq::createHFQDispatch());
   hfq::HFQSelectKernelOptions select;
-  select.target = "cpu";
+  select.targetOption = "cpu";
   pm.addPass(hfq::createHFQSelectKernel(select));
   (void)pm.run(*module);
   return 0;
