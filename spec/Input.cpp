@@ -41,7 +41,7 @@ std::string quoteLimited(const std::string &text, std::size_t maxBytes) {
 }
 
 std::optional<std::pair<std::size_t, std::size_t>>
-findDeepNesting(const std::string &text, std::size_t maxDepth) {
+findDeepNesting(std::string_view text, std::size_t maxDepth) {
   std::size_t depth = 0, line = 1, lineStart = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];

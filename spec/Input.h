@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace hfq::spec {
@@ -85,7 +86,7 @@ std::string quoteLimited(const std::string &text,
 /// string literals and `//` comments are skipped. Run on model IR before
 /// MLIR's recursive-descent parser sees it (kMaxIrNesting).
 std::optional<std::pair<std::size_t, std::size_t>>
-findDeepNesting(const std::string &text,
+findDeepNesting(std::string_view text,
                 std::size_t maxDepth = limits::kMaxIrNesting);
 
 /// "(limit: <value>, <name> in spec/Limits.h)", the tail of every message
