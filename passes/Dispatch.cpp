@@ -62,9 +62,10 @@ FailureOr<spec::Json> parseJsonOption(ModuleOp module, StringRef option,
   std::string where = fromFile ? text.drop_front().str() : std::string();
   if (parseError.message.rfind("invalid JSON", 0) == 0)
     return module.emitError("option ")
-           << option << " is not valid JSON: '" << spec::quoteLimited(source)
-           << "'" << (fromFile ? " (" + where + ")" : std::string()) << ": "
-           << parseError.message.substr(strlen("invalid JSON: "));
+           << option << " is not valid JSON: "
+           << (fromFile ? "(" + where + ")"
+                        : "'" + spec::quoteLimited(source) + "'")
+           << ": " << parseError.message.substr(strlen("invalid JSON: "));
   // A limit: valid JSON that hfq does not read.
   return module.emitError("option ")
          << option << (fromFile ? " (" + where + ")" : std::string()) << ": "
