@@ -9,7 +9,9 @@
 
 #include "checkpoint/ModelShapes.h"
 #include "checkpoint/Safetensors.h"
+#include "spec/Input.h"
 
+#include <iterator>
 #include <set>
 
 namespace hfq::checkpoint {
@@ -63,24 +65,82 @@ linearsFromTensors(const std::map<std::string, TensorInfo> &tensors,
   return linears;
 }
 
-/// config[key] as an integer, or `fallback`.
-static int64_t intField(const Json &config, const char *key, int64_t fallback) {
-  auto it = config.find(key);
-  return it != config.end() && it->is_number_integer() ? it->get<int64_t>()
-                                                       : fallback;
-}
-
 namespace {
 
+/// Reads config.json's integers, each range-checked before it is used in
+/// any arithmetic; the first problem is kept in `error`.
+struct ConfigFields {
+  const Json &config;
+  std::string &error;
+
+  /// config[key]: `fallback` when absent or null, else an integer in
+  /// [lo, hi] (`hi` is the limit `limitName` of spec/Limits.h).
+  int64_t get(const char *key, int64_t fallback, int64_t lo, int64_t hi,
+              const char *limitName) {
+    auto it = config.find(key);
+    if (it == config.end() || it->is_null())
+      return fallback;
+    if (!error.empty())
+      return fallback;
+    std::string where = std::string("/") + key + ": ";
+    if (!it->is_number_integer()) {
+      error = where + "expected an integer, got " + spec::pythonTypeName(*it);
+      return fallback;
+    }
+    bool tooBig = it->is_number_unsigned()
+                      ? it->get<uint64_t>() > static_cast<uint64_t>(hi)
+                      : it->get<int64_t>() > hi;
+    if (tooBig) {
+      error = where + spec::quoteLimited(it->dump()) +
+              " is more than hfq plans for " +
+              spec::limitNote(limitName, static_cast<uint64_t>(hi));
+      return fallback;
+    }
+    if (it->get<int64_t>() < lo) {
+      error = where + std::to_string(it->get<int64_t>()) + " is less than " +
+              std::to_string(lo);
+      return fallback;
+    }
+    return it->get<int64_t>();
+  }
+
+  /// A size (hidden_size, head counts, ...): 1 .. kMaxConfigDim.
+  int64_t size(const char *key, int64_t fallback) {
+    return get(key, fallback, 1, limits::kMaxConfigDim, "kMaxConfigDim");
+  }
+  /// A size that may be 0 (a LoRA rank, a head dimension left out).
+  int64_t sizeOrZero(const char *key, int64_t fallback) {
+    return get(key, fallback, 0, limits::kMaxConfigDim, "kMaxConfigDim");
+  }
+  int64_t experts(const char *key) {
+    return get(key, 0, 0, limits::kMaxExperts, "kMaxExperts");
+  }
+  int64_t layers(const char *key, int64_t fallback, int64_t lo) {
+    return get(key, fallback, lo, limits::kMaxHiddenLayers, "kMaxHiddenLayers");
+  }
+};
+
 /// What every architecture has: the model's width and depth, and where the
-/// layers it lists go.
+/// layers it lists go. N and K are products of range-checked fields (each
+/// at most 2^24, so no product of two or three overflows int64) and are
+/// checked against kMaxLinearDim as they are added.
 struct Decoder {
   int64_t hidden;
   int64_t layers;
   std::vector<LinearInfo> &linears;
+  std::string &error;
 
   void add(const std::string &name, int64_t n, int64_t k,
            int64_t repeat = 1) const {
+    if (!error.empty())
+      return;
+    for (auto [dim, value] : {std::make_pair("N", n), std::make_pair("K", k)})
+      if (value > limits::kMaxLinearDim) {
+        error = "/: " + name + " would have " + dim + " = " +
+                std::to_string(value) + " " +
+                spec::limitNote("kMaxLinearDim", limits::kMaxLinearDim);
+        return;
+      }
     linears.push_back({name, n, k, repeat});
   }
 };
@@ -88,14 +148,15 @@ struct Decoder {
 } // namespace
 
 /// Llama-style decoders: grouped-query attention and a gated MLP.
-static void addLlamaLayers(const Json &config, const Decoder &d) {
+static void addLlamaLayers(ConfigFields &f, const Decoder &d) {
   int64_t hidden = d.hidden;
-  int64_t heads = intField(config, "num_attention_heads", -1);
-  int64_t kvHeads = intField(config, "num_key_value_heads", heads);
-  int64_t headDim =
-      intField(config, "head_dim", heads > 0 ? hidden / heads : -1);
-  int64_t inter = intField(config, "intermediate_size", -1);
-  for (int64_t l = 0; l < d.layers; ++l) {
+  int64_t heads = f.size("num_attention_heads", -1);
+  int64_t kvHeads = f.size("num_key_value_heads", heads);
+  int64_t headDim = f.size("head_dim", heads > 0 ? hidden / heads : -1);
+  int64_t inter = f.size("intermediate_size", -1);
+  if (!f.error.empty())
+    return;
+  for (int64_t l = 0; l < d.layers && d.error.empty(); ++l) {
     std::string p = "model.layers." + std::to_string(l) + ".";
     d.add(p + "self_attn.q_proj", heads * headDim, hidden);
     d.add(p + "self_attn.k_proj", kvHeads * headDim, hidden);
@@ -109,20 +170,22 @@ static void addLlamaLayers(const Json &config, const Decoder &d) {
 
 /// DeepSeek-V2/V3: multi-head latent attention, dense MLPs in the first
 /// layers, then routed and shared experts.
-static void addDeepseekLayers(const Json &config, const Decoder &d) {
+static void addDeepseekLayers(ConfigFields &f, const Decoder &d) {
   int64_t hidden = d.hidden;
-  int64_t heads = intField(config, "num_attention_heads", -1);
-  int64_t qLora = intField(config, "q_lora_rank", -1);
-  int64_t kvLora = intField(config, "kv_lora_rank", -1);
-  int64_t nope = intField(config, "qk_nope_head_dim", -1);
-  int64_t rope = intField(config, "qk_rope_head_dim", -1);
-  int64_t vHead = intField(config, "v_head_dim", -1);
-  int64_t inter = intField(config, "intermediate_size", -1);
-  int64_t moeInter = intField(config, "moe_intermediate_size", -1);
-  int64_t experts = intField(config, "n_routed_experts", 0);
-  int64_t shared = intField(config, "n_shared_experts", 0);
-  int64_t denseLayers = intField(config, "first_k_dense_replace", d.layers);
-  for (int64_t l = 0; l < d.layers; ++l) {
+  int64_t heads = f.size("num_attention_heads", -1);
+  int64_t qLora = f.sizeOrZero("q_lora_rank", -1);
+  int64_t kvLora = f.sizeOrZero("kv_lora_rank", -1);
+  int64_t nope = f.sizeOrZero("qk_nope_head_dim", -1);
+  int64_t rope = f.sizeOrZero("qk_rope_head_dim", -1);
+  int64_t vHead = f.sizeOrZero("v_head_dim", -1);
+  int64_t inter = f.size("intermediate_size", -1);
+  int64_t moeInter = f.size("moe_intermediate_size", -1);
+  int64_t experts = f.experts("n_routed_experts");
+  int64_t shared = f.experts("n_shared_experts");
+  int64_t denseLayers = f.layers("first_k_dense_replace", d.layers, 0);
+  if (!f.error.empty())
+    return;
+  for (int64_t l = 0; l < d.layers && d.error.empty(); ++l) {
     std::string p = "model.layers." + std::to_string(l) + ".";
     if (qLora > 0) {
       d.add(p + "self_attn.q_a_proj", qLora, hidden);
@@ -151,30 +214,44 @@ static void addDeepseekLayers(const Json &config, const Decoder &d) {
   }
 }
 
-bool linearsFromConfig(const Json &config, std::vector<LinearInfo> &linears) {
+bool linearsFromConfig(const Json &config, std::vector<LinearInfo> &linears,
+                       std::string &error) {
+  error.clear();
   if (!config.is_object())
     return false;
   auto typeIt = config.find("model_type");
   std::string type = typeIt != config.end() && typeIt->is_string()
                          ? typeIt->get<std::string>()
                          : "";
-  int64_t hidden = intField(config, "hidden_size", -1);
-  int64_t layers = intField(config, "num_hidden_layers", -1);
-  int64_t vocab = intField(config, "vocab_size", -1);
-  if (hidden <= 0 || layers <= 0)
-    return false;
   static const std::set<std::string> llamaLike = {
       "llama",       "mistral", "qwen2", "qwen3",   "gemma",     "gemma2",
       "gemma3_text", "phi3",    "olmo2", "granite", "internlm2", "bitnet"};
-  Decoder decoder{hidden, layers, linears};
-  if (llamaLike.count(type))
-    addLlamaLayers(config, decoder);
-  else if (type == "deepseek_v3" || type == "deepseek_v2")
-    addDeepseekLayers(config, decoder);
-  else
+  bool deepseek = type == "deepseek_v3" || type == "deepseek_v2";
+  if (!llamaLike.count(type) && !deepseek)
     return false;
+  ConfigFields fields{config, error};
+  int64_t hidden = fields.size("hidden_size", -1);
+  int64_t layers = fields.layers("num_hidden_layers", -1, 1);
+  int64_t vocab = fields.size("vocab_size", -1);
+  if (!error.empty() || hidden <= 0 || layers <= 0)
+    return false;
+  std::vector<LinearInfo> out;
+  Decoder decoder{hidden, layers, out, error};
+  if (deepseek)
+    addDeepseekLayers(fields, decoder);
+  else
+    addLlamaLayers(fields, decoder);
   decoder.add("lm_head", vocab, hidden);
+  if (!error.empty())
+    return false;
+  linears.insert(linears.end(), std::make_move_iterator(out.begin()),
+                 std::make_move_iterator(out.end()));
   return true;
+}
+
+bool linearsFromConfig(const Json &config, std::vector<LinearInfo> &linears) {
+  std::string ignored;
+  return linearsFromConfig(config, linears, ignored);
 }
 
 } // namespace hfq::checkpoint

@@ -44,7 +44,15 @@ linearsFromTensors(const std::map<std::string, TensorInfo> &tensors,
 /// The linear layers of a known architecture from config.json alone, every
 /// decoder layer's and `lm_head`; the routed experts of a MoE layer are one
 /// entry whose `repeat` counts them. Returns false when the architecture is
-/// unknown.
+/// unknown, or when a field it reads is out of range: every integer is
+/// range-checked before any arithmetic on it (spec/Limits.h: layers,
+/// sizes, experts) and every derived N and K against kMaxLinearDim; then
+/// `error` is "/<field>: <problem>" (empty for an unknown architecture)
+/// and `linears` is left unchanged.
+bool linearsFromConfig(const spec::Json &config,
+                       std::vector<LinearInfo> &linears, std::string &error);
+
+/// linearsFromConfig without the reason (false for both).
 bool linearsFromConfig(const spec::Json &config,
                        std::vector<LinearInfo> &linears);
 

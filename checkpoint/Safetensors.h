@@ -36,20 +36,48 @@ struct TensorInfo {
   uint64_t begin = 0, end = 0;
 };
 
-/// Reads a tensor's raw bytes (as stored: little-endian, row-major).
+/// Reads a tensor's raw bytes (as stored: little-endian, row-major). The
+/// range was checked against the file when the header was read; it is
+/// checked again against the file as it is now before anything is
+/// allocated.
 bool readTensorData(const TensorInfo &info, std::vector<char> &bytes,
                     std::string &error);
 
-/// Reads the header of a safetensors file into `tensors`.
+/// Reads the header of a safetensors file into `tensors`. The header is
+/// checked as safetensors itself checks it (safetensors/src/tensor.rs,
+/// Metadata::validate), before any tensor data is read: every tensor has a
+/// known dtype, a shape whose element count fits int64 (overflow-checked)
+/// and data_offsets whose length is exactly that many elements' bytes; the
+/// tensors, in offset order, cover the data section from its first byte to
+/// the end of the file with no gap and no overlap; `__metadata__` is an
+/// object of strings; at most kMaxTensors tensors (spec/Limits.h). Every
+/// error names the file and the tensor.
 bool readSafetensorsHeader(const std::string &path,
                            std::map<std::string, TensorInfo> &tensors,
                            std::string &error);
+
+/// readSafetensorsHeader's checks on a file already in memory: `data` holds
+/// at least the length prefix and the header (`size` bytes of it), and the
+/// file is `fileSize` bytes long. `path` names the file in messages.
+bool parseSafetensorsHeader(const std::string &path, const char *data,
+                            std::uint64_t size, std::uint64_t fileSize,
+                            std::map<std::string, TensorInfo> &tensors,
+                            std::string &error);
 
 /// Reads a safetensors index: every tensor name, and the headers of the
 /// shards that exist beside it.
 bool readSafetensorsIndex(const std::string &path,
                           std::map<std::string, TensorInfo> &tensors,
                           std::string &error);
+
+/// readSafetensorsIndex's checks on the index text: a JSON object (within
+/// the limits of spec/Limits.h) whose "weight_map" maps at most kMaxTensors
+/// names to shard file names (relative, without ".."). Fills `tensors`
+/// (without shapes) and `shards`, in name order.
+bool parseSafetensorsIndex(const std::string &path, const std::string &text,
+                           std::map<std::string, TensorInfo> &tensors,
+                           std::vector<std::string> &shards,
+                           std::string &error);
 
 } // namespace hfq::checkpoint
 

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialect/HFQDialect.h"
+#include "spec/Input.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectImplementation.h"
@@ -67,7 +68,13 @@ Attribute hfq::jsonToAttribute(const spec::Json &value, MLIRContext *context) {
   return NoneAttr::get(context);
 }
 
-std::optional<spec::Json> hfq::attributeToJson(Attribute attr) {
+namespace {
+
+/// attributeToJson at nesting `depth`; on failure `pointer` is built on the
+/// way back out, innermost token first.
+std::optional<spec::Json> toJson(Attribute attr, std::size_t depth,
+                                 std::vector<std::string> &pointer,
+                                 std::string &problem) {
   if (isa<NoneAttr, UnitAttr>(attr))
     return spec::Json(nullptr);
   if (auto b = dyn_cast<BoolAttr>(attr))
@@ -78,25 +85,37 @@ std::optional<spec::Json> hfq::attributeToJson(Attribute attr) {
     // Config ints are int64: read unsigned types as unsigned, and refuse a
     // value that does not fit rather than keep its low bits.
     const APInt &value = i.getValue();
-    if (i.getType().isUnsignedInteger()) {
-      if (value.getActiveBits() > 63)
-        return std::nullopt;
-      return spec::Json(static_cast<int64_t>(value.getZExtValue()));
-    }
-    if (value.getSignificantBits() > 64)
+    bool fits = i.getType().isUnsignedInteger()
+                    ? value.getActiveBits() <= 63
+                    : value.getSignificantBits() <= 64;
+    if (!fits) {
+      problem = "integer does not fit int64";
       return std::nullopt;
-    return spec::Json(value.getSExtValue());
+    }
+    return spec::Json(i.getType().isUnsignedInteger()
+                          ? static_cast<int64_t>(value.getZExtValue())
+                          : value.getSExtValue());
   }
   if (auto f = dyn_cast<FloatAttr>(attr))
     return spec::Json(f.getValueAsDouble());
   if (auto s = dyn_cast<StringAttr>(attr))
     return spec::Json(s.getValue().str());
+  bool array = isa<ArrayAttr>(attr), dict = isa<DictionaryAttr>(attr);
+  if ((array || dict) && depth >= limits::kMaxJsonDepth) {
+    problem = "nested deeper than " + std::to_string(limits::kMaxJsonDepth) +
+              " levels " +
+              spec::limitNote("kMaxJsonDepth", limits::kMaxJsonDepth);
+    return std::nullopt;
+  }
   if (auto a = dyn_cast<ArrayAttr>(attr)) {
     spec::Json out = spec::Json::array();
-    for (Attribute item : a) {
-      std::optional<spec::Json> value = attributeToJson(item);
-      if (!value)
+    for (auto [index, item] : llvm::enumerate(a)) {
+      std::optional<spec::Json> value =
+          toJson(item, depth + 1, pointer, problem);
+      if (!value) {
+        pointer.push_back(std::to_string(index));
         return std::nullopt;
+      }
       out.push_back(std::move(*value));
     }
     return out;
@@ -104,14 +123,41 @@ std::optional<spec::Json> hfq::attributeToJson(Attribute attr) {
   if (auto d = dyn_cast<DictionaryAttr>(attr)) {
     spec::Json out = spec::Json::object();
     for (NamedAttribute entry : d) {
-      std::optional<spec::Json> value = attributeToJson(entry.getValue());
-      if (!value)
+      std::optional<spec::Json> value =
+          toJson(entry.getValue(), depth + 1, pointer, problem);
+      if (!value) {
+        pointer.push_back(spec::escapePointerToken(entry.getName().str()));
         return std::nullopt;
+      }
       out[entry.getName().str()] = std::move(*value);
     }
     return out;
   }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  attr.print(os);
+  problem = spec::quoteLimited(text) +
+            " is not a JSON value (expected none, a bool, an integer, a "
+            "float, a string, an array or a dictionary)";
   return std::nullopt;
+}
+
+} // namespace
+
+std::optional<spec::Json> hfq::attributeToJson(Attribute attr,
+                                               std::string &pointer,
+                                               std::string &problem) {
+  std::vector<std::string> tokens;
+  std::optional<spec::Json> out = toJson(attr, 0, tokens, problem);
+  pointer.clear();
+  for (auto it = tokens.rbegin(); it != tokens.rend(); ++it)
+    pointer += "/" + *it;
+  return out;
+}
+
+std::optional<spec::Json> hfq::attributeToJson(Attribute attr) {
+  std::string pointer, problem;
+  return attributeToJson(attr, pointer, problem);
 }
 
 spec::Json MethodAttr::getConfigJson() const {

@@ -60,8 +60,16 @@ mlir::Attribute jsonToAttribute(const spec::Json &value,
                                 mlir::MLIRContext *context);
 
 /// Converts a config attribute back to JSON. Returns nullopt for attributes
-/// that carry no JSON value.
+/// that carry no JSON value, for integers beyond int64 and for nesting
+/// deeper than kMaxJsonDepth (spec/Limits.h).
 std::optional<spec::Json> attributeToJson(mlir::Attribute attr);
+
+/// attributeToJson that says where and why it failed: `pointer` is the JSON
+/// pointer of the offending value ("/quantization_config/bits") and
+/// `problem` what is wrong with it.
+std::optional<spec::Json> attributeToJson(mlir::Attribute attr,
+                                          std::string &pointer,
+                                          std::string &problem);
 
 } // namespace hfq
 

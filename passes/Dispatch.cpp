@@ -13,9 +13,11 @@
 #include "passes/DispatchRecord.h"
 #include "passes/Passes.h"
 #include "quantizer/ModulePlan.h"
+#include "spec/Input.h"
 
 #include "mlir/IR/Builders.h"
-#include "llvm/Support/MemoryBuffer.h"
+
+#include <cstring>
 
 namespace hfq {
 #define GEN_PASS_DEF_HFQDISPATCH
@@ -27,28 +29,48 @@ using namespace hfq;
 
 namespace {
 
-/// Parses an option that holds JSON inline or as `@file`.
+/// Parses an option that holds JSON inline or as `@file`, under the limits
+/// of spec/Limits.h: the file must be a regular file of at most
+/// kMaxJsonFileBytes (not /dev/zero), the JSON nested at most kMaxJsonDepth.
 FailureOr<spec::Json> parseJsonOption(ModuleOp module, StringRef option,
                                       StringRef text) {
-  std::string source = text.str();
-  if (text.starts_with("@")) {
-    auto buffer = llvm::MemoryBuffer::getFile(text.drop_front());
-    if (!buffer)
-      return module.emitError("cannot read ")
-             << option << " file '" << text.drop_front()
-             << "': " << buffer.getError().message();
-    source = (*buffer)->getBuffer().str();
-  }
-  std::optional<spec::Json> value = spec::parseJson(source);
+  std::string source = text.str(), error;
+  bool fromFile = text.starts_with("@");
+  if (fromFile &&
+      !spec::readInputFile(text.drop_front().str(),
+                           (option + " file").str().c_str(), source, error))
+    return module.emitError("cannot read ")
+           << option << " file '" << text.drop_front() << "': " << error;
+  spec::Json value;
+  spec::JsonParseError parseError;
+  bool parsed = spec::parseJsonText(source, value, parseError);
   // MLIR's pass-option parser strips one pair of braces from a value that
   // starts with '{' (nested options), so `device-map={"lm_head": "cpu"}`
   // arrives as `"lm_head": "cpu"`: put them back.
-  if (!value && !text.starts_with("@"))
-    value = spec::parseJson("{" + source + "}");
-  if (!value)
+  spec::JsonParseError braced;
+  if (!parsed && !fromFile &&
+      spec::parseJsonText("{" + source + "}", value, braced))
+    return value;
+  if (parsed)
+    return value;
+  // An object whose braces were stripped: its own error says more.
+  if (!fromFile && !text.starts_with("{") &&
+      source.find(':') != std::string::npos) {
+    source = "{" + source + "}";
+    parseError = braced;
+  }
+  std::string where = fromFile ? text.drop_front().str() : std::string();
+  if (parseError.message.rfind("invalid JSON", 0) == 0)
     return module.emitError("option ")
-           << option << " is not valid JSON: '" << source << "'";
-  return *value;
+           << option << " is not valid JSON: "
+           << (fromFile ? "(" + where + ")"
+                        : "'" + spec::quoteLimited(source) + "'")
+           << ": " << parseError.message.substr(strlen("invalid JSON: "));
+  // A limit: valid JSON that hfq does not read.
+  return module.emitError("option ")
+         << option << (fromFile ? " (" + where + ")" : std::string()) << ": "
+         << (parseError.pointer.empty() ? "" : parseError.pointer + ": ")
+         << parseError.message;
 }
 
 /// Module attribute `name` as a list of strings (empty when absent).
@@ -98,8 +120,12 @@ private:
 FailureOr<spec::DispatchInputs> DispatchPass::readInputs(ModuleOp module) {
   spec::DispatchInputs inputs;
   if (Attribute attr = module->getAttr("hfq.model_config")) {
-    std::optional<spec::Json> config = attributeToJson(attr);
-    if (!config || !config->is_object())
+    std::string pointer, problem;
+    std::optional<spec::Json> config = attributeToJson(attr, pointer, problem);
+    if (!config)
+      return module.emitError("'hfq.model_config' at ")
+             << (pointer.empty() ? "/" : pointer) << ": " << problem;
+    if (!config->is_object())
       return module.emitError("'hfq.model_config' must be a dictionary (the "
                               "checkpoint's config.json)");
     inputs.modelConfig = *config;

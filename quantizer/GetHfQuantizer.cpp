@@ -16,8 +16,10 @@
 #include "quantizer/GetHfQuantizer.h"
 #include "quantizer/QuantizationConfig.h"
 #include "quantizer/Rules.h"
+#include "spec/Input.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace hfq::spec {
 
@@ -259,6 +261,32 @@ struct DispatchState {
   }
 };
 
+/// Whether `value` can place a module in a device_map dict: a device index
+/// (an int >= 0, not a bool), "disk", or a device name torch accepts,
+/// "<type>" or "<type>:<index>" ("cpu", "cuda:1"). "meta" places nothing.
+bool isDeviceMapValue(const Json &value) {
+  if (value.is_number_unsigned())
+    return true;
+  if (value.is_number_integer())
+    return value.get<int64_t>() >= 0;
+  if (!value.is_string())
+    return false;
+  const std::string &text = value.get_ref<const std::string &>();
+  if (text == "disk")
+    return true;
+  std::string type = text.substr(0, text.find(':'));
+  static const char *const kTypes[] = {"cpu", "cuda", "mps", "xpu",
+                                       "npu", "hpu",  "mlu", "mtia"};
+  if (std::find(std::begin(kTypes), std::end(kTypes), type) ==
+      std::end(kTypes))
+    return false;
+  if (type.size() == text.size())
+    return true;
+  std::string index = text.substr(type.size() + 1);
+  return !index.empty() && index.size() <= 9 &&
+         index.find_first_not_of("0123456789") == std::string::npos;
+}
+
 /// hfq's own inputs first: none of these is a transformers situation. The
 /// dtype name is checked here too (v5's `_get_dtype` reads it before any
 /// quantizer exists).
@@ -275,6 +303,17 @@ bool checkInputs(DispatchState &s) {
     return s.raise("ValueError",
                    "device_map must be null, an int, a string or a dict, got " +
                        pythonTypeName(in.deviceMap));
+  // A dict's values: accelerate would fail on them only when it moves
+  // the first weight.
+  if (in.deviceMap.is_object())
+    for (const auto &entry : in.deviceMap.items())
+      if (!isDeviceMapValue(entry.value()))
+        return s.raise(
+            "ValueError",
+            "device_map[" + quoteLimited(pythonRepr(Json(entry.key()))) +
+                "] must be a device index (an int >= 0), 'disk' or a device "
+                "name such as 'cpu' or 'cuda:0', got " +
+                quoteLimited(pythonRepr(entry.value())));
   RaisedError error;
   std::optional<std::string> dtype = resolveDtype(in, error);
   if (!dtype)

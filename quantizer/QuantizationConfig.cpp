@@ -46,7 +46,11 @@ bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
   auto raise = [&](const RaisedMessage &raised) {
     Json scope = Json::object();
     scope[field.name] = value;
-    error = {raised.kind, renderMessage(raised.text, scope)};
+    std::optional<std::string> text = renderMessage(
+        raised.text, scope, "the type check of field '" + field.name + "'",
+        error);
+    if (text)
+      error = {raised.kind, std::move(*text)};
     return false;
   };
   if (value.is_null()) {

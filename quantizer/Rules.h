@@ -18,10 +18,14 @@
 
 namespace hfq::spec {
 
-/// Renders a spec message in `scope`. A template that cannot be rendered (a
-/// value of an unexpected type reaching a placeholder) keeps its raw text
-/// rather than hiding the message.
-std::string renderMessage(const std::string &tmpl, const Json &scope);
+/// Renders a spec message in `scope`. A template whose placeholder fails on
+/// the values at hand (`{K // 0}`, a value of an unexpected type) is an
+/// error naming `what` (the message's rule) and why, never its raw text
+/// printed as if it were the message.
+std::optional<std::string> renderMessage(const std::string &tmpl,
+                                         const Json &scope,
+                                         const std::string &what,
+                                         RaisedError &error);
 
 /// A rule, type check or serialized entry whose expression fails on the
 /// values at hand. Python would raise a TypeError (or AttributeError) from

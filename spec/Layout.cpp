@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "spec/Layout.h"
+#include "spec/Input.h"
 #include "spec/MethodSpec.h"
 
 #include <algorithm>
@@ -57,7 +58,7 @@ resolveLayout(const QuantizerSpec &quantizer, const Json &config,
 /// "<what> '<expression>': <why it failed>".
 static std::string cannotEvaluate(const std::string &what, const Expr &expr,
                                   const ExprError &exprError) {
-  return what + " '" + expr.text() + "': " + exprError.str();
+  return what + " '" + quoteLimited(expr.text()) + "': " + exprError.str();
 }
 
 /// The value of one of a layout's named expressions (`what` is "layout
@@ -102,7 +103,12 @@ static bool checkRequirements(const LayoutSpec &layout, const Json &scope,
     if (*violated) {
       std::optional<std::string> text =
           renderTemplate(req.message, scope, exprError);
-      error = text ? *text : req.message;
+      // A placeholder that fails (`{K // 0}`) names the failure instead of
+      // printing the template as if it were the message.
+      error = text ? *text
+                   : "cannot render the message of layout requirement '" +
+                         quoteLimited(req.when.text()) + "': " +
+                         exprError.str();
       return false;
     }
   }
@@ -125,7 +131,7 @@ resolveTensor(const TensorSpec &tensor, const Json &scope, std::string &error) {
   if (!dtype->is_string() ||
       !isElementTypeName(dtype->get_ref<const std::string &>())) {
     error = "the dtype of tensor '" + tensor.name + "' evaluates to " +
-            pythonRepr(*dtype) + ", not an element type name";
+            quoteLimited(pythonRepr(*dtype)) + ", not an element type name";
     return std::nullopt;
   }
   out.dtype = dtype->get<std::string>();
@@ -138,8 +144,9 @@ resolveTensor(const TensorSpec &tensor, const Json &scope, std::string &error) {
       return std::nullopt;
     }
     if (!size->is_number_integer() || size->get<int64_t>() < 0) {
-      error = "dimension '" + dim.text() + "' of tensor '" + tensor.name +
-              "' evaluates to " + pythonRepr(*size) +
+      error = "dimension '" + quoteLimited(dim.text()) + "' of tensor '" +
+              tensor.name + "' evaluates to " +
+              quoteLimited(pythonRepr(*size)) +
               ", not a non-negative integer";
       return std::nullopt;
     }
@@ -197,8 +204,9 @@ static bool resolveArgs(const LayoutSpec &layout, const Json &scope,
     else if (value->is_number())
       args.emplace_back(name, value->get<double>());
     else {
-      error = "kernel argument '" + name + "' ('" + expr.text() +
-              "') evaluates to " + pythonRepr(*value) + ", not a number";
+      error = "kernel argument '" + name + "' ('" + quoteLimited(expr.text()) +
+              "') evaluates to " + quoteLimited(pythonRepr(*value)) +
+              ", not a number";
       return false;
     }
   }

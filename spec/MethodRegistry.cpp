@@ -1,11 +1,10 @@
 //===- MethodRegistry.cpp - The quantizer registry -------------------------===//
 
 #include "spec/MethodRegistry.h"
+#include "spec/Input.h"
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <system_error>
 
 namespace hfq::spec {
@@ -49,17 +48,15 @@ bool MethodRegistry::addText(const std::string &text,
   return spec && add(std::move(spec), error);
 }
 
+/// A spec file's text: a regular file within kMaxJsonFileBytes
+/// (spec/Input.h), so `--hfq-spec-path=/dev/zero` is an error, not a hang.
 static bool readFile(const std::string &path, std::string &text,
                      SpecError &error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = {path, "", "cannot open spec file"};
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  text = buffer.str();
-  return true;
+  std::string message;
+  if (readInputFile(path, "spec file", text, message))
+    return true;
+  error = {path, "", message};
+  return false;
 }
 
 bool MethodRegistry::loadPath(const std::string &path, SpecError &error) {

@@ -1,7 +1,8 @@
 //===- SpecParser.cpp - Reading a spec file: JSON text, top level ---------===//
 //
-// parseMethodSpec's two stages: the JSON text is checked (syntax errors and
-// duplicated object keys, which nlohmann would silently collapse, reported
+// parseMethodSpec's two stages: the JSON text is parsed under hfq's limits
+// (spec/Input.h: syntax errors, duplicated object keys, which a JSON parser
+// would silently collapse, and nesting beyond kMaxJsonDepth are reported
 // where they stand) and then read by SpecParser, whose top level and node
 // readers are here. The readers check a node's type before every access and
 // record only the first problem, with its JSON pointer.
@@ -9,8 +10,6 @@
 //===----------------------------------------------------------------------===//
 
 #include "spec/SpecParser.h"
-
-#include <functional>
 
 namespace hfq::spec {
 
@@ -69,7 +68,8 @@ bool SpecParser::expectObject(const Node &node,
       for (const char *key : keys)
         list += std::string(list.empty() ? "" : ", ") + key;
       return fail(node.pointer + "/" + escapePointerToken(item.key()),
-                  "unknown key '" + item.key() + "' (expected one of: " + list +
+                  "unknown key '" + quoteLimited(item.key()) +
+                      "' (expected one of: " + list +
                       ")");
     }
   }
@@ -133,7 +133,7 @@ bool SpecParser::getChoice(const Node &node,
     expected += std::string("'") + choice + "'";
     ++index;
   }
-  return fail(node.pointer, "expected " + expected + ", got '" + out + "'");
+  return fail(node.pointer, "expected " + expected + ", got '" + quoteLimited(out) + "'");
 }
 
 bool SpecParser::getExpr(const Node &node, const Names &scope, Expr &out) {
@@ -144,7 +144,7 @@ bool SpecParser::getExpr(const Node &node, const Names &scope, Expr &out) {
   std::optional<Expr> expr = Expr::parse(text, exprError);
   if (!expr)
     return fail(node.pointer,
-                "bad expression '" + text + "': " + exprError.str());
+                "bad expression '" + quoteLimited(text) + "': " + exprError.str());
   if (!checkNames(node, expr->freeNames(), scope))
     return false;
   out = *expr;
@@ -166,7 +166,7 @@ bool SpecParser::checkNames(const Node &node, const Names &names,
                             const Names &scope) {
   for (const std::string &name : names)
     if (!scope.count(name))
-      return fail(node.pointer, "unknown name '" + name +
+      return fail(node.pointer, "unknown name '" + quoteLimited(name) +
                                     "' (not a field of this config nor a "
                                     "name in scope here)");
   return true;
@@ -233,117 +233,10 @@ std::unique_ptr<MethodSpec> SpecParser::parse(const Json &root) {
 // Reading JSON text
 //===----------------------------------------------------------------------===//
 
-namespace {
-
-/// Tracks the JSON pointer during a parse so a duplicated object key (which
-/// nlohmann would silently collapse) is reported where it stands.
-class DuplicateKeyFinder {
-public:
-  bool operator()(int depth, Json::parse_event_t event, Json &parsed) {
-    using E = Json::parse_event_t;
-    if (!duplicate.empty())
-      return true;
-    switch (event) {
-    case E::object_start:
-    case E::array_start:
-      enterValue();
-      frames.push_back({event == E::array_start, -1, {}, {}});
-      break;
-    case E::object_end:
-    case E::array_end:
-      if (!frames.empty())
-        frames.pop_back();
-      break;
-    case E::key: {
-      if (frames.empty() || frames.back().isArray)
-        break;
-      std::string key = parsed.is_string() ? parsed.get<std::string>() : "";
-      Frame &frame = frames.back();
-      frame.key = key;
-      if (!frame.keys.insert(key).second)
-        duplicate = pointer();
-      break;
-    }
-    case E::value:
-      enterValue();
-      break;
-    }
-    return true;
-  }
-
-  std::string duplicate;
-
-private:
-  struct Frame {
-    bool isArray;
-    int64_t index;
-    std::set<std::string> keys;
-    std::string key;
-  };
-
-  void enterValue() {
-    if (!frames.empty() && frames.back().isArray)
-      ++frames.back().index;
-  }
-
-  std::string pointer() const {
-    std::string out;
-    for (const Frame &frame : frames)
-      out += "/" + (frame.isArray ? std::to_string(frame.index)
-                                  : escapePointerToken(frame.key));
-    return out;
-  }
-
-  std::vector<Frame> frames;
-};
-
-} // namespace
-
-namespace {
-
-/// A SAX handler that only records the first syntax error. nlohmann's
-/// Json::parse reports errors by throwing from header templates, and a
-/// translation unit built with -fno-exceptions that instantiates the same
-/// templates (any Json::parse of a std::string) compiles those throws to
-/// abort(); the linker keeps one copy, possibly that one. Checking the text
-/// with this handler first means Json::parse below never meets an error.
-struct SyntaxChecker {
-  std::string message;
-
-  bool null() { return true; }
-  bool boolean(bool) { return true; }
-  bool number_integer(Json::number_integer_t) { return true; }
-  bool number_unsigned(Json::number_unsigned_t) { return true; }
-  bool number_float(Json::number_float_t, const Json::string_t &) {
-    return true;
-  }
-  bool string(Json::string_t &) { return true; }
-  bool binary(Json::binary_t &) { return true; }
-  bool start_object(std::size_t) { return true; }
-  bool key(Json::string_t &) { return true; }
-  bool end_object() { return true; }
-  bool start_array(std::size_t) { return true; }
-  bool end_array() { return true; }
-  bool parse_error(std::size_t, const std::string &, const Json::exception &e) {
-    message = e.what();
-    return false;
-  }
-};
-
-} // namespace
-
-/// "invalid JSON: <nlohmann's message>", without the exception id that
-/// starts it; the message already names line and column.
-static std::string invalidJson(std::string what) {
-  const std::string prefix = "[json.exception.parse_error.101] ";
-  if (what.compare(0, prefix.size(), prefix) == 0)
-    what = what.substr(prefix.size());
-  return "invalid JSON: " + what;
-}
-
 std::optional<Json> parseJson(const std::string &text) {
-  Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded())
+  Json value;
+  JsonParseError ignored;
+  if (!parseJsonText(text, value, ignored))
     return std::nullopt;
   return value;
 }
@@ -351,24 +244,15 @@ std::optional<Json> parseJson(const std::string &text) {
 std::unique_ptr<MethodSpec> parseMethodSpec(const std::string &text,
                                             const std::string &fileName,
                                             SpecError &error) {
-  SyntaxChecker checker;
-  if (!Json::sax_parse(text, &checker)) {
-    error = {fileName, "", invalidJson(checker.message)};
-    return nullptr;
-  }
+  // Syntax errors, duplicated object keys (which a JSON parser would
+  // silently collapse) and nesting beyond the limit are reported where they
+  // stand (spec/Input.h).
   Json root;
-  DuplicateKeyFinder finder;
-  try {
-    root = Json::parse(text, std::ref(finder));
-  } catch (const Json::parse_error &e) {
-    error = {fileName, "", invalidJson(e.what())};
-    return nullptr;
-  } catch (const std::exception &e) {
-    error = {fileName, "", std::string("invalid JSON: ") + e.what()};
-    return nullptr;
-  }
-  if (!finder.duplicate.empty()) {
-    error = {fileName, finder.duplicate, "duplicate key in JSON object"};
+  JsonParseError parseError;
+  JsonParseOptions options;
+  options.rejectDuplicateKeys = true;
+  if (!parseJsonText(text, root, parseError, options)) {
+    error = {fileName, parseError.pointer, parseError.message};
     return nullptr;
   }
   try {

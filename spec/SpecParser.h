@@ -20,6 +20,7 @@
 #ifndef HFQ_SPEC_SPECPARSER_H
 #define HFQ_SPEC_SPECPARSER_H
 
+#include "spec/Input.h"
 #include "spec/MethodSpec.h"
 
 #include <cstddef>
@@ -30,10 +31,6 @@
 #include <vector>
 
 namespace hfq::spec {
-
-/// `token` as one reference token of a JSON pointer: '~' is written "~0"
-/// and '/' is written "~1" (RFC 6901).
-std::string escapePointerToken(const std::string &token);
 
 class SpecParser {
 public:

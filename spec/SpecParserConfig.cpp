@@ -123,7 +123,7 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
     return false;
   if (!parseFieldType(typeText, field.type))
     return fail(node.pointer + "/type",
-                "unknown field type '" + typeText +
+                "unknown field type '" + quoteLimited(typeText) +
                     "' (expected bool, int, float, number, string, dtype, "
                     "dict, any or list<T>)");
   if (node.has("nullable") && !getBool(node.child("nullable"), field.nullable))

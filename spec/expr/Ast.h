@@ -10,6 +10,7 @@
 #ifndef HFQ_SPEC_EXPR_AST_H
 #define HFQ_SPEC_EXPR_AST_H
 
+#include "spec/Limits.h"
 #include "spec/expr/Expr.h"
 
 #include <cstddef>
@@ -21,8 +22,8 @@ namespace hfq::spec {
 namespace expr {
 
 /// Deeper than any real spec needs, shallow enough that every recursion
-/// over an expression tree is cheap on the stack.
-constexpr std::size_t MaxDepth = 200;
+/// over an expression tree is cheap on the stack (spec/Limits.h).
+constexpr std::size_t MaxDepth = limits::kMaxExprDepth;
 
 enum class NodeKind {
   Literal,

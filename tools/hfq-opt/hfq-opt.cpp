@@ -10,13 +10,21 @@
 #include "dialect/HFQDialect.h"
 #include "passes/Passes.h"
 #include "spec/BuiltinSpecs.h"
+#include "spec/Input.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/Support/FileUtilities.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
 
 using namespace mlir;
 
@@ -53,6 +61,60 @@ static void printRegistry(const hfq::spec::MethodRegistry &registry,
   }
 }
 
+/// MlirOptMain's own steps (open the input and the output, run, keep the
+/// output), with the input checked first against spec/Limits.h: not a
+/// directory or device (/dev/zero would be read without end; stdin and
+/// FIFOs are fine), and no bracket nesting deeper than kMaxIrNesting, which
+/// MLIR's recursive-descent parser would overflow the stack on.
+static LogicalResult runOnInput(StringRef inputFilename,
+                                StringRef outputFilename,
+                                DialectRegistry &registry,
+                                const MlirOptMainConfig &config) {
+  if (inputFilename != "-") {
+    llvm::sys::fs::file_status status;
+    if (!llvm::sys::fs::status(inputFilename, status) &&
+        !llvm::sys::fs::is_regular_file(status) &&
+        status.type() != llvm::sys::fs::file_type::fifo_file) {
+      llvm::errs() << "error: " << inputFilename
+                   << ": the input must be a file, a FIFO or stdin, not "
+                   << (llvm::sys::fs::is_directory(status) ? "a directory"
+                                                           : "a device")
+                   << "\n";
+      return failure();
+    }
+  } else if (llvm::sys::Process::FileDescriptorIsDisplayed(fileno(stdin))) {
+    llvm::errs() << "(processing input from stdin now, hit ctrl-c/ctrl-d to "
+                    "interrupt)\n";
+  }
+  std::string errorMessage;
+  std::unique_ptr<llvm::MemoryBuffer> file =
+      openInputFile(inputFilename, &errorMessage);
+  if (!file) {
+    llvm::errs() << errorMessage << "\n";
+    return failure();
+  }
+  if (auto at = hfq::spec::findDeepNesting(
+          std::string_view(file->getBufferStart(), file->getBufferSize()))) {
+    llvm::errs() << inputFilename << ":" << at->first << ":" << at->second
+                 << ": error: brackets nested deeper than "
+                 << hfq::limits::kMaxIrNesting << " levels "
+                 << hfq::spec::limitNote("kMaxIrNesting",
+                                         hfq::limits::kMaxIrNesting)
+                 << "\n";
+    return failure();
+  }
+  std::unique_ptr<llvm::ToolOutputFile> output =
+      openOutputFile(outputFilename, &errorMessage);
+  if (!output) {
+    llvm::errs() << errorMessage << "\n";
+    return failure();
+  }
+  if (failed(MlirOptMain(output->os(), std::move(file), registry, config)))
+    return failure();
+  output->keep();
+  return success();
+}
+
 int main(int argc, char **argv) {
   // Only what hfq's passes and pipelines use (passes/Pipelines.cpp).
   DialectRegistry registry;
@@ -77,6 +139,10 @@ int main(int argc, char **argv) {
     printRegistry(*methods, llvm::outs());
     return 0;
   }
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (config.shouldShowDialects() || config.shouldListPasses())
+    return asMainReturnCode(
+        MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
   return asMainReturnCode(
-      MlirOptMain(argc, argv, inputFilename, outputFilename, registry));
+      runOnInput(inputFilename, outputFilename, registry, config));
 }

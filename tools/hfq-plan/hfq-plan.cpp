@@ -21,14 +21,15 @@
 #include "checkpoint/Safetensors.h"
 #include "quantizer/Report.h"
 #include "spec/BuiltinSpecs.h"
+#include "spec/Input.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <regex>
-#include <sstream>
+#include <unordered_map>
 
 using namespace hfq;
 using spec::Json;
@@ -78,37 +79,30 @@ int usageError(const std::string &message) {
   return 2;
 }
 
-bool readText(const std::string &path, std::string &text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  text = buffer.str();
-  return true;
-}
-
-/// Parses JSON given inline or as @file.
+/// Parses JSON given inline or as @file, under the limits of
+/// spec/Limits.h (a regular file of at most kMaxJsonFileBytes, nesting of
+/// at most kMaxJsonDepth); the message names the file or the option, the
+/// JSON pointer and the problem.
 bool parseJsonArg(const std::string &what, const std::string &arg, Json &out,
                   std::string &error) {
-  std::string text = arg;
-  if (!arg.empty() && arg[0] == '@' && !readText(arg.substr(1), text)) {
-    error = "cannot read " + what + " file '" + arg.substr(1) + "'";
-    return false;
-  }
-  std::optional<Json> parsed = spec::parseJson(text);
-  if (!parsed) {
-    error = what + " is not valid JSON";
-    return false;
-  }
-  out = std::move(*parsed);
-  return true;
+  if (!arg.empty() && arg[0] == '@')
+    return spec::readJsonFile(arg.substr(1), (what + " file").c_str(), out,
+                              error);
+  spec::JsonParseError parseError;
+  if (spec::parseJsonText(arg, out, parseError))
+    return true;
+  error = what + ": " +
+          (parseError.pointer.empty() ? "" : parseError.pointer + ": ") +
+          parseError.message;
+  return false;
 }
 
+/// A decimal integer that fits int64 (strtoll clamps; this refuses).
 bool parseInt(const std::string &text, int64_t &out) {
   char *end = nullptr;
+  errno = 0;
   long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0')
+  if (text.empty() || *end != '\0' || errno == ERANGE)
     return false;
   out = value;
   return true;
@@ -142,11 +136,15 @@ int parseFlag(const std::string &arg, Options &opts) {
       return fail("--weights-only must be true or false");
     opts.weightsOnly = text == "true";
   } else if (value("--decode-rows", text)) {
-    if (!parseInt(text, opts.decodeRows) || opts.decodeRows < 1)
-      return fail("--decode-rows must be a positive integer");
+    if (!parseInt(text, opts.decodeRows) || opts.decodeRows < 1 ||
+        opts.decodeRows > limits::kMaxLinearDim)
+      return fail("--decode-rows must be a positive integer up to " +
+                  std::to_string(limits::kMaxLinearDim));
   } else if (value("--prefill-rows", text)) {
-    if (!parseInt(text, opts.prefillRows) || opts.prefillRows < 1)
-      return fail("--prefill-rows must be a positive integer");
+    if (!parseInt(text, opts.prefillRows) || opts.prefillRows < 1 ||
+        opts.prefillRows > limits::kMaxLinearDim)
+      return fail("--prefill-rows must be a positive integer up to " +
+                  std::to_string(limits::kMaxLinearDim));
   } else if (arg == "--json") {
     opts.json = true;
   } else if (arg == "--all-modules") {
@@ -208,12 +206,11 @@ bool loadRegistry(const Options &opts, spec::MethodRegistry &registry,
 /// parsed here, once.
 bool readInputs(const Options &opts, spec::DispatchInputs &inputs,
                 std::string &error) {
-  std::string text;
-  if (!readText(opts.config, text)) {
-    error = "cannot read config '" + opts.config + "'";
+  // A regular file within the limits; invalid JSON is reported as such,
+  // where it stands.
+  if (!spec::readJsonFile(opts.config, "config.json", inputs.modelConfig,
+                          error))
     return false;
-  }
-  inputs.modelConfig = spec::parseJson(text).value_or(Json());
   if (!inputs.modelConfig.is_object()) {
     error = opts.config + ": not a JSON object (expected a config.json)";
     return false;
@@ -265,9 +262,14 @@ bool findLinears(const Options &opts, const spec::DispatchInputs &inputs,
           anchors.push_back(layout.tensors.front().name);
     linears = checkpoint::linearsFromTensors(tensors, anchors);
     source = "checkpoint tensor names";
-  } else if (checkpoint::linearsFromConfig(inputs.modelConfig, linears)) {
+  } else if (checkpoint::linearsFromConfig(inputs.modelConfig, linears,
+                                           error)) {
     source = "config.json (model_type " +
              inputs.modelConfig.value("model_type", std::string()) + ")";
+  } else if (!error.empty()) {
+    // A field out of range (spec/Limits.h), before any arithmetic on it.
+    error = opts.config + ": " + error;
+    return false;
   } else {
     source = "none: pass --index or --safetensors for this architecture";
   }
@@ -343,23 +345,26 @@ struct Group {
   int64_t count = 0;
 };
 
+/// In the order each group first appears; a hash of the grouping fields
+/// keeps this linear in the number of modules (a 91k-tensor index took
+/// seconds when every row searched the groups).
 std::vector<Group> groupModules(const spec::Report &report, bool allModules) {
   std::vector<Group> groups;
+  std::unordered_map<std::string, size_t> index;
   for (const spec::ModuleReport &module : report.modules) {
     std::string name = allModules ? module.name : layerPattern(module.name);
-    auto same = [&](const Group &g) {
-      const spec::ModuleReport &o = *g.module;
-      return g.name == name && o.quantized == module.quantized &&
-             o.rule == module.rule && o.shape->n == module.shape->n &&
-             o.shape->k == module.shape->k &&
-             o.steps->decode == module.steps->decode &&
-             o.steps->prefill == module.steps->prefill;
-    };
-    auto it = std::find_if(groups.begin(), groups.end(), same);
-    if (it == groups.end())
+    // Each field length-prefixed, so no two field lists share a key.
+    std::string key;
+    for (const std::string &field :
+         {name, std::string(module.quantized ? "q" : "s"), module.rule,
+          std::to_string(module.shape->n), std::to_string(module.shape->k),
+          module.steps->decode, module.steps->prefill})
+      key += std::to_string(field.size()) + ":" + field;
+    auto [it, added] = index.emplace(std::move(key), groups.size());
+    if (added)
       groups.push_back({name, &module, module.shape->repeat});
     else
-      it->count += module.shape->repeat;
+      groups[it->second].count += module.shape->repeat;
   }
   return groups;
 }

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "spec/Input.h"
 #include "spec/MethodRegistry.h"
 #include "tools/hfq-spec-compile/KernelContract.h"
 
@@ -86,24 +87,22 @@ int main(int argc, char **argv) {
   MethodRegistry registry;
   std::vector<std::pair<std::string, std::string>> texts;
   for (const std::string &path : inputs) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      SpecError error{path, "", "cannot open spec file"};
-      std::cerr << "error: " << error.str() << "\n";
+    // A regular file within the limits of spec/Limits.h.
+    std::string text, message;
+    if (!readInputFile(path, "spec file", text, message)) {
+      std::cerr << "error: " << SpecError{path, "", message}.str() << "\n";
       return 1;
     }
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
     // Messages name a shipped spec by its path inside the repository.
     std::string name = path;
     if (!root.empty() && name.compare(0, root.size(), root) == 0)
       name = name.substr(root.size() + (name[root.size()] == '/' ? 1 : 0));
     SpecError error;
-    if (!registry.addText(buffer.str(), name, error)) {
+    if (!registry.addText(text, name, error)) {
       std::cerr << "error: " << error.str() << "\n";
       return 1;
     }
-    texts.emplace_back(name, buffer.str());
+    texts.emplace_back(name, std::move(text));
   }
   if (!contractOutput.empty()) {
     std::string header, error;
