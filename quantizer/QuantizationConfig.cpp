@@ -144,8 +144,11 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
     if (!unused.empty()) {
       Json unusedScope = Json::object();
       unusedScope["unused_kwargs"] = std::move(unused);
-      messages.push_back({DispatchMessage::Level::Info,
-                          renderMessage(*spec.unusedKwargsInfo, unusedScope)});
+      std::optional<std::string> text = renderMessage(
+          *spec.unusedKwargsInfo, unusedScope, "unused_kwargs_info", error);
+      if (!text)
+        return std::nullopt;
+      messages.push_back({DispatchMessage::Level::Info, *text});
     }
   }
 
