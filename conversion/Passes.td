@@ -34,4 +34,21 @@ def HFQLowerToRuntime : Pass<"hfq-lower-to-runtime", "::mlir::ModuleOp"> {
   ];
 }
 
+def HFQResolveWeights : Pass<"hfq-resolve-weights", "::mlir::ModuleOp"> {
+  let summary = "Resolve checkpoint tensors through the run-time loader";
+  let description = [{
+    Runs after bufferization and buffer deallocation: every
+    `hfq.weight_buffer "<name>" : memref<...xT>` becomes a call of the
+    run-time loader's `hfq_weight_<T>_<rank>` (runtime/hfq_runtime.h) with
+    the tensor's name and expected shape as constant buffers, which returns
+    the tensor's bytes in the memory-mapped checkpoint. Nothing of the
+    checkpoint is embedded, so compile time and memory do not depend on its
+    size.
+  }];
+  let dependentDialects = [
+    "::hfq::HFQDialect", "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 #endif // HFQ_CONVERSION_PASSES_TD

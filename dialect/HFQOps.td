@@ -139,4 +139,26 @@ def HFQ_QuantizeOp : HFQ_Op<"quantize", [Pure]> {
   }];
 }
 
+def HFQ_WeightBufferOp : HFQ_Op<"weight_buffer", [Pure]> {
+  let summary = "A checkpoint tensor's buffer, resolved by the run-time loader";
+  let description = [{
+    What `hfq.weight` becomes when `--hfq-lower-to-runtime` lowers a model
+    whose weights are loaded at run time: the buffer of the tensor `name`
+    in the memory-mapped checkpoint. It allocates nothing and owns nothing
+    (buffer deallocation leaves it alone); `--hfq-resolve-weights`, after
+    deallocation, turns it into a call of the loader's
+    `hfq_weight_<type>_<rank>` (runtime/hfq_runtime.h, docs/runtime.md).
+
+    ```mlir
+    %w = hfq.weight_buffer "model.norm.weight" : memref<128xbf16>
+    ```
+  }];
+  let arguments = (ins StrAttr:$name);
+  let results = (outs AnyStaticShapeMemRef:$result);
+  let assemblyFormat = "$name attr-dict `:` type($result)";
+}
+
+// The ops of a whole decoder besides its linears.
+include "dialect/HFQModelOps.td"
+
 #endif // HFQ_OPS_TD
