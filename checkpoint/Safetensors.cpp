@@ -415,4 +415,23 @@ bool readSafetensorsIndex(const std::string &path,
   return true;
 }
 
+bool listSafetensorsFiles(const std::string &dir,
+                          std::vector<std::string> &files, std::string &error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const fs::directory_entry &entry : fs::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".safetensors")
+      files.push_back(entry.path().string());
+  if (ec) {
+    error = dir + ": cannot list the directory: " + ec.message();
+    return false;
+  }
+  if (files.empty()) {
+    error = dir + ": no model.safetensors.index.json and no *.safetensors file";
+    return false;
+  }
+  std::sort(files.begin(), files.end());
+  return true;
+}
+
 } // namespace hfq::checkpoint

@@ -79,6 +79,13 @@ bool parseSafetensorsIndex(const std::string &path, const std::string &text,
                            std::vector<std::string> &shards,
                            std::string &error);
 
+/// The *.safetensors files of a checkpoint directory that has no index, in
+/// name order; false with "<dir>: ..." when it cannot be listed or holds
+/// none. (A directory with model.safetensors.index.json is read through
+/// the index.)
+bool listSafetensorsFiles(const std::string &dir,
+                          std::vector<std::string> &files, std::string &error);
+
 } // namespace hfq::checkpoint
 
 #endif // HFQ_CHECKPOINT_SAFETENSORS_H

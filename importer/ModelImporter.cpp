@@ -29,18 +29,8 @@ bool readCheckpointHeaders(const std::string &dir, ModelDirectory &out,
   if (fs::exists(index, ec))
     return checkpoint::readSafetensorsIndex(index.string(), out.tensors, error);
   std::vector<std::string> files;
-  for (const auto &entry : fs::directory_iterator(dir, ec))
-    if (entry.path().extension() == ".safetensors")
-      files.push_back(entry.path().string());
-  if (ec) {
-    error = dir + ": " + ec.message();
+  if (!checkpoint::listSafetensorsFiles(dir, files, error))
     return false;
-  }
-  if (files.empty()) {
-    error = dir + ": no model.safetensors.index.json and no *.safetensors file";
-    return false;
-  }
-  std::sort(files.begin(), files.end());
   for (const std::string &file : files) {
     std::map<std::string, checkpoint::TensorInfo> tensors;
     if (!checkpoint::readSafetensorsHeader(file, tensors, error))
@@ -101,7 +91,7 @@ public:
 
   FailureOr<Value> requiredWeight(const std::string &name,
                                   ArrayRef<int64_t> shape) {
-    if (!model.tensors.count(name)) {
+    if (!model.configOnly && !model.tensors.count(name)) {
       error = model.path + ": tensor '" + name + "' is not in the checkpoint";
       return failure();
     }
@@ -314,7 +304,7 @@ bool addEntry(OpBuilder &b, ModuleOp module, StringRef name, int64_t tokens,
 } // namespace
 
 bool readModelDirectory(const std::string &dir, ModelDirectory &out,
-                        std::string &error) {
+                        std::string &error, bool configOnly) {
   out.path = dir;
   std::string configPath = dir + "/config.json";
   if (!spec::readJsonFile(configPath, "config.json", out.config, error))
@@ -323,7 +313,8 @@ bool readModelDirectory(const std::string &dir, ModelDirectory &out,
     error = configPath + ": " + error;
     return false;
   }
-  return readCheckpointHeaders(dir, out, error);
+  out.configOnly = configOnly;
+  return configOnly || readCheckpointHeaders(dir, out, error);
 }
 
 std::string resolveActivationDtype(const std::string &requested,

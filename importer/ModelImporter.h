@@ -39,13 +39,18 @@ struct ModelDirectory {
   spec::Json config;
   DecoderConfig decoder;
   std::map<std::string, checkpoint::TensorInfo> tensors;
+  /// No checkpoint was read (readModelDirectory's configOnly).
+  bool configOnly = false;
 };
 
 /// Reads `dir`: config.json (an error names the key), then
 /// model.safetensors.index.json with its shards, or else every *.safetensors
-/// file in the directory. Errors name the file.
+/// file in the directory. Errors name the file. With `configOnly`, no
+/// safetensors file is read: every weight is typed from config.json (its
+/// shape, the config's dtype), for compiling or planning a model whose
+/// weights are not at hand.
 bool readModelDirectory(const std::string &dir, ModelDirectory &out,
-                        std::string &error);
+                        std::string &error, bool configOnly = false);
 
 /// The activation dtype `--dtype` names: "auto" is config.json's dtype.
 /// Returns "" with `error` for anything but auto, float32, float16,

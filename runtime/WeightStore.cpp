@@ -252,19 +252,8 @@ std::unique_ptr<WeightStore> WeightStore::open(const std::string &dir,
     for (const std::string &shard : shardNames)
       shardPaths.push_back((fs::path(dir) / shard).string());
   } else {
-    for (const fs::directory_entry &entry : fs::directory_iterator(dir, ec))
-      if (entry.path().extension() == ".safetensors")
-        shardPaths.push_back(entry.path().string());
-    if (ec) {
-      error = dir + ": cannot list the directory: " + ec.message();
+    if (!checkpoint::listSafetensorsFiles(dir, shardPaths, error))
       return nullptr;
-    }
-    if (shardPaths.empty()) {
-      error =
-          dir + ": no model.safetensors.index.json and no *.safetensors file";
-      return nullptr;
-    }
-    std::sort(shardPaths.begin(), shardPaths.end());
   }
 
   // Every shard is opened before any is mapped, so progress knows the total.

@@ -268,8 +268,7 @@ int32_t elementwiseEntry(const char *kernel, ActMemRef<Act, 2> *y,
       !expectSizes(*b, bName, {y->sizes[0], y->sizes[1]}, error))
     return failKernel(kernel, error);
   std::vector<float> out;
-  combine(loadActivations<Act>(*a), loadActivations<Act>(*b), Act::kDType,
-          out);
+  combine(loadActivations<Act>(*a), loadActivations<Act>(*b), Act::kDType, out);
   storeActivations<Act>(out, *y);
   return 0;
 }

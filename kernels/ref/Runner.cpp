@@ -7,20 +7,6 @@
 
 namespace hfq::kernels {
 
-namespace {
-
-/// Copies a strided 2-D memref into a dense row-major buffer.
-std::vector<float> dense(const StridedMemRefType<float, 2> *m) {
-  std::vector<float> out(static_cast<size_t>(m->sizes[0] * m->sizes[1]));
-  for (int64_t i = 0; i < m->sizes[0]; ++i)
-    for (int64_t j = 0; j < m->sizes[1]; ++j)
-      out[i * m->sizes[1] + j] =
-          m->data[m->offset + i * m->strides[0] + j * m->strides[1]];
-  return out;
-}
-
-} // namespace
-
 bool linearWithWeight(const LinearCall &call, const std::vector<float> &w,
                       std::string &error) {
   if (static_cast<int64_t>(w.size()) != call.n * call.k) {
@@ -51,15 +37,17 @@ Quantizer refuseQuantize(const char *why) {
   };
 }
 
-int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
-                        StridedMemRefType<float, 2> *x,
-                        StridedMemRefType<float, 1> *bias,
+template <typename Act>
+int32_t runLinearKernel(const char *kernel, ActMemRef<Act, 2> *y,
+                        ActMemRef<Act, 2> *x, ActMemRef<Act, 1> *bias,
                         StridedMemRefType<double, 1> *args,
                         StridedMemRefType<int64_t, 2> *table,
                         const LinearForward &forward) {
   if (!y || !x || !bias)
     return failKernel(kernel, "null memref descriptor");
   int64_t m = x->sizes[0], k = x->sizes[1], n = y->sizes[1];
+  if (m < 0 || k < 0 || n < 0 || y->sizes[0] < 0 || bias->sizes[0] < 0)
+    return failKernel(kernel, "negative memref size");
   if (y->sizes[0] != m)
     return failKernel(kernel, "y has " + std::to_string(y->sizes[0]) +
                                   " rows but x has " + std::to_string(m));
@@ -71,7 +59,8 @@ int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
   std::string error;
   if (!decodeTable(table, call.packed, error))
     return failKernel(kernel, error);
-  std::vector<float> xs = dense(x), ys(static_cast<size_t>(m * n), 0.0f);
+  std::vector<float> xs = loadActivations<Act>(*x),
+                     ys(static_cast<size_t>(m * n), 0.0f);
   call.x = xs.data();
   call.m = m;
   call.n = n;
@@ -80,27 +69,31 @@ int32_t runLinearKernel(const char *kernel, StridedMemRefType<float, 2> *y,
   call.y = ys.data();
   if (!forward(call, error))
     return failKernel(kernel, error);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      float b = bias->sizes[0] ? bias->data[bias->offset + j * bias->strides[0]]
-                               : 0.0f;
-      y->data[y->offset + i * y->strides[0] + j * y->strides[1]] =
-          ys[i * n + j] + b;
-    }
+  for (int64_t j = 0; j < n; ++j) {
+    float b = bias->sizes[0]
+                  ? Act::load(bias->data[bias->offset + j * bias->strides[0]])
+                  : 0.0f;
+    for (int64_t i = 0; i < m; ++i)
+      ys[static_cast<size_t>(i * n + j)] += b;
+  }
+  storeActivations<Act>(ys, *y);
   return 0;
 }
 
-int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
+template <typename Wt>
+int32_t runQuantizeKernel(const char *kernel, ActMemRef<Wt, 2> *w,
                           StridedMemRefType<double, 1> *args,
                           StridedMemRefType<int64_t, 2> *table,
                           const Quantizer &quantize) {
   if (!w)
     return failKernel(kernel, "null memref descriptor");
+  if (w->sizes[0] < 0 || w->sizes[1] < 0)
+    return failKernel(kernel, "negative memref size");
   std::vector<TensorView> outputs;
   std::string error;
   if (!decodeTable(table, outputs, error))
     return failKernel(kernel, error);
-  std::vector<float> ws = dense(w);
+  std::vector<float> ws = loadActivations<Wt>(*w);
   QuantizeCall call{ws.data(), w->sizes[0], w->sizes[1], decodeArgs(args)};
   std::vector<StoredTensor> packed;
   if (!quantize(call, packed, error))
@@ -125,5 +118,9 @@ int32_t runQuantizeKernel(const char *kernel, StridedMemRefType<float, 2> *w,
                 packed[i].bytes.size());
   return 0;
 }
+
+HFQ_RUNNER_INSTANCES(template, F32Activation)
+HFQ_RUNNER_INSTANCES(template, F16Activation)
+HFQ_RUNNER_INSTANCES(template, Bf16Activation)
 
 } // namespace hfq::kernels

@@ -358,9 +358,12 @@ TEST(KernelSymbols, TheCpuReferenceDefinesItsKernels) {
     if (symbol.runtime != kernels::KernelRuntime::Reference)
       continue;
     const std::string base = std::string("_mlir_ciface_") + symbol.name;
-    EXPECT_TRUE(ref.defines(base + "_f32")) << base << "_f32";
-    if (symbol.quantize)
-      EXPECT_TRUE(ref.defines(base + "_quantize_f32")) << base;
+    for (const char *act : {"_f32", "_f16", "_bf16"}) {
+      EXPECT_TRUE(ref.defines(base + act)) << base << act;
+      if (symbol.quantize)
+        EXPECT_TRUE(ref.defines(base + "_quantize" + act))
+            << base << "_quantize" << act;
+    }
     ++checked;
   }
   EXPECT_GT(checked, 0u);

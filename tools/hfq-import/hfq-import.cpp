@@ -1,6 +1,7 @@
 //===- hfq-import.cpp - A Hugging Face checkpoint directory as model IR ---===//
 //
 //   hfq-import MODEL_DIR [-o model.mlir] [--dtype=auto|float32|float16|bfloat16]
+//              [--config-only]
 //
 // Reads config.json and the safetensors headers (never the tensor data) and
 // writes the model's forward as hfq model IR (importer/ModelImporter.h),
@@ -30,6 +31,13 @@ static cl::opt<std::string>
                    "(config.json's), float32, float16 or bfloat16"),
           cl::init("auto"));
 
+static cl::opt<bool> configOnly(
+    "config-only",
+    cl::desc("Read config.json alone (no safetensors): every weight typed "
+             "from the config, for compiling or planning a model whose "
+             "weights are not at hand"),
+    cl::init(false));
+
 static int fail(const std::string &message) {
   llvm::errs() << "hfq-import: error: " << message << "\n";
   return 1;
@@ -43,7 +51,7 @@ int main(int argc, char **argv) {
       "safetensors) as hfq model IR\n");
   hfq::importer::ModelDirectory model;
   std::string error;
-  if (!hfq::importer::readModelDirectory(modelDir, model, error))
+  if (!hfq::importer::readModelDirectory(modelDir, model, error, configOnly))
     return fail(error);
   std::string act =
       hfq::importer::resolveActivationDtype(dtype, model.decoder, error);

@@ -9,6 +9,7 @@
 
 #include "tools/hfq-run/Session.h"
 
+#include "passes/DispatchRecord.h"
 #include "passes/Passes.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -129,6 +130,17 @@ bool compileModel(const importer::ModelDirectory &model,
   dump(*module, options, "imported");
   if (!runPasses(*module, options, error))
     return false;
+  // The quantizer may change the dtype (update_dtype): the activations
+  // follow transformers' decision, so import again in that dtype.
+  std::optional<spec::Report> decision = readDispatch(*module);
+  if (decision && decision->dtype != out.dtype &&
+      importer::resolveActivationDtype(decision->dtype, model.decoder,
+                                       error) == decision->dtype) {
+    out.dtype = decision->dtype;
+    module = importer::importModel(&context, model, out.dtype, error);
+    if (!module || !runPasses(*module, options, error))
+      return false;
+  }
   dump(*module, options, "dispatched");
   out.weights = collectWeights(*module);
   if (!lower(*module, options, error))

@@ -455,9 +455,10 @@ void printKernels(std::ostream &os, const Contract &contract) {
 
   os << "/// X(kernel, args struct): the kernels the CPU reference "
         "(libhfq_kernels_ref)\n"
-     << "/// provides: _mlir_ciface_<kernel>_f32, and "
-        "_mlir_ciface_<kernel>_quantize_f32\n"
-     << "/// where kKernelSymbols says `quantize`.\n"
+     << "/// provides: _mlir_ciface_<kernel>_<f32|f16|bf16>, and\n"
+     << "/// _mlir_ciface_<kernel>_quantize_<f32|f16|bf16> where "
+        "kKernelSymbols says\n"
+     << "/// `quantize`.\n"
      << "#define HFQ_REF_KERNELS(X)";
   for (const ContractKernel &k : contract.kernels)
     if (!k.cuda)
