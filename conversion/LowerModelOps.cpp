@@ -45,34 +45,14 @@ Value weightTable(PatternRewriter &rewriter, Location loc, Value weight) {
   return buildTable(rewriter, loc, {toBuffer(rewriter, loc, weight)});
 }
 
-/// A private constant global holding `values` (f32), shared by every op
-/// that needs the same values, as memref<?xf32>.
-Value f32Constant(PatternRewriter &rewriter, Location loc, ModuleOp module,
+/// `values` (f32) as a constant memref<?xf32>.
+Value f32Constant(PatternRewriter &rewriter, Location loc,
                   ArrayRef<float> values) {
-  auto type = MemRefType::get({static_cast<int64_t>(values.size())},
-                              rewriter.getF32Type());
-  auto init = DenseElementsAttr::get(
-      RankedTensorType::get(type.getShape(), rewriter.getF32Type()), values);
-  memref::GlobalOp global;
-  unsigned index = 0;
-  for (auto g : module.getOps<memref::GlobalOp>()) {
-    if (!g.getSymName().starts_with("__hfq_f32_"))
-      continue;
-    ++index;
-    if (g.getType() == type && g.getInitialValueAttr() == init)
-      global = g;
-  }
-  if (!global) {
-    OpBuilder::InsertionGuard guard(rewriter);
-    rewriter.setInsertionPointToStart(module.getBody());
-    global = memref::GlobalOp::create(
-        rewriter, loc, "__hfq_f32_" + std::to_string(index),
-        rewriter.getStringAttr("private"), type, init, /*constant=*/true,
-        /*alignment=*/nullptr);
-  }
-  Value ref = memref::GetGlobalOp::create(rewriter, loc, type,
-                                          global.getSymName());
-  return dynamicCast(rewriter, loc, ref);
+  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                    rewriter.getF32Type());
+  return dynamicCast(rewriter, loc,
+                     constantBuffer(rewriter, loc,
+                                    DenseElementsAttr::get(type, values)));
 }
 
 struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
@@ -110,9 +90,7 @@ struct LowerRotary : OpRewritePattern<RotaryOp> {
     return callForResult(op, rewriter, "hfq_rotary", op.getInput(),
                          {operand(rewriter, loc, op.getInput()),
                           operand(rewriter, loc, op.getPositions()),
-                          f32Constant(rewriter, loc,
-                                      op->getParentOfType<ModuleOp>(),
-                                      op.getInvFreq()),
+                          f32Constant(rewriter, loc, op.getInvFreq()),
                           buildArgs(rewriter, loc, args)});
   }
 };

@@ -55,55 +55,39 @@ std::string typeName(Type type) {
   return out;
 }
 
-/// A private constant global (`prefix` + a fresh index) holding `init`.
-Value constantGlobal(OpBuilder &b, Location loc, ModuleOp module,
-                     StringRef prefix, DenseElementsAttr init,
-                     unsigned &counter) {
-  auto tensorType = cast<RankedTensorType>(init.getType());
-  auto type =
-      MemRefType::get(tensorType.getShape(), tensorType.getElementType());
-  std::string name = (prefix + std::to_string(counter++)).str();
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(module.getBody());
-    memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), type,
-                             init, /*constant=*/true, /*alignment=*/nullptr);
-  }
-  return dynamicCast(b, loc, memref::GetGlobalOp::create(b, loc, type, name));
-}
-
 struct ResolveWeightsPass
     : hfq::impl::HFQResolveWeightsBase<ResolveWeightsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    unsigned counter = 0;
     SmallVector<WeightBufferOp> ops;
     module.walk([&](WeightBufferOp op) { ops.push_back(op); });
     for (WeightBufferOp op : ops)
-      resolve(module, op, counter);
+      resolve(module, op);
   }
 
-  void resolve(ModuleOp module, WeightBufferOp op, unsigned &counter) {
+  void resolve(ModuleOp module, WeightBufferOp op) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     MemRefType type = op.getResult().getType();
     StringRef name = op.getName();
     auto i8 = b.getIntegerType(8);
     SmallVector<int8_t> bytes(name.begin(), name.end());
-    Value nameBuffer = constantGlobal(
-        b, loc, module, "__hfq_weight_name_",
-        DenseElementsAttr::get(
-            RankedTensorType::get({static_cast<int64_t>(bytes.size())}, i8),
-            ArrayRef<int8_t>(bytes)),
-        counter);
+    Value nameBuffer = dynamicCast(
+        b, loc,
+        constantBuffer(b, loc,
+                       DenseElementsAttr::get(
+                           RankedTensorType::get(
+                               {static_cast<int64_t>(bytes.size())}, i8),
+                           ArrayRef<int8_t>(bytes))));
     SmallVector<int64_t> shape(type.getShape());
-    Value shapeBuffer = constantGlobal(
-        b, loc, module, "__hfq_weight_shape_",
-        DenseElementsAttr::get(
-            RankedTensorType::get({static_cast<int64_t>(shape.size())},
-                                  b.getI64Type()),
-            ArrayRef<int64_t>(shape)),
-        counter);
+    Value shapeBuffer = dynamicCast(
+        b, loc,
+        constantBuffer(b, loc,
+                       DenseElementsAttr::get(
+                           RankedTensorType::get(
+                               {static_cast<int64_t>(shape.size())},
+                               b.getI64Type()),
+                           ArrayRef<int64_t>(shape))));
     SmallVector<int64_t> dynamic(type.getRank(), ShapedType::kDynamic);
     auto resultType = MemRefType::get(dynamic, type.getElementType());
     std::string symbol = "hfq_weight_" + typeName(type.getElementType()) +

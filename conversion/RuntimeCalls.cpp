@@ -60,37 +60,73 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantIndexOp::create(b, loc, v);
 }
 
-/// A memref<?x8xi64> tensor table describing `buffers`.
+Value constantBuffer(OpBuilder &b, Location loc, DenseElementsAttr value) {
+  ModuleOp module =
+      b.getInsertionBlock()->getParentOp()->getParentOfType<ModuleOp>();
+  auto tensorType = cast<RankedTensorType>(value.getType());
+  auto type =
+      MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+  std::string typeText;
+  llvm::raw_string_ostream(typeText) << tensorType;
+  llvm::hash_code hash = llvm::hash_combine(
+      typeText, llvm::hash_combine_range(value.getRawData().begin(),
+                                         value.getRawData().end()));
+  std::string base = "__hfq_const_" + llvm::utohexstr(size_t(hash));
+  std::string name = base;
+  for (unsigned i = 1;; ++i, name = base + "_" + std::to_string(i)) {
+    auto existing = module.lookupSymbol<memref::GlobalOp>(name);
+    if (!existing) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(module.getBody());
+      memref::GlobalOp::create(b, loc, name, b.getStringAttr("private"), type,
+                               value, /*constant=*/true,
+                               /*alignment=*/b.getI64IntegerAttr(16));
+      break;
+    }
+    if (existing.getInitialValueAttr() == value)
+      break;
+  }
+  return memref::GetGlobalOp::create(b, loc, type, name);
+}
+
+/// A memref<?x8xi64> tensor table describing `buffers`: a constant template
+/// (element types, ranks, static sizes) copied once, then the addresses —
+/// and any dynamic size — stored. Eight stores a row would make the
+/// lowered code, and its compile time, several times larger.
 Value buildTable(OpBuilder &b, Location loc, ArrayRef<Value> buffers) {
-  auto tableType =
-      MemRefType::get({static_cast<int64_t>(buffers.size()), HFQ_TABLE_COLUMNS},
-                      b.getI64Type());
+  int64_t rows = static_cast<int64_t>(buffers.size());
+  auto tableType = MemRefType::get({rows, HFQ_TABLE_COLUMNS}, b.getI64Type());
+  std::vector<int64_t> cells(static_cast<size_t>(rows * HFQ_TABLE_COLUMNS), 0);
+  for (auto [row, buffer] : llvm::enumerate(buffers)) {
+    auto type = cast<MemRefType>(buffer.getType());
+    int64_t *cell = &cells[row * HFQ_TABLE_COLUMNS];
+    cell[1] = dtypeCode(type.getElementType());
+    cell[2] = type.getRank();
+    for (int64_t d = 0; d < type.getRank() && d < HFQ_MAX_RANK; ++d)
+      cell[3 + d] = type.isDynamicDim(d) ? 0 : type.getDimSize(d);
+  }
   Value table = memref::AllocaOp::create(b, loc, tableType);
+  if (rows > 0)
+    memref::CopyOp::create(
+        b, loc,
+        constantBuffer(b, loc,
+                       DenseElementsAttr::get(
+                           RankedTensorType::get(tableType.getShape(),
+                                                 b.getI64Type()),
+                           ArrayRef<int64_t>(cells))),
+        table);
   auto store = [&](Value v, int64_t row, int64_t col) {
     memref::StoreOp::create(
-        b, loc, v, table,
+        b, loc, arith::IndexCastOp::create(b, loc, b.getI64Type(), v), table,
         ValueRange{indexConstant(b, loc, row), indexConstant(b, loc, col)});
-  };
-  auto i64 = [&](int64_t v) {
-    return arith::ConstantIntOp::create(b, loc, v, 64).getResult();
   };
   for (auto [row, buffer] : llvm::enumerate(buffers)) {
     auto type = cast<MemRefType>(buffer.getType());
-    Value address =
-        memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer);
-    store(arith::IndexCastOp::create(b, loc, b.getI64Type(), address), row, 0);
-    store(i64(dtypeCode(type.getElementType())), row, 1);
-    store(i64(type.getRank()), row, 2);
-    for (int64_t d = 0; d < HFQ_MAX_RANK; ++d) {
-      Value size = d < type.getRank()
-                       ? arith::IndexCastOp::create(
-                             b, loc, b.getI64Type(),
-                             memref::DimOp::create(b, loc, buffer, d))
-                             .getResult()
-                       : i64(0);
-      store(size, row, 3 + d);
-    }
-    store(i64(0), row, 7);
+    store(memref::ExtractAlignedPointerAsIndexOp::create(b, loc, buffer), row,
+          0);
+    for (int64_t d = 0; d < type.getRank() && d < HFQ_MAX_RANK; ++d)
+      if (type.isDynamicDim(d))
+        store(memref::DimOp::create(b, loc, buffer, d), row, 3 + d);
   }
   return memref::CastOp::create(
       b, loc,
@@ -99,18 +135,19 @@ Value buildTable(OpBuilder &b, Location loc, ArrayRef<Value> buffers) {
       table);
 }
 
-/// A memref<?xf64> holding `args`, in order.
+/// A memref<?xf64> holding `args`, in order: a constant global shared by
+/// every call with the same arguments.
 Value buildArgs(OpBuilder &b, Location loc, ArrayRef<double> args) {
-  auto type =
-      MemRefType::get({static_cast<int64_t>(args.size())}, b.getF64Type());
-  Value buffer = memref::AllocaOp::create(b, loc, type);
-  for (auto [i, arg] : llvm::enumerate(args))
-    memref::StoreOp::create(
-        b, loc,
-        arith::ConstantFloatOp::create(b, loc, b.getF64Type(), APFloat(arg)),
-        buffer, ValueRange{indexConstant(b, loc, i)});
+  auto dynamic = MemRefType::get({ShapedType::kDynamic}, b.getF64Type());
+  if (args.empty())
+    return memref::CastOp::create(
+        b, loc, dynamic,
+        memref::AllocaOp::create(b, loc, MemRefType::get({0}, b.getF64Type())));
+  auto type = RankedTensorType::get({static_cast<int64_t>(args.size())},
+                                    b.getF64Type());
   return memref::CastOp::create(
-      b, loc, MemRefType::get({ShapedType::kDynamic}, b.getF64Type()), buffer);
+      b, loc, dynamic,
+      constantBuffer(b, loc, DenseElementsAttr::get(type, args)));
 }
 
 /// Casts a ranked buffer to all-dynamic dimensions (the ABI's memref types).
@@ -128,53 +165,34 @@ Value toBuffer(OpBuilder &b, Location loc, Value tensor) {
       /*read_only=*/true);
 }
 
-/// Emits the call and its status check.
+/// Emits the call and its status check: one call of hfq_kernel_check, not
+/// an scf.if, whose block split per kernel made lowering quadratic in the
+/// function's size.
 void callKernel(OpBuilder &rewriter, Location loc, ModuleOp module,
                 StringRef symbol, ValueRange operands) {
   auto fnType = FunctionType::get(rewriter.getContext(), operands.getTypes(),
                                   {rewriter.getI32Type()});
   declare(rewriter, module, symbol, fnType, /*cInterface=*/true);
-  auto failType =
+  auto checkType =
       FunctionType::get(rewriter.getContext(), {rewriter.getI32Type()}, {});
-  declare(rewriter, module, "hfq_kernel_fail", failType, /*cInterface=*/false);
+  declare(rewriter, module, "hfq_kernel_check", checkType,
+          /*cInterface=*/false);
   Value status =
       func::CallOp::create(rewriter, loc, symbol,
                            TypeRange{rewriter.getI32Type()}, operands)
           .getResult(0);
-  Value zero = arith::ConstantIntOp::create(rewriter, loc, 0, 32);
-  Value failed = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ne,
-                                       status, zero);
-  auto ifOp = scf::IfOp::create(rewriter, loc, failed, /*withElse=*/false);
-  OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPointToStart(ifOp.thenBlock());
-  func::CallOp::create(rewriter, loc, "hfq_kernel_fail", TypeRange{},
+  func::CallOp::create(rewriter, loc, "hfq_kernel_check", TypeRange{},
                        ValueRange{status});
 }
 
-namespace {
-/// Copies a kernel's output tensor into a fresh one. One-Shot Bufferize sees
-/// through `to_buffer(to_tensor(%alloc))` to the raw buffer, so a later
-/// kernel call reading such a value would be invisible to its in-place
-/// analysis, and an elementwise op in between could overwrite the buffer in
-/// place. A linalg.copy makes every later read an ordinary tensor use.
-/// (Making the hfq ops bufferizable would avoid the copy; see docs/kernels.md.)
-Value detach(OpBuilder &b, Location loc, Value tensor) {
-  auto type = cast<RankedTensorType>(tensor.getType());
-  SmallVector<Value> dynamicSizes;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    if (type.isDynamicDim(d))
-      dynamicSizes.push_back(tensor::DimOp::create(b, loc, tensor, d));
-  Value empty = tensor::EmptyOp::create(b, loc, type, dynamicSizes);
-  return linalg::CopyOp::create(b, loc, tensor, empty).getResult(0);
-}
-} // namespace
-
-/// A kernel's output buffer as a tensor the rest of the IR may use freely.
+/// A kernel's output buffer as a tensor: restrict (nothing else aliases
+/// it) and not writable, so One-Shot Bufferize copies it before any op
+/// writes in place into it, and a later kernel reading it through
+/// to_buffer sees the data the kernel wrote. No copy is made otherwise.
 Value resultTensor(OpBuilder &b, Location loc, Type type, Value buffer) {
-  return detach(b, loc,
-                bufferization::ToTensorOp::create(b, loc, type, buffer,
-                                                  /*restrict=*/true,
-                                                  /*writable=*/true));
+  return bufferization::ToTensorOp::create(b, loc, type, buffer,
+                                           /*restrict=*/true,
+                                           /*writable=*/false);
 }
 
 /// Collapses a [..., K] tensor to [M, K].

@@ -33,6 +33,11 @@ mlir::func::FuncOp declare(mlir::OpBuilder &b, mlir::ModuleOp module,
 
 mlir::Value indexConstant(mlir::OpBuilder &b, mlir::Location loc, int64_t v);
 
+/// A private constant global holding `value` (one per distinct value in
+/// the module), read with memref.get_global.
+mlir::Value constantBuffer(mlir::OpBuilder &b, mlir::Location loc,
+                           mlir::DenseElementsAttr value);
+
 /// A memref<?x8xi64> tensor table describing `buffers`.
 mlir::Value buildTable(mlir::OpBuilder &b, mlir::Location loc,
                        llvm::ArrayRef<mlir::Value> buffers);

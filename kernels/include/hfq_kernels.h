@@ -44,8 +44,9 @@
 // argument is validated against the method's format before any memory is
 // touched. A kernel returns 0 on success; otherwise it returns non-zero,
 // leaves `y` untouched, and hfq_kernel_last_error() describes the failure
-// (naming the tensor). The lowered IR turns a non-zero status into a
-// runtime error with that message.
+// (naming the tensor). The lowered IR passes every status to
+// hfq_kernel_check, which turns a non-zero one into a runtime error with
+// that message.
 //
 //===----------------------------------------------------------------------===//
 
@@ -82,6 +83,10 @@ const char *hfq_kernel_last_error(void);
 /// kernel returns non-zero, so a precondition failure is a clear message,
 /// never undefined behaviour downstream.
 void hfq_kernel_fail(int32_t status);
+
+/// hfq_kernel_fail(status) when status is non-zero, else nothing: what
+/// lowered IR calls after every kernel (one call, no branch).
+void hfq_kernel_check(int32_t status);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@
 
 // On sm_90 a decode step runs the 4-bit GEMV; on the CPU the reference.
 // CHECK-DAG: U _mlir_ciface_hfq_gptq_w4a16_gemv_f16
-// CHECK-DAG: U hfq_kernel_fail
+// CHECK-DAG: U hfq_kernel_check
 // CHECK-DAG: T decode
 // CPU-DAG: U _mlir_ciface_hfq_ref_gptq_f16
 // CPU-DAG: T decode

@@ -7,14 +7,9 @@
 #gptq = #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64}>
 #l = #hfq.layout<(qweight: tensor<8x128xi32>, qzeros: tensor<2x16xi32>, scales: tensor<2x128xf16>, g_idx: tensor<64xi32>), args(bits = 4, group_size = 32, zero_stored_minus_one = 0)>
 
+// CHECK:       memref.global "private" constant @[[$ARGS:.*]] : memref<3xf64> = dense<[4.000000e+00, 3.200000e+01, 0.000000e+00]>
 // CHECK-LABEL: func.func @recorded_args
-// CHECK-DAG:     %[[BITS:.*]] = arith.constant 4.000000e+00 : f64
-// CHECK-DAG:     %[[GROUP:.*]] = arith.constant 3.200000e+01 : f64
-// CHECK-DAG:     %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
-// CHECK:         %[[ARGS:.*]] = memref.alloca() : memref<3xf64>
-// CHECK:         memref.store %[[BITS]], %[[ARGS]]
-// CHECK:         memref.store %[[GROUP]], %[[ARGS]]
-// CHECK:         memref.store %[[ZERO]], %[[ARGS]]
+// CHECK:         memref.get_global @[[$ARGS]] : memref<3xf64>
 // CHECK:         call @hfq_ref_gptq_f32(
 func.func @recorded_args(%x: tensor<2x64xf32>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
                          %s: tensor<2x128xf16>, %g: tensor<64xi32>) -> tensor<2x128xf32> {

@@ -4,17 +4,20 @@
 #gptq = #hfq.method<"gptq", {bits = 4 : i64, group_size = 32 : i64}>
 
 // The ABI declaration, once, with the C interface; the status check.
-// CHECK-DAG: func.func private @hfq_kernel_fail(i32)
+// CHECK-DAG: func.func private @hfq_kernel_check(i32)
 // CHECK-DAG: func.func private @hfq_ref_gptq_f32(memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>, memref<?xf64>, memref<?x8xi64>) -> i32 attributes {llvm.emit_c_interface}
+// The layout's args (bits, group_size, zero_stored_minus_one) as one
+// constant shared by both calls; the 4-row tensor table copied from its
+// constant template (element types, ranks, sizes), then the addresses.
+// CHECK-DAG: memref.global "private" constant @[[$ARGS:__hfq_const_[0-9A-F_]+]] : memref<3xf64> = dense<[4.000000e+00, 3.200000e+01, 1.000000e+00]>
+// CHECK-DAG: memref.global "private" constant @[[$TABLE:__hfq_const_[0-9A-F_]+]] : memref<4x8xi64> = dense<{{\[}}[0, 4, 2, 8, 128, 0, 0, 0], [0, 4, 2, 2, 16, 0, 0, 0], [0, 5, 2, 2, 128, 0, 0, 0], [0, 4, 1, 64, 0, 0, 0, 0]]>
 // CHECK-LABEL: func.func @two_layers
-// The layout's args (bits, group_size, zero_stored_minus_one) and a 4-row tensor table.
-// CHECK: memref.alloca() : memref<3xf64>
-// CHECK: memref.alloca() : memref<4x8xi64>
+// CHECK: memref.get_global @[[$ARGS]] : memref<3xf64>
+// CHECK: %[[T:.*]] = memref.alloca() : memref<4x8xi64>
+// CHECK: memref.copy %{{.*}}, %[[T]]
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: %[[ST:.*]] = call @hfq_ref_gptq_f32(
-// CHECK: %[[BAD:.*]] = arith.cmpi ne, %[[ST]]
-// CHECK: scf.if %[[BAD]] {
-// CHECK-NEXT: call @hfq_kernel_fail(%[[ST]])
+// CHECK-NEXT: call @hfq_kernel_check(%[[ST]])
 // CHECK: call @hfq_ref_gptq_f32(
 // CHECK-NOT: hfq.qlinear
 func.func @two_layers(%x: tensor<2x64xf32>, %qw: tensor<8x128xi32>, %qz: tensor<2x16xi32>,
