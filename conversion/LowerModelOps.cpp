@@ -45,16 +45,6 @@ Value weightTable(PatternRewriter &rewriter, Location loc, Value weight) {
   return buildTable(rewriter, loc, {toBuffer(rewriter, loc, weight)});
 }
 
-/// `values` (f32) as a constant memref<?xf32>.
-Value f32Constant(PatternRewriter &rewriter, Location loc,
-                  ArrayRef<float> values) {
-  auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
-                                    rewriter.getF32Type());
-  return dynamicCast(rewriter, loc,
-                     constantBuffer(rewriter, loc,
-                                    DenseElementsAttr::get(type, values)));
-}
-
 struct LowerEmbedding : OpRewritePattern<EmbeddingOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(EmbeddingOp op,
@@ -90,7 +80,9 @@ struct LowerRotary : OpRewritePattern<RotaryOp> {
     return callForResult(op, rewriter, "hfq_rotary", op.getInput(),
                          {operand(rewriter, loc, op.getInput()),
                           operand(rewriter, loc, op.getPositions()),
-                          f32Constant(rewriter, loc, op.getInvFreq()),
+                          dynamicCast(rewriter, loc,
+                                      constantBuffer(rewriter, loc,
+                                                     op.getInvFreq())),
                           buildArgs(rewriter, loc, args)});
   }
 };

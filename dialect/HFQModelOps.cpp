@@ -90,9 +90,10 @@ LogicalResult RotaryOp::verify() {
   int64_t headDim = getHeadDim();
   if (headDim <= 0 || headDim % 2)
     return emitOpError("head_dim must be even and positive, got ") << headDim;
-  if (static_cast<int64_t>(getInvFreq().size()) != headDim / 2)
+  if (getInvFreq().getType().getRank() != 1 ||
+      getInvFreq().getNumElements() != headDim / 2)
     return emitOpError("inv_freq must hold head_dim / 2 = ")
-           << headDim / 2 << " frequencies, got " << getInvFreq().size();
+           << headDim / 2 << " frequencies, got " << getInvFreq().getType();
   if (!input.isDynamicDim(1) && input.getDimSize(1) % headDim)
     return emitOpError("input width ")
            << input.getDimSize(1) << " is not a multiple of head_dim "

@@ -74,13 +74,14 @@ def HFQ_RotaryOp : HFQ_Op<"rotary", [Pure]> {
     cos and sin, exactly as transformers' `ROPE_INIT_FUNCTIONS` return them.
 
     ```mlir
-    %q = hfq.rotary %x, %pos head_dim 32 scaling 1.0 inv_freq [1.0, 0.5, ...]
+    %q = hfq.rotary %x, %pos head_dim 32 scaling 1.0
+        inv_freq dense<[1.0, 0.5, ...]> : tensor<16xf32>
         : tensor<?x128xf32>, tensor<?xi64> -> tensor<?x128xf32>
     ```
   }];
   let arguments = (ins AnyRankedTensor:$input, RankedTensorOf<[I64]>:$positions,
                        I64Attr:$head_dim, F64Attr:$attention_scaling,
-                       DenseF32ArrayAttr:$inv_freq);
+                       FloatElementsAttr<32>:$inv_freq);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $positions `head_dim` $head_dim `scaling` $attention_scaling

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 namespace hfq::importer {
 
@@ -73,12 +74,27 @@ bool readBool(const Json &config, const char *key, bool &out,
 bool readArchitecture(const Json &config, DecoderConfig &out,
                       std::string &error) {
   auto it = config.find("architectures");
-  if (it == config.end() || !it->is_array() || it->size() != 1 ||
-      !(*it)[0].is_string()) {
+  if (it == config.end() || it->is_null()) {
+    // AutoModelForCausalLM picks the class from model_type.
+    static const std::map<std::string, std::string> byModelType = {
+        {"llama", "LlamaForCausalLM"}, {"mistral", "MistralForCausalLM"},
+        {"qwen2", "Qwen2ForCausalLM"}, {"qwen3", "Qwen3ForCausalLM"}};
+    auto type = config.find("model_type");
+    auto known = type != config.end() && type->is_string()
+                     ? byModelType.find(type->get<std::string>())
+                     : byModelType.end();
+    if (known == byModelType.end()) {
+      error = "/architectures: missing, and /model_type is not one of llama, "
+              "mistral, qwen2, qwen3";
+      return false;
+    }
+    out.architecture = known->second;
+  } else if (!it->is_array() || it->size() != 1 || !(*it)[0].is_string()) {
     error = "/architectures: must be a list of one architecture name";
     return false;
+  } else {
+    out.architecture = (*it)[0].get<std::string>();
   }
-  out.architecture = (*it)[0].get<std::string>();
   const auto &known = supportedArchitectures();
   if (std::find(known.begin(), known.end(), out.architecture) == known.end()) {
     error = "/architectures: '" + out.architecture +

@@ -78,10 +78,9 @@ public:
       if (!element || (info.shapeKnown &&
                        info.shape != std::vector<int64_t>(shape.begin(),
                                                           shape.end()))) {
-        error = info.file + ": tensor '" + name + "' is " + info.dtype +
-                shapeText(info.shape) + ", the model expects a float tensor " +
-                shapeText(shape);
-        return failure();
+        return fail(info.file + ": tensor '" + name + "' is " + info.dtype +
+                    shapeText(info.shape) +
+                    ", the model expects a float tensor " + shapeText(shape));
       }
     }
     return hfq::WeightOp::create(b, loc, RankedTensorType::get(shape, element),
@@ -91,10 +90,9 @@ public:
 
   FailureOr<Value> requiredWeight(const std::string &name,
                                   ArrayRef<int64_t> shape) {
-    if (!model.configOnly && !model.tensors.count(name)) {
-      error = model.path + ": tensor '" + name + "' is not in the checkpoint";
-      return failure();
-    }
+    if (!model.configOnly && !model.tensors.count(name))
+      return fail(model.path + ": tensor '" + name +
+                  "' is not in the checkpoint");
     return weight(name, shape);
   }
 
@@ -130,9 +128,12 @@ public:
   FailureOr<Value> headNorm(const std::string &module, Value x, int64_t heads) {
     int64_t d = config.headDim;
     auto type = cast<RankedTensorType>(x.getType());
-    Value t = tensor::DimOp::create(b, loc, x, 0);
+    OpFoldResult t =
+        type.isDynamicDim(0)
+            ? OpFoldResult(tensor::DimOp::create(b, loc, x, 0).getResult())
+            : OpFoldResult(b.getIndexAttr(type.getDimSize(0)));
     auto perHead = RankedTensorType::get({type.getDimSize(0), heads, d}, act);
-    SmallVector<OpFoldResult> sizes = {OpFoldResult(t), b.getIndexAttr(heads),
+    SmallVector<OpFoldResult> sizes = {t, b.getIndexAttr(heads),
                                        b.getIndexAttr(d)};
     Value split = tensor::ExpandShapeOp::create(
         b, loc, perHead, x, ArrayRef<ReassociationIndices>{{0}, {1, 2}}, sizes);
@@ -154,7 +155,11 @@ public:
                b, loc, x.getType(), x, positions,
                b.getI64IntegerAttr(config.headDim),
                b.getF64FloatAttr(rope.attentionScaling),
-               b.getDenseF32ArrayAttr(rope.invFreq))
+               DenseElementsAttr::get(
+                   RankedTensorType::get(
+                       {static_cast<int64_t>(rope.invFreq.size())},
+                       b.getF32Type()),
+                   ArrayRef<float>(rope.invFreq)))
         .getResult();
   }
 
@@ -257,9 +262,16 @@ public:
         .getResult();
   }
 
+  /// The first error (later ones follow from it).
   std::string error;
 
 private:
+  FailureOr<Value> fail(const std::string &message) {
+    if (error.empty())
+      error = message;
+    return failure();
+  }
+
   static std::string shapeText(ArrayRef<int64_t> shape) {
     std::string out = "[";
     for (size_t i = 0; i < shape.size(); ++i)

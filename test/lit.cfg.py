@@ -54,6 +54,8 @@ tools = [
     "hfq-opt",
     "hfq-spec-compile",
     "hfq-plan",
+    "hfq-import",
+    "hfq-run",
     mlir_runner,
     "mlir-translate",
     "llc",

@@ -262,6 +262,26 @@ bool findLinears(const Options &opts, const spec::DispatchInputs &inputs,
           anchors.push_back(layout.tensors.front().name);
     linears = checkpoint::linearsFromTensors(tensors, anchors);
     source = "checkpoint tensor names";
+    // A quantized layer's packed tensors do not give its N and K; the
+    // config of a known architecture does (as hfq-import reads them).
+    std::vector<checkpoint::LinearInfo> fromConfig;
+    std::string ignored;
+    if (checkpoint::linearsFromConfig(inputs.modelConfig, fromConfig, ignored)) {
+      std::unordered_map<std::string, const checkpoint::LinearInfo *> byName;
+      for (const checkpoint::LinearInfo &info : fromConfig)
+        byName.emplace(info.name, &info);
+      bool filled = false;
+      for (checkpoint::LinearInfo &info : linears) {
+        auto it = byName.find(info.name);
+        if ((info.n < 0 || info.k < 0) && it != byName.end()) {
+          info.n = it->second->n;
+          info.k = it->second->k;
+          filled = true;
+        }
+      }
+      if (filled)
+        source += ", shapes from config.json";
+    }
   } else if (checkpoint::linearsFromConfig(inputs.modelConfig, linears,
                                            error)) {
     source = "config.json (model_type " +

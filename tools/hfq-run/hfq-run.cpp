@@ -44,7 +44,7 @@ static cl::opt<std::string> dtype("dtype", cl::init("auto"),
 static cl::list<int64_t> promptIds("prompt-ids", cl::CommaSeparated,
     cl::desc("The prompt as token ids: 1,2,3"));
 static cl::opt<std::string> promptText("prompt",
-    cl::desc("The prompt as text (needs a tokenizer; see docs/hfq-run.md)"));
+    cl::desc("The prompt as text (needs a tokenizer; see docs/model-import.md)"));
 static cl::opt<int64_t> maxNewTokens("max-new-tokens", cl::init(16),
     cl::desc("Greedy steps after the prompt"));
 static cl::opt<std::string> logitsOut("logits-out",
@@ -151,7 +151,7 @@ int main(int argc, char **argv) {
       "directory (greedy generation)\n");
   if (!promptText.empty())
     return fail("--prompt needs a tokenizer, which hfq-run does not read yet; "
-                "pass the prompt as --prompt-ids (docs/hfq-run.md)");
+                "pass the prompt as --prompt-ids (docs/model-import.md)");
   if (promptIds.empty())
     return fail("no prompt: pass --prompt-ids=1,2,3");
   if (maxNewTokens < 1 || maxNewTokens > (1 << 20))

@@ -1,0 +1,701 @@
+#!/usr/bin/env python3
+"""Writes the model corpus of test/models/ with the real transformers 5.17.
+
+Runs on the GPU machine (torch 2.11, transformers 5.17, safetensors,
+accelerate; the quantization packages carried as wheels, see
+test/models/README.md). For each case it builds a tiny model with seeded
+random weights through the transformers classes, saves it with
+save_pretrained(safe_serialization=True) (quantized ones: loads the saved
+dense base with from_pretrained(base, quantization_config=...) and saves the
+quantized model), loads the saved checkpoint back and records transformers'
+own outputs on a fixed prompt:
+
+  logits       model(input_ids).logits[0]           (every position, all vocab)
+  greedy_ids   model.generate(input_ids, max_new_tokens=16, do_sample=False)
+  margins      top-1 minus top-2 logit of every greedy step
+
+A seed is kept only where every greedy margin is clear (> 0.05 for float32,
+> 0.5 otherwise), the 16 new ids hold no EOS and at least 4 distinct ids, and
+(for half-precision models) the float32-upcast model makes the same greedy
+choices; otherwise the next seed is tried.
+
+  python3 make_corpus.py --out DIR [--cases NAME...] [--tar FILE]
+
+writes DIR/<case>/{config.json, generation_config.json, model.safetensors,
+expected.json}, DIR/summary.json, and with --tar one tar.gz of DIR.
+"""
+import argparse
+import contextlib
+import importlib.metadata
+import importlib.util
+import io
+import json
+import math
+import os
+import shutil
+import sys
+import tarfile
+import time
+import traceback
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+GEN = HERE.parent.parent / "e2e" / "gen"
+
+PROMPT = [1, 17, 42, 99, 3, 250, 7, 64]
+NEW_TOKENS = 16
+EOS = 2
+ARCH = dict(hidden_size=128, num_attention_heads=4, num_key_value_heads=2, head_dim=32,
+            intermediate_size=256, num_hidden_layers=2, vocab_size=256,
+            max_position_embeddings=256, rms_norm_eps=1e-6)
+# Weight init: transformers' own (normal(0, initializer_range) for linears and
+# embeddings), then every RMSNorm weight 1 + 0.1 * randn and the final norm
+# scaled by FINAL_NORM_SCALE, which spreads the logits (std ~ 13) so that greedy
+# decoding has clear top-1/top-2 margins.
+INIT_RANGE = 0.1
+FINAL_NORM_SCALE = 12.0
+ATTN = "eager"
+KEEP = ("config.json", "generation_config.json", "model.safetensors")
+MAX_SEEDS = 200
+QUANT_TRIES = 30
+
+
+def gen_module(name):
+    """test/e2e/gen/<name>.py, imported under an alias (gen's
+    compressed_tensors.py would otherwise shadow the real package)."""
+    if "common" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("common", GEN / "common.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["common"] = mod
+        spec.loader.exec_module(mod)
+    alias = f"hfq_gen_{name}"
+    if alias not in sys.modules:
+        spec = importlib.util.spec_from_file_location(alias, GEN / f"{name}.py")
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[alias] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules[alias]
+
+
+def versions(*extra):
+    import transformers
+    out = {"torch": torch.__version__, "transformers": transformers.__version__}
+    for name in ("safetensors", "accelerate") + extra:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def sig6(v):
+    v = float(v)
+    if not math.isfinite(v):
+        raise ValueError(f"non-finite logit {v}")
+    return float(f"{v:.6g}")
+
+
+# --- models -----------------------------------------------------------------
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def make_config(arch, dtype, **extra):
+    import transformers
+    cls = {"llama": transformers.LlamaConfig, "mistral": transformers.MistralConfig,
+           "qwen2": transformers.Qwen2Config, "qwen3": transformers.Qwen3Config}[arch]
+    kw = dict(ARCH, initializer_range=INIT_RANGE, bos_token_id=1, eos_token_id=EOS,
+              pad_token_id=None, use_cache=True)
+    kw.update(extra)
+    cfg = cls(**kw)
+    cfg.dtype = dtype
+    return cfg
+
+
+def build_dense(arch, dtype, seed, **extra):
+    """A randomly initialised model (on the CPU), in `dtype`."""
+    from transformers import AutoModelForCausalLM
+    cfg = make_config(arch, dtype, **extra)
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_config(cfg, attn_implementation=ATTN, dtype=torch.float32)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("norm.weight"):          # input/post-attention/final, q_norm/k_norm
+                p.copy_(1 + 0.1 * torch.randn_like(p))
+            if arch == "qwen3" and (name.endswith("q_norm.weight") or name.endswith("k_norm.weight")):
+                p.copy_(1 + 0.3 * torch.randn_like(p))
+            if name.endswith("_proj.bias"):           # qwen2's q/k/v biases (zeros from init)
+                p.copy_(0.1 * torch.randn_like(p))
+        model.model.norm.weight.mul_(FINAL_NORM_SCALE)
+    model = model.to(DTYPES[dtype]).eval()
+    return model
+
+
+def load(path, device=None, dtype="auto", **kw):
+    from transformers import AutoModelForCausalLM
+    m = AutoModelForCausalLM.from_pretrained(path, attn_implementation=ATTN, dtype=dtype,
+                                             device_map=device, **kw)
+    return m.eval()
+
+
+@torch.no_grad()
+def outputs(model, device):
+    ids = torch.tensor([PROMPT], device=device)
+    logits = model(ids).logits[0].float().cpu()
+    out = model.generate(ids, max_new_tokens=NEW_TOKENS, do_sample=False, output_logits=True,
+                         return_dict_in_generate=True, pad_token_id=0, eos_token_id=None,
+                         min_new_tokens=NEW_TOKENS)
+    new = out.sequences[0, len(PROMPT):].tolist()
+    margins = []
+    for step, l in enumerate(out.logits):
+        row = l[0].float()
+        chosen = row[new[step]].item()
+        others = row.clone()
+        others[new[step]] = -math.inf
+        # chosen - best other: <= 0 where the step was a tie (rejected)
+        margins.append(chosen - others.max().item())
+    return {"logits": logits, "greedy_ids": new, "greedy_margins": margins}
+
+
+def upcast_outputs(model, device):
+    """The same weights in float32: the scale of the half-precision noise."""
+    m32 = model.to(torch.float32)
+    r = outputs(m32, device)
+    return r
+
+
+def acceptable(res, threshold, ref32=None):
+    why = []
+    if min(res["greedy_margins"]) <= threshold:
+        why.append(f"min margin {min(res['greedy_margins']):.3g} <= {threshold}")
+    if EOS in res["greedy_ids"]:
+        why.append("EOS in greedy ids")
+    if len(set(res["greedy_ids"])) < 4:
+        why.append(f"only {len(set(res['greedy_ids']))} distinct greedy ids")
+    if ref32 is not None and ref32["greedy_ids"] != res["greedy_ids"]:
+        why.append("float32-upcast greedy ids differ")
+    if not torch.isfinite(res["logits"]).all():
+        why.append("non-finite logits")
+    return why
+
+
+def keep_files(src, dst):
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in os.listdir(src):
+        if f in KEEP:
+            shutil.copy2(src / f, dst / f)
+    missing = [f for f in ("config.json", "model.safetensors") if not (dst / f).exists()]
+    if missing:
+        raise RuntimeError(f"save_pretrained wrote no {missing} (wrote {sorted(os.listdir(src))})")
+
+
+def write_expected(dst, case, reference, device, dtype, seed, res, vers, **extra):
+    doc = {
+        "case": case,
+        "reference": reference,
+        "device": device,
+        "dtype": dtype,
+        "attn_implementation": ATTN,
+        "seed": seed,
+        "input_ids": PROMPT,
+        "logits": [[sig6(v) for v in row] for row in res["logits"].tolist()],
+        "greedy_ids": res["greedy_ids"],
+        "greedy_margins": [round(m, 6) for m in res["greedy_margins"]],
+        "versions": vers,
+    }
+    doc.update(extra)
+    with open(dst / "expected.json", "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    return doc
+
+
+class Search:
+    """The seed search of one case: rejected seeds, and the best seed that
+    failed on its margin alone (written, flagged, when no seed passes within
+    the case's limit of tries or the run's deadline)."""
+    deadline = math.inf
+
+    def __init__(self, name, limit):
+        self.name, self.limit, self.tried, self.best = name, limit, [], None
+
+    def reject(self, seed, res, why):
+        """Records a rejected seed; True while the search may go on."""
+        self.tried.append((seed, why))
+        if all(w.startswith("min margin") for w in why):
+            m = min(res["greedy_margins"])
+            if self.best is None or m > self.best[0]:
+                self.best = (m, seed)
+        return len(self.tried) < self.limit and time.time() < Search.deadline
+
+    def give_up(self):
+        if self.best is None:
+            raise RuntimeError(f"{self.name}: no seed passes: {self.tried}")
+        print(f"[{self.name}] no seed passes in {len(self.tried)} tries; writing seed {self.best[1]} "
+              f"(min margin {self.best[0]:.3g}), flagged", flush=True)
+        return self.best[1]
+
+    def extra(self, force):
+        doc = {"seeds_rejected": len(self.tried)}
+        if force:
+            doc["margin_requirement_met"] = False
+        return doc
+
+
+def max_abs(a, b):
+    return (a["logits"] - b["logits"]).abs().max().item()
+
+
+# --- dense cases --------------------------------------------------------------
+
+DENSE = {
+    "llama-f32": ("llama", "float32", dict(rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+                                           tie_word_embeddings=False)),
+    "llama3-bf16": ("llama", "bfloat16", dict(rope_parameters={
+        "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 64, "rope_theta": 500000.0}, tie_word_embeddings=True)),
+    "mistral-bf16": ("mistral", "bfloat16", dict(sliding_window=6, tie_word_embeddings=False)),
+    "qwen2-f16": ("qwen2", "float16", dict(tie_word_embeddings=False)),
+    "qwen3-bf16": ("qwen3", "bfloat16", dict(tie_word_embeddings=False)),
+}
+
+
+def dense_case(name, work, out, first_seed, force=False):
+    arch, dtype, extra = DENSE[name]
+    threshold = 0.05 if dtype == "float32" else 0.5
+    search = Search(name, MAX_SEEDS)
+    for seed in (range(first_seed, first_seed + MAX_SEEDS) if not force else [first_seed]):
+        model = build_dense(arch, dtype, seed, **extra)
+        d = work / name
+        shutil.rmtree(d, ignore_errors=True)
+        model.save_pretrained(d, safe_serialization=True)
+        m = load(d, None, dtype=DTYPES[dtype])
+        res = outputs(m, "cpu")
+        ref32 = upcast_outputs(m, "cpu") if dtype != "float32" else None
+        why = acceptable(res, threshold, ref32)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        extra_doc = search.extra(force)
+        if ref32 is not None:
+            extra_doc["noise"] = {
+                "float32_upcast_max_abs_logit_diff": round(max_abs(res, ref32), 6),
+                "note": f"the same {dtype} weights run in float32 by transformers (CPU): "
+                        "the scale of the half-precision compute noise",
+            }
+        if arch == "mistral":
+            extra_doc["sliding_window"] = extra["sliding_window"]
+        return write_expected(out / name, name, "transformers", "cpu", dtype, seed, res,
+                              versions(), **extra_doc)
+    return dense_case(name, work, out, search.give_up(), force=True)
+
+
+# --- quantized cases ------------------------------------------------------------
+
+def base_candidates(dtype, first_seed, count, work):
+    """Seeds of the Llama base ranked by the dense base's own minimum margin:
+    quantization noise is least likely to flip a greedy step there."""
+    ranked = []
+    for seed in range(first_seed, first_seed + count):
+        model = build_dense("llama", dtype, seed, tie_word_embeddings=False)
+        res = outputs(model, "cpu")
+        if EOS in res["greedy_ids"] or len(set(res["greedy_ids"])) < 4:
+            continue
+        ranked.append((min(res["greedy_margins"]), seed))
+    ranked.sort(reverse=True)
+    return [s for _, s in ranked]
+
+
+def save_base(dtype, seed, work):
+    d = work / f"base-{dtype}-{seed}"
+    if not d.exists():
+        build_dense("llama", dtype, seed, tie_word_embeddings=False).save_pretrained(d, safe_serialization=True)
+    return d
+
+
+def quant_configs():
+    """name -> (base dtype, packages, make the transformers config).
+    Each runs where its library needs: bitsandbytes, fp8 and hqq on CUDA,
+    quanto and torchao on the CPU (QUANT_DEVICE)."""
+    import transformers as T
+    return {
+        "bnb-4bit-nf4": ("bfloat16", ("bitsandbytes",), lambda: T.BitsAndBytesConfig(
+            load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16,
+            bnb_4bit_use_double_quant=True)),
+        "bnb-8bit": ("float16", ("bitsandbytes",), lambda: T.BitsAndBytesConfig(load_in_8bit=True)),
+        "fp8": ("bfloat16", (), lambda: T.FineGrainedFP8Config()),
+        "hqq": ("bfloat16", ("hqq",), lambda: T.HqqConfig(nbits=4, group_size=64)),
+        "quanto": ("bfloat16", ("optimum-quanto",), lambda: T.QuantoConfig(weights="int8")),
+        "torchao": ("bfloat16", ("torchao",), lambda: T.TorchAoConfig(
+            __import__("torchao.quantization", fromlist=["Int8WeightOnlyConfig"]).Int8WeightOnlyConfig())),
+    }
+
+
+QUANT_DEVICE = {"bnb-4bit-nf4": "cuda", "bnb-8bit": "cuda", "fp8": "cuda", "hqq": "cuda",
+                "quanto": "cpu", "torchao": "cpu", "compressed-tensors": "cpu"}
+
+
+def check_fp8(d):
+    """Whether every linear weight of the saved fp8 checkpoint is fp8 with its scale."""
+    from safetensors import safe_open
+    bad = []
+    with safe_open(d / "model.safetensors", "pt") as f:
+        keys = set(f.keys())
+        for k in keys:
+            if k.endswith("_proj.weight"):
+                if f.get_slice(k).get_dtype() != "F8_E4M3" or k[:-len("weight")] + "weight_scale_inv" not in keys:
+                    bad.append(k)
+    return bad
+
+
+def quant_case(name, work, out, candidates, dev, force=False, notes=None):
+    base_dtype, pkgs, make = quant_configs()[name]
+    notes = {} if notes is None else notes
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = save_base(base_dtype, seed, work)
+        qcfg = make()
+        if name == "fp8" and notes.get("weight_block_size"):
+            qcfg = type(qcfg)(weight_block_size=notes["weight_block_size"])
+        model = load(base, dev, dtype=DTYPES[base_dtype], quantization_config=qcfg)
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        if name == "quanto":
+            # transformers 5.17 cannot save quanto models (is_serializable is
+            # False): the case is on the fly, the dense base with the user's
+            # quantization_config.
+            reloaded = model
+            d = base
+            notes["on_the_fly"] = True
+            notes["user_quantization_config"] = qcfg.to_dict()
+            recorded_from = "the base checkpoint loaded with quantization_config (on the fly)"
+        else:
+            model.save_pretrained(d, safe_serialization=True)
+            if name == "fp8":
+                bad = check_fp8(d)
+                if bad and not notes.get("weight_block_size"):
+                    notes["weight_block_size"] = [64, 64]
+                    notes["why_block_size"] = (
+                        f"the default weight_block_size [128, 128] does not tile {len(bad)} projections "
+                        f"(the 64-row k_proj/v_proj): transformers left them unquantized ({bad[:2]}...), "
+                        "so the case uses [64, 64]")
+                    return quant_case(name, work, out, candidates, dev, force, notes)
+            try:
+                reloaded = load(d, dev)
+                recorded_from = "the saved checkpoint, loaded back with from_pretrained"
+            except Exception as e:  # noqa: BLE001 -- recorded, the in-memory model is used
+                reloaded = model
+                recorded_from = "the in-memory quantized model (reloading failed: " + \
+                    f"{type(e).__name__}: {str(e)[:300]})"
+        res = outputs(reloaded, dev)
+        why = acceptable(res, 0.5)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_m = load(base, "cpu", dtype=DTYPES[base_dtype])
+        base_res = outputs(base_m, "cpu")
+        extra = dict(notes)
+        extra.update({
+            "base": f"LlamaForCausalLM {base_dtype}, seed {seed} (the dense model that was quantized)",
+            "recorded_from": recorded_from,
+            **search.extra(force),
+            "noise": {"dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                      "dense_base_greedy_ids": base_res["greedy_ids"],
+                      "note": "transformers' dense base (CPU) vs this quantized model: "
+                              "the scale of the quantization error"},
+            "quantization_config": qcfg.to_dict() if name == "quanto" else
+                json.load(open(d / "config.json")).get("quantization_config"),
+        })
+        extra.pop("why_block_size", None) if not notes.get("weight_block_size") else None
+        return write_expected(out / name, name, "transformers", str(dev), base_dtype, seed, res,
+                              versions(*pkgs), **extra)
+    return quant_case(name, work, out, [search.give_up()], dev, True, notes)
+
+
+# --- compressed-tensors: quantized with the compressed-tensors library --------
+
+def ct_case(name, work, out, candidates, dev, force=False):
+    from compressed_tensors.compressors import ModelCompressor
+    from compressed_tensors.quantization import (QuantizationArgs, QuantizationConfig,
+                                                 QuantizationScheme, apply_quantization_config)
+    from compressed_tensors.quantization.utils import calculate_qparams
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = save_base("bfloat16", seed, work)
+        model = load(base, None, dtype=torch.bfloat16)
+        wargs = QuantizationArgs(num_bits=4, type="int", symmetric=True, strategy="group", group_size=32)
+        qconf = QuantizationConfig(
+            config_groups={"group_0": QuantizationScheme(targets=["Linear"], weights=wargs)},
+            ignore=["lm_head"])
+        apply_quantization_config(model, qconf)
+        # Round to nearest: per group of 32 inputs, scale = max|w| / 7.5 (the
+        # library's own calculate_qparams), as a min-max observer would.
+        with torch.no_grad():
+            for mname, mod in model.named_modules():
+                if hasattr(mod, "weight_scale") and hasattr(mod, "quantization_scheme"):
+                    w = mod.weight.float()
+                    n, k = w.shape
+                    g = w.view(n, k // 32, 32)
+                    scale, zp = calculate_qparams(g.amin(-1), g.amax(-1), wargs)
+                    mod.weight_scale.data.copy_(scale.to(mod.weight_scale.dtype).view_as(mod.weight_scale))
+                    mod.weight_zero_point.data.copy_(zp.to(mod.weight_zero_point.dtype).view_as(mod.weight_zero_point))
+        compressor = ModelCompressor.from_pretrained_model(model, quantization_format="pack-quantized")
+        compressor.compress_model(model)
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        model.save_pretrained(d, safe_serialization=True)
+        compressor.update_config(str(d))
+        reloaded = load(d, dev)
+        res = outputs(reloaded, dev)
+        why = acceptable(res, 0.5)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(load(base, "cpu", dtype=torch.bfloat16), "cpu")
+        return write_expected(
+            out / name, name, "transformers", str(dev), "bfloat16", seed, res, versions("compressed-tensors"),
+            base=f"LlamaForCausalLM bfloat16, seed {seed}",
+            how=("compressed-tensors: apply_quantization_config(W4A16 int4 sym group 32, ignore lm_head), "
+                 "weight_scale from calculate_qparams(min, max) per group (round to nearest), "
+                 "ModelCompressor(pack-quantized).compress_model, save_pretrained, update_config; "
+                 "recorded from the checkpoint loaded back by transformers"),
+            recorded_from="the saved checkpoint, loaded back with from_pretrained",
+            **search.extra(force),
+            noise={"dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]},
+            quantization_config=json.load(open(d / "config.json")).get("quantization_config"))
+    return ct_case(name, work, out, [search.give_up()], dev, True)
+
+
+# --- GPTQ / AWQ: the published layout, a dense reference ------------------------
+
+LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+           "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj")
+
+
+def rtn_gptq(w, group):
+    """GPTQ 4-bit sym (round to nearest): zero 8, scale = max|w| / 7.5 per
+    group of `group` inputs. Returns q [N, K] (0..15), scales f16 [G, N],
+    dequantized W [N, K] (float32, from the f16 scales)."""
+    n, k = w.shape
+    g = w.float().view(n, k // group, group)
+    scale = (g.abs().amax(-1) / 7.5).clamp(min=1e-8).half()            # [N, G]
+    s = scale.float().unsqueeze(-1)
+    q = torch.clamp(torch.round(g / s) + 8, 0, 15)
+    deq = ((q - 8) * s).view(n, k)
+    return q.view(n, k).to(torch.int64), scale.t().contiguous(), deq
+
+
+def rtn_awq(w, group):
+    """AWQ 4-bit asym (round to nearest, min-max): per group scale =
+    (max - min) / 15, zero = round(-min / scale). Returns q [N, K], zeros
+    [G, N], scales f16 [G, N], dequantized W [N, K] (float32)."""
+    n, k = w.shape
+    g = w.float().view(n, k // group, group)
+    mx, mn = g.amax(-1), g.amin(-1)
+    scale = ((mx - mn) / 15).clamp(min=1e-8).half()
+    s = scale.float()
+    z = torch.clamp(torch.round(-mn / s), 0, 15)
+    q = torch.clamp(torch.round(g / s.unsqueeze(-1)) + z.unsqueeze(-1), 0, 15)
+    deq = ((q - z.unsqueeze(-1)) * s.unsqueeze(-1)).view(n, k)
+    return q.view(n, k).to(torch.int64), z.t().to(torch.int64).contiguous(), scale.t().contiguous(), deq
+
+
+def to_i32(words):
+    return torch.tensor(words, dtype=torch.int64).to(torch.int32)
+
+
+def pack_gptq(q, zero_stored, group):
+    """qweight i32 [K/8, N] (column n: the K-stream of q[n, :], LSB first),
+    qzeros i32 [G, N/8] (zero - 1 for the gptq v1 format), g_idx [K]."""
+    common = gen_module("gptq") and sys.modules["common"]
+    n, k = q.shape
+    qrows = q.tolist()
+    cols = [common.pack_lsb(qrows[j], 4, k) for j in range(n)]
+    qweight = to_i32([cols[j][r] for r in range(k // 8) for j in range(n)]).view(k // 8, n)
+    G = k // group
+    qzeros = to_i32([w for _ in range(G) for w in common.pack_lsb([zero_stored] * n, 4, n)]).view(G, n // 8)
+    g_idx = torch.arange(k, dtype=torch.int32) // group
+    return qweight, qzeros, g_idx
+
+
+def pack_awq(q, z):
+    """AutoAWQ GEMM: qweight i32 [K, N/8], qzeros i32 [G, N/8] (gen/awq.py's order)."""
+    awq = gen_module("awq")
+    qt = q.t().tolist()                     # [K][N]
+    qweight = to_i32([w for row in qt for w in awq.pack_gemm_row(row)]).view(len(qt), -1)
+    zr = z.tolist()                         # [G][N]
+    qzeros = to_i32([w for row in zr for w in awq.pack_gemm_row(row)]).view(len(zr), -1)
+    return qweight, qzeros
+
+
+def prequant_case(name, work, out, candidates, force=False):
+    import transformers as T
+    from safetensors.torch import save_file
+    group = 32
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = build_dense("llama", "float16", seed, tie_word_embeddings=False)
+        sd = {k: v.detach().clone().contiguous() for k, v in base.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        deq = {}
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                w = sd[key + ".weight"]
+                if name == "gptq":
+                    q, scales, dq = rtn_gptq(w, group)
+                    qweight, qzeros, g_idx = pack_gptq(q, 7, group)   # sym: zero 8 stored as 7
+                    tensors.update({key + ".qweight": qweight, key + ".qzeros": qzeros,
+                                    key + ".scales": scales, key + ".g_idx": g_idx})
+                else:
+                    q, z, scales, dq = rtn_awq(w, group)
+                    qweight, qzeros = pack_awq(q, z)
+                    tensors.update({key + ".qweight": qweight, key + ".qzeros": qzeros,
+                                    key + ".scales": scales})
+                deq[key + ".weight"] = dq
+        if name == "gptq":
+            qc = T.GPTQConfig(bits=4, group_size=group, desc_act=False, sym=True, damp_percent=0.01,
+                              checkpoint_format="gptq")
+            how = ("GPTQ v1 layout (gptq 4-bit sym, group 32, desc_act false) by round to nearest; "
+                   "packed with test/e2e/gen/common.py's pack_lsb as test/e2e/gen/gptq.py does")
+        else:
+            qc = T.AwqConfig(bits=4, group_size=group, zero_point=True, version="gemm")
+            how = ("AutoAWQ GEMM layout (4-bit, zero point, group 32) by round to nearest (min-max); "
+                   "packed with test/e2e/gen/awq.py's pack_gemm_row")
+        qdict = qc.to_dict()
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base.config
+        cfg.quantization_config = qdict
+        cfg.save_pretrained(d)
+        base.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+
+        # The reference: a dense LlamaForCausalLM (float32) over the same
+        # float16 embeddings, norms and lm_head and the dequantized linears.
+        ref_cfg = make_config("llama", "float32", tie_word_embeddings=False)
+        ref = T.AutoModelForCausalLM.from_config(ref_cfg, attn_implementation=ATTN, dtype=torch.float32).eval()
+        full = {k: v.float() for k, v in sd.items()}
+        full.update(deq)
+        missing, unexpected = ref.load_state_dict(full, strict=False)
+        assert not unexpected and all("rotary" in m for m in missing), (missing, unexpected)
+        res = outputs(ref, "cpu")
+        ref16 = outputs(ref.to(torch.float16), "cpu")
+        why = acceptable(res, 0.5, ref16)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base.float(), "cpu")
+        return write_expected(
+            out / name, name, "transformers dense model with the dequantized weights", "cpu", "float32",
+            seed, res, versions(),
+            checkpoint_dtype="float16",
+            base=f"LlamaForCausalLM float16, seed {seed}",
+            how=how,
+            why_not_loaded=("transformers 5.17 loads GPTQ/AWQ checkpoints only with gptqmodel, which "
+                            "cannot be installed on the GPU machine (see test/fidelity/README.md)"),
+            **search.extra(force),
+            noise={"float16_max_abs_logit_diff": round(max_abs(res, ref16), 6),
+                   "float16_note": "the same dense reference run in float16 by transformers (CPU)",
+                   "dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]},
+            quantization_config=qdict)
+    return prequant_case(name, work, out, [search.give_up()], True)
+
+
+# --- main -------------------------------------------------------------------------
+
+# Seeds found passing by an earlier run (tried first; the search goes on
+# from there if they no longer pass).
+DENSE_HINT = {"llama-f32": 1, "llama3-bf16": 1, "mistral-bf16": 12, "qwen2-f16": 13, "qwen3-bf16": 14}
+QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011]}
+
+
+def hinted(name, cands):
+    first = [s for s in QUANT_HINT.get(name, []) if s in cands]
+    return first + [s for s in cands if s not in first]
+
+
+ORDER = ["llama-f32", "llama3-bf16", "mistral-bf16", "qwen2-f16", "qwen3-bf16",
+         "gptq", "awq", "compressed-tensors",
+         "bnb-4bit-nf4", "bnb-8bit", "fp8", "hqq", "quanto", "torchao"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--work", default="/tmp/hfq-corpus-work")
+    ap.add_argument("--cases", nargs="*", default=ORDER)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--tar", default=None)
+    ap.add_argument("--candidates", type=int, default=40)
+    ap.add_argument("--deadline", type=float, default=math.inf,
+                    help="seconds from the start after which each case writes its best seed so far")
+    args = ap.parse_args()
+    Search.deadline = time.time() + args.deadline
+    torch.set_num_threads(min(8, os.cpu_count() or 1))
+    out, work = Path(args.out), Path(args.work)
+    out.mkdir(parents=True, exist_ok=True)
+    work.mkdir(parents=True, exist_ok=True)
+    summary = {"versions": versions("bitsandbytes", "hqq", "optimum-quanto", "torchao", "compressed-tensors"),
+               "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+               "cases": {}, "skipped": {}}
+    cands = {}
+
+    def candidates(dtype):
+        if dtype not in cands:
+            t = time.time()
+            cands[dtype] = base_candidates(dtype, 1000, args.candidates, work)
+            print(f"[base {dtype}] {len(cands[dtype])} candidate seeds in {time.time() - t:.1f}s: "
+                  f"{cands[dtype][:8]}", flush=True)
+        return cands[dtype]
+
+    for name in args.cases:
+        t = time.time()
+        try:
+            if name in DENSE:
+                doc = dense_case(name, work, out, DENSE_HINT.get(name, 0))
+            elif name in ("gptq", "awq"):
+                doc = prequant_case(name, work, out, hinted(name, candidates("float16")))
+            elif name == "compressed-tensors":
+                doc = ct_case(name, work, out, hinted(name, candidates("bfloat16")),
+                              QUANT_DEVICE[name] if args.device != "cpu" else "cpu")
+            else:
+                doc = quant_case(name, work, out, hinted(name, candidates(quant_configs()[name][0])),
+                                 QUANT_DEVICE[name] if args.device != "cpu" else "cpu")
+            size = sum(f.stat().st_size for f in (out / name).iterdir())
+            summary["cases"][name] = {"seed": doc["seed"], "min_margin": min(doc["greedy_margins"]),
+                                      "margin_requirement_met": doc.get("margin_requirement_met", True),
+                                      "greedy_ids": doc["greedy_ids"], "bytes": size,
+                                      "noise": doc.get("noise"), "seconds": round(time.time() - t, 1)}
+            print(f"[{name}] seed {doc['seed']} min margin {min(doc['greedy_margins']):.3f} "
+                  f"ids {doc['greedy_ids']} {size} bytes {time.time() - t:.1f}s noise {doc.get('noise')}",
+                  flush=True)
+        except Exception as e:  # noqa: BLE001 -- a case that fails is listed, the rest go on
+            shutil.rmtree(out / name, ignore_errors=True)
+            summary["skipped"][name] = f"{type(e).__name__}: {e}"[:2000]
+            print(f"[{name}] FAILED after {time.time() - t:.1f}s", flush=True)
+            traceback.print_exc()
+    with open(out / "summary.json", "w") as f:
+        json.dump(summary, f, indent=1)
+    total = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+    print(f"corpus: {len(summary['cases'])} cases, {total} bytes; skipped {list(summary['skipped'])}", flush=True)
+    if args.tar:
+        with tarfile.open(args.tar, "w:gz") as tar:
+            tar.add(out, arcname="corpus")
+
+
+if __name__ == "__main__":
+    main()
