@@ -2,8 +2,9 @@
 # hfq's one setup script: installs every dependency from Debian's packages,
 # configures and builds, then runs what was asked.
 #
-#   ./setup.sh run     set up, then run the main job (hfq-opt over the bundled
-#                      example model) and print the result
+#   ./setup.sh run     set up, then run the main job: hfq-run on a bundled
+#                      quantized checkpoint (test/models/), printed beside
+#                      what transformers 5.17 generated from it
 #   ./setup.sh test    set up, then run every test (lit + GoogleTest, the GPU
 #                      tests, which skip without a GPU, and a short bounded
 #                      fuzzing run)
@@ -20,6 +21,8 @@ ROOT=$(pwd)
 COMMAND=${1:-build}
 shift || true
 BUILD_DIR=$ROOT/build
+# The checkpoint the main job runs (a folder of test/models/).
+MAIN_MODEL=gptq
 SANITIZE=OFF
 for arg in "$@"; do
   case "$arg" in
@@ -97,22 +100,25 @@ configure_and_build
 case "$COMMAND" in
   build) ;;
   run)
-    echo "== hfq-opt: the method registry =="
-    "$BUILD_DIR/bin/hfq-opt" --hfq-list-methods
+    # The main job: a real quantized checkpoint directory, as transformers
+    # and the quantization library wrote it, imported, dispatched exactly as
+    # from_pretrained would, compiled, loaded and run; beside it what
+    # transformers 5.17 itself generated from it (recorded when the corpus
+    # was made: test/models/README.md).
+    MODEL=$ROOT/test/models/$MAIN_MODEL
+    PROMPT=1,17,42,99,3,250,7,64
+    echo "== hfq-run $MAIN_MODEL: import, dispatch, compile (JIT, CPU reference kernels), load, generate =="
+    "$BUILD_DIR/bin/hfq-run" "$MODEL" --prompt-ids=$PROMPT --max-new-tokens=16 \
+      --logits-out="$BUILD_DIR/main-job.logits.json" --report="$BUILD_DIR/main-job.report.json"
     echo
-    echo "== hfq-opt: quantize examples/llama-block.mlir as transformers would, and pick kernels for sm_90 =="
-    "$BUILD_DIR/bin/hfq-opt" "$ROOT/examples/llama-block.mlir" \
-      --hfq-dispatch="target=sm_90 report=$BUILD_DIR/llama-block.report.json" \
-      --hfq-select-kernel="target=sm_90"
+    echo "== transformers 5.17 on the same checkpoint (test/models/$MAIN_MODEL/expected.json) =="
+    python3 -c "import json, sys; e = json.load(open(sys.argv[1])); print('generated ', e['greedy_ids']); print('reference ', e['reference'])" "$MODEL/expected.json"
     echo
-    echo "== the dispatch report ($BUILD_DIR/llama-block.report.json) =="
-    cat "$BUILD_DIR/llama-block.report.json"
+    echo "== agreement: every prompt logit within the bf16 tolerance, greedy ids identical =="
+    python3 "$ROOT/test/models/compare.py" "$MODEL/expected.json" "$BUILD_DIR/main-job.logits.json" --atol 1.5 --rtol 0
     echo
-    echo "== the whole pipeline on the CPU: examples/gptq-linear.mlir, lowered to LLVM and run =="
-    echo "   (mismatches against the dense reference, then the GPTQ layer's output, then the reference)"
-    "$BUILD_DIR/bin/hfq-opt" "$ROOT/examples/gptq-linear.mlir" --hfq-lower-to-llvm=target=cpu |
-      "${RUNNER[@]}" -e main -entry-point-result=void \
-        -shared-libs="$BUILD_DIR/lib/libhfq_kernels_ref.so,/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so"
+    echo "== the dispatch report ($BUILD_DIR/main-job.report.json): quantizer, merged config, each layer's kernel =="
+    python3 -c "import json, sys; r = json.load(open(sys.argv[1])); print('quantizer', r['quantizer_class'], '(' + r['quant_method'] + ')', '| dtype', r['dtype']); [print(' ', m['name'], m['action'], m.get('kernel', '')) for m in r.get('modules', [])[:9]]; print('  ...')" "$BUILD_DIR/main-job.report.json"
     ;;
   test) run_tests ;;
   *) echo "setup.sh: unknown command '$COMMAND' (expected run, test or build)" >&2; exit 2 ;;
