@@ -394,7 +394,7 @@ bool parseSafetensorsIndex(const std::string &path, const std::string &text,
 
 bool readSafetensorsIndex(const std::string &path,
                           std::map<std::string, TensorInfo> &tensors,
-                          std::string &error) {
+                          std::string &error, bool requireShards) {
   std::string text;
   if (!spec::readInputFile(path, "safetensors index", text, error)) {
     error = path + ": " + error;
@@ -408,8 +408,12 @@ bool readSafetensorsIndex(const std::string &path,
   for (const std::string &shard : shards) {
     std::filesystem::path file = dir / shard;
     std::error_code ec;
-    if (std::filesystem::exists(file, ec) &&
-        !readSafetensorsHeader(file.string(), tensors, error))
+    bool present = std::filesystem::exists(file, ec);
+    if (!present && requireShards) {
+      error = path + ": names shard " + file.string() + ", which is missing";
+      return false;
+    }
+    if (present && !readSafetensorsHeader(file.string(), tensors, error))
       return false;
   }
   return true;

@@ -65,10 +65,11 @@ bool parseSafetensorsHeader(const std::string &path, const char *data,
                             std::string &error);
 
 /// Reads a safetensors index: every tensor name, and the headers of the
-/// shards that exist beside it.
+/// shards that exist beside it. With `requireShards`, a shard the index
+/// names that is not there is an error (a model to run, not to plan).
 bool readSafetensorsIndex(const std::string &path,
                           std::map<std::string, TensorInfo> &tensors,
-                          std::string &error);
+                          std::string &error, bool requireShards = false);
 
 /// readSafetensorsIndex's checks on the index text: a JSON object (within
 /// the limits of spec/Limits.h) whose "weight_map" maps at most kMaxTensors

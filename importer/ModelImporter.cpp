@@ -27,7 +27,8 @@ bool readCheckpointHeaders(const std::string &dir, ModelDirectory &out,
   fs::path index = fs::path(dir) / "model.safetensors.index.json";
   std::error_code ec;
   if (fs::exists(index, ec))
-    return checkpoint::readSafetensorsIndex(index.string(), out.tensors, error);
+    return checkpoint::readSafetensorsIndex(index.string(), out.tensors, error,
+                                            /*requireShards=*/true);
   std::vector<std::string> files;
   if (!checkpoint::listSafetensorsFiles(dir, files, error))
     return false;

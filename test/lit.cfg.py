@@ -56,6 +56,8 @@ tools = [
     "hfq-plan",
     "hfq-import",
     "hfq-run",
+    "hfq-compile",
+    "hfq-exec",
     mlir_runner,
     "mlir-translate",
     "llc",

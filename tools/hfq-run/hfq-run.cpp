@@ -13,9 +13,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/hfq-run/Session.h"
+#include "driver/Driver.h"
 
-#include "runtime/WeightStore.h"
+#include "runtime/Host.h"
 #include "spec/Input.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -87,63 +87,6 @@ static std::vector<std::string> defaultKernelLibraries(const char *argv0) {
   return libs;
 }
 
-/// generation_config.json's eos_token_id (else config.json's): an int or a
-/// list of ints.
-static std::vector<int64_t> eosTokens(const importer::ModelDirectory &model) {
-  spec::Json generation;
-  std::string ignored;
-  const spec::Json *source = &model.config;
-  if (llvm::sys::fs::exists(model.path + "/generation_config.json") &&
-      spec::readJsonFile(model.path + "/generation_config.json",
-                         "generation_config.json", generation, ignored))
-    source = &generation;
-  std::vector<int64_t> eos;
-  auto it = source->find("eos_token_id");
-  if (it == source->end())
-    return eos;
-  if (it->is_number_integer())
-    eos.push_back(it->get<int64_t>());
-  else if (it->is_array())
-    for (const auto &id : *it)
-      if (id.is_number_integer())
-        eos.push_back(id.get<int64_t>());
-  return eos;
-}
-
-static std::string idList(const std::vector<int64_t> &ids) {
-  std::string out = "[";
-  for (size_t i = 0; i < ids.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(ids[i]);
-  return out + "]";
-}
-
-static bool writeLogits(const std::string &path,
-                        const std::vector<int64_t> &prompt,
-                        const run::GenerateResult &result, std::string &error) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec) {
-    error = "cannot write '" + path + "': " + ec.message();
-    return false;
-  }
-  os << "{\"input_ids\": " << idList(prompt) << ",\n \"generated_ids\": "
-     << idList(result.generated) << ",\n \"logits\": [";
-  for (size_t t = 0; t < result.promptLogits.size(); ++t) {
-    os << (t ? ",\n  [" : "\n  [");
-    for (size_t v = 0; v < result.promptLogits[t].size(); ++v)
-      os << (v ? ", " : "") << llvm::format("%.9g", result.promptLogits[t][v]);
-    os << "]";
-  }
-  os << "]}\n";
-  return true;
-}
-
-static void progress(uint64_t done, uint64_t total, const std::string &file) {
-  if (total >= (uint64_t(1) << 30))
-    llvm::errs() << llvm::format("hfq-run: mapped %.1f of %.1f GB (%s)\n",
-                                 done / 1e9, total / 1e9, file.c_str());
-}
-
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
@@ -162,12 +105,6 @@ int main(int argc, char **argv) {
   if (!importer::readModelDirectory(modelDir, model, error))
     return fail(error);
 
-  Clock::time_point start = Clock::now();
-  auto store = runtime::WeightStore::open(modelDir, error, progress);
-  if (!store)
-    return fail(error);
-  double loadMs = msSince(start);
-
   run::CompileOptions options;
   options.target = target;
   options.quantizationConfig = quantizationConfig;
@@ -179,47 +116,42 @@ int main(int argc, char **argv) {
                                 ? defaultKernelLibraries(argv[0])
                                 : std::vector<std::string>(kernelLibs.begin(),
                                                            kernelLibs.end());
-  start = Clock::now();
+  Clock::time_point start = Clock::now();
   run::CompiledModel compiled;
   if (!run::compileModel(model, options, compiled, error))
     return fail(error);
   double compileMs = msSince(start);
-  for (const auto &w : compiled.weights)
-    if (!store->validate(w.name, w.dtype, w.shape, error))
-      return fail(error);
-  runtime::installWeightStore(store.get());
 
-  run::GenerateResult result;
-  bool ok = run::generate(compiled, prompt, maxNewTokens, eosTokens(model),
-                          result, error);
+  start = Clock::now();
+  auto store =
+      runtime::openCheckedStore(modelDir, compiled.weights, "hfq-run", error);
+  if (!store)
+    return fail(error);
+  double loadMs = msSince(start);
+  runtime::EntryPoints entries = run::entryPoints(compiled, error);
+  if (!entries.prefill)
+    return fail(error);
+  runtime::installWeightStore(store.get());
+  runtime::GenerateResult result;
+  bool ok = runtime::generate(run::modelShape(compiled), entries, prompt,
+                              maxNewTokens, runtime::eosTokens(modelDir),
+                              result, error);
   runtime::installWeightStore(nullptr);
   if (!ok)
     return fail(error);
-  if (!logitsOut.empty() && !writeLogits(logitsOut, prompt, result, error))
+  if (!logitsOut.empty() &&
+      !runtime::writeLogits(logitsOut, prompt, result, error))
     return fail(error);
 
-  const importer::DecoderConfig &c = model.decoder;
-  size_t steps = result.generated.size();
-  llvm::outs() << "model      " << modelDir << " (" << c.architecture << ", "
-               << c.numLayers << " layers, hidden " << c.hiddenSize
-               << ", vocab " << c.vocabSize << ")\n"
-               << "run        dtype " << compiled.dtype << ", target "
-               << target << "\n"
-               << "prompt     " << idList(prompt) << "\n"
-               << "generated  " << idList(result.generated) << "\n"
-               << llvm::format("load       %.1f ms (%zu tensors, %.1f MB "
-                               "mapped, %.1f MB copied for alignment)\n",
-                               loadMs, store->tensorCount(),
-                               store->mappedBytes() / 1e6,
-                               store->copiedBytes() / 1e6)
-               << llvm::format("compile    %.1f ms\n", compileMs)
-               << llvm::format("prefill    %.2f ms (%zu tokens, %.1f tokens/s)\n",
-                               result.prefillMs, prompt.size(),
-                               prompt.size() * 1000.0 / result.prefillMs);
-  if (steps > 1)
-    llvm::outs() << llvm::format(
-        "decode     %.2f ms/token (%.1f tokens/s)\n",
-        result.decodeMs / double(steps - 1),
-        double(steps - 1) * 1000.0 / result.decodeMs);
+  runtime::RunSummary summary;
+  summary.model = run::describe(model);
+  summary.dtype = compiled.dtype;
+  summary.target = target;
+  summary.prompt = prompt;
+  summary.result = &result;
+  summary.store = store.get();
+  summary.loadMs = loadMs;
+  summary.compileMs = compileMs;
+  runtime::printRunSummary(stdout, summary);
   return 0;
 }

@@ -319,7 +319,10 @@ private:
         expr();
         expect("]");
         if (value.kind == Kind::List && value.element)
-          value = *value.element;
+          // Copied first: assigning *value.element to value drops the
+          // last reference to the element while it is still being read
+          // (a heap use-after-free ASan found).
+          value = ArgType(*value.element);
         else if (value.kind != Kind::String)
           value = ArgType::of(Kind::Unknown);
       } else {

@@ -7,7 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/hfq-run/Session.h"
+#include "driver/Driver.h"
 
 #include "passes/DispatchRecord.h"
 #include "passes/Passes.h"
@@ -48,8 +48,8 @@ std::string safetensorsDtype(Type type) {
 }
 
 /// Every hfq.weight the dispatched module reads, once each.
-std::vector<CompiledModel::Weight> collectWeights(ModuleOp module) {
-  std::vector<CompiledModel::Weight> weights;
+std::vector<runtime::WeightUse> collectWeights(ModuleOp module) {
+  std::vector<runtime::WeightUse> weights;
   std::set<std::string> seen;
   module.walk([&](hfq::WeightOp op) {
     if (!seen.insert(op.getName().str()).second)
@@ -107,29 +107,32 @@ void dump(ModuleOp module, const CompileOptions &options, const char *stage) {
 
 } // namespace
 
-bool compileModel(const importer::ModelDirectory &model,
-                  const CompileOptions &options, CompiledModel &out,
-                  std::string &error) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
+/// A context with every dialect and translation the pipeline needs.
+std::unique_ptr<MLIRContext> makeContext() {
   DialectRegistry registry;
   hfq::registerHFQDialects(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   hfq::registerHFQPipelines();
-  MLIRContext context(registry);
+  return std::make_unique<MLIRContext>(registry);
+}
+
+OwningOpRef<ModuleOp> lowerModel(MLIRContext &context,
+                                 const importer::ModelDirectory &model,
+                                 const CompileOptions &options,
+                                 CompiledModel &out, std::string &error) {
   out.config = model.decoder;
   out.dtype = importer::resolveActivationDtype(options.dtype, model.decoder,
                                                error);
   if (out.dtype.empty())
-    return false;
+    return nullptr;
   OwningOpRef<ModuleOp> module =
       importer::importModel(&context, model, out.dtype, error);
   if (!module)
-    return false;
+    return nullptr;
   dump(*module, options, "imported");
   if (!runPasses(*module, options, error))
-    return false;
+    return nullptr;
   // The quantizer may change the dtype (update_dtype): the activations
   // follow transformers' decision, so import again in that dtype.
   std::optional<spec::Report> decision = readDispatch(*module);
@@ -139,11 +142,24 @@ bool compileModel(const importer::ModelDirectory &model,
     out.dtype = decision->dtype;
     module = importer::importModel(&context, model, out.dtype, error);
     if (!module || !runPasses(*module, options, error))
-      return false;
+      return nullptr;
   }
   dump(*module, options, "dispatched");
   out.weights = collectWeights(*module);
   if (!lower(*module, options, error))
+    return nullptr;
+  return module;
+}
+
+bool compileModel(const importer::ModelDirectory &model,
+                  const CompileOptions &options, CompiledModel &out,
+                  std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  std::unique_ptr<MLIRContext> context = makeContext();
+  OwningOpRef<ModuleOp> module =
+      lowerModel(*context, model, options, out, error);
+  if (!module)
     return false;
   ExecutionEngineOptions engineOptions;
   std::function<llvm::Error(llvm::Module *)> optimize =
@@ -159,6 +175,35 @@ bool compileModel(const importer::ModelDirectory &model,
   }
   out.engine = std::move(*engine);
   return true;
+}
+
+runtime::EntryPoints entryPoints(const CompiledModel &model,
+                                 std::string &error) {
+  runtime::EntryPoints entries;
+  for (auto [name, slot] : {std::make_pair("prefill", &entries.prefill),
+                            std::make_pair("decode", &entries.decode)}) {
+    auto fn = model.engine->lookup(std::string("_mlir_ciface_") + name);
+    if (!fn) {
+      error = std::string("the compiled model has no entry '") + name +
+              "': " + llvm::toString(fn.takeError());
+      return {};
+    }
+    *slot = *fn;
+  }
+  return entries;
+}
+
+std::string describe(const importer::ModelDirectory &model) {
+  const importer::DecoderConfig &c = model.decoder;
+  return model.path + " (" + c.architecture + ", " +
+         std::to_string(c.numLayers) + " layers, hidden " +
+         std::to_string(c.hiddenSize) + ", vocab " +
+         std::to_string(c.vocabSize) + ")";
+}
+
+runtime::ModelShape modelShape(const CompiledModel &model) {
+  return {model.config.numLayers, model.config.numKvHeads,
+          model.config.headDim, model.config.vocabSize, model.dtype};
 }
 
 } // namespace hfq::run

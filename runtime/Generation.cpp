@@ -1,18 +1,11 @@
-//===- Generate.cpp - Prefill and greedy decode over the KV cache ---------===//
+//===- Generation.cpp - Prefill and greedy decode of a compiled model -----===//
 //
-// Calls the importer's entry functions through their C interfaces:
-//
-//   void _mlir_ciface_prefill(StridedMemRefType<Act, 2> *logits,
-//                             StridedMemRefType<int64_t, 1> *ids,
-//                             int64_t start, StridedMemRefType<Act, 5> *cache)
-//
-// (decode likewise, with one id). The logits buffer is allocated by the
-// compiled code and freed here. The KV cache is this file's: [layers, 2,
-// prompt + max_new_tokens, kv_heads, head_dim] of the activation type.
+// The logits buffer is allocated by the compiled code (malloc) and freed
+// here.
 //
 //===----------------------------------------------------------------------===//
 
-#include "tools/hfq-run/Session.h"
+#include "runtime/Generation.h"
 
 #include "kernels/abi/Tensor.h"
 
@@ -22,7 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 
-namespace hfq::run {
+namespace hfq::runtime {
 
 namespace {
 
@@ -42,19 +35,22 @@ using EntryFn = void (*)(StridedMemRefType<T, 2> *,
 /// element as float.
 template <typename T> class Generator {
 public:
-  Generator(const CompiledModel &model, float (*convert)(T))
-      : model(model), convert(convert) {}
+  Generator(const ModelShape &shape, const EntryPoints &entries,
+            float (*convert)(T))
+      : shape(shape), entries(entries), convert(convert) {}
 
   bool run(const std::vector<int64_t> &prompt, int64_t maxNew,
            const std::vector<int64_t> &eos, GenerateResult &out,
            std::string &error) {
-    auto prefill = lookup("prefill", error), decode = lookup("decode", error);
-    if (!prefill || !decode)
+    auto prefill = reinterpret_cast<EntryFn<T>>(entries.prefill);
+    auto decode = reinterpret_cast<EntryFn<T>>(entries.decode);
+    if (!prefill || !decode) {
+      error = "the compiled model lacks its prefill or decode entry";
       return false;
-    const importer::DecoderConfig &c = model.config;
+    }
     int64_t capacity = static_cast<int64_t>(prompt.size()) + maxNew;
-    cache.assign(static_cast<size_t>(c.numLayers * 2 * capacity *
-                                     c.numKvHeads * c.headDim),
+    cache.assign(static_cast<size_t>(shape.layers * 2 * capacity *
+                                     shape.kvHeads * shape.headDim),
                  T());
     setCache(capacity);
     Clock::time_point start = Clock::now();
@@ -76,19 +72,9 @@ public:
   }
 
 private:
-  EntryFn<T> lookup(const char *name, std::string &error) {
-    auto fn = model.engine->lookup(std::string("_mlir_ciface_") + name);
-    if (!fn) {
-      error = std::string("the compiled model has no entry '") + name +
-              "': " + llvm::toString(fn.takeError());
-      return nullptr;
-    }
-    return reinterpret_cast<EntryFn<T>>(*fn);
-  }
-
   void setCache(int64_t capacity) {
-    const importer::DecoderConfig &c = model.config;
-    int64_t sizes[5] = {c.numLayers, 2, capacity, c.numKvHeads, c.headDim};
+    int64_t sizes[5] = {shape.layers, 2, capacity, shape.kvHeads,
+                        shape.headDim};
     cacheRef.basePtr = cacheRef.data = cache.data();
     cacheRef.offset = 0;
     int64_t stride = 1;
@@ -124,7 +110,8 @@ private:
     return std::max_element(row.begin(), row.end()) - row.begin();
   }
 
-  const CompiledModel &model;
+  const ModelShape &shape;
+  const EntryPoints &entries;
   float (*convert)(T);
   std::vector<T> cache;
   StridedMemRefType<T, 5> cacheRef{};
@@ -134,27 +121,33 @@ float fromF32(float v) { return v; }
 
 } // namespace
 
-bool generate(const CompiledModel &model, const std::vector<int64_t> &prompt,
-              int64_t maxNewTokens, const std::vector<int64_t> &eos,
-              GenerateResult &out, std::string &error) {
+bool generate(const ModelShape &shape, const EntryPoints &entries,
+              const std::vector<int64_t> &prompt, int64_t maxNewTokens,
+              const std::vector<int64_t> &eos, GenerateResult &out,
+              std::string &error) {
   for (int64_t id : prompt)
-    if (id < 0 || id >= model.config.vocabSize) {
-      error = "prompt id " + std::to_string(id) + " is outside the vocabulary [0, " +
-              std::to_string(model.config.vocabSize) + ")";
+    if (id < 0 || id >= shape.vocab) {
+      error = "prompt id " + std::to_string(id) +
+              " is outside the vocabulary [0, " + std::to_string(shape.vocab) +
+              ")";
       return false;
     }
   if (prompt.empty()) {
     error = "the prompt is empty";
     return false;
   }
-  if (model.dtype == "float32")
-    return Generator<float>(model, fromF32).run(prompt, maxNewTokens, eos, out,
-                                                error);
-  float (*convert)(uint16_t) = model.dtype == "float16"
-                                   ? kernels::halfToFloat
-                                   : kernels::bf16ToFloat;
-  return Generator<uint16_t>(model, convert).run(prompt, maxNewTokens, eos,
-                                                 out, error);
+  if (shape.dtype == "float32")
+    return Generator<float>(shape, entries, fromF32)
+        .run(prompt, maxNewTokens, eos, out, error);
+  if (shape.dtype != "float16" && shape.dtype != "bfloat16") {
+    error = "activation dtype '" + shape.dtype + "' is not float32, float16 "
+            "or bfloat16";
+    return false;
+  }
+  float (*convert)(uint16_t) =
+      shape.dtype == "float16" ? kernels::halfToFloat : kernels::bf16ToFloat;
+  return Generator<uint16_t>(shape, entries, convert)
+      .run(prompt, maxNewTokens, eos, out, error);
 }
 
-} // namespace hfq::run
+} // namespace hfq::runtime
