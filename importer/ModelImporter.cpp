@@ -215,24 +215,8 @@ public:
     return hfq::AddOp::create(b, loc, h.getType(), h, *m).getResult();
   }
 
-  /// positions[t] = start + t.
-  Value positions(Value ids, Value start) {
-    auto type = cast<RankedTensorType>(ids.getType());
-    SmallVector<Value> dynamic;
-    if (type.isDynamicDim(0))
-      dynamic.push_back(tensor::DimOp::create(b, loc, ids, 0));
-    auto gen = tensor::GenerateOp::create(b, loc, type, dynamic);
-    OpBuilder::InsertionGuard guard(b);
-    Block *body = b.createBlock(&gen.getBody(), {}, {b.getIndexType()}, {loc});
-    Value t = arith::IndexCastOp::create(b, loc, b.getI64Type(),
-                                         body->getArgument(0));
-    tensor::YieldOp::create(b, loc,
-                            arith::AddIOp::create(b, loc, start, t).getResult());
-    return gen.getResult();
-  }
-
-  /// The body of an entry function: ids, start, cache -> logits.
-  FailureOr<Value> forward(Value ids, Value start, Value cache) {
+  /// The body of an entry function: ids, positions, cache -> logits.
+  FailureOr<Value> forward(Value ids, Value pos, Value cache) {
     int64_t hidden = config.hiddenSize, vocab = config.vocabSize;
     FailureOr<Value> table =
         requiredWeight("model.embed_tokens.weight", {vocab, hidden});
@@ -242,7 +226,6 @@ public:
     Value h = hfq::EmbeddingOp::create(
         b, loc, RankedTensorType::get({idsType.getDimSize(0), hidden}, act),
         b.getStringAttr("model.embed_tokens"), ids, *table);
-    Value pos = positions(ids, start);
     for (int64_t i = 0; i < config.numLayers; ++i) {
       FailureOr<Value> next = layer(i, h, pos, cache);
       if (failed(next))
@@ -288,7 +271,10 @@ private:
   Location loc;
 };
 
-/// Adds `@name(%ids: tensor<Txi64>, %start: i64, %cache) -> logits`.
+/// Adds `@name(%ids: tensor<Txi64>, %positions: tensor<Txi64>, %cache) ->
+/// logits`. The positions are the caller's (start + t for one sequence): no
+/// host loop computes them in the compiled code, whose buffers may live on
+/// a device.
 bool addEntry(OpBuilder &b, ModuleOp module, StringRef name, int64_t tokens,
               const ModelDirectory &model, Type act,
               const RopeFrequencies &rope, std::string &error) {
@@ -297,7 +283,7 @@ bool addEntry(OpBuilder &b, ModuleOp module, StringRef name, int64_t tokens,
   auto cache = MemRefType::get(
       {c.numLayers, 2, ShapedType::kDynamic, c.numKvHeads, c.headDim}, act);
   auto logits = RankedTensorType::get({tokens, c.vocabSize}, act);
-  auto type = b.getFunctionType({ids, b.getI64Type(), cache}, {logits});
+  auto type = b.getFunctionType({ids, ids, cache}, {logits});
   b.setInsertionPointToEnd(module.getBody());
   auto fn = func::FuncOp::create(b, b.getUnknownLoc(), name, type);
   fn->setAttr("llvm.emit_c_interface", b.getUnitAttr());

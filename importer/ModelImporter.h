@@ -4,11 +4,11 @@
 // safetensors index or files — headers only) becomes the model's complete
 // forward as hfq model IR, two entry functions over an explicit KV cache:
 //
-//   func.func @prefill(%ids: tensor<?xi64>, %start: i64,
+//   func.func @prefill(%ids: tensor<?xi64>, %positions: tensor<?xi64>,
 //                      %cache: memref<L x 2 x ? x KV x D x act>)
 //       -> tensor<? x V x act>          // logits at every prompt position
-//   func.func @decode(%ids: tensor<1xi64>, %start: i64, %cache: ...)
-//       -> tensor<1 x V x act>
+//   func.func @decode(%ids: tensor<1xi64>, %positions: tensor<1xi64>,
+//                     %cache: ...) -> tensor<1 x V x act>
 //
 // Every projection is an hfq.linear named by its module path, every weight
 // an hfq.weight named by its checkpoint key (never a constant); the

@@ -28,8 +28,15 @@ double msSince(Clock::time_point start) {
 
 template <typename T>
 using EntryFn = void (*)(StridedMemRefType<T, 2> *,
-                         StridedMemRefType<int64_t, 1> *, int64_t,
+                         StridedMemRefType<int64_t, 1> *,
+                         StridedMemRefType<int64_t, 1> *,
                          StridedMemRefType<T, 5> *);
+
+/// A 1-D memref over `values`.
+StridedMemRefType<int64_t, 1> vectorRef(std::vector<int64_t> &values) {
+  return {values.data(), values.data(), 0,
+          {static_cast<int64_t>(values.size())}, {1}};
+}
 
 /// The generation loop for activation storage `T`; `convert` reads one
 /// element as float.
@@ -89,11 +96,13 @@ private:
   std::vector<std::vector<float>> call(EntryFn<T> fn,
                                        std::vector<int64_t> ids,
                                        int64_t start) {
-    StridedMemRefType<int64_t, 1> idsRef{ids.data(), ids.data(), 0,
-                                         {static_cast<int64_t>(ids.size())},
-                                         {1}};
+    std::vector<int64_t> positions(ids.size());
+    for (size_t t = 0; t < ids.size(); ++t)
+      positions[t] = start + static_cast<int64_t>(t);
+    StridedMemRefType<int64_t, 1> idsRef = vectorRef(ids);
+    StridedMemRefType<int64_t, 1> positionsRef = vectorRef(positions);
     StridedMemRefType<T, 2> logits{};
-    fn(&logits, &idsRef, start, &cacheRef);
+    fn(&logits, &idsRef, &positionsRef, &cacheRef);
     std::vector<std::vector<float>> rows(logits.sizes[0]);
     for (int64_t t = 0; t < logits.sizes[0]; ++t) {
       rows[t].resize(logits.sizes[1]);

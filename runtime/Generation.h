@@ -26,7 +26,8 @@ struct ModelShape {
 
 /// The addresses of `_mlir_ciface_prefill` and `_mlir_ciface_decode`:
 ///   void (StridedMemRefType<Act, 2> *logits, StridedMemRefType<int64_t, 1> *ids,
-///         int64_t start, StridedMemRefType<Act, 5> *cache)
+///         StridedMemRefType<int64_t, 1> *positions,
+///         StridedMemRefType<Act, 5> *cache)
 struct EntryPoints {
   void *prefill = nullptr;
   void *decode = nullptr;
