@@ -156,12 +156,16 @@ static void addLlamaLayers(ConfigFields &f, const Decoder &d) {
   int64_t inter = f.size("intermediate_size", -1);
   if (!f.error.empty())
     return;
+  // A size the config does not give stays unknown (-1): never the product
+  // of two unknowns.
+  auto times = [](int64_t a, int64_t b) { return a > 0 && b > 0 ? a * b : -1; };
+  int64_t qWidth = times(heads, headDim), kvWidth = times(kvHeads, headDim);
   for (int64_t l = 0; l < d.layers && d.error.empty(); ++l) {
     std::string p = "model.layers." + std::to_string(l) + ".";
-    d.add(p + "self_attn.q_proj", heads * headDim, hidden);
-    d.add(p + "self_attn.k_proj", kvHeads * headDim, hidden);
-    d.add(p + "self_attn.v_proj", kvHeads * headDim, hidden);
-    d.add(p + "self_attn.o_proj", hidden, heads * headDim);
+    d.add(p + "self_attn.q_proj", qWidth, hidden);
+    d.add(p + "self_attn.k_proj", kvWidth, hidden);
+    d.add(p + "self_attn.v_proj", kvWidth, hidden);
+    d.add(p + "self_attn.o_proj", hidden, qWidth);
     d.add(p + "mlp.gate_proj", inter, hidden);
     d.add(p + "mlp.up_proj", inter, hidden);
     d.add(p + "mlp.down_proj", hidden, inter);

@@ -16,6 +16,8 @@ int64_t dtypeCode(Type type) {
       return HFQ_I16;
     if (i.getWidth() == 32 && !i.isUnsigned())
       return HFQ_I32;
+    if (i.getWidth() == 64 && !i.isUnsigned())
+      return HFQ_I64;
     return 0;
   }
   if (type.isF16())

@@ -97,9 +97,27 @@ public:
     return weight(name, shape);
   }
 
+  /// A linear's weight: the checkpoint's float [N, K] tensor, or — when the
+  /// checkpoint has none, or a `weight` of another type or shape, as
+  /// bitsandbytes, FP8, BitNet and EETQ store their packed weight — a
+  /// placeholder of the model's dtype that --hfq-dispatch replaces by the
+  /// method's packed tensors. Should the layer stay unquantized, the loader
+  /// names the tensor that does not match.
+  Value linearWeight(const std::string &name, int64_t n, int64_t k) {
+    Type element = floatType(b.getContext(), config.dtype);
+    auto it = model.tensors.find(name);
+    if (it != model.tensors.end() && it->second.shapeKnown &&
+        it->second.shape == std::vector<int64_t>{n, k})
+      if (Type stored = floatType(b.getContext(), it->second.dtype))
+        element = stored;
+    return hfq::WeightOp::create(b, loc, RankedTensorType::get({n, k}, element),
+                                 b.getStringAttr(name))
+        .getResult();
+  }
+
   FailureOr<Value> linear(const std::string &module, Value x, int64_t n,
                           int64_t k, bool bias) {
-    FailureOr<Value> w = weight(module + ".weight", {n, k});
+    FailureOr<Value> w = linearWeight(module + ".weight", n, k);
     if (failed(w))
       return failure();
     Value biasValue;
@@ -237,7 +255,8 @@ public:
       return failure();
     bool tied = config.tieWordEmbeddings && !model.tensors.count("lm_head.weight");
     FailureOr<Value> lmWeight =
-        tied ? table : weight("lm_head.weight", {vocab, hidden});
+        tied ? table
+             : FailureOr<Value>(linearWeight("lm_head.weight", vocab, hidden));
     if (failed(lmWeight))
       return failure();
     auto type = RankedTensorType::get({idsType.getDimSize(0), vocab}, act);

@@ -397,7 +397,7 @@ void returnWeight(const char *dtype, StridedMemRefType<E, Rank> *result,
 
 } // namespace hfq::runtime
 
-// The 36 entry points: one per element type and rank 1..4, each a call of
+// The 40 entry points: one per element type and rank 1..4, each a call of
 // returnWeight.
 #define HFQ_WEIGHT_DEFINE_RANK(dt, st, E, rank)                                \
   HFQ_WEIGHT_ENTRY(dt, rank, E) {                                              \

@@ -111,6 +111,7 @@ const WeightStore *installedWeightStore();
   X(ui8, "U8", uint8_t)                                                        \
   X(i16, "I16", int16_t)                                                       \
   X(i32, "I32", int32_t)                                                       \
+  X(i64, "I64", int64_t)                                                       \
   X(f16, "F16", uint16_t)                                                      \
   X(bf16, "BF16", uint16_t)                                                    \
   X(f32, "F32", float)                                                         \

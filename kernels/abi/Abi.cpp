@@ -2,6 +2,8 @@
 
 #include "kernels/abi/Abi.h"
 
+#include "kernels/abi/StoredTensor.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -38,17 +40,82 @@ bool decodeDType(int64_t code, DType &dtype) {
   case HFQ_F32: dtype = DType::F32; return true;
   case HFQ_F8E4M3FN: dtype = DType::F8E4M3FN; return true;
   case HFQ_F8E5M2: dtype = DType::F8E5M2; return true;
+  case HFQ_I64: dtype = DType::I64; return true;
   default: return false;
   }
 }
 
 } // namespace
 
+bool checkDescriptor(const void *data, int64_t offset, const int64_t *sizes,
+                     const int64_t *strides, int rank, size_t elementBytes,
+                     const char *name, std::string &error) {
+  auto fail = [&](const std::string &why) {
+    error = std::string(name) + " " + why;
+    return false;
+  };
+  std::vector<int64_t> shape(sizes, sizes + rank);
+  int64_t count = 1, bytes = 0;
+  for (int64_t size : shape)
+    if (size < 0)
+      return fail("has a negative size in " + shapeString(shape));
+  for (int64_t size : shape)
+    if (__builtin_mul_overflow(count, size, &count))
+      return fail("has sizes " + shapeString(shape) +
+                  " whose element count overflows 64 bits");
+  if (__builtin_mul_overflow(count, static_cast<int64_t>(elementBytes),
+                             &bytes))
+    return fail("has " + std::to_string(count) +
+                " elements, whose byte size overflows 64 bits");
+  if (count == 0)
+    return true;
+  if (!data)
+    return fail("has no data");
+  // The lowest and highest element index the descriptor reaches.
+  int64_t lo = offset, hi = offset;
+  for (int d = 0; d < rank; ++d) {
+    int64_t reach;
+    if (__builtin_mul_overflow(sizes[d] - 1, strides[d], &reach) ||
+        __builtin_add_overflow(reach < 0 ? lo : hi, reach,
+                               reach < 0 ? &lo : &hi))
+      return fail("has offset " + std::to_string(offset) + " and strides " +
+                  shapeString(std::vector<int64_t>(strides, strides + rank)) +
+                  " whose element indices overflow 64 bits");
+  }
+  uintptr_t end;
+  int64_t lastByte;
+  if (lo < 0)
+    return fail("has offset " + std::to_string(offset) + " and strides " +
+                shapeString(std::vector<int64_t>(strides, strides + rank)) +
+                " that reach before its data");
+  if (__builtin_mul_overflow(hi, static_cast<int64_t>(elementBytes),
+                             &lastByte) ||
+      __builtin_add_overflow(reinterpret_cast<uintptr_t>(data),
+                             static_cast<uint64_t>(lastByte) + elementBytes,
+                             &end))
+    return fail("reaches past the end of the address space");
+  return true;
+}
+
 bool decodeTable(const StridedMemRefType<int64_t, 2> *table,
                  std::vector<TensorView> &views, std::string &error) {
-  if (!table || table->sizes[1] != HFQ_TABLE_COLUMNS) {
-    error = "the tensor table must have " + std::to_string(HFQ_TABLE_COLUMNS) +
-            " columns";
+  const std::string columns =
+      "the tensor table must have " + std::to_string(HFQ_TABLE_COLUMNS) +
+      " columns";
+  if (!table) {
+    error = columns + ", not a null memref descriptor";
+    return false;
+  }
+  if (!checkMemRef(table, "the tensor table", error))
+    return false;
+  if (table->sizes[1] != HFQ_TABLE_COLUMNS) {
+    error = columns + ", got " + std::to_string(table->sizes[1]);
+    return false;
+  }
+  if (table->sizes[0] > kMaxTableRows) {
+    error = "the tensor table has " + std::to_string(table->sizes[0]) +
+            " rows (limit: " + std::to_string(kMaxTableRows) +
+            ", kMaxTableRows in kernels/abi/Abi.h)";
     return false;
   }
   for (int64_t row = 0; row < table->sizes[0]; ++row) {
@@ -56,40 +123,60 @@ bool decodeTable(const StridedMemRefType<int64_t, 2> *table,
       return table->data[table->offset + row * table->strides[0] +
                          col * table->strides[1]];
     };
+    const std::string tensor = "packed tensor #" + std::to_string(row);
     TensorView view;
     if (!decodeDType(at(1), view.dtype)) {
-      error = "packed tensor #" + std::to_string(row) +
-              " has unknown element type code " + std::to_string(at(1));
+      error = tensor + " has unknown element type code " +
+              std::to_string(at(1));
       return false;
     }
     int64_t rank = at(2);
     if (rank < 0 || rank > HFQ_MAX_RANK) {
-      error = "packed tensor #" + std::to_string(row) + " has rank " +
-              std::to_string(rank);
+      error = tensor + " has rank " + std::to_string(rank) + " (at most " +
+              std::to_string(HFQ_MAX_RANK) + ")";
       return false;
     }
-    for (int64_t d = 0; d < rank; ++d) {
-      if (at(3 + d) < 0) {
-        error = "packed tensor #" + std::to_string(row) + " has a negative size";
-        return false;
-      }
+    for (int64_t d = 0; d < rank; ++d)
       view.shape.push_back(at(3 + d));
-    }
     view.data = reinterpret_cast<const void *>(static_cast<intptr_t>(at(0)));
-    if (!view.data && view.numel() != 0) {
-      error = "packed tensor #" + std::to_string(row) + " has no data";
+    // A contiguous row-major buffer: its descriptor has the row-major
+    // strides, so checkDescriptor checks its size and address range.
+    std::vector<int64_t> strides(view.shape.size(), 1);
+    for (size_t d = view.shape.size(); d-- > 1;)
+      if (__builtin_mul_overflow(strides[d], view.shape[d], &strides[d - 1]))
+        strides[d - 1] = 0; // the element count overflows: refused below
+    if (!checkDescriptor(view.data, 0, view.shape.data(), strides.data(),
+                         static_cast<int>(rank), dtypeSize(view.dtype),
+                         tensor.c_str(), error))
       return false;
-    }
     views.push_back(std::move(view));
   }
   return true;
 }
 
+bool decodeArgs(const StridedMemRefType<double, 1> *args,
+                std::vector<double> &out, std::string &error) {
+  out.clear();
+  if (!args)
+    return true;
+  if (!checkMemRef(args, "args", error))
+    return false;
+  if (args->sizes[0] > kMaxKernelArgs) {
+    error = "args has " + std::to_string(args->sizes[0]) +
+            " values (limit: " + std::to_string(kMaxKernelArgs) +
+            ", kMaxKernelArgs in kernels/abi/Abi.h)";
+    return false;
+  }
+  for (int64_t i = 0; i < args->sizes[0]; ++i)
+    out.push_back(args->data[args->offset + i * args->strides[0]]);
+  return true;
+}
+
 std::vector<double> decodeArgs(const StridedMemRefType<double, 1> *args) {
   std::vector<double> out;
-  if (args)
-    for (int64_t i = 0; i < args->sizes[0]; ++i)
-      out.push_back(args->data[args->offset + i * args->strides[0]]);
+  std::string error;
+  if (!decodeArgs(args, out, error))
+    out.clear();
   return out;
 }
 

@@ -25,15 +25,67 @@
 
 namespace hfq::kernels {
 
+//===----------------------------------------------------------------------===//
+// Limits on a kernel call (docs/limits.md, "The kernel ABI")
+//===----------------------------------------------------------------------===//
+
+/// Rows of one tensor table and values of one `args` descriptor. A layout
+/// has at most nine of either; more is a malformed call, refused before
+/// anything is read through the descriptor.
+constexpr int64_t kMaxTableRows = 64;
+constexpr int64_t kMaxKernelArgs = 64;
+
+/// M, N and K of a linear or quantize call: int32, what every kernel
+/// indexes with (limits::kMaxLinearDim on the compiler's side), so a
+/// product of two of them fits int64.
+constexpr int64_t kMaxKernelDim = (int64_t(1) << 31) - 1;
+
+//===----------------------------------------------------------------------===//
+// Descriptors
+//===----------------------------------------------------------------------===//
+
+/// A memref descriptor's fields, checked before anything reads through them:
+/// no negative size, an element count whose byte size fits (checked with
+/// overflow builtins), data wherever it has an element, and an offset and
+/// strides that keep every element index in [0, 2^63) without overflow and
+/// the byte range inside the address space. False with "<name> ..."
+/// otherwise. Whether the memory is really there no descriptor can say.
+bool checkDescriptor(const void *data, int64_t offset, const int64_t *sizes,
+                     const int64_t *strides, int rank, size_t elementBytes,
+                     const char *name, std::string &error);
+
+/// checkDescriptor on a (possibly null) memref descriptor.
+template <typename T, int N>
+bool checkMemRef(const StridedMemRefType<T, N> *m, const char *name,
+                 std::string &error) {
+  if (!m) {
+    error = std::string(name) + " is a null memref descriptor";
+    return false;
+  }
+  return checkDescriptor(m->data, m->offset, m->sizes, m->strides, N,
+                         sizeof(T), name, error);
+}
+
 /// Decodes the tensor table (hfq_kernels.h) into views of contiguous
-/// row-major buffers, checking its column count, every element type code,
-/// rank and size, and that a non-empty tensor has an address; false with an
-/// error naming the row otherwise. Every entry point decodes through this.
+/// row-major buffers, checking the table's own descriptor (checkMemRef, at
+/// most kMaxTableRows rows of HFQ_TABLE_COLUMNS), every element type code,
+/// rank (0 to HFQ_MAX_RANK) and size, that each tensor's element count and
+/// byte size fit (overflow builtins) and that a non-empty tensor has an
+/// address whose bytes do not wrap; false with an error naming the row
+/// otherwise. Every entry point decodes through this.
 bool decodeTable(const StridedMemRefType<int64_t, 2> *table,
                  std::vector<TensorView> &views, std::string &error);
 
-/// The kernel arguments, in order (none for a null descriptor). The
-/// generated decoders (kernels/abi/Args.h) check and type them.
+/// The kernel arguments, in order (none for a null descriptor); false with
+/// an error if the descriptor is malformed (checkMemRef) or has more than
+/// kMaxKernelArgs values. The generated decoders (kernels/abi/Args.h) then
+/// check and type them.
+bool decodeArgs(const StridedMemRefType<double, 1> *args,
+                std::vector<double> &out, std::string &error);
+
+/// decodeArgs for a caller that reports through the generated decoders: a
+/// malformed descriptor decodes as no arguments, which a decoder that
+/// expects any refuses by count.
 std::vector<double> decodeArgs(const StridedMemRefType<double, 1> *args);
 
 /// Records "<kernel>: <message>" as this thread's hfq_kernel_last_error()

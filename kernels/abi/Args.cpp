@@ -3,6 +3,7 @@
 #include "kernels/abi/Args.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace hfq::kernels {
 
@@ -12,6 +13,18 @@ std::string countMessage(const char *least, size_t count, const char *names,
                          const char *more, size_t got) {
   return std::string("expected ") + least + std::to_string(count) +
          " arguments (" + names + more + "), got " + std::to_string(got);
+}
+
+/// `v` for a message: std::to_string's six decimals where they show the
+/// value, else 17 significant digits (1e300 as 1.0000000000000001e+300
+/// rather than 301 digits; 1e-300 rather than 0.000000).
+std::string argString(double v) {
+  const double magnitude = std::fabs(v);
+  if (v == 0 || (magnitude >= 1e-4 && magnitude < 1e15))
+    return std::to_string(v);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);
+  return text;
 }
 
 } // namespace
@@ -38,7 +51,7 @@ bool decodeIntArg(double v, const char *name, int64_t lo, int64_t hi,
       v != std::floor(v)) {
     error = std::string(name) + " must be an integer in [" +
             std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-            std::to_string(v);
+            argString(v);
     return false;
   }
   out = static_cast<int64_t>(v);
@@ -47,7 +60,7 @@ bool decodeIntArg(double v, const char *name, int64_t lo, int64_t hi,
 
 bool decodeBoolArg(double v, const char *name, bool &out, std::string &error) {
   if (v != 0.0 && v != 1.0) {
-    error = std::string(name) + " must be 0 or 1, got " + std::to_string(v);
+    error = std::string(name) + " must be 0 or 1, got " + argString(v);
     return false;
   }
   out = v == 1.0;
@@ -58,7 +71,7 @@ bool decodeNumberArg(double v, const char *name, double &out,
                      std::string &error) {
   if (!std::isfinite(v)) {
     error = std::string(name) + " must be a finite number, got " +
-            std::to_string(v);
+            argString(v);
     return false;
   }
   out = v;

@@ -2,6 +2,7 @@
 
 #include "kernels/abi/StoredTensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -39,16 +40,22 @@ void StoredTensor::setBits(int64_t i, uint32_t bits) {
     std::memcpy(p, &v, 2);
     return;
   }
-  default:
+  case 4:
     std::memcpy(p, &bits, 4);
     return;
+  default: {
+    uint64_t v = bits;
+    std::memcpy(p, &v, 8);
+    return;
+  }
   }
 }
 
 uint32_t StoredTensor::bitsAt(int64_t i) const {
   const uint8_t *p = bytes.data() + static_cast<size_t>(i) * dtypeSize(dtype);
   uint32_t v = 0;
-  std::memcpy(&v, p, dtypeSize(dtype)); // little-endian host
+  // The low bytes of the element (little-endian host): all of it but an I64.
+  std::memcpy(&v, p, std::min<size_t>(dtypeSize(dtype), 4));
   return v;
 }
 
@@ -73,6 +80,7 @@ void StoredTensor::setFloat(int64_t i, float v) {
   case DType::U8:
   case DType::I16:
   case DType::I32:
+  case DType::I64:
   case DType::F8E5M2:
     // Not a float storage type for the quantizers; store the truncated
     // integer (0 for NaN, saturated) so that misuse is visible rather than
@@ -102,6 +110,7 @@ float roundToDType(DType dtype, float v) {
   case DType::U8:
   case DType::I16:
   case DType::I32:
+  case DType::I64:
   case DType::F8E5M2:
     return v;
   }

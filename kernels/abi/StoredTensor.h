@@ -36,9 +36,11 @@ struct StoredTensor {
   /// Stores `v` rounded to the element type (round-to-nearest-even; f8E4M3FN
   /// saturates). Only for float dtypes.
   void setFloat(int64_t i, float v);
-  /// Stores the low bits of `bits` (the element's width) as raw integer bits.
+  /// Stores the low bits of `bits` (the element's width; zero-extended into
+  /// an I64) as raw integer bits.
   void setBits(int64_t i, uint32_t bits);
-  /// Raw bits of element `i`, zero-extended (as TensorView::bits).
+  /// Raw bits of element `i`, zero-extended (as TensorView::bits: the low 32
+  /// bits of an I64).
   uint32_t bitsAt(int64_t i) const;
 };
 

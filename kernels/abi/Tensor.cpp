@@ -27,6 +27,8 @@ const char *dtypeName(DType dtype) {
     return "f8E4M3FN";
   case DType::F8E5M2:
     return "f8E5M2";
+  case DType::I64:
+    return "i64";
   }
   return "?";
 }
@@ -45,6 +47,8 @@ size_t dtypeSize(DType dtype) {
   case DType::I32:
   case DType::F32:
     return 4;
+  case DType::I64:
+    return 8;
   }
   return 1;
 }
@@ -52,7 +56,8 @@ size_t dtypeSize(DType dtype) {
 int64_t TensorView::numel() const {
   int64_t n = 1;
   for (int64_t d : shape)
-    n *= d;
+    if (__builtin_mul_overflow(n, d, &n))
+      return -1;
   return n;
 }
 
@@ -66,11 +71,35 @@ uint32_t TensorView::bits(int64_t i) const {
     std::memcpy(&v, bytes + 2 * i, 2);
     return v;
   }
-  default: {
+  case 4: {
     uint32_t v;
     std::memcpy(&v, bytes + 4 * i, 4);
     return v;
   }
+  default: {
+    uint64_t v;
+    std::memcpy(&v, bytes + 8 * i, 8);
+    return static_cast<uint32_t>(v);
+  }
+  }
+}
+
+int64_t TensorView::integer(int64_t i) const {
+  if (dtype == DType::I64) {
+    int64_t v;
+    std::memcpy(&v, static_cast<const uint8_t *>(data) + 8 * i, 8);
+    return v;
+  }
+  uint32_t raw = bits(i);
+  switch (dtype) {
+  case DType::I8:
+    return static_cast<int8_t>(raw);
+  case DType::I16:
+    return static_cast<int16_t>(raw);
+  case DType::I32:
+    return static_cast<int32_t>(raw);
+  default:
+    return raw;
   }
 }
 
@@ -85,6 +114,8 @@ float TensorView::at(int64_t i) const {
     return static_cast<float>(static_cast<int16_t>(raw));
   case DType::I32:
     return static_cast<float>(static_cast<int32_t>(raw));
+  case DType::I64:
+    return static_cast<float>(integer(i));
   case DType::F16:
     return halfToFloat(static_cast<uint16_t>(raw));
   case DType::BF16:

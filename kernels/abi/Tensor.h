@@ -29,6 +29,7 @@ enum class DType {
   F32,      // f32
   F8E4M3FN, // f8E4M3FN
   F8E5M2,   // f8E5M2
+  I64,      // i64 (compressed-tensors' weight_shape)
 };
 
 const char *dtypeName(DType dtype);
@@ -39,13 +40,18 @@ struct TensorView {
   DType dtype = DType::F32;
   std::vector<int64_t> shape;
 
+  /// The element count; -1 where the product of the sizes overflows int64
+  /// (decodeTable refuses such a view, so a decoded one never has it).
   int64_t numel() const;
   /// Element `i` (row-major linear index) converted to float; integers are
-  /// converted by value (signed for I8/I16/I32, unsigned for U8).
+  /// converted by value (signed for I8/I16/I32/I64, unsigned for U8).
   float at(int64_t i) const;
   /// Raw integer bits of element `i` (for packed words), zero-extended from
-  /// the element's width.
+  /// the element's width; the low 32 bits of an I64.
   uint32_t bits(int64_t i) const;
+  /// Element `i` of an integer dtype by value (signed for I8/I16/I32/I64,
+  /// unsigned for U8): what a float could not hold exactly, such as a shape.
+  int64_t integer(int64_t i) const;
 };
 
 /// IEEE half / bfloat16 / float8 conversions (round-to-nearest-even on the

@@ -70,6 +70,7 @@ enum HfqDType {
   HFQ_F32 = 7,
   HFQ_F8E4M3FN = 8,
   HFQ_F8E5M2 = 9,
+  HFQ_I64 = 10,
 };
 
 /// Columns of a tensor-table row.

@@ -232,10 +232,10 @@ bool readCtIntWeight(const CtWeightScheme &scheme, bool packed,
     return false;
   if (packed && optional.shape) {
     const TensorView &shape = *optional.shape;
-    if (!expectView(shape, "weight_shape", DType::I32, {2}, error))
+    if (!expectView(shape, "weight_shape", DType::I64, {2}, error))
       return false;
-    const int64_t sn = static_cast<int32_t>(shape.bits(0));
-    const int64_t sk = static_cast<int32_t>(shape.bits(1));
+    const int64_t sn = shape.integer(0);
+    const int64_t sk = shape.integer(1);
     if (sn != n || sk != k) {
       error = "weight_shape is [" + std::to_string(sn) + ", " +
               std::to_string(sk) + "], expected [" + std::to_string(n) + ", " +

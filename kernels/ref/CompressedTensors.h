@@ -143,7 +143,7 @@ bool readCtIntWeight(const CtWeightScheme &scheme, bool packed,
 /// tensors are nullptr when absent: `weightZeroPoint` (asymmetric),
 /// `weightGIdx` (i32 [K], group strategy with actorder; as in
 /// compressed-tensors a g_idx containing -1 means column order),
-/// `weightShape` (i32 [2], checked against N, K when given).
+/// `weightShape` (i64 [2], checked against N, K when given).
 bool dequantizeCtPacked(const CtWeightScheme &scheme,
                         const TensorView &weightPacked,
                         const TensorView &weightScale,

@@ -100,7 +100,7 @@ bool unpackTinygemmInt4(const TensorView &qdata, int64_t np, int64_t kp,
   if (!checkTinygemmDims(np, kp, error))
     return false;
   const int64_t nTiles = np / 8, kTiles = kp / kTileK;
-  if (!expectView(qdata, "weight_qdata", DType::I32,
+  if (!expectView(qdata, "_weight_qdata", DType::I32,
                   {nTiles, kTiles, 32, kInnerKTiles / 2}, error))
     return false;
   q.assign(static_cast<size_t>(np * kp), 0);
@@ -129,7 +129,7 @@ bool dequantizeTorchaoInt4Tiled(const TensorView &qdata,
   const int64_t np = roundUp(n, 8), kp = roundUp(k, 1024);
   std::vector<uint8_t> q;
   if (!unpackTinygemmInt4(qdata, np, kp, q, error) ||
-      !expectView(scaleAndZero, "weight_scale_and_zero", DType::BF16,
+      !expectView(scaleAndZero, "_weight_scale_and_zero", DType::BF16,
                   {kp / groupSize, np, 2}, error))
     return false;
   w.assign(static_cast<size_t>(n * k), 0.0f);
@@ -201,9 +201,9 @@ bool dequantizeTorchaoInt4Plain(const TensorView &qdata,
     return false;
   }
   const int64_t groups = k / groupSize;
-  if (!expectView(qdata, "weight_qdata", DType::I8, {n, k / 2}, error) ||
-      !expectFloatView(scale, "weight_scale", {groups, n}, error) ||
-      !expectFloatView(zeroPoint, "weight_zero_point", {groups, n}, error))
+  if (!expectView(qdata, "_weight_qdata", DType::I8, {n, k / 2}, error) ||
+      !expectFloatView(scale, "_weight_scale", {groups, n}, error) ||
+      !expectFloatView(zeroPoint, "_weight_zero_point", {groups, n}, error))
     return false;
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t row = 0; row < n; ++row)
@@ -274,27 +274,39 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
 //---------------------------------------------------===//
 
 namespace {
-/// w = qdata · scale, one scale per row or one for the whole tensor.
+/// w = (qdata - zeroPoint) · scale, one scale and zero point per row or one
+/// for the whole tensor; no zero point (float8) is 0.
 void scaleRows(const TensorView &qdata, const TensorView &scale,
-               bool perTensor, int64_t n, int64_t k, std::vector<float> &w) {
+               const TensorView *zeroPoint, bool perTensor, int64_t n,
+               int64_t k, std::vector<float> &w) {
   w.assign(static_cast<size_t>(n * k), 0.0f);
-  for (int64_t row = 0; row < n; ++row)
+  for (int64_t row = 0; row < n; ++row) {
+    const int64_t p = perTensor ? 0 : row;
+    const float zero = zeroPoint ? zeroPoint->at(p) : 0.0f;
     for (int64_t col = 0; col < k; ++col)
-      w[row * k + col] =
-          qdata.at(row * k + col) * scale.at(perTensor ? 0 : row);
+      w[row * k + col] = (qdata.at(row * k + col) - zero) * scale.at(p);
+  }
 }
 } // namespace
 
+bool checkTorchaoInt8(const TensorView &qdata, const TensorView &scale,
+                      const TensorView &zeroPoint, int64_t n, int64_t k,
+                      bool &perTensor, std::string &error) {
+  return checkMatrixShape("torchao int8", n, k, error) &&
+         expectView(qdata, "_weight_qdata", DType::I8, {n, k}, error) &&
+         checkRowOrTensorScale(scale, "_weight_scale", n, /*f32Only=*/false,
+                               perTensor, error) &&
+         expectView(zeroPoint, "_weight_zero_point", DType::I8, scale.shape,
+                    error);
+}
+
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,
-                           int64_t n, int64_t k, std::vector<float> &w,
-                           std::string &error) {
+                           const TensorView &zeroPoint, int64_t n, int64_t k,
+                           std::vector<float> &w, std::string &error) {
   bool perTensor = false;
-  if (!checkMatrixShape("torchao int8", n, k, error) ||
-      !expectView(qdata, "weight_qdata", DType::I8, {n, k}, error) ||
-      !checkRowOrTensorScale(scale, "weight_scale", n, /*f32Only=*/false,
-                             perTensor, error))
+  if (!checkTorchaoInt8(qdata, scale, zeroPoint, n, k, perTensor, error))
     return false;
-  scaleRows(qdata, scale, perTensor, n, k, w);
+  scaleRows(qdata, scale, &zeroPoint, perTensor, n, k, w);
   return true;
 }
 
@@ -305,15 +317,15 @@ bool dequantizeTorchaoFloat8(const TensorView &qdata, const TensorView &scale,
   if (!checkMatrixShape("torchao float8", n, k, error))
     return false;
   if (qdata.dtype != DType::F8E4M3FN && qdata.dtype != DType::F8E5M2) {
-    error = std::string("weight_qdata must be f8E4M3FN or f8E5M2, got ") +
+    error = std::string("_weight_qdata must be f8E4M3FN or f8E5M2, got ") +
             dtypeName(qdata.dtype);
     return false;
   }
-  if (!expectView(qdata, "weight_qdata", qdata.dtype, {n, k}, error) ||
-      !checkRowOrTensorScale(scale, "weight_scale", n, /*f32Only=*/true,
+  if (!expectView(qdata, "_weight_qdata", qdata.dtype, {n, k}, error) ||
+      !checkRowOrTensorScale(scale, "_weight_scale", n, /*f32Only=*/true,
                              perTensor, error))
     return false;
-  scaleRows(qdata, scale, perTensor, n, k, w);
+  scaleRows(qdata, scale, nullptr, perTensor, n, k, w);
   return true;
 }
 
@@ -356,6 +368,8 @@ bool quantizeTorchaoInt8(const float *w, int64_t n, int64_t k, bool perTensor,
   out = TorchaoInt8();
   out.qdata.reset(DType::I8, {n, k});
   out.scale.reset(scaleDtype, {perTensor ? 1 : n, 1});
+  // choose_qparams_affine's symmetric zero point, (127 + -128 + 1) / 2 = 0.
+  out.zeroPoint.reset(DType::I8, out.scale.shape);
   std::vector<int8_t> q(static_cast<size_t>(n * k));
   if (perTensor) {
     out.scale.setFloat(
@@ -393,25 +407,23 @@ bool quantizeTorchaoInt8Activation(const float *x, int64_t m, int64_t k,
 
 bool torchaoInt8DynamicLinear(const float *x, int64_t m,
                               const TensorView &qdata, const TensorView &scale,
-                              int64_t n, int64_t k, const float *bias,
-                              DType dtype, std::vector<float> &y,
-                              std::string &error) {
+                              const TensorView &zeroPoint, int64_t n, int64_t k,
+                              const float *bias, DType dtype,
+                              std::vector<float> &y, std::string &error) {
   bool perTensor = false;
   std::vector<int8_t> xq;
   std::vector<float> xs;
-  if (!checkMatrixShape("torchao int8", n, k, error) ||
-      !expectView(qdata, "weight_qdata", DType::I8, {n, k}, error) ||
-      !checkRowOrTensorScale(scale, "weight_scale", n, /*f32Only=*/false,
-                             perTensor, error) ||
+  if (!checkTorchaoInt8(qdata, scale, zeroPoint, n, k, perTensor, error) ||
       !quantizeTorchaoInt8Activation(x, m, k, dtype, xq, xs, error))
     return false;
   y.assign(static_cast<size_t>(m * n), 0.0f);
   for (int64_t i = 0; i < m; ++i)
     for (int64_t j = 0; j < n; ++j) {
+      const int64_t zero = zeroPoint.integer(perTensor ? 0 : j);
       int64_t acc = 0;
       for (int64_t l = 0; l < k; ++l)
         acc += static_cast<int64_t>(xq[i * k + l]) *
-               static_cast<int64_t>(qdata.at(j * k + l));
+               (qdata.integer(j * k + l) - zero);
       // _int_scaled_matmul(...).to(output_dtype), then * w_scales.
       float v = roundToDType(dtype, static_cast<float>(acc) * xs[i]);
       v = v * scale.at(perTensor ? 0 : j);

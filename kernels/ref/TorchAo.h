@@ -2,7 +2,10 @@
 //
 // torchao v2 tensor subclasses as transformers saves them
 // (specs/torchao.json; quant-formats-and-kernels.md §2.11). transformers
-// quantizes with torchao at load, so both directions are here.
+// quantizes with torchao at load, so both directions are here. Saving
+// flattens a subclass weight: its data attribute <attr> is the checkpoint
+// tensor `<module>._weight_<attr>` (torchao's flatten_tensor_state_dict), so
+// `qdata` below is `_weight_qdata`, and so on.
 //
 // Int4 "tile_packed_to_4d" (Int4TilePackedTo4dTensor, the tinygemm layout of
 // torch._weight_int4pack_mm; bf16 only). W is zero-padded to [Np, Kp]
@@ -25,7 +28,10 @@
 // weight dtype; w = q * scale + zero_point with q in [-8, 7].
 //
 // Int8 (Int8WeightOnlyConfig, Int8DynamicActivationInt8WeightConfig):
-// `qdata` i8 [N, K], `scale` [N, 1] per row or [1, 1] per tensor; w = q * s.
+// `qdata` i8 [N, K], `scale` [N, 1] per row or [1, 1] per tensor (f32 from
+// torchao 0.18) and `zero_point` i8 of the scale's shape (0 under the
+// symmetric mapping, which is all from_hp uses for weights);
+// w = (q - zp) * s.
 // Float8 (Float8WeightOnly / Float8DynamicActivationFloat8Weight): `qdata`
 // f8E4M3FN or f8E5M2 [N, K], `scale` f32 [N, 1] or [1, 1]; w = q * s.
 //
@@ -119,10 +125,17 @@ bool quantizeTorchaoInt4Plain(const float *w, int64_t n, int64_t k,
 
 //===--- int8 and float8 --------------------------------------------------===//
 
-/// `qdata` i8 [N, K], `scale` float [N, 1] or [1, 1].
+/// Checks Int8Tensor's `qdata` i8 [N, K], `scale` [N, 1] or [1, 1] (any
+/// float dtype: torchao 0.17 and older stored the weight's) and `zeroPoint`
+/// i8 of the scale's shape; `perTensor` tells which scale shape it is.
+bool checkTorchaoInt8(const TensorView &qdata, const TensorView &scale,
+                      const TensorView &zeroPoint, int64_t n, int64_t k,
+                      bool &perTensor, std::string &error);
+
+/// w = (qdata - zeroPoint) * scale over the tensors checkTorchaoInt8 takes.
 bool dequantizeTorchaoInt8(const TensorView &qdata, const TensorView &scale,
-                           int64_t n, int64_t k, std::vector<float> &w,
-                           std::string &error);
+                           const TensorView &zeroPoint, int64_t n, int64_t k,
+                           std::vector<float> &w, std::string &error);
 
 /// `qdata` f8E4M3FN / f8E5M2 [N, K], `scale` f32 [N, 1] or [1, 1].
 bool dequantizeTorchaoFloat8(const TensorView &qdata, const TensorView &scale,
@@ -130,15 +143,16 @@ bool dequantizeTorchaoFloat8(const TensorView &qdata, const TensorView &scale,
                              std::string &error);
 
 struct TorchaoInt8 {
-  StoredTensor qdata; // i8 [N, K]
-  StoredTensor scale; // [N, 1] or [1, 1]
+  StoredTensor qdata;     // i8 [N, K]
+  StoredTensor scale;     // [N, 1] or [1, 1]
+  StoredTensor zeroPoint; // i8, the scale's shape
 };
 
 /// Int8Tensor.from_hp, symmetric: the weight taken as `dtype` (its model
 /// dtype); scale = max(amax / 127.5, 2^-23) computed and rounded in `dtype`
 /// (choose_qparams_affine runs in the input's dtype), stored as
-/// `scaleDtype` (f32 in current torchao; the spec lists bf16);
-/// q = clamp(round(w * (1 / scale)), -128, 127) in f32.
+/// `scaleDtype` (f32 from torchao 0.18, the layout's);
+/// q = clamp(round(w * (1 / scale)), -128, 127) in f32; the zero point 0.
 bool quantizeTorchaoInt8(const float *w, int64_t n, int64_t k, bool perTensor,
                          DType dtype, DType scaleDtype, TorchaoInt8 &out,
                          std::string &error);
@@ -152,13 +166,14 @@ bool quantizeTorchaoInt8Activation(const float *x, int64_t m, int64_t k,
                                    std::string &error);
 
 /// Int8DynamicActivationInt8WeightConfig's linear:
-/// y = dtype(float(sum xq * wq) * s_x) * s_w (+ bias), the integer sum exact
-/// and the intermediate rounded to the activation `dtype` as torchao does.
+/// y = dtype(float(sum xq * (wq - zp)) * s_x) * s_w (+ bias), the integer
+/// sum exact and the intermediate rounded to the activation `dtype` as
+/// torchao does (whose weights are symmetric: zp = 0).
 bool torchaoInt8DynamicLinear(const float *x, int64_t m,
                               const TensorView &qdata, const TensorView &scale,
-                              int64_t n, int64_t k, const float *bias,
-                              DType dtype, std::vector<float> &y,
-                              std::string &error);
+                              const TensorView &zeroPoint, int64_t n, int64_t k,
+                              const float *bias, DType dtype,
+                              std::vector<float> &y, std::string &error);
 
 } // namespace hfq::kernels
 

@@ -1,16 +1,17 @@
 //===- TorchAoEntry.cpp - torchao through the kernel ABI ------------------===//
 //
 // args: TorchaoArgs (specs/torchao.json: format, group_size, per_tensor;
-// the format codes are TorchaoParams'). Packed: weight_qdata then
-// weight_scale_and_zero (1), or weight_scale and weight_zero_point (2), or
-// weight_scale (3-6).
+// the format codes are TorchaoParams'). Packed: _weight_qdata then
+// _weight_scale_and_zero (1), or _weight_scale and _weight_zero_point (2-4),
+// or _weight_scale (5, 6).
 //
 // The int8 dynamic forward quantizes x per token and runs the exact integer
 // GEMM (in f32: the activation dtype of this entry). Float8 dynamic has no
 // reference activation quantizer yet and is reported as unsupported.
 // transformers quantizes torchao at load: `hfq_ref_torchao_quantize_f32`
-// runs the int4 / int8 from_hp quantizers (scales in the layout's bf16;
-// the weight taken as bf16 for int4, whose torchao paths are bf16 only).
+// runs the int4 / int8 from_hp quantizers (scales in the layout's dtype:
+// bf16 for int4, whose torchao paths take the weight as bf16 only; f32 for
+// int8).
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,10 +24,17 @@ namespace {
 
 const char *packedNames(int format) {
   switch (format) {
-  case 1: return "weight_qdata, weight_scale_and_zero";
-  case 2: return "weight_qdata, weight_scale, weight_zero_point";
-  default: return "weight_qdata, weight_scale";
+  case 1: return "_weight_qdata, _weight_scale_and_zero";
+  case 2:
+  case 3:
+  case 4: return "_weight_qdata, _weight_scale, _weight_zero_point";
+  default: return "_weight_qdata, _weight_scale";
   }
+}
+
+/// The tensors of each format's layout.
+size_t tensorCount(int64_t format) {
+  return format >= 2 && format <= 4 ? 3 : 2;
 }
 
 } // namespace
@@ -45,7 +53,7 @@ bool hfq::kernels::torchaoParams(const TorchaoArgs &args, size_t tensors,
     error = "int4 layouts need a positive group_size";
     return false;
   }
-  return expectTensorCount(tensors, p.format == 2 ? 3 : 2,
+  return expectTensorCount(tensors, tensorCount(p.format),
                            packedNames(p.format), error);
 }
 
@@ -63,7 +71,7 @@ bool torchaoDequantize(const TorchaoParams &a, const LinearCall &call,
                                       a.groupSize, w, error);
   case 3:
   case 4:
-    return dequantizeTorchaoInt8(p[0], p[1], call.n, call.k, w, error);
+    return dequantizeTorchaoInt8(p[0], p[1], p[2], call.n, call.k, w, error);
   default:
     return dequantizeTorchaoFloat8(p[0], p[1], call.n, call.k, w, error);
   }
@@ -82,8 +90,8 @@ bool torchaoForward(const LinearCall &call, const TorchaoArgs &args,
   if (a.format == 4) {
     std::vector<float> y;
     if (!torchaoInt8DynamicLinear(call.x, call.m, call.packed[0],
-                                  call.packed[1], call.n, call.k, nullptr,
-                                  DType::F32, y, error))
+                                  call.packed[1], call.packed[2], call.n,
+                                  call.k, nullptr, DType::F32, y, error))
       return false;
     return storeOutput(call, y, "the int8 dynamic linear", error);
   }
@@ -97,7 +105,7 @@ bool torchaoQuantize(const QuantizeCall &call, const TorchaoArgs &args,
                      std::vector<StoredTensor> &packed, std::string &error) {
   TorchaoParams a;
   // The quantizer fills the layout's tensors: their count follows the format.
-  if (!torchaoParams(args, args.format == 2 ? 3 : 2, a, error))
+  if (!torchaoParams(args, tensorCount(args.format), a, error))
     return false;
   switch (a.format) {
   case 1: {
@@ -123,10 +131,11 @@ bool torchaoQuantize(const QuantizeCall &call, const TorchaoArgs &args,
   case 4: {
     TorchaoInt8 q;
     if (!quantizeTorchaoInt8(call.w, call.n, call.k, a.perTensor, DType::F32,
-                             DType::BF16, q, error))
+                             DType::F32, q, error))
       return false;
     packed.push_back(std::move(q.qdata));
     packed.push_back(std::move(q.scale));
+    packed.push_back(std::move(q.zeroPoint));
     return true;
   }
   default:

@@ -3,8 +3,9 @@
 // The weight-only layouts of kernels/ref/TorchAo.cpp, with its args checks
 // (torchaoParams): Int4WeightOnly tile_packed_to_4d (tinygemm) and plain,
 // w = (q - 8) * s + z = q * s + (z - 8s) (Offset), and Int8WeightOnly per
-// row or per tensor (Symmetric). The activation-quantized and float8
-// formats have no integer weight-only kernel layout.
+// row or per tensor, w = (v - zp) * s: Symmetric when every zero point is 0
+// (what from_hp writes), Integer otherwise. The activation-quantized and
+// float8 formats have no integer weight-only kernel layout.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,7 +30,7 @@ bool fromTinygemm(const TorchaoParams &a, const std::vector<TensorView> &packed,
   const int64_t np = ceilDiv(n, 8) * 8, kp = ceilDiv(k, 1024) * 1024;
   std::vector<uint8_t> codes;
   if (!unpackTinygemmInt4(packed[0], np, kp, codes, error) ||
-      !expectView(packed[1], "weight_scale_and_zero", DType::BF16,
+      !expectView(packed[1], "_weight_scale_and_zero", DType::BF16,
                   {kp / g, np, 2}, error))
     return false;
   if (!wholeGroups(k, g, error,
@@ -64,9 +65,9 @@ bool fromInt4Plain(const TorchaoParams &a,
   const int64_t groups = k / g;
   const TensorView &qdata = packed[0], &scale = packed[1],
                    &zeroPoint = packed[2];
-  if (!expectView(qdata, "weight_qdata", DType::I8, {n, k / 2}, error) ||
-      !expectFloatView(scale, "weight_scale", {groups, n}, error) ||
-      !expectFloatView(zeroPoint, "weight_zero_point", {groups, n}, error))
+  if (!expectView(qdata, "_weight_qdata", DType::I8, {n, k / 2}, error) ||
+      !expectFloatView(scale, "_weight_scale", {groups, n}, error) ||
+      !expectFloatView(zeroPoint, "_weight_zero_point", {groups, n}, error))
     return false;
   allocate(out, 4, n, k, g, ZeroKind::Offset);
   for (int64_t i = 0; i < groups * n; ++i) {
@@ -84,19 +85,26 @@ bool fromInt4Plain(const TorchaoParams &a,
   return true;
 }
 
-/// Int8WeightOnlyConfig: w = v * s per row, or per tensor (scale [1, 1]).
+/// Int8WeightOnlyConfig: w = (v - zp) * s per row, or per tensor (scale and
+/// zero point [1, 1]); with q = v + 128 the zero code is zp + 128.
 bool fromInt8(const std::vector<TensorView> &packed, int64_t n, int64_t k,
               QuantWeight &out, std::string &error) {
-  const TensorView &scale = packed[1];
-  const bool perTensor = scale.shape == std::vector<int64_t>{1, 1} && n != 1;
-  const std::vector<int64_t> scaleShape =
-      perTensor ? std::vector<int64_t>{1, 1} : std::vector<int64_t>{n, 1};
-  if (!expectView(packed[0], "weight_qdata", DType::I8, {n, k}, error) ||
-      !expectFloatView(scale, "weight_scale", scaleShape, error))
+  const TensorView &scale = packed[1], &zeroPoint = packed[2];
+  bool perTensor = false;
+  if (!checkTorchaoInt8(packed[0], scale, zeroPoint, n, k, perTensor, error))
     return false;
-  allocate(out, 8, n, k, k, ZeroKind::Symmetric);
-  for (int64_t row = 0; row < n; ++row)
-    out.scale[static_cast<size_t>(row)] = scale.at(perTensor ? 0 : row);
+  bool symmetric = true;
+  for (int64_t i = 0; i < zeroPoint.numel(); ++i)
+    symmetric = symmetric && zeroPoint.integer(i) == 0;
+  allocate(out, 8, n, k, k,
+           symmetric ? ZeroKind::Symmetric : ZeroKind::Integer);
+  for (int64_t row = 0; row < n; ++row) {
+    const int64_t p = perTensor ? 0 : row;
+    out.scale[static_cast<size_t>(row)] = scale.at(p);
+    if (!symmetric)
+      out.zero[static_cast<size_t>(row)] =
+          static_cast<float>(zeroPoint.integer(p) + 128);
+  }
   for (int64_t i = 0; i < n * k; ++i)
     out.q[static_cast<size_t>(i)] = int8Code(packed[0], i);
   return true;

@@ -237,16 +237,16 @@ func.func @fp8_tensor_static(%x: tensor<4x384xbf16>, %w: tensor<256x384xf8E4M3FN
 // compressed-tensors pack-quantized W4A16, group 128, N = 256, K = 256
 // (specs/compressed-tensors.json): the layer's own scheme (its config group)
 // is the `scheme` attribute. 8 values per int32: weight_packed [N, K/8],
-// weight_scale [N, K/128] bf16, weight_shape [2].
+// weight_scale [N, K/128] bf16, weight_shape [2] i64.
 // CHECK-LABEL: func.func @compressed_tensors_w4a16(
 // CHECK:         hfq.qlinear "model.layers.0.mlp.up_proj" %{{.*}}, packed(%{{[^)]*}})
 // CHECK-SAME:      method <"compressed-tensors", {config_groups = {group_0 = {{.*}}}, format = "pack-quantized", quantization_status = "compressed"}>
 // CHECK-SAME:      {scheme = {input_activations = #hfq.none, targets = ["Linear"], weights = {group_size = 128 : i64, num_bits = 4 : i64, strategy = "group", symmetric = true, type = "int"}}}
-// CHECK-SAME:      : tensor<1x256xbf16>, (tensor<256x32xi32>, tensor<256x2xbf16>, tensor<2xi32>) -> tensor<1x256xbf16>
+// CHECK-SAME:      : tensor<1x256xbf16>, (tensor<256x32xi32>, tensor<256x2xbf16>, tensor<2xi64>) -> tensor<1x256xbf16>
 // GENERIC-LABEL: sym_name = "compressed_tensors_w4a16"
 // GENERIC:         "hfq.qlinear"({{.*}}) <{method = #hfq.method<"compressed-tensors", {{.*}}>, {{.*}}, scheme = {input_activations = #hfq.none, {{.*}}}}>
 func.func @compressed_tensors_w4a16(%x: tensor<1x256xbf16>, %w: tensor<256x32xi32>, %s: tensor<256x2xbf16>,
-                                    %shape: tensor<2xi32>) -> tensor<1x256xbf16> {
+                                    %shape: tensor<2xi64>) -> tensor<1x256xbf16> {
   %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%w, %s, %shape)
       method <"compressed-tensors", {
         config_groups = {group_0 = {targets = ["Linear"], input_activations = #hfq.none,
@@ -254,7 +254,7 @@ func.func @compressed_tensors_w4a16(%x: tensor<1x256xbf16>, %w: tensor<256x32xi3
         format = "pack-quantized", quantization_status = "compressed"}>
       {scheme = {targets = ["Linear"], input_activations = #hfq.none,
                  weights = {num_bits = 4 : i64, type = "int", strategy = "group", group_size = 128 : i64, symmetric = true}}}
-      : tensor<1x256xbf16>, (tensor<256x32xi32>, tensor<256x2xbf16>, tensor<2xi32>) -> tensor<1x256xbf16>
+      : tensor<1x256xbf16>, (tensor<256x32xi32>, tensor<256x2xbf16>, tensor<2xi64>) -> tensor<1x256xbf16>
   return %y : tensor<1x256xbf16>
 }
 
@@ -321,15 +321,15 @@ func.func @aqlm_1x16(%x: tensor<1x64xf16>, %codes: tensor<128x8x1xi16>, %cb: ten
   return %y : tensor<1x128xf16>
 }
 
-// torchao Int8WeightOnlyConfig (version 2, per-row): weight_qdata [N, K] i8,
-// weight_scale [N, 1] bf16.
+// torchao Int8WeightOnlyConfig (version 2, per-row): _weight_qdata [N, K] i8,
+// _weight_scale [N, 1] f32, _weight_zero_point [N, 1] i8.
 // CHECK-LABEL: func.func @torchao_int8(
 // CHECK:         method <"torchao", {quant_type = {default = {_data = {}, _type = "Int8WeightOnlyConfig", _version = 2 : i64}}}>
-// CHECK-SAME:      : tensor<4x64xbf16>, (tensor<128x64xi8>, tensor<128x1xbf16>) -> tensor<4x128xbf16>
-func.func @torchao_int8(%x: tensor<4x64xbf16>, %w: tensor<128x64xi8>, %s: tensor<128x1xbf16>) -> tensor<4x128xbf16> {
-  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%w, %s)
+// CHECK-SAME:      : tensor<4x64xbf16>, (tensor<128x64xi8>, tensor<128x1xf32>, tensor<128x1xi8>) -> tensor<4x128xbf16>
+func.func @torchao_int8(%x: tensor<4x64xbf16>, %w: tensor<128x64xi8>, %s: tensor<128x1xf32>, %z: tensor<128x1xi8>) -> tensor<4x128xbf16> {
+  %y = hfq.qlinear "model.layers.0.mlp.up_proj" %x, packed(%w, %s, %z)
       method <"torchao", {quant_type = {default = {_type = "Int8WeightOnlyConfig", _version = 2 : i64, _data = {}}}}>
-      : tensor<4x64xbf16>, (tensor<128x64xi8>, tensor<128x1xbf16>) -> tensor<4x128xbf16>
+      : tensor<4x64xbf16>, (tensor<128x64xi8>, tensor<128x1xf32>, tensor<128x1xi8>) -> tensor<4x128xbf16>
   return %y : tensor<4x128xbf16>
 }
 

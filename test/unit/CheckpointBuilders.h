@@ -86,6 +86,8 @@ inline int64_t dtypeCode(DType dtype) {
     return HFQ_F8E4M3FN;
   case DType::F8E5M2:
     return HFQ_F8E5M2;
+  case DType::I64:
+    return HFQ_I64;
   }
   return 0;
 }
@@ -329,7 +331,7 @@ inline Checkpoint ctCheckpoint(const CtCase &c, Rng &rng,
                 static_cast<uint32_t>(j / c.groupSize));
   }
   if (c.format == CtPacked) {
-    StoredTensor &shape = ck.add(DType::I32, {2});
+    StoredTensor &shape = ck.add(DType::I64, {2});
     shape.setBits(0, static_cast<uint32_t>(c.n));
     shape.setBits(1, static_cast<uint32_t>(c.k));
   }
@@ -389,8 +391,8 @@ inline Checkpoint hqqCheckpoint(int nbits, int64_t n, int64_t k,
 // torchao: args format, group_size, per_tensor
 //===----------------------------------------------------------------------===//
 
-/// Int4WeightOnly tile_packed_to_4d: weight_qdata i32 [Np/8, Kp/128, 32, 4]
-/// (Np = roundup(N, 8), Kp = roundup(K, 1024)) and weight_scale_and_zero
+/// Int4WeightOnly tile_packed_to_4d: _weight_qdata i32 [Np/8, Kp/128, 32, 4]
+/// (Np = roundup(N, 8), Kp = roundup(K, 1024)) and _weight_scale_and_zero
 /// bf16 [Kp/g, Np, 2]; `codes` [n * k] in [0, 16).
 inline Checkpoint torchaoInt4TilePacked(int64_t n, int64_t k, int64_t g,
                                         Rng &rng, std::vector<uint8_t> &codes) {
@@ -408,7 +410,7 @@ inline Checkpoint torchaoInt4TilePacked(int64_t n, int64_t k, int64_t g,
   ck.tensors.emplace_back();
   std::string error;
   if (!packTinygemmInt4(padded.data(), np, kp, ck.tensors.back(), error))
-    ck.error = "weight_qdata: " + error;
+    ck.error = "_weight_qdata: " + error;
   StoredTensor &sz = ck.add(DType::BF16, {kp / g, np, 2});
   for (int64_t i = 0; i < kp / g * np; ++i) {
     sz.setFloat(2 * i, rng.scale());
@@ -417,8 +419,8 @@ inline Checkpoint torchaoInt4TilePacked(int64_t n, int64_t k, int64_t g,
   return ck;
 }
 
-/// Int4WeightOnly plain: weight_qdata i8 [N, K/2] (signed nibbles, even k
-/// low), weight_scale and weight_zero_point bf16 [K/g, N].
+/// Int4WeightOnly plain: _weight_qdata i8 [N, K/2] (signed nibbles, even k
+/// low), _weight_scale and _weight_zero_point bf16 [K/g, N].
 inline Checkpoint torchaoInt4Plain(int64_t n, int64_t k, int64_t g, Rng &rng,
                                    std::vector<uint8_t> &codes) {
   Checkpoint ck;
@@ -442,7 +444,9 @@ inline Checkpoint torchaoInt4Plain(int64_t n, int64_t k, int64_t g, Rng &rng,
   return ck;
 }
 
-/// Int8WeightOnly: weight_qdata i8 [N, K], weight_scale bf16 [N or 1, 1].
+/// Int8WeightOnly as torchao 0.18 writes it: _weight_qdata i8 [N, K],
+/// _weight_scale f32 [N or 1, 1], _weight_zero_point i8 of the scale's shape,
+/// all 0 (from_hp's symmetric mapping).
 inline Checkpoint torchaoInt8(int64_t n, int64_t k, bool perTensor, Rng &rng,
                               std::vector<uint8_t> &codes) {
   Checkpoint ck;
@@ -454,9 +458,10 @@ inline Checkpoint torchaoInt8(int64_t n, int64_t k, bool perTensor, Rng &rng,
     codes.push_back(static_cast<uint8_t>(v + 128));
     qdata.setBits(i, static_cast<uint32_t>(v));
   }
-  StoredTensor &scale = ck.add(DType::BF16, {perTensor ? 1 : n, 1});
+  StoredTensor &scale = ck.add(DType::F32, {perTensor ? 1 : n, 1});
   for (int64_t i = 0; i < scale.numel(); ++i)
     scale.setFloat(i, rng.scale());
+  ck.add(DType::I8, scale.shape);
   return ck;
 }
 

@@ -71,15 +71,14 @@ bool sameUnordered(const Json &a, const Json &b) {
   return nlohmann::json::parse(a.dump()) == nlohmann::json::parse(b.dump());
 }
 
-/// The keys of transformers 5.17's AUTO_QUANTIZER_MAPPING that hfq has
-/// (quantizers/auto.py; all but mxfp8), in its order, as Python prints the
-/// list.
+/// The 27 keys of transformers 5.17's AUTO_QUANTIZER_MAPPING
+/// (quantizers/auto.py), in its order, as Python prints the list.
 const std::string kSupported =
     "['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', "
     "'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', "
     "'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', "
-    "'spqr', 'fp8', 'gguf', 'nvfp4', 'auto-round', 'mxfp4', 'metal', "
-    "'sinq', 'gemma']";
+    "'spqr', 'fp8', 'gguf', 'nvfp4', 'mxfp8', 'auto-round', 'mxfp4', "
+    "'metal', 'sinq', 'gemma']";
 
 const std::string kNoQuantMethod =
     "The model's quantization config from the arguments has no `quant_method` "

@@ -87,11 +87,11 @@ TEST(RefCompressedTensors, PackQuantizedGroupAsymmetricByHand) {
   std::vector<int32_t> packed = {0x98f0, 0x67ba};
   std::vector<int32_t> zp = {0x89, 0xa7};
   auto scale = bf16s({0.5f, 1, 2, 0.25f});
-  std::vector<int32_t> shape = {2, 4};
+  std::vector<int64_t> shape = {2, 4};
   std::vector<float> w;
   std::string error;
   TensorView zpView = viewOf(zp, DType::I32, {1, 2});
-  TensorView shapeView = viewOf(shape, DType::I32, {2});
+  TensorView shapeView = viewOf(shape, DType::I64, {2});
   ASSERT_TRUE(dequantizeCtPacked(scheme(4, CtStrategy::Group, 2),
                                  viewOf(packed, DType::I32, {2, 1}),
                                  viewOf(scale, DType::BF16, {2, 2}), &zpView,
@@ -330,13 +330,31 @@ TEST(RefCompressedTensors, Errors) {
                                   nullptr, nullptr, 2, 4, w, error));
   EXPECT_EQ(error, "weight_zero_point must be i32[1, 2], got i32[2, 1]");
   // weight_shape disagreeing with N, K.
-  std::vector<int32_t> shape = {4, 2};
-  TensorView shapeView = viewOf(shape, DType::I32, {2});
+  std::vector<int64_t> shape = {4, 2};
+  TensorView shapeView = viewOf(shape, DType::I64, {2});
   EXPECT_FALSE(dequantizeCtPacked(scheme(4, CtStrategy::Channel),
                                   viewOf(packed, DType::I32, {2, 1}),
                                   viewOf(scale, DType::BF16, {2, 1}), nullptr,
                                   nullptr, &shapeView, 2, 4, w, error));
   EXPECT_NE(error.find("weight_shape is [4, 2]"), std::string::npos) << error;
+  // weight_shape is read as the 64-bit values compressed-tensors writes: a
+  // size that agrees only in its low 32 bits is a mismatch, and an i32
+  // weight_shape is not what the library writes.
+  shape[0] = 2 + (int64_t(1) << 32);
+  shape[1] = 4;
+  EXPECT_FALSE(dequantizeCtPacked(scheme(4, CtStrategy::Channel),
+                                  viewOf(packed, DType::I32, {2, 1}),
+                                  viewOf(scale, DType::BF16, {2, 1}), nullptr,
+                                  nullptr, &shapeView, 2, 4, w, error));
+  EXPECT_NE(error.find("weight_shape is [4294967298, 4]"), std::string::npos)
+      << error;
+  std::vector<int32_t> shape32 = {2, 4};
+  TensorView shape32View = viewOf(shape32, DType::I32, {2});
+  EXPECT_FALSE(dequantizeCtPacked(scheme(4, CtStrategy::Channel),
+                                  viewOf(packed, DType::I32, {2, 1}),
+                                  viewOf(scale, DType::BF16, {2, 1}), nullptr,
+                                  nullptr, &shape32View, 2, 4, w, error));
+  EXPECT_EQ(error, "weight_shape must be i64[2], got i32[2]");
   // g_idx out of range and with a non-group strategy.
   std::vector<int32_t> gIdx = {0, 1, 2, 0};
   TensorView g = viewOf(gIdx, DType::I32, {4});

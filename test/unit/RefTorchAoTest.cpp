@@ -264,19 +264,28 @@ TEST(RefTorchAo, PlainInt4RoundTrip) {
 
 TEST(RefTorchAo, Int8ByHand) {
   std::vector<int8_t> qdata = {1, -2, 127, -128};
-  auto scale = bf16s({0.5f, 0.25f});
+  std::vector<float> scale = {0.5f, 0.25f};
+  std::vector<int8_t> zeros = {0, 0};
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantizeTorchaoInt8(viewOf(qdata, DType::I8, {2, 2}),
-                                    viewOf(scale, DType::BF16, {2, 1}), 2, 2, w,
-                                    error))
+  ASSERT_TRUE(dequantizeTorchaoInt8(
+      viewOf(qdata, DType::I8, {2, 2}), viewOf(scale, DType::F32, {2, 1}),
+      viewOf(zeros, DType::I8, {2, 1}), 2, 2, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0.5f, -1, 31.75f, -32}));
-  // Per tensor: scale [1, 1].
+  // w = (q - zp) * scale: zero points 3 and -2.
+  std::vector<int8_t> zp = {3, -2};
+  ASSERT_TRUE(dequantizeTorchaoInt8(
+      viewOf(qdata, DType::I8, {2, 2}), viewOf(scale, DType::F32, {2, 1}),
+      viewOf(zp, DType::I8, {2, 1}), 2, 2, w, error))
+      << error;
+  EXPECT_EQ(w, (std::vector<float>{-1, -2.5f, 32.25f, -31.5f}));
+  // Per tensor: scale and zero point [1, 1]; a bf16 scale (torchao 0.17).
   auto one = bf16s({2});
-  ASSERT_TRUE(dequantizeTorchaoInt8(viewOf(qdata, DType::I8, {2, 2}),
-                                    viewOf(one, DType::BF16, {1, 1}), 2, 2, w,
-                                    error));
+  std::vector<int8_t> zero = {0};
+  ASSERT_TRUE(dequantizeTorchaoInt8(
+      viewOf(qdata, DType::I8, {2, 2}), viewOf(one, DType::BF16, {1, 1}),
+      viewOf(zero, DType::I8, {1, 1}), 2, 2, w, error));
   EXPECT_EQ(w, (std::vector<float>{2, -4, 254, -256}));
   // Float8: e4m3 0x38 = 1, 0x7e = 448; e5m2 0x3c = 1, 0x7b = 57344.
   std::vector<uint8_t> f8 = {0x38, 0x7e};
@@ -302,6 +311,9 @@ TEST(RefTorchAo, Int8QuantizeByHand) {
                                   q, error))
       << error;
   EXPECT_EQ(q.scale.view().at(0), 2.0f);
+  EXPECT_EQ(q.zeroPoint.dtype, DType::I8);
+  EXPECT_EQ(q.zeroPoint.shape, (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(q.zeroPoint.view().at(0), 0.0f);
   auto d = q.qdata.view();
   EXPECT_EQ(d.at(0), 64.0f);
   EXPECT_EQ(d.at(1), -128.0f);
@@ -325,6 +337,7 @@ TEST(RefTorchAo, Int8QuantizeByHand) {
                                   DType::BF16, q, error));
   EXPECT_EQ(q.scale.shape, (std::vector<int64_t>{1, 1}));
   EXPECT_EQ(q.scale.dtype, DType::BF16);
+  EXPECT_EQ(q.zeroPoint.shape, (std::vector<int64_t>{1, 1}));
 }
 
 TEST(RefTorchAo, Int8DynamicLinearByHand) {
@@ -336,18 +349,29 @@ TEST(RefTorchAo, Int8DynamicLinearByHand) {
   std::vector<float> x = {1, -0.5078125f};
   std::vector<int8_t> wq = {1, 1, 1, -1};
   std::vector<float> sw = {0.5f, 0.25f};
+  std::vector<int8_t> zw = {0, 0};
   std::vector<float> y;
   std::string error;
   ASSERT_TRUE(torchaoInt8DynamicLinear(
       x.data(), 1, viewOf(wq, DType::I8, {2, 2}),
-      viewOf(sw, DType::F32, {2, 1}), 2, 2, nullptr, DType::BF16, y, error))
+      viewOf(sw, DType::F32, {2, 1}), viewOf(zw, DType::I8, {2, 1}), 2, 2,
+      nullptr, DType::BF16, y, error))
       << error;
   EXPECT_EQ(y, (std::vector<float>{0.248046875f, 0.375f}));
   // In f32: s_x = f32(1/127.5), x_q = [127, -65], acc = 62 and 192.
   ASSERT_TRUE(torchaoInt8DynamicLinear(
       x.data(), 1, viewOf(wq, DType::I8, {2, 2}),
-      viewOf(sw, DType::F32, {2, 1}), 2, 2, nullptr, DType::F32, y, error));
+      viewOf(sw, DType::F32, {2, 1}), viewOf(zw, DType::I8, {2, 1}), 2, 2,
+      nullptr, DType::F32, y, error));
   EXPECT_FLOAT_EQ(y[0], 62.0f / 127.5f * 0.5f);
+  EXPECT_FLOAT_EQ(y[1], 192.0f / 127.5f * 0.25f);
+  // A weight zero point of 1 in row 0: acc = 127 * 0 + (-65) * 0 = 0.
+  zw[0] = 1;
+  ASSERT_TRUE(torchaoInt8DynamicLinear(
+      x.data(), 1, viewOf(wq, DType::I8, {2, 2}),
+      viewOf(sw, DType::F32, {2, 1}), viewOf(zw, DType::I8, {2, 1}), 2, 2,
+      nullptr, DType::F32, y, error));
+  EXPECT_EQ(y[0], 0.0f);
   EXPECT_FLOAT_EQ(y[1], 192.0f / 127.5f * 0.25f);
 }
 
@@ -366,11 +390,11 @@ TEST(RefTorchAo, Errors) {
       viewOf(qdata, DType::I32, {1, 1, 32, 4}),
       viewOf(sz, DType::BF16, {32, 8, 2}), 2, 64, 32, w, error));
   EXPECT_EQ(error,
-            "weight_qdata must be i32[1, 8, 32, 4], got i32[1, 1, 32, 4]");
+            "_weight_qdata must be i32[1, 8, 32, 4], got i32[1, 1, 32, 4]");
   EXPECT_FALSE(dequantizeTorchaoInt4Tiled(
       viewOf(qdata, DType::I32, {1, 8, 32, 4}),
       viewOf(sz, DType::F16, {32, 8, 2}), 2, 64, 32, w, error));
-  EXPECT_EQ(error, "weight_scale_and_zero must be bf16[32, 8, 2], got "
+  EXPECT_EQ(error, "_weight_scale_and_zero must be bf16[32, 8, 2], got "
                    "f16[32, 8, 2]");
   // Packing needs N % 8 == 0, K % 128 == 0 and codes below 16.
   StoredTensor packed;
@@ -387,18 +411,27 @@ TEST(RefTorchAo, Errors) {
   EXPECT_FALSE(dequantizeTorchaoInt4Plain(
       viewOf(plain, DType::I8, {1, 2}), viewOf(s, DType::BF16, {1, 2}),
       viewOf(s, DType::BF16, {2, 1}), 1, 4, 2, w, error));
-  EXPECT_EQ(error, "weight_scale must be f16, bf16 or f32[2, 1], got "
+  EXPECT_EQ(error, "_weight_scale must be f16, bf16 or f32[2, 1], got "
                    "bf16[1, 2]");
-  // Int8 scale shape; float8 scale dtype.
-  EXPECT_FALSE(dequantizeTorchaoInt8(viewOf(plain, DType::I8, {2, 2}),
-                                     viewOf(s, DType::BF16, {4}), 2, 2, w,
-                                     error));
-  EXPECT_EQ(error, "weight_scale must be f16, bf16 or f32[2, 1], got bf16[4]");
+  // Int8 scale and zero point shapes, zero point dtype; float8 scale dtype.
+  std::vector<int8_t> zp(2);
+  EXPECT_FALSE(dequantizeTorchaoInt8(
+      viewOf(plain, DType::I8, {2, 2}), viewOf(s, DType::BF16, {4}),
+      viewOf(zp, DType::I8, {2, 1}), 2, 2, w, error));
+  EXPECT_EQ(error, "_weight_scale must be f16, bf16 or f32[2, 1], got bf16[4]");
+  EXPECT_FALSE(dequantizeTorchaoInt8(
+      viewOf(plain, DType::I8, {2, 2}), viewOf(s, DType::BF16, {2, 1}),
+      viewOf(zp, DType::I8, {1, 2}), 2, 2, w, error));
+  EXPECT_EQ(error, "_weight_zero_point must be i8[2, 1], got i8[1, 2]");
+  EXPECT_FALSE(dequantizeTorchaoInt8(
+      viewOf(plain, DType::I8, {2, 2}), viewOf(s, DType::BF16, {2, 1}),
+      viewOf(s, DType::BF16, {2, 1}), 2, 2, w, error));
+  EXPECT_EQ(error, "_weight_zero_point must be i8[2, 1], got bf16[2, 1]");
   std::vector<uint8_t> f8(4);
   EXPECT_FALSE(dequantizeTorchaoFloat8(viewOf(f8, DType::F8E4M3FN, {2, 2}),
                                        viewOf(s, DType::BF16, {2, 1}), 2, 2, w,
                                        error));
-  EXPECT_EQ(error, "weight_scale must be f32[2, 1], got bf16[2, 1]");
+  EXPECT_EQ(error, "_weight_scale must be f32[2, 1], got bf16[2, 1]");
   // Quantizers.
   TorchaoInt4Plain p;
   std::vector<float> x(6);

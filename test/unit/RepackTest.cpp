@@ -748,6 +748,16 @@ TEST(RepackTorchao, Int8WeightOnlyMatchesReference) {
     EXPECT_EQ(qw.q, codes);
     expectSameWeight(qw.dequantize(),
                      refOrFail(_mlir_ciface_hfq_ref_torchao_f32, ck, n, k));
+    // A non-zero zero point (an asymmetric Int8Tensor): integer zero codes
+    // zp + 128.
+    StoredTensor &zp = ck.tensors[2];
+    for (int64_t i = 0; i < zp.numel(); ++i)
+      zp.setBits(i, static_cast<uint32_t>(i % 5 - 2));
+    qw = convert("torchao", ck, n, k);
+    EXPECT_EQ(qw.zeroKind, ZeroKind::Integer);
+    EXPECT_EQ(qw.zero[perTensor ? 5 : 1], perTensor ? 126.0f : 127.0f);
+    expectSameWeight(qw.dequantize(),
+                     refOrFail(_mlir_ciface_hfq_ref_torchao_f32, ck, n, k));
   }
 }
 
@@ -755,19 +765,24 @@ TEST(RepackTorchao, Refusals) {
   Checkpoint ck;
   ck.args = {4, 0, 0};
   ck.add(DType::I8, {8, 16});
-  ck.add(DType::BF16, {8, 1});
+  ck.add(DType::F32, {8, 1});
+  ck.add(DType::I8, {8, 1});
   EXPECT_HAS(convertError("torchao", ck, 8, 16),
              "Int8DynamicActivationInt8WeightConfig");
+  ck.args = {3, 0, 0};
+  ck.tensors[2].reset(DType::I8, {1, 1});
+  EXPECT_HAS(convertError("torchao", ck, 8, 16),
+             "_weight_zero_point must be i8[8, 1], got i8[1, 1]");
+  ck.tensors[2].reset(DType::I8, {8, 1});
+  ck.tensors[0].reset(DType::U8, {8, 16});
+  EXPECT_HAS(convertError("torchao", ck, 8, 16),
+             "_weight_qdata must be i8[8, 16], got ui8[8, 16]");
+  ck.tensors.pop_back();
   for (double format : {5.0, 6.0}) {
     ck.args[0] = format;
     ck.tensors[0].reset(DType::F8E4M3FN, {8, 16});
-    ck.tensors[1].reset(DType::F32, {8, 1});
     EXPECT_HAS(convertError("torchao", ck, 8, 16), "torchao float8 weights");
   }
-  ck.args = {3, 0, 0};
-  ck.tensors[0].reset(DType::U8, {8, 16});
-  EXPECT_HAS(convertError("torchao", ck, 8, 16),
-             "weight_qdata must be i8[8, 16], got ui8[8, 16]");
   ck.args = {7, 0, 0};
   EXPECT_HAS(convertError("torchao", ck, 8, 16), "format must be an integer");
   ck.args = {2, 0, 0};

@@ -231,8 +231,8 @@ TEST(Registry, LoadsADirectoryInNameOrder) {
 }
 
 TEST(Registry, BuiltinsHoldTheKeysInTransformersOrder) {
-  // transformers 5.17's AUTO_QUANTIZER_MAPPING (quantizers/auto.py), all but
-  // mxfp8, in its order.
+  // transformers 5.17's AUTO_QUANTIZER_MAPPING (quantizers/auto.py): its 27
+  // keys, in its order.
   MethodRegistry registry;
   SpecError error;
   ASSERT_TRUE(loadBuiltinSpecs(registry, error)) << error.str();
@@ -242,7 +242,7 @@ TEST(Registry, BuiltinsHoldTheKeysInTransformersOrder) {
   EXPECT_EQ(keys,
             "awq bitsandbytes_4bit bitsandbytes_8bit gptq aqlm quanto "
             "quark fouroversix fp_quant eetq higgs hqq compressed-tensors "
-            "fbgemm_fp8 torchao bitnet vptq spqr fp8 gguf nvfp4 "
+            "fbgemm_fp8 torchao bitnet vptq spqr fp8 gguf nvfp4 mxfp8 "
             "auto-round mxfp4 metal sinq gemma");
   ASSERT_NE(registry.lookup("bitsandbytes_4bit"), nullptr);
   EXPECT_EQ(registry.lookup("bitsandbytes_4bit")->method->config.className,

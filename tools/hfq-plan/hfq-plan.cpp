@@ -273,7 +273,8 @@ bool findLinears(const Options &opts, const spec::DispatchInputs &inputs,
       bool filled = false;
       for (checkpoint::LinearInfo &info : linears) {
         auto it = byName.find(info.name);
-        if ((info.n < 0 || info.k < 0) && it != byName.end()) {
+        if ((info.n < 0 || info.k < 0) && it != byName.end() &&
+            it->second->n > 0 && it->second->k > 0) {
           info.n = it->second->n;
           info.k = it->second->k;
           filled = true;

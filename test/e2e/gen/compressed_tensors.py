@@ -6,7 +6,8 @@ Formats (compressed-tensors / llm-compressor, quant-formats-and-kernels.md):
   value + 2^(bits-1); weight_zero_point (asymmetric) packed the same way
   along N: i32 [ceil(N/pf), G]; weight_scale bf16 [N, G] (group) or [N, 1]
   (channel); weight_g_idx i32 [K] maps columns to groups (actorder);
-  weight_shape i32 [2] = [N, K]. w = (q - zp) * scale.
+  weight_shape i64 [2] = [N, K] (torch.tensor(weight.shape), as the
+  library writes it). w = (q - zp) * scale.
 * int-quantized / naive-quantized: weight i8 [N, K] signed values, zero
   points i8 with the scale's shape.
 * float-quantized: weight f8E4M3FN [N, K] * scale; on every target this
@@ -96,7 +97,7 @@ def packed(bits, strategy, group, sym, actorder, seed, n=16, k=64):
         tensors.append(("weight_zero_point", zwords, [zr, G], "i32"))
     if actorder:
         tensors.append(("weight_g_idx", gidx, [k], "i32"))
-    tensors.append(("weight_shape", [n, k], [2], "i32"))
+    tensors.append(("weight_shape", [n, k], [2], "i64"))
     w_ref = [(q[r * k + c] - zp[r * G + gidx[c]]) * scale[r * G + gidx[c]] for r in range(n) for c in range(k)]
     x = [f32(rnd.uniform(-1, 1)) for _ in range(M * k)]
     scheme = scheme_attr("pack-quantized", weights_attr(bits, "int", sym, strategy, group, actorder))

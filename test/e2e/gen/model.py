@@ -43,7 +43,7 @@ MODULE = "model.layers.0.mlp.up_proj"
 # MLIR element type -> (safetensors dtype, struct format or encoder)
 DTYPES = {
     "f32": ("F32", "<f"), "f16": ("F16", "<e"), "bf16": ("BF16", None),
-    "i32": ("I32", "<i"), "i16": ("I16", "<h"), "i8": ("I8", "<b"),
+    "i64": ("I64", "<q"), "i32": ("I32", "<i"), "i16": ("I16", "<h"), "i8": ("I8", "<b"),
     "ui8": ("U8", "<B"), "f8E4M3FN": ("F8_E4M3", None),
 }
 

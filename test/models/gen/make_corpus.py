@@ -26,6 +26,7 @@ expected.json}, DIR/summary.json, and with --tar one tar.gz of DIR.
 """
 import argparse
 import contextlib
+import copy
 import importlib.metadata
 import importlib.util
 import io
@@ -615,12 +616,281 @@ def prequant_case(name, work, out, candidates, force=False):
     return prequant_case(name, work, out, [search.give_up()], True)
 
 
+# --- AQLM: the published layout, a dense reference --------------------------------
+
+AQLM_SHAPE = dict(num_codebooks=2, nbits_per_codebook=8, in_group_size=8, out_group_size=1)
+
+
+def kmeans(x, size, iters, gen):
+    """Plain Lloyd k-means of the rows of x (float32) into `size` centroids,
+    seeded from rows picked by `gen`."""
+    c = x[torch.randperm(x.shape[0], generator=gen)[:size]].clone()
+    for _ in range(iters):
+        a = torch.cdist(x, c).argmin(1)
+        for j in range(size):
+            m = a == j
+            if m.any():
+                c[j] = x[m].mean(0)
+    return c
+
+
+def aqlm_quantize(w, gen, iters=8):
+    """AQLM 2x8 (two 256-entry codebooks, in_group 8, out_group 1): scales
+    = per-row rms, codebook c fitted by k-means on the residual left by
+    codebooks < c, codes by greedy nearest entry against the stored float16
+    codebooks. Returns codes (stored signed, i8 [N, K/8, 2]), codebooks (f16
+    [2, 256, 1, 8]), scales (f16 [N, 1, 1, 1]) and the dequantized W (float32),
+    W[o, 8i:8i+8] = scales[o] * sum_c codebooks[c, codes[o, i, c]]."""
+    C, nbits, ig = AQLM_SHAPE["num_codebooks"], AQLM_SHAPE["nbits_per_codebook"], AQLM_SHAPE["in_group_size"]
+    size = 1 << nbits
+    n, k = w.shape
+    w = w.float()
+    scales = w.pow(2).mean(1).sqrt().clamp(min=1e-6).half()                 # [N]
+    v = (w / scales.float()[:, None]).reshape(n * (k // ig), ig)
+    res, books, codes = v.clone(), [], []
+    for _ in range(C):
+        book = kmeans(res, size, iters, gen).half()
+        code = torch.cdist(res, book.float()).argmin(1)
+        res = res - book.float()[code]
+        books.append(book)
+        codes.append(code)
+    codebooks = torch.stack(books).view(C, size, 1, ig)                      # [C, size, og, ig]
+    code = torch.stack(codes, -1).view(n, k // ig, C)                        # [O, I, C] unsigned
+    summed = sum(books[c].float()[codes[c]] for c in range(C)).view(n, k)
+    deq = scales.float()[:, None] * summed
+    stored = torch.where(code >= size // 2, code - size, code).to(torch.int8)
+    return stored, codebooks.contiguous(), scales.view(n, 1, 1, 1).contiguous(), deq
+
+
+def aqlm_case(name, work, out, candidates, force=False):
+    import transformers as T
+    from safetensors.torch import save_file
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = build_dense("llama", "float16", seed, tie_word_embeddings=False)
+        sd = {k: v.detach().clone().contiguous() for k, v in base.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        deq = {}
+        gen = torch.Generator().manual_seed(seed)
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                codes, codebooks, scales, dq = aqlm_quantize(sd[key + ".weight"], gen)
+                tensors.update({key + ".codes": codes, key + ".codebooks": codebooks, key + ".scales": scales})
+                deq[key + ".weight"] = dq
+        qc = T.AqlmConfig(**AQLM_SHAPE, linear_weights_not_to_quantize=[
+            "model.embed_tokens.weight", "lm_head.weight"])
+        qdict = qc.to_dict()
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base.config
+        cfg.quantization_config = qdict
+        cfg.save_pretrained(d)
+        base.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+        ref = dense_reference(sd, deq)
+        res = outputs(ref, "cpu")
+        ref16 = outputs(ref.to(torch.float16), "cpu")
+        why = acceptable(res, 0.5, ref16)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base.float(), "cpu")
+        return write_expected(
+            out / name, name, "transformers dense model with the dequantized weights", "cpu", "float32",
+            seed, res, versions(),
+            checkpoint_dtype="float16",
+            base=f"LlamaForCausalLM float16, seed {seed}",
+            how=("AQLM 2x8 layout (aqlm QuantizedLinear: codes i8 [N, K/8, 2] stored signed, codebooks f16 "
+                 "[2, 256, 1, 8], scales f16 [N, 1, 1, 1]) as test/e2e/gen/aqlm.py writes it; scales = per-row "
+                 "rms, codebooks by residual k-means (8 Lloyd iterations), codes by greedy nearest entry; "
+                 "embed_tokens and lm_head unquantized (linear_weights_not_to_quantize)"),
+            why_not_loaded="transformers 5.17 loads AQLM checkpoints only with the aqlm package, which is not installed",
+            **search.extra(force),
+            noise={"float16_max_abs_logit_diff": round(max_abs(res, ref16), 6),
+                   "float16_note": "the same dense reference run in float16 by transformers (CPU)",
+                   "dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]},
+            quantization_config=qdict)
+    return aqlm_case(name, work, out, [search.give_up()], True)
+
+
+def dense_reference(sd, deq):
+    """A dense float32 LlamaForCausalLM over the checkpoint's unquantized
+    tensors (upcast) and the dequantized linears."""
+    import transformers as T
+    ref_cfg = make_config("llama", "float32", tie_word_embeddings=False)
+    ref = T.AutoModelForCausalLM.from_config(ref_cfg, attn_implementation=ATTN, dtype=torch.float32).eval()
+    full = {k: v.float() for k, v in sd.items()}
+    full.update(deq)
+    missing, unexpected = ref.load_state_dict(full, strict=False)
+    assert not unexpected and all("rotary" in m for m in missing), (missing, unexpected)
+    return ref
+
+
+# --- BitNet: the published packed-ternary layout, loaded by transformers ---------
+
+def bitnet_pack(t):
+    """Ternary t [N, K] in {-1, 0, 1} -> u8 [N/4, K]: t + 1, byte row r holds
+    rows r, r + N/4, r + N/2, r + 3N/4 at bits 0-1, 2-3, 4-5, 6-7 (the
+    layout of test/e2e/gen/bitnet.py's packed_ternary)."""
+    n = t.shape[0]
+    q = n // 4
+    u = (t + 1).to(torch.int32)
+    packed = sum(u[p * q:(p + 1) * q] << (2 * p) for p in range(4))
+    return packed.to(torch.uint8)
+
+
+def bitnet_case(name, work, out, candidates, force=False):
+    """BitNet b1.58 offline BitLinear: each projection ternarized by absmean
+    (s = 1 / mean|W|, t = clamp(round(W s), -1, 1), weight_scale = s so that
+    BitLinear's x_q . t / (s_x * weight_scale) ~ x . W), bf16 base; written
+    in the published layout and recorded from transformers' own BitLinear
+    (activations quantized per token to int8), checkpoint loaded back."""
+    import transformers as T
+    from safetensors.torch import save_file
+    from transformers.integrations.bitnet import pack_weights
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = save_base("bfloat16", seed, work)
+        base_m = load(base, None, dtype=torch.bfloat16)
+        sd = {k: v.detach().clone().contiguous() for k, v in base_m.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                w = sd[key + ".weight"].float()
+                s = 1.0 / w.abs().mean().clamp(min=1e-5)
+                t = (w * s).round().clamp(-1, 1)
+                packed = bitnet_pack(t)
+                assert torch.equal(packed, pack_weights(t.clone())), key     # transformers' own packing
+                tensors[key + ".weight"] = packed.contiguous()
+                tensors[key + ".weight_scale"] = s.reshape(1).to(torch.bfloat16)
+        qc = T.BitNetQuantConfig(linear_class="bitlinear", quantization_mode="offline")
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base_m.config
+        cfg.quantization_config = qc.to_dict()
+        cfg.save_pretrained(d)
+        base_m.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+        reloaded = load(d, None)
+        kinds = {type(m).__name__ for m in reloaded.modules()}
+        assert "BitLinear" in kinds, kinds
+        res = outputs(reloaded, "cpu")
+        why = acceptable(res, 0.5)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base_m, "cpu")
+        return write_expected(
+            out / name, name, "transformers", "cpu", "bfloat16", seed, res, versions(),
+            base=f"LlamaForCausalLM bfloat16, seed {seed}",
+            how=("BitNet offline BitLinear layout (weight u8 [N/4, K], ternary + 1 in 4 planes along N, the "
+                 "layout of test/e2e/gen/bitnet.py and transformers' pack_weights; weight_scale bf16 [1]); "
+                 "per projection s = 1 / mean|W|, t = clamp(round(W s), -1, 1), weight_scale = s; lm_head "
+                 "unquantized (transformers' default skip); written with safetensors.torch.save_file"),
+            recorded_from=("the saved checkpoint, loaded back with from_pretrained (transformers' BitLinear: "
+                           "int8 per-token absmax activations, y = (x_q . t) / (s_x * weight_scale), bf16)"),
+            torch_compile=os.environ.get("TORCHDYNAMO_DISABLE") != "1",
+            **search.extra(force),
+            noise={"dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]},
+            quantization_config=json.load(open(d / "config.json")).get("quantization_config"))
+    return bitnet_case(name, work, out, [search.give_up()], True)
+
+
+# --- HQQ: the hqq library's own layout, a dense reference -------------------------
+
+def hqq_case(name, work, out, candidates, force=False):
+    """HQQ 4-bit, group 64, axis 1 (HqqConfig(nbits=4, group_size=64)'s
+    quant_config, optimize on): each projection quantized by the hqq
+    library itself (HQQLinear on the CPU, compute_dtype float16), its
+    state_dict written as the checkpoint's tensors (W_q, scale, zero and
+    hqq's meta tensors). transformers 5.17 cannot load it (the HQQ quantizer
+    has no weight conversion: W_q & co. are UNEXPECTED, the projections'
+    weight MISSING and randomly initialised, silently), so the reference is
+    the dense float32 model over (W_q - zero) * scale computed in float32
+    from the stored float16 scale / zero and hqq's own unpacking."""
+    import transformers as T
+    from hqq.core.quantize import HQQLinear, Quantizer
+    from safetensors.torch import save_file
+    search = Search(name, QUANT_TRIES)
+    hcfg = T.HqqConfig(nbits=4, group_size=64)
+    for seed in candidates:
+        base = build_dense("llama", "float16", seed, tie_word_embeddings=False)
+        sd = {k: v.detach().clone().contiguous() for k, v in base.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        deq, worst = {}, 0.0
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                lin = torch.nn.Linear(1, 1, bias=False)
+                lin.weight = torch.nn.Parameter(sd[key + ".weight"].clone())
+                lin.in_features, lin.out_features = lin.weight.shape[1], lin.weight.shape[0]
+                h = HQQLinear(lin, quant_config=copy.deepcopy(hcfg.quant_config),
+                              compute_dtype=torch.float16, device="cpu", del_orig=False)
+                for k, v in h.state_dict().items():
+                    if torch.is_tensor(v):
+                        tensors[f"{key}.{k}"] = v.detach().clone().contiguous()
+                q = Quantizer.unpack[h.meta["packing"]](h.W_q, dtype=torch.float32)
+                dq = ((q - h.meta["zero"].float()) * h.meta["scale"].float()).reshape(h.meta["shape"])
+                worst = max(worst, (dq - h.dequantize().float()).abs().max().item())
+                deq[key + ".weight"] = dq
+        qdict = hcfg.to_dict()
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base.config
+        cfg.quantization_config = qdict
+        cfg.save_pretrained(d)
+        base.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+        ref = dense_reference(sd, deq)
+        res = outputs(ref, "cpu")
+        ref16 = outputs(ref.to(torch.float16), "cpu")
+        why = acceptable(res, 0.5, ref16)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base.float(), "cpu")
+        return write_expected(
+            out / name, name, "transformers dense model with the dequantized weights", "cpu", "float32",
+            seed, res, versions("hqq"),
+            checkpoint_dtype="float16",
+            base=f"LlamaForCausalLM float16, seed {seed}",
+            how=("hqq's HQQLinear (CPU, compute_dtype float16) with HqqConfig(nbits=4, group_size=64)'s "
+                 "weight_quant_params (axis 1, optimize on); each projection's HQQLinear.state_dict() tensors "
+                 "written with safetensors.torch.save_file (W_q u8 [N*K/128, 64], scale / zero f16 [N*K/64, 1], "
+                 "and hqq's meta tensors); lm_head unquantized (skip_modules)"),
+            why_not_loaded=("transformers 5.17's HQQ quantizer has no weight conversion for pre-quantized "
+                            "checkpoints: from_pretrained reports W_q/scale/zero/... UNEXPECTED and the "
+                            "projections' weight MISSING (randomly initialised) and raises nothing"),
+            dequantize_vs_hqq_max_abs=worst,
+            **search.extra(force),
+            noise={"float16_max_abs_logit_diff": round(max_abs(res, ref16), 6),
+                   "float16_note": "the same dense reference run in float16 by transformers (CPU)",
+                   "dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]},
+            quantization_config=qdict)
+    return hqq_case(name, work, out, [search.give_up()], True)
+
+
 # --- main -------------------------------------------------------------------------
 
 # Seeds found passing by an earlier run (tried first; the search goes on
 # from there if they no longer pass).
 DENSE_HINT = {"llama-f32": 1, "llama3-bf16": 1, "mistral-bf16": 12, "qwen2-f16": 13, "qwen3-bf16": 14}
-QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011]}
+QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011],
+              "aqlm": [1023], "bitnet": [1022], "hqq": [1003]}
 
 
 def hinted(name, cands):
@@ -629,7 +899,7 @@ def hinted(name, cands):
 
 
 ORDER = ["llama-f32", "llama3-bf16", "mistral-bf16", "qwen2-f16", "qwen3-bf16",
-         "gptq", "awq", "compressed-tensors",
+         "gptq", "awq", "aqlm", "bitnet", "compressed-tensors",
          "bnb-4bit-nf4", "bnb-8bit", "fp8", "hqq", "quanto", "torchao"]
 
 
@@ -641,6 +911,9 @@ def main():
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--tar", default=None)
     ap.add_argument("--candidates", type=int, default=40)
+    ap.add_argument("--ranked", nargs="*", default=[], metavar="DTYPE=SEED,SEED,...",
+                    help="the base seeds of DTYPE already ranked (by an earlier run's base_candidates): "
+                         "skips that ranking, e.g. on the GPU machine where every second counts")
     ap.add_argument("--deadline", type=float, default=math.inf,
                     help="seconds from the start after which each case writes its best seed so far")
     args = ap.parse_args()
@@ -653,6 +926,9 @@ def main():
                "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
                "cases": {}, "skipped": {}}
     cands = {}
+    for r in args.ranked:
+        dtype, seeds = r.split("=")
+        cands[dtype] = [int(x) for x in seeds.split(",")]
 
     def candidates(dtype):
         if dtype not in cands:
@@ -669,6 +945,12 @@ def main():
                 doc = dense_case(name, work, out, DENSE_HINT.get(name, 0))
             elif name in ("gptq", "awq"):
                 doc = prequant_case(name, work, out, hinted(name, candidates("float16")))
+            elif name == "aqlm":
+                doc = aqlm_case(name, work, out, hinted(name, candidates("float16")))
+            elif name == "hqq":
+                doc = hqq_case(name, work, out, hinted(name, candidates("float16")))
+            elif name == "bitnet":
+                doc = bitnet_case(name, work, out, hinted(name, candidates("bfloat16")))
             elif name == "compressed-tensors":
                 doc = ct_case(name, work, out, hinted(name, candidates("bfloat16")),
                               QUANT_DEVICE[name] if args.device != "cpu" else "cpu")

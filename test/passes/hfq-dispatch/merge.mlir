@@ -76,7 +76,7 @@
 // method is from_dict's ValueError (no "Hence" sentence), whatever the
 // checkpoint holds.
 // RUN: not hfq-opt %t/gptq.mlir --hfq-dispatch='quantization-config={"quant_method":"foo"}' 2>&1 | FileCheck %s --check-prefix=USER-UNKNOWN
-// USER-UNKNOWN: error: ValueError: Unknown quantization type, got foo - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']{{$}}
+// USER-UNKNOWN: error: ValueError: Unknown quantization type, got foo - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'mxfp8', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']{{$}}
 
 //--- gptq.mlir
 // expected-warning @+1 {{You passed `quantization_config` or equivalent parameters to `from_pretrained` but the model you're loading already has a `quantization_config` attribute. The `quantization_config` from the model will be used.However, loading attributes (e.g. ['backend', 'max_input_length']) will be overwritten with the one you passed to `from_pretrained`. The rest will be ignored.}}
@@ -145,7 +145,7 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bflo
 }
 
 //--- unknown.mlir
-// expected-warning @+1 {{Unknown quantization type, got foo - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']. Hence, we will skip the quantization. To remove the warning, you can delete the quantization_config attribute in config.json}}
+// expected-warning @+1 {{Unknown quantization type, got foo - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'mxfp8', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']. Hence, we will skip the quantization. To remove the warning, you can delete the quantization_config attribute in config.json}}
 module attributes {hfq.model_config = {model_type = "gpt_oss", torch_dtype = "float16",
     quantization_config = {quant_method = "foo"}}} {
   func.func @unknown(%x: tensor<1x128xf16>) -> tensor<1x64xf16> {

@@ -57,8 +57,9 @@
 // HQQ-NEXT:    hfq.qlinear "model.layers.0.mlp.up_proj"
 // HQQ-NEXT:    hfq.linear "lm_head"
 
-// torchao Int4WeightOnlyConfig (version 2, plain packing, group 64): qdata
-// [N, K/2] (two int4 a byte), scale and zero_point [K/64, N] bf16.
+// torchao Int4WeightOnlyConfig (version 2, plain packing, group 64):
+// _weight_qdata [N, K/2] (two int4 a byte), _weight_scale and
+// _weight_zero_point [K/64, N] bf16.
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='quantization-config=@%S/Inputs/torchao-int4-g64.json device-map={"":0}' | FileCheck %s --check-prefix=TORCHAO
 // TORCHAO:       #torchao = #hfq.method<"torchao", {
 // TORCHAO-SAME:    _type = "Int4WeightOnlyConfig"

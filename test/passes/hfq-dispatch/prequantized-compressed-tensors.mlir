@@ -7,18 +7,18 @@
 
 // W4A16 (pack-quantized, int4, symmetric, group 128): weight_packed [N, K/8]
 // int32 (8 codes a word along K), weight_scale [N, K/128] in the weight's
-// dtype (bf16 here), weight_shape [2]; symmetric, so no zero point.
+// dtype (bf16 here), weight_shape i64 [2]; symmetric, so no zero point.
 // CHECK:       #compressed_tensors = #hfq.method<"compressed-tensors", {
 // CHECK-LABEL: func.func @ct_w4a16(
 // CHECK-SAME:    %[[X:.*]]: tensor<1x128xbf16>
 // CHECK:         %[[WL:.*]] = hfq.weight "lm_head.weight" : tensor<64x256xbf16>
 // CHECK-NEXT:    %[[P:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight_packed" : tensor<128x16xi32>
 // CHECK-NEXT:    %[[S:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight_scale" : tensor<128x1xbf16>
-// CHECK-NEXT:    %[[SH:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight_shape" : tensor<2xi32>
-// CHECK-NEXT:    %[[Q:.*]] = hfq.qlinear "model.layers.0.self_attn.q_proj" %[[X]], packed(%[[P]], %[[S]], %[[SH]]) method #compressed_tensors {scheme = {{.*}}targets = ["Linear"]{{.*}} : tensor<1x128xbf16>, (tensor<128x16xi32>, tensor<128x1xbf16>, tensor<2xi32>) -> tensor<1x128xbf16>
+// CHECK-NEXT:    %[[SH:.*]] = hfq.weight "model.layers.0.self_attn.q_proj.weight_shape" : tensor<2xi64>
+// CHECK-NEXT:    %[[Q:.*]] = hfq.qlinear "model.layers.0.self_attn.q_proj" %[[X]], packed(%[[P]], %[[S]], %[[SH]]) method #compressed_tensors {scheme = {{.*}}targets = ["Linear"]{{.*}} : tensor<1x128xbf16>, (tensor<128x16xi32>, tensor<128x1xbf16>, tensor<2xi64>) -> tensor<1x128xbf16>
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight_packed" : tensor<256x16xi32>
 // CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight_scale" : tensor<256x1xbf16>
-// CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight_shape" : tensor<2xi32>
+// CHECK-NEXT:    hfq.weight "model.layers.0.mlp.up_proj.weight_shape" : tensor<2xi64>
 // CHECK-NEXT:    %[[U:.*]] = hfq.qlinear "model.layers.0.mlp.up_proj" %[[Q]], packed({{.*}}) method #compressed_tensors
 // CHECK-NEXT:    hfq.linear "lm_head" %[[U]], %[[WL]]
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
@@ -49,7 +49,7 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bflo
 // CHECK:         hfq.weight "model.layers.0.self_attn.q_proj.weight_packed" : tensor<128x16xi32>
 // CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight_scale" : tensor<128x2xbf16>
 // CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight_zero_point" : tensor<16x2xi32>
-// CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight_shape" : tensor<2xi32>
+// CHECK-NEXT:    hfq.weight "model.layers.0.self_attn.q_proj.weight_shape" : tensor<2xi64>
 // CHECK-NEXT:    hfq.qlinear "model.layers.0.self_attn.q_proj"
 // CHECK:         hfq.linear "model.layers.0.mlp.up_proj"
 // CHECK:         hfq.linear "lm_head"

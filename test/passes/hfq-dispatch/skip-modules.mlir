@@ -121,12 +121,14 @@ module attributes {hfq.output_embeddings = ["embed_out"],
 
 // torchao's include_input_output_embeddings removes the embeddings' names
 // from the finished skip list: lm_head is quantized too (Int8 weight-only,
-// per row: qdata [64, 256], scale [64, 1]).
+// per row: _weight_qdata [64, 256], _weight_scale and _weight_zero_point
+// [64, 1]).
 // CHECK-LABEL: func.func @torchao_include_embeddings(
 // CHECK:         hfq.qlinear "model.layers.0.self_attn.q_proj"
 // CHECK:         hfq.qlinear "model.layers.0.mlp.up_proj"
-// CHECK:         hfq.weight "lm_head.weight_qdata" : tensor<64x256xi8>
-// CHECK-NEXT:    hfq.weight "lm_head.weight_scale" : tensor<64x1xbf16>
+// CHECK:         hfq.weight "lm_head._weight_qdata" : tensor<64x256xi8>
+// CHECK-NEXT:    hfq.weight "lm_head._weight_scale" : tensor<64x1xf32>
+// CHECK-NEXT:    hfq.weight "lm_head._weight_zero_point" : tensor<64x1xi8>
 // CHECK-NEXT:    hfq.qlinear "lm_head"
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {quant_method = "torchao", include_input_output_embeddings = true,

@@ -15,7 +15,7 @@
 // CHECK-NEXT:    hfq.linear "model.layers.0.mlp.up_proj"
 // CHECK-NEXT:    hfq.linear "lm_head"
 // CHECK-NEXT:    return
-// expected-warning @+1 {{Unknown quantization type, got foo - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']. Hence, we will skip the quantization. To remove the warning, you can delete the quantization_config attribute in config.json}}
+// expected-warning @+1 {{Unknown quantization type, got foo - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'mxfp8', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']. Hence, we will skip the quantization. To remove the warning, you can delete the quantization_config attribute in config.json}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "float16",
     quantization_config = {quant_method = "foo", bits = 4 : i64}}} {
   func.func @unknown_method(%x: tensor<1x128xf16>) -> tensor<1x64xf16> {
@@ -35,7 +35,7 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "floa
 // it is unknown too.
 // CHECK-LABEL: func.func @bitsandbytes_without_flags(
 // CHECK-NOT:     hfq.qlinear
-// expected-warning @+1 {{Unknown quantization type, got bitsandbytes - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']. Hence, we will skip the quantization.}}
+// expected-warning @+1 {{Unknown quantization type, got bitsandbytes - supported types are: ['awq', 'bitsandbytes_4bit', 'bitsandbytes_8bit', 'gptq', 'aqlm', 'quanto', 'quark', 'fouroversix', 'fp_quant', 'eetq', 'higgs', 'hqq', 'compressed-tensors', 'fbgemm_fp8', 'torchao', 'bitnet', 'vptq', 'spqr', 'fp8', 'gguf', 'nvfp4', 'mxfp8', 'auto-round', 'mxfp4', 'metal', 'sinq', 'gemma']. Hence, we will skip the quantization.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "float16",
     quantization_config = {quant_method = "bitsandbytes", load_in_4bit = false, load_in_8bit = false}}} {
   func.func @bitsandbytes_without_flags(%x: tensor<1x128xf16>) -> tensor<1x64xf16> {

@@ -4,7 +4,7 @@
 // source excerpt (only the first entries kept)
 //
 // pack-quantized int8, group 32, symmetric: weight_packed [N, K/4] (4 codes
-// a word), weight_scale [N, K/32], weight_shape [2]. The ignore list
+// a word), weight_scale [N, K/32], weight_shape i64 [2]. The ignore list
 // (truncated in the source) names only vision blocks, and the group targets
 // every Linear, so lm_head is quantized too. No quantization_status: the
 // default "initialized" is not "compressed", so post_init sets dequantize
@@ -16,7 +16,7 @@
 // CHECK-LABEL: func.func @compressed_tensors_qwen3_vl_moe_w8_g32(
 // CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.weight_packed" : tensor<128x32xi32>
 // CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight_scale" : tensor<128x4xbf16>
-// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight_shape" : tensor<2xi32>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight_shape" : tensor<2xi64>
 // CHECK-NEXT: hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} method #compressed_tensors
 // CHECK:      hfq.qlinear "model.layers.0.mlp.up_proj" {{.*}} method #compressed_tensors
 // CHECK:      hfq.weight "lm_head.weight_packed" : tensor<64x64xi32>

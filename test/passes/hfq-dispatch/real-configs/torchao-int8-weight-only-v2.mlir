@@ -4,15 +4,18 @@
 //
 // TorchAoConfig.from_dict decodes quant_type["default"] (torchao's
 // _type/_version/_data encoding) and to_dict() encodes it back under
-// "default". Int8WeightOnlyConfig, per-row: weight_qdata int8 [N, K],
-// weight_scale [N, 1]. Default skips keep lm_head.
+// "default". Int8WeightOnlyConfig, per-row, saved as torchao 0.18's
+// flatten_tensor_state_dict names the Int8Tensor's data: _weight_qdata int8
+// [N, K], _weight_scale f32 [N, 1], _weight_zero_point int8 [N, 1]. Default
+// skips keep lm_head.
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
 
 // CHECK-LABEL: func.func @torchao_int8_weight_only_v2(
-// CHECK:      hfq.weight "model.layers.0.self_attn.q_proj.weight_qdata" : tensor<128x128xi8>
-// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj.weight_scale" : tensor<128x1xbf16>
+// CHECK:      hfq.weight "model.layers.0.self_attn.q_proj._weight_qdata" : tensor<128x128xi8>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj._weight_scale" : tensor<128x1xf32>
+// CHECK-NEXT: hfq.weight "model.layers.0.self_attn.q_proj._weight_zero_point" : tensor<128x1xi8>
 // CHECK-NEXT: hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} method #torchao
 // CHECK:      hfq.qlinear "model.layers.0.mlp.up_proj" {{.*}} method #torchao
 // CHECK-NEXT: hfq.linear "lm_head"
