@@ -516,43 +516,33 @@ extern "C" void hfq_cuda_model_ops_force_attention_path(int32_t path) {
 // The entry points (declared in kernels/ref/ModelOps.h, same signatures)
 //===----------------------------------------------------------------------===//
 
+/// The model ops of activation `A`, for HFQ_DEFINE_MODEL_OP_ENTRY
+/// (kernels/abi/ModelOpEntries.h holds the signatures).
+template <Act A> struct CudaModelOps {
+  template <typename... T> static int32_t embedding(T *...a) {
+    return embeddingEntry<A>(a...);
+  }
+  template <typename... T> static int32_t rmsNorm(T *...a) {
+    return rmsNormEntry<A>(a...);
+  }
+  template <typename... T> static int32_t rotary(T *...a) {
+    return rotaryEntry<A>(a...);
+  }
+  template <typename... T> static int32_t attention(T *...a) {
+    return attentionEntry<A>(a...);
+  }
+  template <typename Y> static int32_t siluMul(Y *y, Y *gate, Y *up) {
+    return elementwiseEntry<A>("hfq_silu_mul", Elementwise::SiluMul, y, gate,
+                               "gate", up, "up");
+  }
+  template <typename Y> static int32_t add(Y *y, Y *a, Y *b) {
+    return elementwiseEntry<A>("hfq_add", Elementwise::Add, y, a, "a", b, "b");
+  }
+};
+
+/// The model ops and the unquantized linear of activation `A`, suffix `act`.
 #define HFQ_DEFINE_CUDA_MODEL_OPS(act, A, S)                                   \
-  extern "C" int32_t _mlir_ciface_hfq_embedding_##act(                         \
-      StridedMemRefType<S, 2> *y, StridedMemRefType<int64_t, 1> *ids,          \
-      StridedMemRefType<int64_t, 2> *w) {                                      \
-    return embeddingEntry<A>(y, ids, w);                                       \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_rms_norm_##act(                          \
-      StridedMemRefType<S, 2> *y, StridedMemRefType<S, 2> *x,                  \
-      StridedMemRefType<double, 1> *args, StridedMemRefType<int64_t, 2> *w) {  \
-    return rmsNormEntry<A>(y, x, args, w);                                     \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_rotary_##act(                            \
-      StridedMemRefType<S, 2> *y, StridedMemRefType<S, 2> *x,                  \
-      StridedMemRefType<int64_t, 1> *positions,                                \
-      StridedMemRefType<float, 1> *invFreq,                                    \
-      StridedMemRefType<double, 1> *args) {                                    \
-    return rotaryEntry<A>(y, x, positions, invFreq, args);                     \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_attention_##act(                         \
-      StridedMemRefType<S, 2> *out, StridedMemRefType<S, 2> *q,                \
-      StridedMemRefType<S, 2> *k, StridedMemRefType<S, 2> *v,                  \
-      StridedMemRefType<int64_t, 1> *positions,                                \
-      StridedMemRefType<S, 5> *cache, StridedMemRefType<double, 1> *args) {    \
-    return attentionEntry<A>(out, q, k, v, positions, cache, args);            \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_silu_mul_##act(                          \
-      StridedMemRefType<S, 2> *y, StridedMemRefType<S, 2> *gate,               \
-      StridedMemRefType<S, 2> *up) {                                           \
-    return elementwiseEntry<A>("hfq_silu_mul", Elementwise::SiluMul, y, gate,  \
-                               "gate", up, "up");                              \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_add_##act(StridedMemRefType<S, 2> *y,    \
-                                                StridedMemRefType<S, 2> *a,    \
-                                                StridedMemRefType<S, 2> *b) {  \
-    return elementwiseEntry<A>("hfq_add", Elementwise::Add, y, a, "a", b,      \
-                               "b");                                           \
-  }                                                                            \
+  HFQ_MODEL_OP_SIGNATURES(HFQ_DEFINE_MODEL_OP_ENTRY, act, S)                   \
   extern "C" int32_t _mlir_ciface_hfq_linear_##act(                            \
       StridedMemRefType<S, 2> *y, StridedMemRefType<S, 2> *x,                  \
       StridedMemRefType<S, 1> *bias, StridedMemRefType<double, 1> *args,       \
@@ -560,6 +550,12 @@ extern "C" void hfq_cuda_model_ops_force_attention_path(int32_t path) {
     return linearEntry<A>(y, x, bias, args, packed);                           \
   }
 
+#define HFQ_MODEL_OP_IMPL CudaModelOps<Act::F32>
 HFQ_DEFINE_CUDA_MODEL_OPS(f32, Act::F32, float)
+#undef HFQ_MODEL_OP_IMPL
+#define HFQ_MODEL_OP_IMPL CudaModelOps<Act::F16>
 HFQ_DEFINE_CUDA_MODEL_OPS(f16, Act::F16, uint16_t)
+#undef HFQ_MODEL_OP_IMPL
+#define HFQ_MODEL_OP_IMPL CudaModelOps<Act::BF16>
 HFQ_DEFINE_CUDA_MODEL_OPS(bf16, Act::BF16, uint16_t)
+#undef HFQ_MODEL_OP_IMPL

@@ -104,43 +104,7 @@ void residualAdd(const std::vector<float> &a, const std::vector<float> &b,
 
 } // namespace hfq::kernels
 
-/// The entry points of hfq_model_ops.h for one activation type (`Act` the
-/// element storage); ModelOpsEntry.cpp defines them for f32, f16 and bf16.
-#define HFQ_DECLARE_MODEL_OPS(act, Act)                                        \
-  extern "C" {                                                                 \
-  int32_t _mlir_ciface_hfq_embedding_##act(StridedMemRefType<Act, 2> *y,       \
-                                           StridedMemRefType<int64_t, 1> *ids, \
-                                           StridedMemRefType<int64_t, 2> *w);  \
-  int32_t _mlir_ciface_hfq_rms_norm_##act(StridedMemRefType<Act, 2> *y,        \
-                                          StridedMemRefType<Act, 2> *x,        \
-                                          StridedMemRefType<double, 1> *args,  \
-                                          StridedMemRefType<int64_t, 2> *w);   \
-  int32_t                                                                      \
-      _mlir_ciface_hfq_rotary_##act(StridedMemRefType<Act, 2> *y,              \
-                                    StridedMemRefType<Act, 2> *x,              \
-                                    StridedMemRefType<int64_t, 1> *positions,  \
-                                    StridedMemRefType<float, 1> *invFreq,      \
-                                    StridedMemRefType<double, 1> *args);       \
-  int32_t _mlir_ciface_hfq_attention_##act(                                    \
-      StridedMemRefType<Act, 2> *out, StridedMemRefType<Act, 2> *q,            \
-      StridedMemRefType<Act, 2> *k, StridedMemRefType<Act, 2> *v,              \
-      StridedMemRefType<int64_t, 1> *positions,                                \
-      StridedMemRefType<Act, 5> *cache, StridedMemRefType<double, 1> *args);   \
-  int32_t _mlir_ciface_hfq_silu_mul_##act(StridedMemRefType<Act, 2> *y,        \
-                                          StridedMemRefType<Act, 2> *gate,     \
-                                          StridedMemRefType<Act, 2> *up);      \
-  int32_t _mlir_ciface_hfq_add_##act(StridedMemRefType<Act, 2> *y,             \
-                                     StridedMemRefType<Act, 2> *a,             \
-                                     StridedMemRefType<Act, 2> *b);            \
-  int32_t _mlir_ciface_hfq_linear_##act(                                       \
-      StridedMemRefType<Act, 2> *y, StridedMemRefType<Act, 2> *x,              \
-      StridedMemRefType<Act, 1> *bias, StridedMemRefType<double, 1> *args,     \
-      StridedMemRefType<int64_t, 2> *packed);                                  \
-  }
-
-HFQ_DECLARE_MODEL_OPS(f32, float)
-HFQ_DECLARE_MODEL_OPS(f16, uint16_t)
-HFQ_DECLARE_MODEL_OPS(bf16, uint16_t)
-#undef HFQ_DECLARE_MODEL_OPS
+// The entry points' declarations: kernels/abi/ModelOpEntries.h.
+#include "kernels/abi/ModelOpEntries.h"
 
 #endif // HFQ_KERNELS_REF_MODELOPS_H

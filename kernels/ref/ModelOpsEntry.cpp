@@ -295,41 +295,37 @@ const LinearForward &unquantizedLinearForward() {
 
 HFQ_LINEAR_ENTRIES(hfq_linear, unquantizedLinearForward)
 
-/// The other model ops of activation type `Act`, suffix `act`.
-#define HFQ_DEFINE_MODEL_OPS(act, Act)                                         \
-  extern "C" int32_t _mlir_ciface_hfq_embedding_##act(                         \
-      ActMemRef<Act, 2> *y, StridedMemRefType<int64_t, 1> *ids,                \
-      StridedMemRefType<int64_t, 2> *w) {                                      \
-    return embeddingEntry<Act>(y, ids, w);                                     \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_rms_norm_##act(                          \
-      ActMemRef<Act, 2> *y, ActMemRef<Act, 2> *x,                              \
-      StridedMemRefType<double, 1> *args, StridedMemRefType<int64_t, 2> *w) {  \
-    return rmsNormEntry<Act>(y, x, args, w);                                   \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_rotary_##act(                            \
-      ActMemRef<Act, 2> *y, ActMemRef<Act, 2> *x,                              \
-      StridedMemRefType<int64_t, 1> *positions,                                \
-      StridedMemRefType<float, 1> *invFreq,                                    \
-      StridedMemRefType<double, 1> *args) {                                    \
-    return rotaryEntry<Act>(y, x, positions, invFreq, args);                   \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_attention_##act(                         \
-      ActMemRef<Act, 2> *out, ActMemRef<Act, 2> *q, ActMemRef<Act, 2> *k,      \
-      ActMemRef<Act, 2> *v, StridedMemRefType<int64_t, 1> *positions,          \
-      ActMemRef<Act, 5> *cache, StridedMemRefType<double, 1> *args) {          \
-    return attentionEntry<Act>({out, q, k, v, positions, cache}, args);        \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_silu_mul_##act(                          \
-      ActMemRef<Act, 2> *y, ActMemRef<Act, 2> *gate, ActMemRef<Act, 2> *up) {  \
-    return elementwiseEntry<Act>("hfq_silu_mul", y, gate, "gate", up, "up",    \
-                                 siluMul);                                     \
-  }                                                                            \
-  extern "C" int32_t _mlir_ciface_hfq_add_##act(                               \
-      ActMemRef<Act, 2> *y, ActMemRef<Act, 2> *a, ActMemRef<Act, 2> *b) {      \
-    return elementwiseEntry<Act>("hfq_add", y, a, "a", b, "b", residualAdd);   \
+/// The model ops of activation type `Act`, for HFQ_DEFINE_MODEL_OP_ENTRY.
+template <typename Act> struct RefModelOps {
+  template <typename... T> static int32_t embedding(T *...a) {
+    return embeddingEntry<Act>(a...);
   }
+  template <typename... T> static int32_t rmsNorm(T *...a) {
+    return rmsNormEntry<Act>(a...);
+  }
+  template <typename... T> static int32_t rotary(T *...a) {
+    return rotaryEntry<Act>(a...);
+  }
+  template <typename Y, typename P, typename C, typename A>
+  static int32_t attention(Y *out, Y *q, Y *k, Y *v, P *positions, C *cache,
+                           A *args) {
+    return attentionEntry<Act>({out, q, k, v, positions, cache}, args);
+  }
+  template <typename Y> static int32_t siluMul(Y *y, Y *gate, Y *up) {
+    return elementwiseEntry<Act>("hfq_silu_mul", y, gate, "gate", up, "up",
+                                 ::hfq::kernels::siluMul);
+  }
+  template <typename Y> static int32_t add(Y *y, Y *a, Y *b) {
+    return elementwiseEntry<Act>("hfq_add", y, a, "a", b, "b", residualAdd);
+  }
+};
 
-HFQ_DEFINE_MODEL_OPS(f32, F32Activation)
-HFQ_DEFINE_MODEL_OPS(f16, F16Activation)
-HFQ_DEFINE_MODEL_OPS(bf16, Bf16Activation)
+#define HFQ_MODEL_OP_IMPL RefModelOps<F32Activation>
+HFQ_MODEL_OP_SIGNATURES(HFQ_DEFINE_MODEL_OP_ENTRY, f32, float)
+#undef HFQ_MODEL_OP_IMPL
+#define HFQ_MODEL_OP_IMPL RefModelOps<F16Activation>
+HFQ_MODEL_OP_SIGNATURES(HFQ_DEFINE_MODEL_OP_ENTRY, f16, uint16_t)
+#undef HFQ_MODEL_OP_IMPL
+#define HFQ_MODEL_OP_IMPL RefModelOps<Bf16Activation>
+HFQ_MODEL_OP_SIGNATURES(HFQ_DEFINE_MODEL_OP_ENTRY, bf16, uint16_t)
+#undef HFQ_MODEL_OP_IMPL
