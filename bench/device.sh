@@ -30,31 +30,8 @@ shift || true
 NVCC=${NVCC:-nvcc}
 GENCODE="-gencode=arch=compute_90a,code=sm_90a"
 MLIR_INC=$ROOT/.device/include
-if [ ! -f "$MLIR_INC/mlir/ExecutionEngine/CRunnerUtils.h" ]; then
-  MLIR_INC=$BUILD/shim
-  mkdir -p "$MLIR_INC/mlir/ExecutionEngine"
-  cat > "$MLIR_INC/mlir/ExecutionEngine/CRunnerUtils.h" <<'SHIM'
-// Written by bench/device.sh where MLIR is not installed: the memref
-// descriptor of the kernel ABI (kernels/include/hfq_kernels.h), the one thing
-// hfq uses of MLIR's CRunnerUtils.h.
-#ifndef HFQ_DEVICE_CRUNNERUTILS_H
-#define HFQ_DEVICE_CRUNNERUTILS_H
-#include <cstdint>
-template <typename T, int N> struct StridedMemRefType {
-  T *basePtr;
-  T *data;
-  int64_t offset;
-  int64_t sizes[N];
-  int64_t strides[N];
-};
-template <typename T> struct StridedMemRefType<T, 0> {
-  T *basePtr;
-  T *data;
-  int64_t offset;
-};
-#endif
-SHIM
-fi
+# Where MLIR is not installed, the memref descriptor alone (bench/shim).
+[ -f "$MLIR_INC/mlir/ExecutionEngine/CRunnerUtils.h" ] || MLIR_INC=$ROOT/bench/shim
 FLAGS="-std=c++17 -O3 -I$ROOT -I$MLIR_INC"
 build() {
   local objs=()

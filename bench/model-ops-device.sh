@@ -8,8 +8,8 @@
 #      and bench/model_ops_baseline.py (torch SDPA, same shapes, same run).
 # Everything lands in $OUT (or ./device-out). Exits 1 if a test failed.
 #
-# The reference includes MLIR's CRunnerUtils.h for the memref descriptor (a
-# shim is written, as bench/device.sh does) and the generated
+# The reference includes MLIR's CRunnerUtils.h for the memref descriptor
+# (bench/shim holds it, as for bench/device.sh) and the generated
 # kernels/generated/MethodArgs.h: taken from .device/gen/ when carried
 # there (copied from a build tree), else generated with hfq-spec-compile.
 set -euo pipefail
@@ -17,29 +17,9 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 OUT=${OUT:-$ROOT/device-out}
 BUILD=/tmp/hfq-model-ops-build
-mkdir -p "$OUT" "$BUILD/shim/mlir/ExecutionEngine" "$BUILD/obj"
+mkdir -p "$OUT" "$BUILD/obj"
 NVCC=${NVCC:-nvcc}
 GENCODE="-gencode=arch=compute_90a,code=sm_90a"
-cat > "$BUILD/shim/mlir/ExecutionEngine/CRunnerUtils.h" <<'SHIM'
-// Written by bench/model-ops-device.sh where MLIR is not installed: the
-// memref descriptor of the kernel ABI, the one thing hfq uses of it.
-#ifndef HFQ_DEVICE_CRUNNERUTILS_H
-#define HFQ_DEVICE_CRUNNERUTILS_H
-#include <cstdint>
-template <typename T, int N> struct StridedMemRefType {
-  T *basePtr;
-  T *data;
-  int64_t offset;
-  int64_t sizes[N];
-  int64_t strides[N];
-};
-template <typename T> struct StridedMemRefType<T, 0> {
-  T *basePtr;
-  T *data;
-  int64_t offset;
-};
-#endif
-SHIM
 GEN=$ROOT/.device/gen
 if [ ! -f "$GEN/kernels/generated/MethodArgs.h" ]; then
   GEN=$BUILD/gen
@@ -47,7 +27,7 @@ if [ ! -f "$GEN/kernels/generated/MethodArgs.h" ]; then
   g++ -std=c++17 -O1 -I"$ROOT" spec/*.cpp spec/expr/*.cpp tools/hfq-spec-compile/*.cpp -o "$BUILD/hfq-spec-compile"
   "$BUILD/hfq-spec-compile" --root "$ROOT" --kernel-contract "$GEN/kernels/generated/MethodArgs.h" specs/*.json
 fi
-INC="-I$ROOT -I$BUILD/shim -I$GEN"
+INC="-I$ROOT -I$ROOT/bench/shim -I$GEN"
 CXXFLAGS="-std=c++17 -O2 -fPIC $INC"
 
 echo "== build =="
