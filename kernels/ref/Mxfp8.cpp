@@ -61,8 +61,11 @@ bool dequantizeMxfp8(const TensorView &weight, const TensorView &scales,
       const int64_t s = (i / blockN) * scaleCols + j / blockK;
       const auto e = static_cast<uint8_t>(scales.bits(s));
       if (e == 255) {
-        error = "mxfp8: weight_scale_inv[" + std::to_string(s / scaleCols) +
-                ", " + std::to_string(s % scaleCols) + "] is 255 (e8m0 NaN)";
+        error = "mxfp8: weight_scale_inv" +
+                (single ? std::string()
+                        : "[" + std::to_string(s / scaleCols) + ", " +
+                              std::to_string(s % scaleCols) + "]") +
+                " is 255 (e8m0 NaN)";
         return false;
       }
       const auto code = static_cast<uint8_t>(weight.bits(i * k + j));
@@ -74,7 +77,8 @@ bool dequantizeMxfp8(const TensorView &weight, const TensorView &scales,
       }
       // Exact (or inf on overflow), as transformers' f32 product: see the
       // header.
-      w[i * k + j] = std::ldexp(fp8e4m3ToFloat(code), static_cast<int>(e) - 127);
+      w[i * k + j] =
+          std::ldexp(fp8e4m3ToFloat(code), static_cast<int>(e) - 127);
     }
   return true;
 }

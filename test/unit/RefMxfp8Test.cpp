@@ -102,8 +102,7 @@ TEST(RefMxfp8, ScaleExtremes) {
   std::vector<uint8_t> scales = {0, 254};
   std::vector<float> w;
   std::string error;
-  ASSERT_TRUE(dequantize(codes, scales, {2, 1}, 2, 2, 1, 2, w, error))
-      << error;
+  ASSERT_TRUE(dequantize(codes, scales, {2, 1}, 2, 2, 1, 2, w, error)) << error;
   EXPECT_EQ(w[0], std::ldexp(1.0f, -136));
   EXPECT_EQ(w[1], std::ldexp(1.0f, -127));
   EXPECT_EQ(w[2], std::ldexp(1.0f, 127));
