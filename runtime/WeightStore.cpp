@@ -295,7 +295,48 @@ std::unique_ptr<WeightStore> WeightStore::open(const std::string &dir,
       return nullptr;
     }
   }
+  if (!store->addBitsandbytesOffsets(error))
+    return nullptr;
   return store;
+}
+
+bool WeightStore::addBitsandbytesOffsets(std::string &error) {
+  static const std::string kBlob = ".quant_state.bitsandbytes__";
+  std::vector<std::pair<std::string, float>> offsets;
+  for (const auto &[name, tensor] : tensors) {
+    size_t at = name.rfind(kBlob);
+    if (at == std::string_view::npos || tensor.dtype != "U8")
+      continue;
+    std::string text(static_cast<const char *>(tensor.data),
+                     static_cast<size_t>(tensor.bytes));
+    spec::Json state;
+    spec::JsonParseError parseError;
+    if (!spec::parseJsonText(text, state, parseError)) {
+      error = tensor.file + ": tensor '" + quoteLimited(std::string(name)) +
+              "' is not bitsandbytes' quant_state JSON: " + parseError.message;
+      return false;
+    }
+    auto offset = state.is_object() ? state.find("nested_offset") : state.end();
+    if (state.is_object() && offset != state.end() && offset->is_number())
+      offsets.emplace_back(std::string(name.substr(0, at)) + ".nested_offset",
+                           offset->get<float>());
+  }
+  for (const auto &[name, value] : offsets) {
+    if (tensors.count(name))
+      continue;  // the checkpoint has it as a tensor already
+    auto copy = std::make_unique<AlignedCopy>();
+    copy->data = std::aligned_alloc(kCopyAlignment, kCopyAlignment);
+    if (!copy->data) {
+      error = "cannot allocate the derived tensor '" + name + "'";
+      return false;
+    }
+    std::memcpy(copy->data, &value, sizeof value);
+    Tensor tensor{"F32", {}, copy->data, sizeof value, "(derived from the quant_state)"};
+    copies.push_back(std::move(copy));
+    names.push_back(name);
+    tensors.emplace(names.back(), std::move(tensor));
+  }
+  return true;
 }
 
 const WeightStore::Tensor *WeightStore::find(std::string_view name) const {
@@ -374,22 +415,20 @@ void returnWeight(const char *dtype, StridedMemRefType<E, Rank> *result,
   std::string what = mismatch(*tensor, dtype, shape.data(), Rank);
   if (!what.empty())
     failWeight(name, what + " (" + tensor->file + ")");
-  // Row-major strides; the element count fits int64 (the header parser
-  // checks it), but a zero dimension lets the others' product overflow.
-  int64_t strides[Rank];
-  int64_t stride = 1;
-  for (int d = Rank - 1; d >= 0; --d) {
-    strides[d] = stride;
-    if (d > 0 && __builtin_mul_overflow(stride, shape[d], &stride))
-      failWeight(name, "has a shape whose strides overflow int64");
-  }
   E *data = static_cast<E *>(const_cast<void *>(tensor->data));
   result->basePtr = data;
   result->data = data;
   result->offset = 0;
-  for (int d = 0; d < Rank; ++d) {
-    result->sizes[d] = shape[d];
-    result->strides[d] = strides[d];
+  if constexpr (Rank > 0) {
+    // Row-major strides; the element count fits int64 (the header parser
+    // checks it), but a zero dimension lets the others' product overflow.
+    int64_t stride = 1;
+    for (int d = Rank - 1; d >= 0; --d) {
+      result->sizes[d] = shape[d];
+      result->strides[d] = stride;
+      if (d > 0 && __builtin_mul_overflow(stride, shape[d], &stride))
+        failWeight(name, "has a shape whose strides overflow int64");
+    }
   }
 }
 
@@ -397,13 +436,14 @@ void returnWeight(const char *dtype, StridedMemRefType<E, Rank> *result,
 
 } // namespace hfq::runtime
 
-// The 40 entry points: one per element type and rank 1..4, each a call of
+// The 50 entry points: one per element type and rank 0..4, each a call of
 // returnWeight.
 #define HFQ_WEIGHT_DEFINE_RANK(dt, st, E, rank)                                \
   HFQ_WEIGHT_ENTRY(dt, rank, E) {                                              \
     hfq::runtime::returnWeight<E, rank>(st, result, name, shape);              \
   }
 #define HFQ_WEIGHT_DEFINE(dt, st, E)                                           \
+  HFQ_WEIGHT_DEFINE_RANK(dt, st, E, 0)                                         \
   HFQ_WEIGHT_DEFINE_RANK(dt, st, E, 1)                                         \
   HFQ_WEIGHT_DEFINE_RANK(dt, st, E, 2)                                         \
   HFQ_WEIGHT_DEFINE_RANK(dt, st, E, 3)                                         \

@@ -81,6 +81,12 @@ private:
   struct AlignedCopy;
 
   WeightStore() = default;
+  /// bitsandbytes keeps a double-quantized 4-bit weight's `nested_offset` in
+  /// its `<m>.weight.quant_state.bitsandbytes__<type>` JSON blob, not as a
+  /// tensor; it is added as the F32 scalar `<m>.weight.nested_offset` that
+  /// the bitsandbytes layout names (specs/bitsandbytes.json), unless the
+  /// checkpoint has that tensor. The one format-specific step of the loader.
+  bool addBitsandbytesOffsets(std::string &error);
   /// Maps the shard open as `fd` (`size` bytes), checks its header and adds
   /// its tensors.
   bool mapShard(const std::string &path, int fd, uint64_t size,
@@ -131,6 +137,7 @@ const WeightStore *installedWeightStore();
       StridedMemRefType<int64_t, 1> *shape)
 
 #define HFQ_WEIGHT_DECLARE(dt, st, E)                                          \
+  HFQ_WEIGHT_ENTRY(dt, 0, E);                                                  \
   HFQ_WEIGHT_ENTRY(dt, 1, E);                                                  \
   HFQ_WEIGHT_ENTRY(dt, 2, E);                                                  \
   HFQ_WEIGHT_ENTRY(dt, 3, E);                                                  \

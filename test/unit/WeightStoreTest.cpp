@@ -458,3 +458,52 @@ TEST_F(WeightStoreDeathTest, EntryPointAbortsWithTheWeightsName) {
 }
 
 } // namespace
+
+namespace {
+
+std::vector<uint8_t> textBytes(const std::string &text) {
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+
+} // namespace
+
+// bitsandbytes keeps nested_offset in the quant_state blob: the store adds it
+// as the F32 scalar the layout names, served by the rank-0 entry point.
+TEST_F(WeightStoreTest, BitsandbytesNestedOffsetFromQuantState) {
+  std::string state =
+      "{\"quant_type\": \"nf4\", \"blocksize\": 64, \"nested_offset\": 0.5}";
+  write("model.safetensors",
+        safetensorsFile(
+            {{"m.weight", "U8", {4, 1}, pattern(4, 1)},
+             {"m.weight.quant_state.bitsandbytes__nf4", "U8",
+              {static_cast<int64_t>(state.size())}, textBytes(state)}}));
+  auto store = openChecked();
+  ASSERT_TRUE(store);
+  std::string error;
+  EXPECT_TRUE(store->validate("m.weight.nested_offset", "F32", {}, error))
+      << error;
+  const WeightStore::Tensor *offset = store->find("m.weight.nested_offset");
+  ASSERT_NE(offset, nullptr);
+  EXPECT_EQ(*static_cast<const float *>(offset->data), 0.5f);
+  hfq::runtime::installWeightStore(store.get());
+  std::string buffer = "m.weight.nested_offset";
+  StridedMemRefType<int8_t, 1> name = nameRef(buffer);
+  std::vector<int64_t> dims;
+  StridedMemRefType<int64_t, 1> shape = shapeRef(dims);
+  StridedMemRefType<float, 0> result;
+  _mlir_ciface_hfq_weight_f32_0(&result, &name, &shape);
+  EXPECT_EQ(*result.data, 0.5f);
+  hfq::runtime::installWeightStore(nullptr);
+}
+
+TEST_F(WeightStoreTest, BitsandbytesQuantStateThatIsNotJson) {
+  write("model.safetensors",
+        safetensorsFile({{"m.weight.quant_state.bitsandbytes__fp4", "U8", {3},
+                          textBytes("{x]")}}));
+  std::string error;
+  EXPECT_FALSE(open(error));
+  EXPECT_NE(error.find("m.weight.quant_state.bitsandbytes__fp4' is not "
+                       "bitsandbytes' quant_state JSON"),
+            std::string::npos)
+      << error;
+}

@@ -341,8 +341,16 @@ QUANT_DEVICE = {"bnb-4bit-nf4": "cuda", "bnb-8bit": "cuda", "fp8": "cuda", "hqq"
 
 
 def check_fp8(d):
-    """Whether every linear weight of the saved fp8 checkpoint is fp8 with its scale."""
+    """Whether every linear weight of the saved fp8 checkpoint is fp8 with its scale.
+
+    Also flags weights the configured weight_block_size does not tile: 5.17's
+    Fp8Quantize passes those through unquantized, but the FP8Linear they are
+    loaded into still has an F8_E4M3 weight (the bf16 values are cast to fp8
+    unscaled) and a ceil-shaped weight_scale_inv that nothing fills (the load
+    report says MISSING: newly initialised), so save_pretrained writes an F8
+    weight with a meaningless scale, which dtype alone does not reveal."""
     from safetensors import safe_open
+    block = (json.load(open(d / "config.json")).get("quantization_config") or {}).get("weight_block_size")
     bad = []
     with safe_open(d / "model.safetensors", "pt") as f:
         keys = set(f.keys())
@@ -350,7 +358,102 @@ def check_fp8(d):
             if k.endswith("_proj.weight"):
                 if f.get_slice(k).get_dtype() != "F8_E4M3" or k[:-len("weight")] + "weight_scale_inv" not in keys:
                     bad.append(k)
-    return bad
+                elif block and any(n % b for n, b in zip(f.get_slice(k).get_shape(), block)):
+                    bad.append(k)
+    return sorted(bad)
+
+
+@contextlib.contextmanager
+def fp8_quantize_on_cpu():
+    """transformers 5.17's FineGrainedFP8HfQuantizer.validate_environment
+    raises 'No GPU or XPU found. A GPU or XPU is needed for FP8 quantization.'
+    for on-the-fly quantization without CUDA/XPU, although the quantization
+    itself (Fp8Quantize, the loader's conversion op) is plain torch. For the
+    quantizing load only, this skips that check, so that transformers' own
+    loader quantizes (Fp8Quantize) and save_pretrained writes the checkpoint,
+    on the CPU. Loading it back is not patched (5.17 then dequantizes to
+    bf16 on the CPU, its own behaviour without a GPU)."""
+    from transformers.quantizers.quantizer_finegrained_fp8 import FineGrainedFP8HfQuantizer
+    orig = FineGrainedFP8HfQuantizer.validate_environment
+    FineGrainedFP8HfQuantizer.validate_environment = lambda self, *a, **k: None
+    try:
+        yield
+    finally:
+        FineGrainedFP8HfQuantizer.validate_environment = orig
+
+
+def bnb_dequantized(d):
+    """The float32 dequantized projections of a saved bitsandbytes checkpoint
+    (bitsandbytes' own dequantize_4bit with the stored float32 absmax after
+    double-quant; int8 CB * SCB / 127 for 8-bit), from a fresh load that has
+    run no forward (bnb's CPU forward repacks 4-bit weights and rounds their
+    absmax to bf16)."""
+    import bitsandbytes as bnb
+    m = load(d, "cpu")
+    out = {}
+    for name, mod in m.named_modules():
+        if isinstance(mod, bnb.nn.Linear4bit):
+            qs = copy.deepcopy(mod.weight.quant_state)
+            qs.dtype = torch.float32
+            out[name + ".weight"] = bnb.functional.dequantize_4bit(mod.weight.data, qs).float()
+        elif isinstance(mod, bnb.nn.Linear8bitLt):
+            out[name + ".weight"] = mod.weight.data.float() * (mod.weight.SCB.float()[:, None] / 127)
+    return out
+
+
+def fp8_dense_noise(d, res):
+    """The dense float32 model of the fp8 checkpoint's dequantized weights
+    (weight * weight_scale_inv per block, kept in float32, where 5.17's
+    CPU dequantization rounds them to bf16 and computes in bf16)."""
+    from safetensors.torch import load_file
+    raw = load_file(str(d / "model.safetensors"))
+    sd = {k: v for k, v in raw.items() if not any(f"{l}." in k for l in LINEARS)}
+    deq = {}
+    for k, w in raw.items():
+        if k.endswith("_proj.weight"):
+            s = raw[k[:-len("weight")] + "weight_scale_inv"].float()
+            bn, bk = w.shape[0] // s.shape[0], w.shape[1] // s.shape[1]
+            deq[k] = w.float() * s.repeat_interleave(bn, 0).repeat_interleave(bk, 1)
+    dense = outputs(dense_reference(sd, deq), "cpu")
+    return {"dense_dequantized_float32_max_abs_logit_diff": round(max_abs(res, dense), 6),
+            "dense_dequantized_float32_greedy_ids": dense["greedy_ids"],
+            "dense_dequantized_float32_note": "the dense float32 model of weight * weight_scale_inv (float32)"}
+
+
+def bnb_cpu_notes(name, d, res):
+    """What bitsandbytes' CPU backend computes, and two noise scales: the
+    dense float32 model of the dequantized weights, and (8-bit) LLM.int8()
+    fed float32 activations (every module but the Linear8bitLt in float32)."""
+    import bitsandbytes as bnb
+    from safetensors.torch import load_file
+    sd = {k: v for k, v in load_file(str(d / "model.safetensors")).items()
+          if not any(f"{l}." in k for l in LINEARS)}
+    dense = outputs(dense_reference(sd, bnb_dequantized(d)), "cpu")
+    noise = {"dense_dequantized_float32_max_abs_logit_diff": round(max_abs(res, dense), 6),
+             "dense_dequantized_float32_greedy_ids": dense["greedy_ids"]}
+    if name == "bnb-4bit-nf4":
+        how = ("bitsandbytes 0.50.2 CPU backend (this CPU has AVX512-BF16): Linear4bit.forward first repacks the "
+               "weight for the CPU (_convert_weight_packed_for_cpu: the double-quantized absmax dequantized to "
+               "float32, then rounded to bfloat16) and runs every product, prefill and decode, through "
+               "gemv_4bit_inference_cpu_nf4_bf16 (the `kernels` package is not installed, so not its "
+               "gemm_4bit_forward); activations bf16")
+    else:
+        how = ("bitsandbytes 0.50.2 CPU backend: Linear8bitLt in eval runs MatMul8bitLt, i.e. LLM.int8(): "
+               "activations cast to float16, columns with any |x| >= llm_int8_threshold 6.0 kept in float16 "
+               "against the dequantized weight columns, the rest int8 per-row absmax (int8_vectorwise_quant), "
+               "int8 x int8 -> int32 (torch._int_mm on AVX512), dequantized by SCA * SCB / 127^2")
+        m = load(d, "cpu")
+        for mod in m.modules():
+            if not isinstance(mod, bnb.nn.Linear8bitLt):
+                for p in mod.parameters(recurse=False):
+                    p.data = p.data.float()
+        up = outputs(m, "cpu")
+        noise["float32_activations_max_abs_logit_diff"] = round(max_abs(res, up), 6)
+        noise["float32_activations_greedy_ids"] = up["greedy_ids"]
+        noise["float32_activations_note"] = (
+            "the same checkpoint, LLM.int8() fed float32 activations (every module but the Linear8bitLt "
+            "upcast): float16 rounding differences before the int8 activation rounding")
+    return how, noise
 
 
 def quant_case(name, work, out, candidates, dev, force=False, notes=None):
@@ -362,7 +465,20 @@ def quant_case(name, work, out, candidates, dev, force=False, notes=None):
         qcfg = make()
         if name == "fp8" and notes.get("weight_block_size"):
             qcfg = type(qcfg)(weight_block_size=notes["weight_block_size"])
-        model = load(base, dev, dtype=DTYPES[base_dtype], quantization_config=qcfg)
+        if name == "fp8" and str(dev) == "cpu":
+            with fp8_quantize_on_cpu():
+                model = load(base, dev, dtype=DTYPES[base_dtype], quantization_config=qcfg)
+            notes["how"] = (
+                "on the CPU: transformers' own quantizing load (FineGrainedFP8HfQuantizer, its Fp8Quantize "
+                "conversion op: per block amax, scale = 448 / amax, clamp, cast to float8_e4m3fn, "
+                "weight_scale_inv = 1 / scale) and save_pretrained, with only validate_environment's "
+                "'No GPU or XPU found' check skipped for that load; loaded back unpatched. Note: 5.17's loader "
+                "materialises each bf16 checkpoint weight in the dtype of the FP8Linear's empty weight "
+                "(core_model_loading: _dtype = empty_param.dtype), i.e. casts it to float8_e4m3fn unscaled, "
+                "before Fp8Quantize runs, so the stored codes are Fp8Quantize(fp8(w)) (amax and scale from the "
+                "fp8-rounded w, the codes rounded twice), not Fp8Quantize(w); this is device independent")
+        else:
+            model = load(base, dev, dtype=DTYPES[base_dtype], quantization_config=qcfg)
         d = work / f"{name}-{seed}"
         shutil.rmtree(d, ignore_errors=True)
         if name == "quanto":
@@ -382,12 +498,20 @@ def quant_case(name, work, out, candidates, dev, force=False, notes=None):
                     notes["weight_block_size"] = [64, 64]
                     notes["why_block_size"] = (
                         f"the default weight_block_size [128, 128] does not tile {len(bad)} projections "
-                        f"(the 64-row k_proj/v_proj): transformers left them unquantized ({bad[:2]}...), "
-                        "so the case uses [64, 64]")
+                        f"(the 64-row k_proj/v_proj: {bad[:2]}...): transformers 5.17's Fp8Quantize passes "
+                        "them through unquantized, the FP8Linear they load into casts the bf16 values to "
+                        "float8_e4m3fn unscaled and keeps its ceil-shaped [1, 1] weight_scale_inv as initialised "
+                        "(load report: MISSING), and save_pretrained writes both, so the case uses [64, 64]")
                     return quant_case(name, work, out, candidates, dev, force, notes)
             try:
                 reloaded = load(d, dev)
                 recorded_from = "the saved checkpoint, loaded back with from_pretrained"
+                if name == "fp8" and str(dev) == "cpu":
+                    recorded_from += (" on the CPU: 5.17 has no CPU FP8 kernel and, pre-quantized without a "
+                                      "GPU, sets dequantize=True (its warning 'we will default to dequantizing "
+                                      "the model to bf16'): Fp8Dequantize folds weight_scale_inv into each "
+                                      "weight (float32 product, rounded to bfloat16) and the projections are "
+                                      "plain bf16 nn.Linear; no fp8 activation quantization")
             except Exception as e:  # noqa: BLE001 -- recorded, the in-memory model is used
                 reloaded = model
                 recorded_from = "the in-memory quantized model (reloading failed: " + \
@@ -414,6 +538,11 @@ def quant_case(name, work, out, candidates, dev, force=False, notes=None):
                 json.load(open(d / "config.json")).get("quantization_config"),
         })
         extra.pop("why_block_size", None) if not notes.get("weight_block_size") else None
+        if name.startswith("bnb-") and str(dev) == "cpu":
+            extra["how"], bnb_noise = bnb_cpu_notes(name, d, res)
+            extra["noise"].update(bnb_noise)
+        if name == "fp8" and str(dev) == "cpu":
+            extra["noise"].update(fp8_dense_noise(d, res))
         return write_expected(out / name, name, "transformers", str(dev), base_dtype, seed, res,
                               versions(*pkgs), **extra)
     return quant_case(name, work, out, [search.give_up()], dev, True, notes)
@@ -890,7 +1019,8 @@ def hqq_case(name, work, out, candidates, force=False):
 # from there if they no longer pass).
 DENSE_HINT = {"llama-f32": 1, "llama3-bf16": 1, "mistral-bf16": 12, "qwen2-f16": 13, "qwen3-bf16": 14}
 QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011],
-              "aqlm": [1023], "bitnet": [1022], "hqq": [1003]}
+              "aqlm": [1023], "bitnet": [1022], "hqq": [1003],
+              "bnb-4bit-nf4": [1021], "bnb-8bit": [1011], "fp8": [1016]}
 
 
 def hinted(name, cands):
