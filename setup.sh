@@ -35,6 +35,7 @@ PACKAGES=(
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools   # MLIR 22, lit, FileCheck
   clang-22 libclang-rt-22-dev                               # compiler, libFuzzer, sanitizers
   nlohmann-json3-dev libgtest-dev                           # spec JSON, unit tests
+  libsentencepiece-dev sentencepiece pkg-config             # text prompts (tokenizer.model)
   cmake ninja-build
 )
 

@@ -93,6 +93,8 @@ void printRunSummary(std::FILE *out, const RunSummary &s) {
                s.target.c_str());
   std::fprintf(out, "prompt     %s\n", idList(s.prompt).c_str());
   std::fprintf(out, "generated  %s\n", idList(r.generated).c_str());
+  if (!s.text.empty())
+    std::fprintf(out, "text       %s\n", s.text.c_str());
   std::fprintf(out,
                "load       %.1f ms (%zu tensors, %.1f MB mapped, %.1f MB "
                "copied for alignment)\n",

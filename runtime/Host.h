@@ -48,6 +48,8 @@ struct RunSummary {
   std::string dtype, target;
   std::vector<int64_t> prompt;
   const GenerateResult *result = nullptr;
+  /// The generated ids as text, where the checkpoint has a tokenizer.
+  std::string text;
   const WeightStore *store = nullptr;
   double loadMs = 0, compileMs = 0;
   const char *compileLabel = "compile";

@@ -68,6 +68,12 @@ tools = [
 ]
 llvm_config.add_tool_substitutions(tools, [config.hfq_tools_dir, config.llvm_tools_dir])
 
+# Text prompts: SentencePiece's command-line tools (setup.sh installs them
+# with the library hfq-run reads tokenizer.model with).
+import shutil
+if shutil.which("spm_train") and shutil.which("spm_encode"):
+    config.available_features.add("sentencepiece")
+
 if config.hfq_enable_fuzzers:
     config.available_features.add("fuzzer")
 if config.mlir_enable_execution_engine:

@@ -16,6 +16,7 @@
 #include "driver/Driver.h"
 
 #include "runtime/Host.h"
+#include "runtime/Tokenizer.h"
 #include "spec/Input.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -44,7 +45,8 @@ static cl::opt<std::string> dtype("dtype", cl::init("auto"),
 static cl::list<int64_t> promptIds("prompt-ids", cl::CommaSeparated,
     cl::desc("The prompt as token ids: 1,2,3"));
 static cl::opt<std::string> promptText("prompt",
-    cl::desc("The prompt as text (needs a tokenizer; see docs/model-import.md)"));
+    cl::desc("The prompt as text (the checkpoint's tokenizer.model, read "
+             "with SentencePiece)"));
 static cl::opt<int64_t> maxNewTokens("max-new-tokens", cl::init(16),
     cl::desc("Greedy steps after the prompt"));
 static cl::opt<std::string> logitsOut("logits-out",
@@ -87,22 +89,45 @@ static std::vector<std::string> defaultKernelLibraries(const char *argv0) {
   return libs;
 }
 
+/// The BOS id transformers' Llama-family tokenizers prepend: config.json's
+/// bos_token_id, unless tokenizer_config.json sets add_bos_token false.
+static int64_t bosToken(const importer::ModelDirectory &model) {
+  auto bos = model.config.find("bos_token_id");
+  if (bos == model.config.end() || !bos->is_number_integer())
+    return -1;
+  spec::Json tokenizerConfig;
+  std::string ignored;
+  std::string path = model.path + "/tokenizer_config.json";
+  if (llvm::sys::fs::exists(path) &&
+      spec::readJsonFile(path, "tokenizer_config.json", tokenizerConfig,
+                         ignored) &&
+      tokenizerConfig.value("add_bos_token", true) == false)
+    return -1;
+  return bos->get<int64_t>();
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
       "hfq-run: import, compile and run a Hugging Face checkpoint "
       "directory (greedy generation)\n");
-  if (!promptText.empty())
-    return fail("--prompt needs a tokenizer, which hfq-run does not read yet; "
-                "pass the prompt as --prompt-ids (docs/model-import.md)");
-  if (promptIds.empty())
-    return fail("no prompt: pass --prompt-ids=1,2,3");
+  if (!promptText.empty() && !promptIds.empty())
+    return fail("pass the prompt as --prompt or as --prompt-ids, not both");
+  if (promptText.empty() && promptIds.empty())
+    return fail("no prompt: pass --prompt=TEXT or --prompt-ids=1,2,3");
   if (maxNewTokens < 1 || maxNewTokens > (1 << 20))
     return fail("--max-new-tokens must be in [1, 1048576]");
   std::vector<int64_t> prompt(promptIds.begin(), promptIds.end());
   std::string error;
   importer::ModelDirectory model;
   if (!importer::readModelDirectory(modelDir, model, error))
+    return fail(error);
+  // Text in and out where the checkpoint has a tokenizer SentencePiece reads.
+  std::string ignored;
+  std::unique_ptr<runtime::Tokenizer> tokenizer = runtime::Tokenizer::open(
+      modelDir, bosToken(model), promptText.empty() ? ignored : error);
+  if (!promptText.empty() &&
+      (!tokenizer || !tokenizer->encode(promptText, prompt, error)))
     return fail(error);
 
   run::CompileOptions options;
@@ -152,6 +177,8 @@ int main(int argc, char **argv) {
   summary.store = store.get();
   summary.loadMs = loadMs;
   summary.compileMs = compileMs;
+  if (tokenizer)
+    summary.text = tokenizer->decode(result.generated);
   runtime::printRunSummary(stdout, summary);
   return 0;
 }
