@@ -22,7 +22,7 @@ COMMAND=${1:-build}
 shift || true
 BUILD_DIR=$ROOT/build
 # The checkpoint the main job runs (a folder of test/models/).
-MAIN_MODEL=gptq
+MAIN_MODEL=bnb-4bit-nf4
 SANITIZE=OFF
 for arg in "$@"; do
   case "$arg" in
