@@ -3,6 +3,7 @@
 #include "quantizer/SkipPatterns.h"
 
 #include <exception>
+#include <vector>
 
 namespace hfq::spec {
 
@@ -13,11 +14,59 @@ namespace hfq::spec {
 static constexpr size_t MaxRegexPattern = 256;
 static constexpr size_t MaxRegexInput = 1024;
 
+/// Whether `text` nests quantifiers — a quantifier right after another
+/// (`.*+`, `a+*`) or a quantified group holding a quantifier (`(a+)+`) —
+/// the forms on which a backtracking matcher such as libstdc++'s takes
+/// time exponential in the module name (a fuzzer found `.*+`: 3 minutes for
+/// one name). Such a pattern is matched as plain text instead: Python 3.11+
+/// reads `*+` as a possessive quantifier and older Pythons refuse it, so
+/// no reading of it is transformers' across versions (docs/limits.md).
+static bool nestsQuantifiers(const std::string &text) {
+  auto isQuantifier = [](char c) { return c == '*' || c == '+' || c == '?'; };
+  std::vector<bool> groupHasQuantifier;
+  bool afterQuantifier = false, inClass = false, closedQuantified = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\') {
+      ++i;
+      afterQuantifier = closedQuantified = false;
+      continue;
+    }
+    if (inClass) {
+      inClass = c != ']';
+      continue;
+    }
+    bool quantifier = isQuantifier(c) || c == '{';
+    // `a*?`: a `?` right after a quantifier makes it lazy, not nested.
+    if (c == '?' && afterQuantifier) {
+      afterQuantifier = false;
+      continue;
+    }
+    if (quantifier && (afterQuantifier || closedQuantified))
+      return true;
+    if (quantifier && !groupHasQuantifier.empty())
+      groupHasQuantifier.back() = true;
+    closedQuantified = false;
+    if (c == '[')
+      inClass = true;
+    else if (c == '(')
+      groupHasQuantifier.push_back(false);
+    else if (c == ')' && !groupHasQuantifier.empty()) {
+      closedQuantified = groupHasQuantifier.back();
+      groupHasQuantifier.pop_back();
+      if (closedQuantified && !groupHasQuantifier.empty())
+        groupHasQuantifier.back() = true;
+    }
+    afterQuantifier = isQuantifier(c) || c == '}';
+  }
+  return false;
+}
+
 SkipPatterns::SkipPatterns(const std::vector<std::string> &texts) {
   for (const std::string &text : texts) {
     Pattern pattern;
     pattern.text = text;
-    if (text.size() <= MaxRegexPattern) {
+    if (text.size() <= MaxRegexPattern && !nestsQuantifiers(text)) {
       try {
         // Python's `key + "\\."`: the pattern followed by a literal dot.
         pattern.withDot.emplace(text + "\\.", std::regex::ECMAScript);
