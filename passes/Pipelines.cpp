@@ -84,6 +84,7 @@ void hfq::registerHFQPipelines() {
             "hfq-select-kernel{target=" + options.target +
             "},hfq-lower-to-runtime,convert-elementwise-to-linalg,"
             "one-shot-bufferize{bufferize-function-boundaries "
+            "allow-return-allocs-from-loops "
             "function-boundary-type-conversion=identity-layout-map},"
             "canonicalize,buffer-deallocation-pipeline,hfq-resolve-weights,"
             "convert-linalg-to-"
