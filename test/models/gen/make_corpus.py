@@ -1013,6 +1013,326 @@ def hqq_case(name, work, out, candidates, force=False):
     return hqq_case(name, work, out, [search.give_up()], True)
 
 
+# --- EETQ: the published (FasterTransformer-preprocessed) layout, a dense reference
+
+def eetq_quantize(w):
+    """EETQ's symmetric_quantize (int8, FasterTransformer's cutlass_preprocessors)
+    of W [N, K] (float16): on Wt = W^T [K, N], per output column n, scale =
+    absmax / 128 (float32), q = round(Wt / scale) half away from zero,
+    clipped to [-128, 127]; the stored scale is that float32 value rounded to
+    float16. Returns q [K, N] (int8), scales f16 [N], and the dequantized W
+    [N, K] (float32, q * f16 scale, exact)."""
+    wt = w.float().t().contiguous()                                   # [K, N]
+    scale = wt.abs().amax(0) / 128.0                                  # [N] float32
+    x = wt / scale.clamp(min=torch.finfo(torch.float32).tiny)[None, :]
+    q = (torch.sign(x) * torch.floor(x.abs() + 0.5)).clamp(-128, 127).to(torch.int8)
+    s16 = scale.half()
+    deq = (q.float() * s16.float()[None, :]).t().contiguous()
+    return q, s16, deq
+
+
+def eetq_pack(q):
+    """FasterTransformer's sm80 preprocess_weights_for_mixed_gemm of the
+    row-major int8 Wt [K, N], as test/e2e/gen/eetq.py's `preprocess` builds it
+    (row permutation in groups of 16, column interleave by 2 in 64-row tiles,
+    +128, bytes 1 and 2 of every 32-bit word swapped): i8 [K, N]."""
+    k, n = q.shape
+    flat = gen_module("eetq").preprocess(q.tolist(), k, n)
+    return torch.tensor(flat, dtype=torch.int8).view(k, n)
+
+
+def eetq_case(name, work, out, candidates, force=False):
+    """EETQ int8 (EetqConfig("int8")), float16 base: each projection
+    quantized as EETQ's quant_weights does (symmetric per output channel,
+    absmax / 128) and written in EetqLinear's layout (weight i8 [K, N]
+    FT-preprocessed, weight_scales f16 [N]); lm_head unquantized (default
+    skip). transformers 5.17 needs CUDA and the `kernels` package (which
+    downloads the EETQ kernels from the Hub), so the reference is the dense
+    float32 model over q * weight_scales."""
+    import transformers as T
+    from safetensors.torch import save_file
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = build_dense("llama", "float16", seed, tie_word_embeddings=False)
+        sd = {k: v.detach().clone().contiguous() for k, v in base.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        deq = {}
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                q, s16, dq = eetq_quantize(sd[key + ".weight"])
+                tensors[key + ".weight"] = eetq_pack(q)
+                tensors[key + ".weight_scales"] = s16.contiguous()
+                deq[key + ".weight"] = dq
+        qdict = json.loads(json.dumps(T.EetqConfig(weights="int8").to_dict()))
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base.config
+        # build_dense's from_config(dtype=float32) leaves config.dtype float32
+        # (so gptq/awq/aqlm/hqq say float32 over float16 tensors); an EETQ
+        # checkpoint says float16, the dtype of its tensors.
+        cfg.dtype = torch.float16
+        cfg.quantization_config = qdict
+        cfg.save_pretrained(d)
+        base.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+        ref = dense_reference(sd, deq)
+        res = outputs(ref, "cpu")
+        ref16 = outputs(ref.to(torch.float16), "cpu")
+        why = acceptable(res, 0.5, ref16)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base.float(), "cpu")
+        return write_expected(
+            out / name, name, "transformers dense model with the dequantized weights", "cpu", "float32",
+            seed, res, versions(),
+            checkpoint_dtype="float16",
+            base=f"LlamaForCausalLM float16, seed {seed}",
+            how=("EETQ int8 (EetqConfig('int8')): per projection, on W^T [K, N], per output channel "
+                 "scale = absmax / 128 (float32), q = round(W^T / scale) half away from zero, clipped to "
+                 "[-128, 127] (EETQ's symmetric_quantize); weight_scales = scale rounded to float16 [N]; weight "
+                 "i8 [K, N] = FasterTransformer's sm80 preprocessing of q (test/e2e/gen/eetq.py's preprocess); "
+                 "lm_head unquantized (default skip); written with safetensors.torch.save_file"),
+            why_not_loaded=("transformers 5.17's EETQ quantizer needs CUDA and takes quant_weights / "
+                            "w8_a16_gemm from the `kernels` package, which downloads them from the Hub"),
+            **search.extra(force),
+            noise={"float16_max_abs_logit_diff": round(max_abs(res, ref16), 6),
+                   "float16_note": "the same dense reference run in float16 by transformers (CPU), about "
+                                   "what EETQ's w8_a16_gemm (float16 activations) computes",
+                   "dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]},
+            quantization_config=qdict)
+    return eetq_case(name, work, out, [search.give_up()], True)
+
+
+# --- FBGEMM FP8: the published layout, a dense reference and an emulation --------
+
+FP8_MAX = 448.0
+
+
+def fbgemm_quantize_rows(x, ub=None):
+    """fbgemm-gpu's quantize_fp8_per_row (its Python reference
+    fp8_row_quantize_ref and the CUDA kernel): per row amax (bounded by
+    scale_ub where given), scale = 448 / amax clamped to <= 448 * 512,
+    q = e4m3(clamp(x * scale, +-448)) (round to nearest even), and the
+    returned scale is 1 / scale. Returns (q float8_e4m3fn, inv_scale f32)."""
+    a = x.float()
+    amax = a.abs().amax(-1)
+    if ub is not None:
+        amax = amax.clamp(max=ub)
+    scale = (FP8_MAX / amax).clamp(max=FP8_MAX * 512.0)
+    q = (a * scale.unsqueeze(-1)).clamp(-FP8_MAX, FP8_MAX).to(torch.float8_e4m3fn)
+    return q, scale.reciprocal().to(torch.float32)
+
+
+class FbgemmFp8Emulated(torch.nn.Module):
+    """transformers 5.17's FbgemmFp8Linear.forward on the CPU: activations
+    quantized per row by quantize_fp8_per_row(x, scale_ub=input_scale_ub),
+    then f8f8bf16_rowwise (e4m3 x e4m3 products accumulated in float32,
+    times x_scale[m] * weight_scale[n], rounded to bf16)."""
+
+    def __init__(self, q, scale, ub):
+        super().__init__()
+        self.register_buffer("q", q)
+        self.register_buffer("scale", scale)
+        self.ub = ub
+
+    def forward(self, x):
+        shape = x.shape[:-1]
+        xq, xs = fbgemm_quantize_rows(x.reshape(-1, x.shape[-1]), self.ub)
+        acc = xq.float() @ self.q.float().t()
+        y = acc * xs.unsqueeze(-1) * self.scale.float().view(1, -1)
+        return y.to(x.dtype).reshape(*shape, -1)
+
+
+def fbgemm_case(name, work, out, candidates, force=False):
+    """FBGEMM FP8 (FbgemmFp8Config(), activation_scale_ub 1200), bf16 base:
+    weights per row e4m3 (quantize_fp8_per_row), FbgemmFp8Linear's layout
+    (weight F8_E4M3 [N, K], weight_scale f32 [N, 1]); lm_head unquantized.
+    transformers 5.17 needs CUDA sm_90 and fbgemm-gpu, so expected.json is
+    the dense float32 model over q * weight_scale, and expected-emulated.json
+    transformers' bf16 model with every projection replaced by an emulation
+    of FbgemmFp8Linear.forward (fp8 per-row activations)."""
+    import transformers as T
+    from safetensors.torch import save_file
+    search = Search(name, QUANT_TRIES)
+    qc = T.FbgemmFp8Config()
+    ub = qc.activation_scale_ub
+    for seed in candidates:
+        base_d = save_base("bfloat16", seed, work)
+        base_m = load(base_d, None, dtype=torch.bfloat16)
+        sd = {k: v.detach().clone().contiguous() for k, v in base_m.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        deq, packed = {}, {}
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                q, s = fbgemm_quantize_rows(sd[key + ".weight"])
+                s = s.view(-1, 1).contiguous()
+                tensors[key + ".weight"] = q.contiguous()
+                tensors[key + ".weight_scale"] = s
+                deq[key + ".weight"] = q.float() * s
+                packed[key] = (q, s)
+        qdict = json.loads(json.dumps(qc.to_dict()))
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base_m.config
+        cfg.quantization_config = qdict
+        cfg.save_pretrained(d)
+        base_m.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+        ref = dense_reference(sd, deq)
+        res = outputs(ref, "cpu")
+        emu = load(base_d, None, dtype=torch.bfloat16)
+        for key, (q, s) in packed.items():
+            emu.set_submodule(key, FbgemmFp8Emulated(q, s, ub))
+        emu_res = outputs(emu, "cpu")
+        ref16 = outputs(dense_reference(sd, deq).to(torch.bfloat16), "cpu")
+        same = next((i for i, (a, b) in enumerate(zip(res["greedy_ids"], emu_res["greedy_ids"])) if a != b),
+                    NEW_TOKENS)
+        print(f"[{name}] seed {seed}: dense min margin {min(res['greedy_margins']):.3g}, bf16 "
+              f"{max_abs(res, ref16):.3g} ids equal {ref16['greedy_ids'] == res['greedy_ids']}, emulated "
+              f"{max_abs(res, emu_res):.3g} prefill diff, greedy equal for {same} steps", flush=True)
+        why = acceptable(res, 0.5, ref16)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base_m, "cpu")
+        common = dict(
+            checkpoint_dtype="bfloat16",
+            base=f"LlamaForCausalLM bfloat16, seed {seed}",
+            how=("FBGEMM FP8 (FbgemmFp8Config(), activation_scale_ub 1200): per projection, per output row "
+                 "amax, scale = 448 / amax (<= 448 * 512), weight = e4m3(clamp(W * scale, +-448)) round to "
+                 "nearest even, weight_scale = 1 / scale f32 [N, 1] (fbgemm-gpu's quantize_fp8_per_row, as "
+                 "transformers' FbgemmFp8Quantize calls it); lm_head unquantized (default skip); written with "
+                 "safetensors.torch.save_file"),
+            why_not_loaded=("transformers 5.17's FBGEMM FP8 quantizer needs a CUDA GPU of compute capability "
+                            ">= 9.0 (or an XPU) and fbgemm-gpu (torch.ops.fbgemm.quantize_fp8_per_row / "
+                            "f8f8bf16_rowwise), not installable here"),
+            **search.extra(force),
+            quantization_config=qdict)
+        emulation_how = (
+            "transformers' LlamaForCausalLM in bf16 on the CPU (the checkpoint's bf16 embeddings, norms and "
+            "lm_head), each of the 14 projections replaced by an emulation of FbgemmFp8Linear.forward: "
+            "x (bf16) quantized per token by quantize_fp8_per_row with scale_ub = activation_scale_ub 1200 "
+            "(amax = min(max|x|, 1200), scale = min(448 / amax, 448 * 512), xq = e4m3(clamp(x * scale, "
+            "+-448))), then f8f8bf16_rowwise: sum_k xq * weight in float32, times (1 / scale[m]) * "
+            "weight_scale[n], rounded to bf16")
+        write_expected(
+            out / name, name, "torch emulation of FbgemmFp8Linear's forward (fp8 per-row activations)",
+            "cpu", "bfloat16", seed, emu_res, versions(), **common,
+            emulation=emulation_how,
+            noise={"dense_dequantized_float32_max_abs_logit_diff": round(max_abs(emu_res, res), 6),
+                   "dense_dequantized_float32_greedy_ids": res["greedy_ids"],
+                   "dense_base_max_abs_logit_diff": round(max_abs(emu_res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]})
+        os.replace(out / name / "expected.json", out / name / "expected-emulated.json")
+        return write_expected(
+            out / name, name, "transformers dense model with the dequantized weights", "cpu", "float32",
+            seed, res, versions(), **common,
+            emulated_in="expected-emulated.json",
+            noise={"emulated_fp8_activations_max_abs_logit_diff": round(max_abs(res, emu_res), 6),
+                   "emulated_fp8_activations_greedy_ids": emu_res["greedy_ids"],
+                   "emulated_note": "expected-emulated.json: " + emulation_how,
+                   "dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"]})
+    return fbgemm_case(name, work, out, [search.give_up()], True)
+
+
+# --- MXFP8: the published layout (uint8 e8m0 scales), loaded by transformers ------
+
+def mxfp8_case(name, work, out, candidates, dev, force=False):
+    """MXFP8 (quant_method mxfp8, weight_block_size [1, 32], scale_fmt ue8m0),
+    bf16 base: each projection quantized by transformers 5.17's own
+    Fp8Quantize op (ue8m0: power-of-two scales) applied to the bf16 weight,
+    its float8_e8m0fnu scales stored as the MXFP8 checkpoints' uint8
+    exponent bytes (the same bits); written with save_file, loaded back by
+    transformers on the CPU (FineGrainedFP8HfQuantizer, dequantize to bf16:
+    Fp8Dequantize reads uint8 scales as 2^(byte - 127))."""
+    import types
+    import transformers as T
+    from safetensors.torch import save_file
+    from transformers.integrations.finegrained_fp8 import Fp8Quantize
+    search = Search(name, QUANT_TRIES)
+    qc = T.FineGrainedFP8Config.from_dict({"quant_method": "mxfp8", "activation_scheme": "dynamic",
+                                           "weight_block_size": [1, 32], "scale_fmt": "ue8m0"})
+    op = Fp8Quantize(types.SimpleNamespace(quantization_config=qc))
+    for seed in candidates:
+        base_d = save_base("bfloat16", seed, work)
+        base_m = load(base_d, None, dtype=torch.bfloat16)
+        sd = {k: v.detach().clone().contiguous() for k, v in base_m.state_dict().items()}
+        tensors = {k: v for k, v in sd.items() if not any(k.endswith(f"{l}.weight") for l in LINEARS)}
+        deq = {}
+        for layer in range(ARCH["num_hidden_layers"]):
+            for l in LINEARS:
+                key = f"model.layers.{layer}.{l}"
+                r = op._quantize_one(key + ".weight", sd[key + ".weight"])
+                q, e8 = r[key + ".weight"], r[key + ".weight_scale_inv"]
+                assert q.dtype == torch.float8_e4m3fn and e8.dtype == torch.float8_e8m0fnu, (q.dtype, e8.dtype)
+                byte = e8.view(torch.uint8).contiguous()
+                s = (byte.float() - 127.0).exp2()
+                assert torch.equal(s, e8.float()), key
+                tensors[key + ".weight"] = q.contiguous()
+                tensors[key + ".weight_scale_inv"] = byte
+                deq[key + ".weight"] = q.float() * s.repeat_interleave(32, 1)
+        qdict = json.loads(json.dumps(qc.to_dict()))
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        d.mkdir(parents=True)
+        cfg = base_m.config
+        cfg.quantization_config = qdict
+        cfg.save_pretrained(d)
+        base_m.generation_config.save_pretrained(d)
+        save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+        reloaded = load(d, dev)
+        w0 = reloaded.model.layers[0].self_attn.q_proj.weight
+        assert w0.dtype == torch.bfloat16, w0.dtype
+        assert torch.equal(w0.float(), deq["model.layers.0.self_attn.q_proj.weight"]), "dequantized weight differs"
+        res = outputs(reloaded, dev)
+        why = acceptable(res, 0.5)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(base_m, "cpu")
+        dense = outputs(dense_reference(sd, deq), "cpu")
+        return write_expected(
+            out / name, name, "transformers", str(dev), "bfloat16", seed, res, versions(),
+            base=f"LlamaForCausalLM bfloat16, seed {seed}",
+            how=("MXFP8 layout (weight F8_E4M3 [N, K], weight_scale_inv U8 [N, K/32], one e8m0 exponent byte "
+                 "per 1 x 32 block, W = e4m3 * 2^(byte - 127)); each projection quantized by transformers 5.17's "
+                 "own Fp8Quantize op on the bf16 weight with FineGrainedFP8Config(weight_block_size=[1, 32], "
+                 "scale_fmt='ue8m0') (per block amax, weight_scale_inv = 2^ceil(log2(amax / 448)), weight = "
+                 "e4m3(clamp(W / weight_scale_inv, +-448))), its float8_e8m0fnu scales written as their uint8 "
+                 "bits; config quantization_config = FineGrainedFP8Config.from_dict({quant_method: mxfp8, ...})"
+                 ".to_dict(); lm_head unquantized (default skip); written with safetensors.torch.save_file"),
+            recorded_from=("the checkpoint loaded back with from_pretrained on the CPU: 5.17 maps mxfp8 to "
+                           "FineGrainedFP8HfQuantizer and, pre-quantized without a GPU, sets dequantize=True "
+                           "('we will default to dequantizing the model to bf16'): Fp8Dequantize reads the uint8 "
+                           "scales as 2^(byte - 127), multiplies in float32 and casts to bf16 (exact: e4m3 times "
+                           "a power of two), and the projections are plain bf16 nn.Linear; no fp8 activation "
+                           "quantization"),
+            why_written=("5.17 quantizing on the fly with scale_fmt ue8m0 writes float8_e8m0fnu (F8_E8M0) scales "
+                         "under quant_method fp8, not the uint8 scales of MXFP8 checkpoints, and its quantizing "
+                         "load first casts the bf16 weight to e4m3 unscaled (see fp8)"),
+            **search.extra(force),
+            noise={"dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"],
+                   "dense_dequantized_float32_max_abs_logit_diff": round(max_abs(res, dense), 6),
+                   "dense_dequantized_float32_greedy_ids": dense["greedy_ids"],
+                   "dense_dequantized_float32_note": "the dense float32 model of e4m3 * 2^(byte - 127)"},
+            quantization_config=qdict)
+    return mxfp8_case(name, work, out, [search.give_up()], dev, True)
+
+
 # --- main -------------------------------------------------------------------------
 
 # Seeds found passing by an earlier run (tried first; the search goes on
@@ -1020,7 +1340,8 @@ def hqq_case(name, work, out, candidates, force=False):
 DENSE_HINT = {"llama-f32": 1, "llama3-bf16": 1, "mistral-bf16": 12, "qwen2-f16": 13, "qwen3-bf16": 14}
 QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011],
               "aqlm": [1023], "bitnet": [1022], "hqq": [1003],
-              "bnb-4bit-nf4": [1021], "bnb-8bit": [1011], "fp8": [1016]}
+              "bnb-4bit-nf4": [1021], "bnb-8bit": [1011], "fp8": [1016],
+              "eetq": [1011], "fbgemm_fp8": [1023], "mxfp8": [1019]}
 
 
 def hinted(name, cands):
@@ -1030,7 +1351,8 @@ def hinted(name, cands):
 
 ORDER = ["llama-f32", "llama3-bf16", "mistral-bf16", "qwen2-f16", "qwen3-bf16",
          "gptq", "awq", "aqlm", "bitnet", "compressed-tensors",
-         "bnb-4bit-nf4", "bnb-8bit", "fp8", "hqq", "quanto", "torchao"]
+         "bnb-4bit-nf4", "bnb-8bit", "fp8", "hqq", "quanto", "torchao",
+         "eetq", "fbgemm_fp8", "mxfp8"]
 
 
 def main():
@@ -1079,6 +1401,12 @@ def main():
                 doc = aqlm_case(name, work, out, hinted(name, candidates("float16")))
             elif name == "hqq":
                 doc = hqq_case(name, work, out, hinted(name, candidates("float16")))
+            elif name == "eetq":
+                doc = eetq_case(name, work, out, hinted(name, candidates("float16")))
+            elif name == "fbgemm_fp8":
+                doc = fbgemm_case(name, work, out, hinted(name, candidates("bfloat16")))
+            elif name == "mxfp8":
+                doc = mxfp8_case(name, work, out, hinted(name, candidates("bfloat16")), "cpu")
             elif name == "bitnet":
                 doc = bitnet_case(name, work, out, hinted(name, candidates("bfloat16")))
             elif name == "compressed-tensors":
