@@ -458,14 +458,20 @@ std::vector<std::string> copyLoadingAttributes(const ConfigSpec &userSpec,
 /// config wins.
 bool mergeConfigs(DispatchState &s) {
   std::string mergeMessage = s.userConfig ? kMergeWarning : "";
-  s.configSpec = &s.file.quantizer->method->config;
+  // The user's class builds the checkpoint's config when it converts other
+  // methods' dicts (`isinstance(quantization_config_from_args,
+  // AutoRoundConfig)`); else AutoQuantizationConfig.from_dict.
+  const QuantizerSpec *builder = s.file.quantizer;
+  if (s.userConfig && s.user.quantizer->method->config.mergeConvertsFileConfig)
+    builder = s.user.quantizer;
+  s.configSpec = &builder->method->config;
   RaisedError error;
   std::optional<Json> fileConfig =
       resolveConfig(*s.configSpec, *s.fileDict, s.out.messages, error);
   if (!fileConfig)
     return s.raise(error);
   s.config = std::move(*fileConfig);
-  s.out.quantizer = quantizerForConfig(s.registry, *s.file.quantizer, s.config);
+  s.out.quantizer = quantizerForConfig(s.registry, *builder, s.config);
   if (s.userConfig) {
     const ConfigSpec &userSpec = s.user.quantizer->method->config;
     // A class-name comparison: AwqConfig subclasses GPTQConfig in Python
@@ -580,11 +586,14 @@ bool updateDeviceMap(DispatchState &s) {
   s.out.deviceMap = s.deviceMap;
   if (quantizer && quantizer->deviceMapDefault && s.deviceMap.is_null()) {
     // bnb: `{"": torch.cuda.current_device()}`, the int 0; GPTQ:
-    // `{"": torch.device("cpu")}`.
-    bool cuda = *quantizer->deviceMapDefault == "cuda" && s.in.target.cuda();
+    // `{"": torch.device("cpu")}`; Metal: `{"": "mps"}`, whatever the target.
+    const std::string &device = *quantizer->deviceMapDefault;
+    bool cuda = device == "cuda" && s.in.target.cuda();
     s.out.deviceMap = Json::object();
     if (cuda)
       s.out.deviceMap[""] = 0;
+    else if (device == "mps")
+      s.out.deviceMap[""] = "mps";
     else
       s.out.deviceMap[""] = "cpu";
   }

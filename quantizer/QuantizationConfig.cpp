@@ -76,6 +76,89 @@ bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
   return true;
 }
 
+bool normalizeObject(const ConfigSpec &spec, const ObjectSchema &schema,
+                     Json &value, std::vector<DispatchMessage> &messages,
+                     RaisedError &error);
+
+/// A field's `schema`: the object (or, per value, every object of the dict)
+/// validated and dumped as the nested model does. Other values (a
+/// compressed-tensors preset's target list) are left as given.
+bool normalizeFieldValue(const ConfigSpec &spec, const FieldSpec &field,
+                         Json &value, std::vector<DispatchMessage> &messages,
+                         RaisedError &error) {
+  if (field.schema.empty() || !value.is_object())
+    return true;
+  const ObjectSchema *schema = spec.findSchema(field.schema);
+  if (!schema)
+    return true; // the parser checked every reference
+  if (!field.schemaPerValue)
+    return normalizeObject(spec, *schema, value, messages, error);
+  for (auto &entry : value.items())
+    if (!normalizeObject(spec, *schema, entry.value(), messages, error))
+      return false;
+  return true;
+}
+
+/// Declared fields in order, defaults filled in, then the schema's rules,
+/// then the keys its serializer drops; undeclared keys are dropped.
+bool normalizeObject(const ConfigSpec &spec, const ObjectSchema &schema,
+                     Json &value, std::vector<DispatchMessage> &messages,
+                     RaisedError &error) {
+  if (!value.is_object())
+    return true;
+  Json out = Json::object();
+  Json scope = Json::object();
+  std::vector<std::string> given;
+  for (const FieldSpec &field : schema.fields) {
+    auto it = value.find(field.name);
+    if (it == value.end()) {
+      scope[field.name] = field.defaultValue ? *field.defaultValue : Json();
+      if (field.defaultValue)
+        out[field.name] = *field.defaultValue;
+      continue;
+    }
+    Json item = *it;
+    if (!checkField(field, item, error) ||
+        !normalizeFieldValue(spec, field, item, messages, error))
+      return false;
+    if (!field.schemaFrom.empty() && item.is_object() &&
+        scope[field.schemaFrom].is_string()) {
+      const ObjectSchema *named =
+          spec.findSchema(scope[field.schemaFrom].get<std::string>());
+      if (named && !normalizeObject(spec, *named, item, messages, error))
+        return false;
+    }
+    given.push_back(field.name);
+    scope[field.name] = item;
+    out[field.name] = std::move(item);
+  }
+  std::vector<std::string> assigned;
+  if (!runRules(schema.rules, scope, messages, assigned, error))
+    return false;
+  for (const std::string &name : assigned)
+    out[name] = scope[name];
+  for (const std::string &name : schema.omitIfNull)
+    if (out.contains(name) && out[name].is_null())
+      out.erase(name);
+  for (const std::string &name : schema.omitIfEmpty)
+    if (out.contains(name) && !isTruthy(out[name]))
+      out.erase(name);
+  for (const std::string &name : schema.omitUnlessGiven)
+    if (std::find(given.begin(), given.end(), name) == given.end())
+      out.erase(name);
+  auto declared = [&](const std::string &key) {
+    return std::any_of(
+        schema.fields.begin(), schema.fields.end(),
+        [&](const FieldSpec &field) { return field.name == key; });
+  };
+  if (schema.keepExtra)
+    for (const auto &entry : value.items())
+      if (!out.contains(entry.key()) && !declared(entry.key()))
+        out[entry.key()] = entry.value();
+  value = std::move(out);
+  return true;
+}
+
 /// The values `dict` gives, per field, after the legacy keys: they override
 /// in order (AwqConfig: `version` replaces `format`, then GPTQConfig's
 /// `checkpoint_format` replaces that), skipping None as transformers'
@@ -95,6 +178,10 @@ Json givenFields(const ConfigSpec &spec, const Json &dict) {
   return given;
 }
 
+std::optional<Json> resolveGivenDict(const ConfigSpec &spec, const Json &dict,
+                                     std::vector<DispatchMessage> &messages,
+                                     RaisedError &error);
+
 std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
                                       std::vector<DispatchMessage> &messages,
                                       RaisedError &error) {
@@ -106,6 +193,25 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
     return std::nullopt;
   }
 
+  // A from_dict override's checks and edits of the dict (AutoRoundConfig).
+  Json edited;
+  if (!spec.fromDictRules.empty()) {
+    Json dictScope = Json::object();
+    dictScope["dict"] = dict;
+    std::vector<std::string> assigned;
+    if (!runRules(spec.fromDictRules, dictScope, messages, assigned, error))
+      return std::nullopt;
+    edited = dict;
+    for (const std::string &name : assigned)
+      edited[name] = dictScope[name];
+  }
+  return resolveGivenDict(spec, edited.is_null() ? dict : edited, messages,
+                          error);
+}
+
+std::optional<Json> resolveGivenDict(const ConfigSpec &spec, const Json &dict,
+                                     std::vector<DispatchMessage> &messages,
+                                     RaisedError &error) {
   Json given = givenFields(spec, dict);
   std::vector<std::string> missing;
   for (const FieldSpec &field : spec.fields)
@@ -125,9 +231,27 @@ std::optional<Json> resolveConfigImpl(const ConfigSpec &spec, const Json &dict,
       continue;
     }
     Json value = *it;
-    if (!checkField(field, value, error))
+    if (!checkField(field, value, error) ||
+        !normalizeFieldValue(spec, field, value, messages, error))
       return std::nullopt;
     config[field.name] = std::move(value);
+  }
+
+  // setattr(self, key, value) for every other keyword (AutoRoundConfig),
+  // quant_method included: __init__ reassigns it later, in place.
+  if (spec.serializeExtraKwargs) {
+    if (dict.contains("quant_method"))
+      config.erase("quant_method");
+    for (const auto &entry : dict.items()) {
+      const std::string &key = entry.key();
+      bool legacy = std::any_of(
+          spec.legacyKeys.begin(), spec.legacyKeys.end(),
+          [&](const LegacyKey &legacyKey) { return legacyKey.from == key; });
+      if (key == "quant_method")
+        config[key] = spec.quantMethod;
+      else if (!spec.findField(key) && !legacy)
+        config[key] = entry.value();
+    }
   }
 
   // `if kwargs: logger.info(...)`, just before post_init.
@@ -174,7 +298,25 @@ std::optional<Json> serializeConfigImpl(const ConfigSpec &spec,
                                         RaisedError &error) {
   Json scope = configScope(spec, resolved);
   Json dict = Json::object();
+  // With extra_kwargs, a quant_method the dict had stands among the extras.
+  bool quantMethodAmongExtras = spec.serializeExtraKwargs &&
+                                !resolved.empty() &&
+                                resolved.begin().key() != "quant_method";
   for (const SerializedKey &key : spec.serializedKeys) {
+    if (!key.value && key.key == "quant_method" && quantMethodAmongExtras)
+      continue;
+    if (key.when) {
+      ExprError exprError;
+      std::optional<Json> when = key.when->evaluate(scope, exprError);
+      if (!when) {
+        error = evaluationError("the 'when' of serialized key '" + key.key +
+                                    "'",
+                                *key.when, exprError);
+        return std::nullopt;
+      }
+      if (!isTruthy(*when))
+        continue;
+    }
     if (key.value) {
       ExprError exprError;
       std::optional<Json> value = key.value->evaluate(scope, exprError);
@@ -190,6 +332,10 @@ std::optional<Json> serializeConfigImpl(const ConfigSpec &spec,
       dict[key.key] = scope[key.key];
     }
   }
+  if (spec.serializeExtraKwargs)
+    for (const auto &entry : resolved.items())
+      if (!dict.contains(entry.key()) && !spec.findField(entry.key()))
+        dict[entry.key()] = entry.value();
   return dict;
 }
 

@@ -93,4 +93,11 @@ const FieldSpec *ConfigSpec::findField(const std::string &name) const {
   return nullptr;
 }
 
+const ObjectSchema *ConfigSpec::findSchema(const std::string &name) const {
+  for (const ObjectSchema &schema : schemas)
+    if (schema.name == name)
+      return &schema;
+  return nullptr;
+}
+
 } // namespace hfq::spec

@@ -69,6 +69,14 @@ struct FieldSpec {
   RaisedMessage typeError;
   RaisedMessage valueError;
   std::string doc;
+  /// A `schemas` entry that normalizes the value (an object); with
+  /// `schemaPerValue`, every object value of the dict instead.
+  std::string schema;
+  bool schemaPerValue = false;
+  /// In a schema only: the earlier field of the same object whose string
+  /// value names the schema (torchao's `_data` by its `_type`); a name no
+  /// schema has leaves the value as given.
+  std::string schemaFrom;
 };
 
 /// One `when`-guarded action of a rule list.
@@ -82,6 +90,21 @@ struct Rule {
   std::vector<std::pair<std::string, Expr>> assignments;
 };
 
+/// A nested object a config field holds, normalized the way a pydantic model
+/// validates and dumps it (compressed-tensors' QuantizationScheme): declared
+/// fields in order with their defaults filled in, `rules` run after them,
+/// keys dropped as the model's serializer drops them, other keys dropped.
+struct ObjectSchema {
+  std::string name;
+  std::vector<FieldSpec> fields;
+  std::vector<Rule> rules;
+  std::vector<std::string> omitIfNull;
+  std::vector<std::string> omitIfEmpty;
+  std::vector<std::string> omitUnlessGiven;
+  /// Undeclared keys are kept, after the declared ones, instead of dropped.
+  bool keepExtra = false;
+};
+
 struct LegacyKey {
   std::string from;
   std::string to;
@@ -92,6 +115,8 @@ struct LegacyKey {
 struct SerializedKey {
   std::string key;
   std::optional<Expr> value;
+  /// The entry is written only when this holds.
+  std::optional<Expr> when;
 };
 
 struct ConfigSpec {
@@ -115,8 +140,24 @@ struct ConfigSpec {
   /// "warning" or "info".
   std::string mergeMessage = "warning";
   std::vector<SerializedKey> serializedKeys;
+  /// `__init__` keeps every other keyword as an attribute (AutoRoundConfig's
+  /// setattr loop): the resolved config carries the dict's other keys, and
+  /// to_dict() writes them after `serializedKeys`, in the dict's order. A
+  /// `quant_method` the dict has is one of them: setattr puts it there
+  /// before `__init__` reassigns it (the resolved config then has it after
+  /// the fields, not first).
+  bool serializeExtraKwargs = false;
+  std::vector<ObjectSchema> schemas;
+  /// A `from_dict` override's checks and edits of the raw dict, before
+  /// `__init__`: `dict` in scope; `set` writes keys of the dict.
+  std::vector<Rule> fromDictRules;
+  /// merge_quantization_configs builds the checkpoint's config with this
+  /// class (not the checkpoint's) when the user passes one of it
+  /// (AutoRoundConfig converting a GPTQ or AWQ dict).
+  bool mergeConvertsFileConfig = false;
 
   const FieldSpec *findField(const std::string &name) const;
+  const ObjectSchema *findSchema(const std::string &name) const;
 };
 
 struct TensorSpec {

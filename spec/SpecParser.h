@@ -89,6 +89,12 @@ private:
   // The config class (SpecParserConfig.cpp).
   bool parseConfig(const Node &node, ConfigSpec &config);
   bool parseFields(const Node &node, ConfigSpec &config);
+  bool parseSchemas(const Node &node, ConfigSpec &config);
+  bool parseSchema(const Node &node, ObjectSchema &schema);
+  /// Every field's `schema` names an entry of `config.schemas`.
+  bool checkSchemaReferences(const Node &fields,
+                             const std::vector<FieldSpec> &declared,
+                             const ConfigSpec &config);
   bool parseField(const Node &node, FieldSpec &field);
   bool parseLegacyKeys(const Node &node, ConfigSpec &config);
   /// A list of strings, each a field of `config`.

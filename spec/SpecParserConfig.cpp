@@ -43,13 +43,23 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
                     {"class", "quant_method", "quant_method_enum", "fields",
                      "legacy_keys", "dropped_keys", "strict_keys",
                      "unused_kwargs_info", "rules", "loading_attributes",
-                     "loading_attributes_class", "merge_message", "serialize"},
+                     "loading_attributes_class", "merge_message", "serialize",
+                     "schemas", "from_dict", "merge_converts_file_config"},
                     {"class", "quant_method", "fields"}))
     return false;
   if (!getString(node.child("class"), config.className) ||
       !getString(node.child("quant_method"), config.quantMethod) ||
       !parseFields(node.child("fields"), config))
     return false;
+  if (node.has("schemas") && !parseSchemas(node.child("schemas"), config))
+    return false;
+  if (!checkSchemaReferences(node.child("fields"), config.fields, config))
+    return false;
+  for (size_t i = 0; i < config.schemas.size(); ++i)
+    if (!checkSchemaReferences(
+            node.child("schemas").item(i).child("fields"),
+            config.schemas[i].fields, config))
+      return false;
   for (char c : config.quantMethod)
     config.quantMethodEnum +=
         c == '-' ? '_' : (c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c);
@@ -75,6 +85,14 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
   if (node.has("rules") && !parseRules(node.child("rules"), fieldsInScope,
                                        fieldsInScope, config.rules))
     return false;
+  if (node.has("from_dict") &&
+      !parseRules(node.child("from_dict"), Names{"dict"}, fieldNames(config),
+                  config.fromDictRules))
+    return false;
+  if (node.has("merge_converts_file_config") &&
+      !getBool(node.child("merge_converts_file_config"),
+               config.mergeConvertsFileConfig))
+    return false;
   if (node.has("loading_attributes") &&
       !parseFieldList(node.child("loading_attributes"), config,
                       config.loadingAttributes))
@@ -90,9 +108,9 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
     return false;
   if (node.has("serialize"))
     return parseSerializedKeys(node.child("serialize"), config);
-  config.serializedKeys.push_back({"quant_method", std::nullopt});
+  config.serializedKeys.push_back({"quant_method", std::nullopt, std::nullopt});
   for (const FieldSpec &field : config.fields)
-    config.serializedKeys.push_back({field.name, std::nullopt});
+    config.serializedKeys.push_back({field.name, std::nullopt, std::nullopt});
   return true;
 }
 
@@ -103,6 +121,10 @@ bool SpecParser::parseFields(const Node &fields, ConfigSpec &config) {
     FieldSpec field;
     if (!parseField(fields.item(i), field))
       return false;
+    if (!field.schemaFrom.empty())
+      return fail(fields.item(i).pointer + "/schema_from",
+                  "'schema_from' names a sibling of a schema's field; a "
+                  "config field has none");
     if (config.findField(field.name) || field.name == "quant_method")
       return fail(fields.item(i).pointer + "/name",
                   "field '" + field.name + "' is declared twice");
@@ -114,7 +136,8 @@ bool SpecParser::parseFields(const Node &fields, ConfigSpec &config) {
 bool SpecParser::parseField(const Node &node, FieldSpec &field) {
   if (!expectObject(node,
                     {"name", "type", "default", "nullable", "allowed",
-                     "normalize", "map", "type_error", "value_error"},
+                     "normalize", "map", "type_error", "value_error",
+                     "schema", "value_schema", "schema_from"},
                     {"name", "type"}))
     return false;
   std::string typeText;
@@ -173,6 +196,114 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
     return false;
   if (node.has("doc"))
     field.doc = node.value["doc"].get<std::string>();
+  if (node.has("schema") && node.has("value_schema"))
+    return fail(node.pointer,
+                "a field has 'schema' or 'value_schema', not both");
+  for (const char *key : {"schema", "value_schema"}) {
+    if (!node.has(key))
+      continue;
+    if (!getString(node.child(key), field.schema))
+      return false;
+    if (field.type.kind != FieldType::Kind::Dict &&
+        field.type.kind != FieldType::Kind::Any)
+      return fail(node.pointer + "/" + key,
+                  "a schema normalizes an object: the field's type must be "
+                  "dict or any, not " +
+                      field.type.str());
+    field.schemaPerValue = std::string(key) == "value_schema";
+  }
+  if (node.has("schema_from")) {
+    if (!field.schema.empty())
+      return fail(node.pointer + "/schema_from",
+                  "a field has 'schema' or 'schema_from', not both");
+    if (!getString(node.child("schema_from"), field.schemaFrom))
+      return false;
+  }
+  return true;
+}
+
+bool SpecParser::parseSchemas(const Node &node, ConfigSpec &config) {
+  if (!expectType(node, node.value.is_array(), "a list of schema objects"))
+    return false;
+  for (size_t i = 0; i < node.value.size(); ++i) {
+    ObjectSchema schema;
+    if (!parseSchema(node.item(i), schema))
+      return false;
+    if (config.findSchema(schema.name))
+      return fail(node.item(i).pointer + "/name",
+                  "schema '" + schema.name + "' is declared twice");
+    config.schemas.push_back(std::move(schema));
+  }
+  return true;
+}
+
+bool SpecParser::parseSchema(const Node &node, ObjectSchema &schema) {
+  if (!expectObject(node,
+                    {"name", "fields", "rules", "omit_if_null",
+                     "omit_if_empty", "omit_unless_given", "keep_extra"},
+                    {"name", "fields"}) ||
+      !getString(node.child("name"), schema.name))
+    return false;
+  Node fields = node.child("fields");
+  if (!expectType(fields, fields.value.is_array(), "a list of field objects"))
+    return false;
+  Names names;
+  for (size_t i = 0; i < fields.value.size(); ++i) {
+    FieldSpec field;
+    if (!parseField(fields.item(i), field))
+      return false;
+    if (names.count(field.name))
+      return fail(fields.item(i).pointer + "/name",
+                  "field '" + field.name + "' is declared twice");
+    if (!field.schemaFrom.empty() && !names.count(field.schemaFrom))
+      return fail(fields.item(i).pointer + "/schema_from",
+                  "'" + field.schemaFrom +
+                      "' is not a field declared before this one");
+    names.insert(field.name);
+    schema.fields.push_back(std::move(field));
+  }
+  if (node.has("rules") &&
+      !parseRules(node.child("rules"), names, names, schema.rules))
+    return false;
+  if (node.has("keep_extra") &&
+      !getBool(node.child("keep_extra"), schema.keepExtra))
+    return false;
+  std::pair<const char *, std::vector<std::string> *> lists[] = {
+      {"omit_if_null", &schema.omitIfNull},
+      {"omit_if_empty", &schema.omitIfEmpty},
+      {"omit_unless_given", &schema.omitUnlessGiven}};
+  for (auto &[key, out] : lists) {
+    if (!node.has(key))
+      continue;
+    Node list = node.child(key);
+    if (!getStringList(list, *out))
+      return false;
+    for (size_t i = 0; i < out->size(); ++i)
+      if (!names.count((*out)[i]))
+        return fail(list.item(i).pointer, "'" + (*out)[i] +
+                                              "' is not a field of schema " +
+                                              schema.name);
+  }
+  return true;
+}
+
+bool SpecParser::checkSchemaReferences(const Node &fields,
+                                       const std::vector<FieldSpec> &declared,
+                                       const ConfigSpec &config) {
+  for (size_t i = 0; i < declared.size(); ++i) {
+    const FieldSpec &field = declared[i];
+    if (field.schema.empty() || config.findSchema(field.schema))
+      continue;
+    // The field's node: fields are stored in declaration order.
+    for (size_t j = 0; j < fields.value.size(); ++j) {
+      Node item = fields.item(j);
+      if (item.value.value("name", std::string()) == field.name)
+        return fail(item.pointer + (field.schemaPerValue ? "/value_schema"
+                                                         : "/schema"),
+                    "unknown schema '" + field.schema + "'");
+    }
+    return fail(fields.pointer, "unknown schema '" + field.schema + "'");
+  }
   return true;
 }
 
@@ -205,7 +336,10 @@ bool SpecParser::parseFieldList(const Node &node, const ConfigSpec &config,
 
 bool SpecParser::parseSerializedKeys(const Node &serialize,
                                      ConfigSpec &config) {
-  if (!expectObject(serialize, {"keys"}, {"keys"}))
+  if (!expectObject(serialize, {"keys", "extra_kwargs"}, {"keys"}))
+    return false;
+  if (serialize.has("extra_kwargs") &&
+      !getBool(serialize.child("extra_kwargs"), config.serializeExtraKwargs))
     return false;
   Names fieldsInScope = fieldNames(config);
   Node keys = serialize.child("keys");
@@ -222,12 +356,23 @@ bool SpecParser::parseSerializedKeys(const Node &serialize,
                                       " (use {\"key\", \"value\"} for a "
                                       "computed entry)");
     } else {
-      if (!expectObject(item, {"key", "value"}, {"key", "value"}) ||
+      if (!expectObject(item, {"key", "value", "when"}, {"key"}) ||
           !getString(item.child("key"), key.key))
         return false;
-      key.value.emplace();
-      if (!getExpr(item.child("value"), fieldsInScope, *key.value))
-        return false;
+      if (item.has("value")) {
+        key.value.emplace();
+        if (!getExpr(item.child("value"), fieldsInScope, *key.value))
+          return false;
+      } else if (!fieldsInScope.count(key.key)) {
+        return fail(item.pointer + "/key",
+                    "'" + key.key + "' is not a field of " + config.className +
+                        " (give a \"value\" for a computed entry)");
+      }
+      if (item.has("when")) {
+        key.when.emplace();
+        if (!getExpr(item.child("when"), fieldsInScope, *key.when))
+          return false;
+      }
     }
     config.serializedKeys.push_back(std::move(key));
   }

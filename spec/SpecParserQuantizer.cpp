@@ -122,7 +122,8 @@ bool SpecParser::parseDeviceMapDefault(const Node &node,
   if (!node.has("device_map_default"))
     return true;
   std::string value;
-  if (!getChoice(node.child("device_map_default"), {"cuda", "cpu"}, value))
+  if (!getChoice(node.child("device_map_default"), {"cuda", "cpu", "mps"},
+                 value))
     return false;
   quantizer.deviceMapDefault = value;
   return true;

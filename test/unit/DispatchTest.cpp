@@ -472,6 +472,112 @@ TEST(SerializeConfig, BnbWritesPrivateAndPublicFlags) {
   EXPECT_EQ((*dict)["load_in_8bit"], false);
 }
 
+// compressed-tensors 0.20.1's QuantizationConfig.model_dump() as 5.17
+// recorded it (test/fidelity ct-nm-testing-llama-3.1-8b-instruct-fp8): each
+// scheme in model field order with its defaults, QuantizationArgs' strategy
+// inferred, its None-valued optional keys dropped, no sparsity_config.
+TEST(SerializeConfig, CompressedTensorsDumpsNormalizedSchemes) {
+  Resolved r = resolve("compressed-tensors", Json::parse(R"({
+      "config_groups": {"group_0": {
+        "weights": {"num_bits": 8, "type": "FLOAT", "observer": "minmax"},
+        "targets": ["Linear"]}},
+      "format": "naive-quantized", "quantization_status": "frozen",
+      "sparsity_config": {}, "quant_method": "compressed-tensors"})"));
+  ASSERT_TRUE(r.config) << r.error.str();
+  RaisedError error;
+  std::optional<Json> dict =
+      serializeConfig(*configOf("compressed-tensors"), *r.config, error);
+  ASSERT_TRUE(dict) << error.str();
+  EXPECT_EQ(keysOf(*dict),
+            (std::vector<std::string>{
+                "config_groups", "quant_method", "kv_cache_scheme", "format",
+                "quantization_status", "global_compression_ratio", "ignore",
+                "moe_sparsity_config"}));
+  EXPECT_EQ((*dict)["config_groups"], Json::parse(R"({"group_0": {
+      "targets": ["Linear"],
+      "weights": {"num_bits": 8, "type": "float", "symmetric": true,
+                  "group_size": null, "strategy": "tensor", "dynamic": false,
+                  "observer": "minmax"},
+      "input_activations": null, "output_activations": null,
+      "format": null}})"));
+  EXPECT_EQ(keysOf((*dict)["config_groups"]["group_0"]["weights"]),
+            (std::vector<std::string>{"num_bits", "type", "symmetric",
+                                      "group_size", "strategy", "dynamic",
+                                      "observer"}));
+
+  // Without config groups there is no QuantizationConfig: quant_method only.
+  r = resolve("compressed-tensors",
+              Json::parse(R"({"quant_method": "compressed-tensors"})"));
+  ASSERT_TRUE(r.config) << r.error.str();
+  dict = serializeConfig(*configOf("compressed-tensors"), *r.config, error);
+  ASSERT_TRUE(dict) << error.str();
+  EXPECT_EQ(*dict, Json::parse(R"({"quant_method": "compressed-tensors"})"));
+}
+
+// torchao 0.18's config_to_dict writes every dataclass field of the config
+// (recorded: test/fidelity torchao-int4-weight-only).
+TEST(SerializeConfig, TorchAoFillsDataDefaults) {
+  Resolved r = resolve("torchao", Json::parse(R"({"quant_method": "torchao",
+      "quant_type": {"default": {"_type": "Int4WeightOnlyConfig",
+          "_version": 2, "_data": {"group_size": 64}}}})"));
+  ASSERT_TRUE(r.config) << r.error.str();
+  RaisedError error;
+  std::optional<Json> dict =
+      serializeConfig(*configOf("torchao"), *r.config, error);
+  ASSERT_TRUE(dict) << error.str();
+  EXPECT_EQ((*dict)["quant_type"], Json::parse(R"({"default": {
+      "_type": "Int4WeightOnlyConfig", "_version": 2, "_data": {
+        "group_size": 64, "set_inductor_config": true,
+        "int4_packing_format": {"_type": "Int4PackingFormat", "_data": "PLAIN"},
+        "int4_choose_qparams_algorithm":
+            {"_type": "Int4ChooseQParamsAlgorithm", "_data": "TINYGEMM"},
+        "int4_tile_packed_ntile": 8}}})"));
+}
+
+// AutoRoundConfig keeps every extra keyword (recorded: test/fidelity
+// auto-round-intel-int4).
+TEST(SerializeConfig, AutoRoundKeepsExtraKeywords) {
+  Resolved r = resolve("auto-round", Json::parse(R"({"quant_method":
+      "auto-round", "bits": 4, "data_type": "int", "iters": 200})"));
+  ASSERT_TRUE(r.config) << r.error.str();
+  RaisedError error;
+  std::optional<Json> dict =
+      serializeConfig(*configOf("auto-round"), *r.config, error);
+  ASSERT_TRUE(dict) << error.str();
+  EXPECT_EQ(keysOf(*dict),
+            (std::vector<std::string>{"bits", "group_size", "sym", "backend",
+                                      "packing_format", "quant_method",
+                                      "data_type", "iters"}));
+  EXPECT_EQ((*dict)["iters"], 200);
+}
+
+// AutoRoundConfig.from_dict converts a GPTQ v1 dict (packing_format
+// 'auto_round:gptq'; quant_method kept at its dict position among the
+// extras) and refuses GPTQ with `meta` (recorded: test/fidelity
+// auto-round-user-on-gptq-checkpoint, auto-round-user-on-gptq-v2-meta).
+TEST(SerializeConfig, AutoRoundFromDictConvertsGptq) {
+  Resolved r = resolve("auto-round", Json::parse(R"({"bits": 4,
+      "desc_act": false, "quant_method": "gptq", "sym": true})"));
+  ASSERT_TRUE(r.config) << r.error.str();
+  RaisedError error;
+  std::optional<Json> dict =
+      serializeConfig(*configOf("auto-round"), *r.config, error);
+  ASSERT_TRUE(dict) << error.str();
+  EXPECT_EQ(keysOf(*dict),
+            (std::vector<std::string>{"bits", "group_size", "sym", "backend",
+                                      "packing_format", "desc_act",
+                                      "quant_method"}));
+  EXPECT_EQ((*dict)["packing_format"], "auto_round:gptq");
+  EXPECT_EQ((*dict)["quant_method"], "auto-round");
+
+  r = resolve("auto-round", Json::parse(R"({"quant_method": "gptq",
+      "meta": {"quantizer": ["gptqmodel:2.0"]}})"));
+  EXPECT_FALSE(r.config);
+  EXPECT_EQ(r.error.kind, "NotImplementedError");
+  EXPECT_EQ(r.error.message, "Failed to convert gptq format to auto_round "
+                             "format. Only supports `gptqv1`");
+}
+
 TEST(SerializeConfig, GptqAppendsCheckpointFormat) {
   Resolved r =
       resolve("gptq", Json::parse(R"({"bits": 4, "format": "gptq_v2"})"));
@@ -622,12 +728,10 @@ TEST(DispatchReal, EveryRealConfigDispatches) {
       // config_from_dict rejects.
       {"Float8DynamicActivationFloat8WeightConfig", "torchao", "ValueError",
        "Input dictionary missing required '_type' or '_data' fields"},
-      // The newest TorchAoConfig rejects the <= 4.5x string form.
-      {"string quant_type", "torchao", "ValueError",
-       "String-based quantization type 'uint4wo' is no longer supported. "
-       "Please use the corresponding Config object directly, e.g. "
-       "TorchAoConfig(Int4WeightOnlyConfig(group_size=32)) instead of "
-       "TorchAoConfig('int4_weight_only', group_size=32)."},
+      // The <= 4.5x string form: 5.17's from_dict asserts a {"default": ...}
+      // dict before post_init's string check (recorded by test/fidelity).
+      {"string quant_type", "torchao", "AssertionError",
+       "Expected only one key 'default' in quant_type dictionary"},
   };
   std::optional<Json> configs = loadRealConfigs();
   ASSERT_TRUE(configs);

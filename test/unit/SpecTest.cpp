@@ -136,6 +136,61 @@ TEST(SpecParse, NamesAreCheckedInTheirScope) {
   EXPECT_NE(e.message.find("unknown name 'group'"), std::string::npos);
 }
 
+TEST(SpecParse, SchemasAreChecked) {
+  const std::string schemas =
+      R"("schemas": [{"name": "Args", "fields": [
+          {"name": "kind", "type": "string", "default": "a"},
+          {"name": "data", "type": "any", "default": null, "schema_from": "kind"}],
+        "rules": [{"when": "kind == 'b'", "set": {"data": "null"}}],
+        "omit_if_null": ["data"]}],
+      "legacy_keys")";
+  // A schema that parses, referenced by a field.
+  SpecError error;
+  std::string good = patched(R"("legacy_keys")", schemas);
+  const std::string lastField =
+      R"({"name": "modules_to_not_convert", "type": "list<string>", "default": null})";
+  good.replace(good.find(lastField), lastField.size(),
+               lastField + R"(,
+      {"name": "extra", "type": "dict", "default": null, "schema": "Args"})");
+  std::unique_ptr<MethodSpec> spec = parseMethodSpec(good, "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  ASSERT_EQ(spec->config.schemas.size(), 1u);
+  EXPECT_EQ(spec->config.fields[3].schema, "Args");
+  EXPECT_EQ(spec->config.schemas[0].fields[1].schemaFrom, "kind");
+
+  // An unknown schema name.
+  std::string bad = good;
+  bad.replace(bad.find(R"("schema": "Args")"), 16, R"("schema": "Argz")");
+  SpecError e = parseError(bad);
+  EXPECT_EQ(e.pointer, "/config/fields/3/schema");
+  EXPECT_EQ(e.message, "unknown schema 'Argz'");
+
+  // A schema on a field that cannot hold an object.
+  bad = good;
+  bad.replace(bad.find(R"("type": "dict", "default": null, "schema")"), 14,
+              R"("type": "int")");
+  e = parseError(bad);
+  EXPECT_EQ(e.pointer, "/config/fields/3/schema");
+
+  // schema_from must name an earlier field of the schema.
+  bad = good;
+  bad.replace(bad.find(R"("schema_from": "kind")"), 21,
+              R"("schema_from": "knd")");
+  e = parseError(bad);
+  EXPECT_EQ(e.pointer, "/config/schemas/0/fields/1/schema_from");
+
+  // Rules and omit lists are checked against the schema's fields.
+  bad = good;
+  bad.replace(bad.find(R"("omit_if_null": ["data"])"), 24,
+              R"("omit_if_null": ["dta"])");
+  e = parseError(bad);
+  EXPECT_EQ(e.pointer, "/config/schemas/0/omit_if_null/0");
+  bad = good;
+  bad.replace(bad.find("kind == 'b'"), 11, "bits == 4");
+  e = parseError(bad);
+  EXPECT_EQ(e.pointer, "/config/schemas/0/rules/0/when");
+}
+
 TEST(SpecParse, InvalidJsonAndDuplicateKeys) {
   SpecError e = parseError("{\"hfq_spec\": 1,");
   EXPECT_EQ(e.pointer, "");

@@ -6,8 +6,10 @@
 // naive-quantized FP8, per-tensor weights and (static) per-tensor input
 // activations: weight e4m3 [N, K], weight_scale [1] and input_scale [1] in
 // the model dtype. quantization_status is "frozen", not "compressed", so
-// post_init sets dequantize with a warning (5.17). to_dict() writes
-// sparsity_config {} when there is none. lm_head is in ignore.
+// post_init sets dequantize with a warning (5.17). to_dict() is
+// compressed-tensors' QuantizationConfig.model_dump(): each scheme with its
+// defaults filled in, moe_sparsity_config null, no sparsity_config. lm_head
+// is in ignore.
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' | FileCheck %s
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
@@ -28,7 +30,7 @@
 // REPORT-DAG:    "quantization_status": "frozen",
 // REPORT-DAG:    "ignore": [
 // REPORT-DAG:      "lm_head"
-// REPORT-DAG:    "sparsity_config": {}
+// REPORT-DAG:    "moe_sparsity_config": null
 // REPORT:      "warnings": [
 // REPORT-NEXT:   "Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`."
 // REPORT-NEXT: ],

@@ -29,7 +29,7 @@
 // REPORT-NEXT: "config": {
 // REPORT-DAG:    "format": "pack-quantized",
 // REPORT-DAG:    "quantization_status": "initialized",
-// REPORT-DAG:    "sparsity_config": {}
+// REPORT-DAG:    "moe_sparsity_config": null
 // REPORT:      "warnings": [
 // REPORT-NEXT:   "Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`."
 // REPORT-NEXT: ],

@@ -22,7 +22,7 @@
 // REPORT:      "config": {
 // REPORT-DAG:    "format": "dense",
 // REPORT-DAG:    "quantization_status": "initialized",
-// REPORT-DAG:    "sparsity_config": {}
+// REPORT-DAG:    "moe_sparsity_config": null
 // DROPPED-NOT: "action": "quantized"
 // expected-warning @+1 {{Compressed execution is only supported for compressed checkpoints. Setting `dequantize=True`.}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",

@@ -3,17 +3,19 @@
 // 'TorchAoConfig("uint4wo", group_size=32)' -- DOC EXAMPLE; the newest
 // TorchAoConfig rejects string quant_type
 //
-// The <= 4.5x string form: the newest TorchAoConfig rejects a string
-// quant_type.
+// The <= 4.5x string form: 5.17's TorchAoConfig.from_dict asserts a
+// {"default": ...} dict first, so the AssertionError comes before post_init's
+// "String-based" ValueError (recorded: test/fidelity
+// torchao-legacy-string-quant-type).
 //
 // RUN: hfq-opt %s -verify-diagnostics --hfq-dispatch='device-map=cuda:0 report=%t.json' -o /dev/null
 // RUN: FileCheck %s --input-file=%t.json --check-prefix=REPORT
 
 // REPORT:      "error": {
-// REPORT-NEXT:   "kind": "ValueError",
-// REPORT-NEXT:   "message": "String-based quantization type 'uint4wo' is no longer supported. Please use the corresponding Config object directly, e.g. TorchAoConfig(Int4WeightOnlyConfig(group_size=32)) instead of TorchAoConfig('int4_weight_only', group_size=32)."
+// REPORT-NEXT:   "kind": "AssertionError",
+// REPORT-NEXT:   "message": "Expected only one key 'default' in quant_type dictionary"
 // REPORT-NEXT: },
-// expected-error @+1 {{ValueError: String-based quantization type 'uint4wo' is no longer supported. Please use the corresponding Config object directly, e.g. TorchAoConfig(Int4WeightOnlyConfig(group_size=32)) instead of TorchAoConfig('int4_weight_only', group_size=32).}}
+// expected-error @+1 {{AssertionError: Expected only one key 'default' in quant_type dictionary}}
 module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
     quantization_config = {
       modules_to_not_convert = #hfq.none,
