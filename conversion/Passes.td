@@ -51,4 +51,20 @@ def HFQResolveWeights : Pass<"hfq-resolve-weights", "::mlir::ModuleOp"> {
   ];
 }
 
+def HFQCheckDeviceResident
+    : Pass<"hfq-check-device-resident", "::mlir::ModuleOp"> {
+  let summary = "Check that only kernel calls touch device-resident buffers";
+  let description = [{
+    For a GPU target every activation buffer (each `memref.alloc`) and every
+    memref argument of a public function (ids, positions, the KV cache)
+    lives in device memory: the lowering turns `memref.alloc` into the
+    device runtime's `_mlir_memref_to_llvm_alloc`. The host may pass such a
+    buffer to a call, take views and metadata of it, and free it; it must
+    never load, store or copy its elements. Runs after buffer deallocation
+    and `hfq-resolve-weights`; reports the first op that would read or
+    write device memory on the host, with the buffer's origin, and fails.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 #endif // HFQ_CONVERSION_PASSES_TD

@@ -80,16 +80,23 @@ void hfq::registerHFQPipelines() {
       "everything to the LLVM dialect (for mlir-runner, or mlir-translate + "
       "llc to an object file)",
       [](OpPassManager &pm, const HFQLowerToLLVMOptions &options) {
+        // A GPU target keeps every activation on the device: buffers come
+        // from the device runtime's allocation functions, and nothing but
+        // kernel calls may touch them (docs/runtime.md, "The GPU target").
+        bool gpu = llvm::StringRef(options.target).starts_with("sm_");
         std::string pipeline =
             "hfq-select-kernel{target=" + options.target +
             "},hfq-lower-to-runtime,convert-elementwise-to-linalg,"
             "one-shot-bufferize{bufferize-function-boundaries "
             "allow-return-allocs-from-loops "
             "function-boundary-type-conversion=identity-layout-map},"
-            "canonicalize,buffer-deallocation-pipeline,hfq-resolve-weights,"
+            "canonicalize,buffer-deallocation-pipeline,hfq-resolve-weights," +
+            std::string(gpu ? "hfq-check-device-resident," : "") +
             "convert-linalg-to-"
             "loops,expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-            "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-"
+            "finalize-memref-to-llvm{use-generic-functions=" +
+            (gpu ? "true" : "false") +
+            "},convert-math-to-llvm,convert-arith-to-"
             "llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-"
             "unrealized-casts";
         if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
