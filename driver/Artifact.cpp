@@ -117,6 +117,7 @@ spec::Json manifest(const CompiledModel &compiled,
                      {"vocab_size", c.vocabSize}}},
           {"dtype", compiled.dtype},
           {"target", options.target},
+          {"activations", options.deviceResident ? "device" : "host"},
           {"library", "model.so"},
           {"entries", {"_mlir_ciface_prefill", "_mlir_ciface_decode"}},
           {"weights", weights}};

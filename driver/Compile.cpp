@@ -87,7 +87,9 @@ bool lower(ModuleOp module, const CompileOptions &options,
            std::string &error) {
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline("hfq-lower-to-llvm{target=" +
-                                   options.target + "}",
+                                   options.target + " device-resident=" +
+                                   (options.deviceResident ? "1" : "0") +
+                                   "}",
                                pm, llvm::errs())) ||
       failed(pm.run(module))) {
     error = "lowering failed (the diagnostic above)";

@@ -24,6 +24,10 @@ namespace hfq::run {
 
 struct CompileOptions {
   std::string target = "cpu";
+  /// Activations in device memory, through the device runtime (the GPU
+  /// artifacts of hfq-compile); else host memory (hfq-run's JIT, which
+  /// serves CUDA kernels by copying).
+  bool deviceResident = false;
   std::string quantizationConfig, deviceMap, dtype = "auto", report;
   /// Kernel libraries the JIT links, in lookup order.
   std::vector<std::string> kernelLibraries;

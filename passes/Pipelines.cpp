@@ -48,6 +48,13 @@ struct HFQLowerToLLVMOptions
       *this, "target",
       llvm::cl::desc("Compile target for kernel selection: sm_<NN> or cpu"),
       llvm::cl::init("cpu")};
+  Option<bool> deviceResident{
+      *this, "device-resident",
+      llvm::cl::desc("Keep activations in device memory: buffers from the "
+                     "device runtime's allocation functions, checked by "
+                     "hfq-check-device-resident (hfq-compile's GPU "
+                     "artifacts)"),
+      llvm::cl::init(false)};
 };
 
 /// The upstream passes of hfq-lower-to-llvm, in the order it runs them.
@@ -80,10 +87,11 @@ void hfq::registerHFQPipelines() {
       "everything to the LLVM dialect (for mlir-runner, or mlir-translate + "
       "llc to an object file)",
       [](OpPassManager &pm, const HFQLowerToLLVMOptions &options) {
-        // A GPU target keeps every activation on the device: buffers come
-        // from the device runtime's allocation functions, and nothing but
-        // kernel calls may touch them (docs/runtime.md, "The GPU target").
-        bool gpu = llvm::StringRef(options.target).starts_with("sm_");
+        // Device-resident code keeps every activation on the device:
+        // buffers come from the device runtime's allocation functions, and
+        // nothing but kernel calls may touch them (docs/runtime.md, "The
+        // GPU target").
+        bool gpu = options.deviceResident;
         std::string pipeline =
             "hfq-select-kernel{target=" + options.target +
             "},hfq-lower-to-runtime,convert-elementwise-to-linalg,"

@@ -11,6 +11,8 @@
 #ifndef HFQ_RUNTIME_GENERATION_H
 #define HFQ_RUNTIME_GENERATION_H
 
+#include "runtime/hfq_device.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,9 +30,15 @@ struct ModelShape {
 ///   void (StridedMemRefType<Act, 2> *logits, StridedMemRefType<int64_t, 1> *ids,
 ///         StridedMemRefType<int64_t, 1> *positions,
 ///         StridedMemRefType<Act, 5> *cache)
+/// For code compiled for a GPU target, `device` is the device runtime
+/// (runtime/hfq_device.h): the cache, ids and positions are then device
+/// buffers, and decode steps are replayed from a graph unless `graphs` is
+/// false or a layer ran through the host.
 struct EntryPoints {
   void *prefill = nullptr;
   void *decode = nullptr;
+  const struct hfq_device_runtime *device = nullptr;
+  bool graphs = true;
 };
 
 struct GenerateResult {
@@ -38,6 +46,8 @@ struct GenerateResult {
   /// The prefill's logits, one row of V floats per prompt position.
   std::vector<std::vector<float>> promptLogits;
   double prefillMs = 0, decodeMs = 0;
+  /// Decode steps replayed from a captured graph (GPU target).
+  int64_t graphSteps = 0;
 };
 
 /// Prefill `prompt`, then up to `maxNewTokens` greedy steps (argmax, the

@@ -108,6 +108,12 @@ void printRunSummary(std::FILE *out, const RunSummary &s) {
     std::fprintf(out, "decode     %.2f ms/token (%.1f tokens/s)\n",
                  r.decodeMs / double(steps - 1),
                  double(steps - 1) * 1000.0 / r.decodeMs);
+  if (!s.device.empty())
+    std::fprintf(out,
+                 "device     %s: %lld of %zu decode steps replayed from a "
+                 "graph, peak %.2f GB in use\n",
+                 s.device.c_str(), static_cast<long long>(r.graphSteps),
+                 steps > 1 ? steps - 1 : 0, s.peakDeviceBytes / 1e9);
 }
 
 } // namespace hfq::runtime

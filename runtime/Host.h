@@ -53,6 +53,10 @@ struct RunSummary {
   const WeightStore *store = nullptr;
   double loadMs = 0, compileMs = 0;
   const char *compileLabel = "compile";
+  /// A GPU target's device ("" for the CPU) and the device memory in use
+  /// at its peak (sampled at each synchronization, CUDA's context included).
+  std::string device;
+  int64_t peakDeviceBytes = 0;
 };
 void printRunSummary(std::FILE *out, const RunSummary &summary);
 

@@ -18,9 +18,13 @@
 //      method's generated decoder and validates the packed tensors with the
 //      reference's checks) -> packForKernel -> DeviceWeight::
 //      upload. This is the load-time repack, done once per weight;
-//   3. copies x (and bias) to device buffers, runs cuda::linear (the Gemv
-//      path for *_gemv kernels, Auto for *_gemm), copies y back and
-//      synchronizes, checking every CUDA call.
+//   3. where x and y are host memory (the CPU target's lowered code, the
+//      tests): copies x (and bias) to device buffers, runs cuda::linear
+//      (the Gemv path for *_gemv kernels, Auto for *_gemm), copies y back
+//      and synchronizes, checking every CUDA call;
+//      where x is device memory (the GPU target, docs/runtime.md): y must
+//      be too; launches on hfq_cuda_set_stream's stream and returns, the
+//      bias copied to the device once if it is host memory.
 // Any failure returns 1 with "<kernel>: <what>" in hfq_kernel_last_error()
 // and leaves y untouched: y is copied back into a host staging buffer and
 // written only once the stream has finished without error.
@@ -382,6 +386,93 @@ bool forward(Exec &exec, const DeviceWeight &w, LinearPath path,
   return true;
 }
 
+//===----------------------------------------------------------------------===//
+// Device-resident activations (the GPU target)
+//===----------------------------------------------------------------------===//
+
+/// The stream device-resident calls run on (hfq_cuda_set_stream), and the
+/// one workspace they share: every call on it is ordered by the stream.
+struct DeviceExec {
+  std::mutex mutex;
+  cudaStream_t stream = nullptr;
+  Workspace ws;
+  std::map<std::pair<const void *, int64_t>, void *> biases;
+};
+
+DeviceExec &deviceExec() {
+  static DeviceExec *exec = new DeviceExec;
+  return *exec;
+}
+
+/// Whether `data` is memory a kernel can read (device or managed).
+bool onDevice(const void *data) {
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return false;
+  }
+  return attributes.type == cudaMemoryTypeDevice ||
+         attributes.type == cudaMemoryTypeManaged;
+}
+
+/// The bias [N] on the device: as is when it already is, else the host
+/// bias (the loader's mapped checkpoint) copied once and kept.
+bool deviceBias(DeviceExec &exec, const StridedMemRefType<Half, 1> *bias,
+                int64_t n, const void *&out, std::string &error) {
+  const Half *data = bias->data + bias->offset;
+  if (bias->sizes[0] == 0) {
+    out = nullptr;
+    return true;
+  }
+  if (bias->strides[0] != 1 && n > 1) {
+    error = "a device-resident call needs a contiguous bias";
+    return false;
+  }
+  if (onDevice(data)) {
+    out = data;
+    return true;
+  }
+  auto found = exec.biases.find({data, n});
+  if (found != exec.biases.end()) {
+    out = found->second;
+    return true;
+  }
+  void *copy = nullptr;
+  const size_t bytes = static_cast<size_t>(n) * sizeof(Half);
+  if (!cudaOk(cudaMalloc(&copy, bytes), "allocating the bias", error) ||
+      !cudaOk(cudaMemcpy(copy, data, bytes, cudaMemcpyHostToDevice),
+              "copying the bias to the device", error))
+    return false;
+  exec.biases[{data, n}] = copy;
+  out = copy;
+  return true;
+}
+
+/// y = x·Wᵀ (+ bias) with x and y in device memory: launched on the
+/// device stream, no copy, no wait (a decode step can be captured).
+bool forwardOnDevice(const DeviceWeight &w, LinearPath path,
+                     const StridedMemRefType<Half, 2> *x,
+                     const StridedMemRefType<Half, 1> *bias,
+                     StridedMemRefType<Half, 2> *y, std::string &error) {
+  if (!onDevice(y->data)) {
+    error = "x is in device memory but y is not";
+    return false;
+  }
+  if (!contiguous(x) || !contiguous(y)) {
+    error = "device-resident x and y must be row-major and contiguous";
+    return false;
+  }
+  DeviceExec &exec = deviceExec();
+  std::lock_guard<std::mutex> lock(exec.mutex);
+  const void *b = nullptr;
+  if (!deviceBias(exec, bias, w.n, b, error))
+    return false;
+  LaunchConfig config;
+  config.path = path;
+  return hfq::cuda::linear(w, x->data + x->offset, b, y->data + y->offset,
+                           x->sizes[0], exec.ws, exec.stream, config, error);
+}
+
 /// The body of every f16 / bf16 entry point.
 int32_t runCudaLinear(const KernelInfo &kernel, ActType act,
                       StridedMemRefType<Half, 2> *y,
@@ -414,6 +505,11 @@ int32_t runCudaLinear(const KernelInfo &kernel, ActType act,
     return failKernel(kernel.name, error);
   if (m == 0)
     return 0;
+  if (onDevice(x->data)) {
+    if (!forwardOnDevice(*weight, kernel.path, x, bias, y, error))
+      return failKernel(kernel.name, error);
+    return 0;
+  }
   ExecLease exec;
   if (!forward(*exec, *weight, kernel.path, x, bias, y, error))
     return failKernel(kernel.name, error);
@@ -434,7 +530,20 @@ extern "C" int64_t hfq_cuda_cached_weights(void) {
   return static_cast<int64_t>(cache.weights.size());
 }
 
+extern "C" void hfq_cuda_set_stream(void *stream) {
+  DeviceExec &exec = deviceExec();
+  std::lock_guard<std::mutex> lock(exec.mutex);
+  exec.stream = static_cast<cudaStream_t>(stream);
+}
+
 extern "C" void hfq_cuda_release_weights(void) {
+  {
+    DeviceExec &exec = deviceExec();
+    std::lock_guard<std::mutex> lock(exec.mutex);
+    for (auto &[key, copy] : exec.biases)
+      (void)cudaFree(copy);
+    exec.biases.clear();
+  }
   std::map<CacheKey, std::shared_ptr<const DeviceWeight>> dropped;
   {
     WeightCache &cache = weightCache();

@@ -22,6 +22,11 @@
 extern "C" {
 #endif
 
+/// The stream calls with device-resident x and y run on (the GPU target's
+/// runtime sets the one its model ops use; default: the legacy stream).
+/// Such calls launch and return: no copy, no wait.
+void hfq_cuda_set_stream(void *stream);
+
 /// How many repacked weights are resident on the device.
 int64_t hfq_cuda_cached_weights(void);
 

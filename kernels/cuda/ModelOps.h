@@ -49,9 +49,11 @@ int32_t hfq_cuda_model_ops_set_stream(void *stream);
 /// hfq_kernel_last_error() set. The fault word is then cleared.
 int32_t hfq_cuda_model_ops_check(void);
 
-/// Frees the weights hfq_linear_<act> converted to the activation type
-/// (cached by address; a weight already of that type is used in place).
-/// Call it before freeing or rewriting such a weight.
+/// Frees the device copies of host weights (a table naming host memory,
+/// the run-time loader's mapped checkpoint, is copied to the device once)
+/// and the weights hfq_linear_<act> converted to the activation type (cached
+/// by address; a weight already of that type is used in place). Call it
+/// before freeing or rewriting such a weight.
 void hfq_cuda_model_ops_release_weights(void);
 
 /// Which attention kernel serves the calls that follow: 0 the choice by

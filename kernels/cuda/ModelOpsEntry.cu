@@ -131,6 +131,12 @@ Indices indicesOf(const StridedMemRefType<int64_t, 1> &m) {
   return {m.data + m.offset, m.sizes[0], m.strides[0]};
 }
 
+/// The bytes of a decoded (contiguous) weight.
+size_t viewBytes(const TensorView &view) {
+  return static_cast<size_t>(view.numel()) *
+         hfq::kernels::dtypeSize(view.dtype);
+}
+
 /// A float weight's element type (expectFloatView has checked it).
 WeightType weightTypeOf(const TensorView &view) {
   return view.dtype == DType::F16    ? WeightType::F16
@@ -186,7 +192,9 @@ int32_t embeddingEntry(StridedMemRefType<S, 2> *y,
   if (y->sizes[0] * hidden == 0)
     return 0;
   return launchOn(kKernel, [&](const Launch &launch, int, std::string &e) {
-    return launchEmbedding(A, matrixOf(*y), indicesOf(*ids), w.data,
+    const void *table = nullptr;
+    return residentWeight(w.data, viewBytes(w), table, e) &&
+           launchEmbedding(A, matrixOf(*y), indicesOf(*ids), table,
                            weightTypeOf(w), vocab, launch, e);
   });
 }
@@ -209,7 +217,9 @@ int32_t rmsNormEntry(StridedMemRefType<S, 2> *y, StridedMemRefType<S, 2> *x,
   if (x->sizes[0] == 0)
     return 0;
   return launchOn(kKernel, [&](const Launch &launch, int, std::string &e) {
-    return launchRmsNorm(A, matrixOf(*y), matrixOf(*x), eps, w.data,
+    const void *weight = nullptr;
+    return residentWeight(w.data, viewBytes(w), weight, e) &&
+           launchRmsNorm(A, matrixOf(*y), matrixOf(*x), eps, weight,
                          weightTypeOf(w), launch, e);
   });
 }
@@ -407,8 +417,14 @@ int32_t linearEntry(StridedMemRefType<S, 2> *y, StridedMemRefType<S, 2> *x,
   call.weightType = weightTypeOf(w);
   call.n = n;
   call.k = k;
+  const size_t biasBytes =
+      bias->sizes[0] ? static_cast<size_t>((n - 1) * bias->strides[0] + 1) *
+                           sizeof(S)
+                     : 0;
   return launchOn(kKernel, [&](const Launch &launch, int, std::string &e) {
-    return launchLinear(A, call, launch, e);
+    return residentWeight(w.data, viewBytes(w), call.weight, e) &&
+           (!call.bias || residentWeight(call.bias, biasBytes, call.bias, e)) &&
+           launchLinear(A, call, launch, e);
   });
 }
 
@@ -504,6 +520,7 @@ extern "C" int32_t hfq_cuda_model_ops_check(void) {
 
 extern "C" void hfq_cuda_model_ops_release_weights(void) {
   releaseLinearWeights();
+  releaseResidentWeights();
 }
 
 extern "C" void hfq_cuda_model_ops_force_attention_path(int32_t path) {

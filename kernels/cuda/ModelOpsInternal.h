@@ -13,6 +13,7 @@
 #ifndef HFQ_KERNELS_CUDA_MODELOPSINTERNAL_H
 #define HFQ_KERNELS_CUDA_MODELOPSINTERNAL_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -72,6 +73,16 @@ bool launched(const char *what, std::string &error);
 /// graph captures the allocation only when it grows, so warm up first).
 bool scratch(size_t bytes, const Launch &launch, void *&out,
              std::string &error);
+
+/// The device address of a weight the tensor table (or a bias operand)
+/// names: `data` itself when it is device memory; host memory (the run-time
+/// loader's mapped checkpoint) copied to the device on first use and kept,
+/// keyed by (address, bytes), until releaseResidentWeights
+/// (ModelOpsResident.cu). Not callable during stream capture on a miss: the
+/// runtime warms up before it captures.
+bool residentWeight(const void *data, size_t bytes, const void *&out,
+                    std::string &error);
+void releaseResidentWeights();
 
 //===----------------------------------------------------------------------===//
 // Launchers

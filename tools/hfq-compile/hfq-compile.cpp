@@ -43,6 +43,8 @@ int main(int argc, char **argv) {
   importer::ModelDirectory model;
   run::CompileOptions options;
   options.target = target;
+  // A GPU artifact runs device-resident (docs/runtime.md, "The GPU target").
+  options.deviceResident = llvm::StringRef(target).starts_with("sm_");
   options.quantizationConfig = quantizationConfig;
   options.deviceMap = deviceMap;
   options.dtype = dtype;

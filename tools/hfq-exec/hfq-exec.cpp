@@ -2,16 +2,25 @@
 //
 //   hfq-exec ARTIFACT_DIR MODEL_DIR --prompt-ids=1,2,3 [--max-new-tokens=N]
 //            [--logits-out=FILE.json] [--kernels=lib1.so,lib2.so]
+//            [--warmup] [--no-graphs]
 //
-// Loads the kernel libraries (default: the CPU reference beside this
-// executable, ../lib) with their symbols global, then ARTIFACT_DIR/model.so
-// (hfq-compile), maps the checkpoint and checks every tensor the manifest
-// names, and generates as hfq-run does, printing the same summary. It links
-// no LLVM or MLIR: a GPU machine's host is built this way with nvcc alone.
+// Loads the kernel libraries with their symbols global, then
+// ARTIFACT_DIR/model.so (hfq-compile), maps the checkpoint and checks every
+// tensor the manifest names, and generates as hfq-run does, printing the
+// same summary. The default libraries are those beside this executable
+// (../lib): the CPU reference for a CPU artifact; for a GPU artifact
+// (target sm_<NN>) the device runtime, the CUDA model ops, the CUDA
+// weight-only kernels and the reference, in that order, the first
+// definition of a symbol winning (docs/runtime.md, "The GPU target").
+// --warmup generates once before the measured run (the first run uploads
+// and repacks the weights). It links no LLVM or MLIR: a GPU machine's host
+// is built this way with nvcc alone.
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/include/hfq_kernels.h"
 #include "runtime/Host.h"
+#include "runtime/hfq_device.h"
 #include "spec/Input.h"
 
 #include <chrono>
@@ -36,6 +45,7 @@ struct Options {
   std::vector<int64_t> prompt;
   std::vector<std::string> kernels;
   int64_t maxNewTokens = 16;
+  bool warmup = false, graphs = true;
 };
 
 std::vector<std::string> splitCommas(const std::string &text) {
@@ -93,6 +103,10 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
       o.logitsOut = v;
     } else if (value("--kernels=", v)) {
       o.kernels = splitCommas(v);
+    } else if (arg == "--warmup") {
+      o.warmup = true;
+    } else if (arg == "--no-graphs") {
+      o.graphs = false;
     } else if (arg.rfind("-", 0) == 0) {
       error = "unknown option '" + arg + "'";
       return false;
@@ -102,7 +116,8 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
   }
   if (positional.size() != 2 || o.prompt.empty()) {
     error = "usage: hfq-exec ARTIFACT_DIR MODEL_DIR --prompt-ids=1,2,3 "
-            "[--max-new-tokens=N] [--logits-out=F] [--kernels=a.so,b.so]";
+            "[--max-new-tokens=N] [--logits-out=F] [--kernels=a.so,b.so] "
+            "[--warmup] [--no-graphs]";
     return false;
   }
   o.artifact = positional[0];
@@ -110,14 +125,19 @@ bool parseArgs(int argc, char **argv, Options &o, std::string &error) {
   return true;
 }
 
-/// The CPU reference library beside this executable (../lib).
-std::string defaultKernels() {
+/// The kernel libraries beside this executable (../lib) for an artifact
+/// whose activations live on the device or the host.
+std::vector<std::string> defaultKernels(bool device) {
   char exe[4096];
   ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
   std::string dir = n > 0 ? std::string(exe, n) : std::string(".");
   for (int up = 0; up < 2; ++up)
     dir = dir.substr(0, dir.find_last_of('/'));
-  return dir + "/lib/libhfq_kernels_ref.so";
+  dir += "/lib/";
+  if (!device)
+    return {dir + "libhfq_kernels_ref.so"};
+  return {dir + "libhfq_runtime_cuda.so", dir + "libhfq_model_ops_cuda.so",
+          dir + "libhfq_kernels_cuda.so", dir + "libhfq_kernels_ref.so"};
 }
 
 bool readManifest(const std::string &artifact, spec::Json &manifest,
@@ -146,6 +166,27 @@ bool readManifest(const std::string &artifact, spec::Json &manifest,
   return true;
 }
 
+/// The device runtime the loaded libraries export, for a device-resident
+/// artifact.
+bool deviceRuntime(bool device, const std::string &target,
+                   const hfq_device_runtime *&out, std::string &error) {
+  out = nullptr;
+  if (!device)
+    return true;
+  using Get = const hfq_device_runtime *(*)();
+  auto get = reinterpret_cast<Get>(dlsym(RTLD_DEFAULT, "hfq_device_runtime_get"));
+  if (!get) {
+    error = "the artifact is compiled for " + target + ", but no device "
+            "runtime (libhfq_runtime_cuda.so) is among the kernel libraries";
+    return false;
+  }
+  out = get();
+  if (!out)
+    error = std::string("the device runtime cannot start: ") +
+            hfq_kernel_last_error();
+  return out;
+}
+
 /// dlopen's error as a string.
 std::string dlerrorText() {
   const char *e = dlerror();
@@ -164,9 +205,10 @@ int main(int argc, char **argv) {
   if (!readManifest(o.artifact, manifest, uses, error))
     return fail(error);
   auto start = std::chrono::steady_clock::now();
-  for (const std::string &lib : o.kernels.empty()
-                                    ? std::vector<std::string>{defaultKernels()}
-                                    : o.kernels)
+  const std::string target = manifest.value("target", std::string());
+  const bool device = manifest.value("activations", std::string()) == "device";
+  for (const std::string &lib :
+       o.kernels.empty() ? defaultKernels(device) : o.kernels)
     if (!dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL))
       return fail("cannot load kernel library " + lib + ": " + dlerrorText());
   std::string library = o.artifact + "/model.so";
@@ -175,6 +217,9 @@ int main(int argc, char **argv) {
     return fail("cannot load " + library + ": " + dlerrorText());
   runtime::EntryPoints entries{dlsym(model, "_mlir_ciface_prefill"),
                                dlsym(model, "_mlir_ciface_decode")};
+  if (!deviceRuntime(device, target, entries.device, error))
+    return fail(error);
+  entries.graphs = o.graphs;
   double linkMs = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - start)
                       .count();
@@ -193,8 +238,12 @@ int main(int argc, char **argv) {
                             manifest.value("dtype", std::string())};
   runtime::installWeightStore(store.get());
   runtime::GenerateResult result;
-  bool ok = runtime::generate(shape, entries, o.prompt, o.maxNewTokens,
+  bool ok = !o.warmup ||
+            runtime::generate(shape, entries, o.prompt, o.maxNewTokens,
                               runtime::eosTokens(o.model), result, error);
+  result = runtime::GenerateResult();
+  ok = ok && runtime::generate(shape, entries, o.prompt, o.maxNewTokens,
+                               runtime::eosTokens(o.model), result, error);
   runtime::installWeightStore(nullptr);
   if (!ok)
     return fail(error);
@@ -212,6 +261,10 @@ int main(int argc, char **argv) {
   summary.loadMs = loadMs;
   summary.compileMs = linkMs;
   summary.compileLabel = "link";
+  if (entries.device) {
+    summary.device = entries.device->device_name();
+    summary.peakDeviceBytes = entries.device->peak_bytes();
+  }
   runtime::printRunSummary(stdout, summary);
   return 0;
 }
