@@ -2,6 +2,12 @@
 """Re-records transformers' reference outputs of the test/models corpus on a GPU.
 
     gpu_reference.py --models test/models --out DIR [--cases C ...] [--device cuda|cpu]
+    gpu_reference.py --checkpoint DIR --prompt 1,2,3 --new-tokens N --out FILE.json
+
+The second form is the large model's reference (bench/gpu/run.sh bench8b): a
+GPTQ/AWQ checkpoint of any size dequantized tensor by tensor on the device
+into a float32 model built there (no CPU copy of the whole model), its
+prompt logits and greedy ids written to FILE.json in the same fields.
 
 For each case (a folder of --models with an expected.json) it builds what
 expected.json's "reference" says and runs, on --device (default cuda):
@@ -219,6 +225,67 @@ def run_case(case, models_dir, out_dir, device):
     return dict(status="ok", dtype=dtype, seconds=round(time.time() - t0, 2), **doc["recorded_cpu_expected"])
 
 
+def large_dense_reference(ckpt, device):
+    """The float32 dense model of a (possibly sharded, many-GB) GPTQ / AWQ
+    checkpoint, built on `device` and filled tensor by tensor."""
+    from safetensors import safe_open
+    from transformers import AutoConfig, AutoModelForCausalLM
+    cfg_dict = json.load(open(os.path.join(ckpt, "config.json")))
+    qc = cfg_dict["quantization_config"]
+    dequant = DEQUANT[qc["quant_method"]]
+    d = {k: v for k, v in cfg_dict.items() if k not in ("quantization_config", "torch_dtype")}
+    d["dtype"] = "float32"
+    cfg = AutoConfig.for_model(d.pop("model_type"), **d)
+    with torch.device(device):
+        model = AutoModelForCausalLM.from_config(cfg, attn_implementation="eager",
+                                                 dtype=torch.float32)
+    params = dict(model.named_parameters())
+    loaded = set()
+    for f in sorted(os.listdir(ckpt)):
+        if not f.endswith(".safetensors"):
+            continue
+        with safe_open(os.path.join(ckpt, f), framework="pt", device=device) as st:
+            names = set(st.keys())
+            for name in sorted(names):
+                if name.endswith(".qweight"):
+                    key = name[: -len(".qweight")]
+                    parts = {key + s: st.get_tensor(key + s)
+                             for s in (".qweight", ".qzeros", ".scales", ".g_idx")
+                             if key + s in names}
+                    target, value = key + ".weight", dequant(parts, key, qc)
+                elif name.endswith((".qzeros", ".scales", ".g_idx")):
+                    continue
+                else:
+                    target, value = name, st.get_tensor(name)
+                with torch.no_grad():
+                    params[target].copy_(value.float())
+                loaded.add(target)
+    missing = [n for n in params if n not in loaded and not (n == "lm_head.weight" and cfg.tie_word_embeddings)]
+    if missing:
+        raise RuntimeError(f"large reference: {len(missing)} parameters not in the checkpoint: {missing[:5]}")
+    return model.eval()
+
+
+def run_checkpoint(args):
+    """The --checkpoint form: FILE.json for one large checkpoint."""
+    global NEW_TOKENS
+    NEW_TOKENS = args.new_tokens
+    t0 = time.time()
+    model = large_dense_reference(args.checkpoint, args.device)
+    log(f"dense float32 reference built in {time.time() - t0:.1f} s")
+    ids = [int(v) for v in args.prompt.split(",")]
+    logits, greedy, margins = outputs(model, ids, args.device)
+    doc = {"case": os.path.basename(os.path.normpath(args.checkpoint)), "reference": DENSE_REF,
+           "device": args.device, "device_name": device_name(args.device), "dtype": "float32",
+           "input_ids": ids, "logits": [[sig6(v) for v in row] for row in logits.tolist()],
+           "greedy_ids": greedy, "generated_ids": greedy, "greedy_margins": margins,
+           "versions": versions()}
+    with open(args.out, "w") as f:
+        json.dump(doc, f)
+    log(f"wrote {args.out}: greedy {greedy}, margins {margins}")
+    return 0
+
+
 def device_name(device):
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(torch.device(device))
@@ -236,7 +303,13 @@ def main(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--cases", nargs="*", default=None, help="default: every folder with an expected.json")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--checkpoint", help="one large GPTQ/AWQ checkpoint instead of the corpus")
+    ap.add_argument("--prompt", default="1,17,42,99,3,250,7,64")
+    ap.add_argument("--new-tokens", type=int, default=8)
     args = ap.parse_args(argv)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    if args.checkpoint:
+        return run_checkpoint(args)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     torch.backends.cuda.matmul.allow_tf32 = False        # float32 cases stay float32
     torch.backends.cudnn.allow_tf32 = False

@@ -4,8 +4,12 @@
     make_checkpoint.py --out DIR --format gptq|awq|bf16 [--layers N] [--tiny]
                        [--header-only] [--seed S] [--device cuda|cpu]
 
-DIR gets config.json, generation_config.json, model.safetensors.index.json and
-safetensors shards of at most 5 GB (model-0000i-of-0000n.safetensors).
+DIR gets config.json, generation_config.json and the weights: safetensors
+shards of at most 5 GB (model-0000i-of-0000n.safetensors) with
+model.safetensors.index.json, or one model.safetensors where everything fits
+one shard (as transformers' save_pretrained does; --tiny). Shards written by
+an earlier run into DIR are removed first. Tensors of one module stay in one
+shard; inside a shard, tensors are sorted by name and laid out in that order.
 
 gptq: GPTQ v1 ("gptq" checkpoint format), 4-bit, symmetric, group 128,
       desc_act false: per linear qweight i32 [K/8, N], qzeros i32 [K/128, N/8]
@@ -308,6 +312,13 @@ def write_shard(path, mods, header, size, layout, args, torch):
         assert not pending, sorted(pending)
 
 
+def remove_old_weights(out):
+    """Removes model*.safetensors and the index an earlier run left in `out`."""
+    for f in os.listdir(out):
+        if f.startswith("model") and (f.endswith(".safetensors") or f == "model.safetensors.index.json"):
+            os.remove(os.path.join(out, f))
+
+
 def write_checkpoint(args):
     """Writes the whole directory; returns {file: bytes}."""
     s = shape_for(args.tiny, args.layers)
@@ -315,12 +326,13 @@ def write_checkpoint(args):
     if not args.header_only:
         import torch  # noqa: F811 (imported only where data is written)
     os.makedirs(args.out, exist_ok=True)
+    remove_old_weights(args.out)
     write_json(os.path.join(args.out, "config.json"), model_config(s, args.format))
     write_json(os.path.join(args.out, "generation_config.json"), generation_config(s))
     shards = shard_modules(plan_modules(s, args.format), int(args.max_shard_gb * 1e9))
     files = shard_names(len(shards))
     weight_map, total, sizes = {}, 0, {}
-    for i, (mods, fname) in enumerate(zip(shards, files)):
+    for mods, fname in zip(shards, files):
         header, size, layout = shard_header(mods)
         t0 = time.time()
         write_shard(os.path.join(args.out, fname), mods, header, size, layout, args, torch)

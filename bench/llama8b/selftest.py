@@ -12,7 +12,11 @@ For gptq, awq and bf16 (tiny shape, forced into several shards) it checks:
   (pack_gptq / pack_awq, pure-Python) applied to the same RTN codes, and the
   unpacked weights equal make_corpus's rtn_gptq / rtn_awq dequantization;
 - a tensor does not depend on --layers (seeded by name);
-- transformers loads the bf16 checkpoint and runs a forward.
+- transformers loads the bf16 checkpoint and runs a forward;
+- with --hfq build/bin/hfq-run: hfq-run (float32, CPU) on the tiny sharded
+  gptq and awq checkpoints agrees with gpu_reference.py's dense reference of
+  their dequantized weights (run on the CPU) within 1e-4, greedy ids equal
+  (test/models/compare.py).
 """
 import argparse
 import json
@@ -162,9 +166,34 @@ def check_transformers(d):
         assert torch.equal(sd[k], v), k
 
 
+def check_hfq(work, hfq):
+    """hfq-run on tiny gptq/awq checkpoints against gpu_reference.py's dense reference."""
+    models, out = os.path.join(work, "models"), os.path.join(work, "reference")
+    prompt = [1, 17, 42, 99, 3, 250, 7, 64]
+    for fmt in ("gptq", "awq"):
+        d = os.path.join(models, f"tiny-{fmt}")
+        run("--out", d, "--format", fmt, "--tiny", "--seed", "5", "--device", "cpu", "--max-shard-gb", "0.0004")
+        with open(os.path.join(d, "expected.json"), "w") as f:
+            json.dump({"case": f"tiny-{fmt}", "dtype": "float32", "input_ids": prompt, "logits": [],
+                       "greedy_ids": [], "reference": "transformers dense model with the dequantized weights"}, f)
+    subprocess.run([sys.executable, str(HERE / "gpu_reference.py"), "--models", models, "--out", out,
+                    "--device", "cpu"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for fmt in ("gptq", "awq"):
+        got = os.path.join(out, f"hfq-{fmt}.json")
+        subprocess.run([hfq, os.path.join(models, f"tiny-{fmt}"), "--prompt-ids=" + ",".join(map(str, prompt)),
+                        "--max-new-tokens=16", "--dtype=float32", f"--logits-out={got}"],
+                       check=True, stdout=subprocess.DEVNULL)
+        r = subprocess.run([sys.executable, str(ROOT / "test" / "models" / "compare.py"),
+                            os.path.join(out, f"tiny-{fmt}.json"), got, "--atol", "1e-4", "--rtol", "1e-4"],
+                           capture_output=True, text=True)
+        print("hfq-run vs gpu_reference.py: " + r.stdout.strip(), flush=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work", default=None)
+    ap.add_argument("--hfq", default=None, help="hfq-run binary: also check hfq against the dense reference")
     args = ap.parse_args()
     work = args.work or tempfile.mkdtemp(prefix="llama8b-selftest-")
     shutil.rmtree(work, ignore_errors=True)
@@ -187,6 +216,8 @@ def main():
     print("gptq: --layers 1 tensors equal the 2-layer run's", flush=True)
     check_transformers(os.path.join(work, "bf16"))
     print("bf16: transformers loads it (bfloat16, every tensor equal), forward finite", flush=True)
+    if args.hfq:
+        check_hfq(work, args.hfq)
     print(f"selftest: PASS ({work})")
 
 

@@ -121,10 +121,12 @@ class Clock:
         return a.elapsed_time(b)
 
 
-def make_cache(model, mode, max_len):
+def make_cache(model, mode, max_len, fresh):
+    """The StaticCache generate will use, or None where generate makes its own
+    (a DynamicCache; or, with --fresh-cache, cache_implementation="static")."""
     from transformers import StaticCache
-    if mode == "dynamic eager":
-        return None                       # generate makes a DynamicCache per call
+    if mode == "dynamic eager" or fresh:
+        return None
     return StaticCache(config=model.config, max_cache_len=max_len)
 
 
@@ -156,8 +158,15 @@ def generate_fn(torch, model, ids, cache, mode, new):
     """A closure running one greedy generate of `new` tokens."""
     kw = dict(do_sample=False, min_new_tokens=new, max_new_tokens=new, pad_token_id=0,
               attention_mask=torch.ones_like(ids))
+    if cache is None and mode != "dynamic eager":
+        kw["cache_implementation"] = "static"
     if mode != "static+compile":
         kw["disable_compile"] = True
+    elif ids.device.type == "cpu":        # the --tiny CPU test: generate compiles only on GPUs by default
+        from transformers import CompileConfig
+        cc = CompileConfig(mode="default")
+        cc._compile_all_devices = True
+        kw["compile_config"] = cc
 
     def run():
         if cache is not None:
@@ -185,7 +194,7 @@ def measure_decode(torch, model, s, args, clock, batch, mode):
 def decode_at(torch, model, s, args, clock, batch, mode, length):
     n = args.decode
     ids = prompt_ids(torch, s, batch, length, args.device, args.seed)
-    cache = make_cache(model, mode, length + n)
+    cache = make_cache(model, mode, length + n, args.fresh_cache)
     full, one = generate_fn(torch, model, ids, cache, mode, n), generate_fn(torch, model, ids, cache, mode, 1)
     t0 = time.time()
     warm = [clock(full) for _ in range(2)]      # compiles and records CUDA graphs in compile mode
@@ -197,8 +206,11 @@ def decode_at(torch, model, s, args, clock, batch, mode, length):
         t1.append(clock(one))
     assert full.out.shape == (batch, length + n), full.out.shape
     mn, m1 = statistics.median(tn), statistics.median(t1)
-    return {"batch": batch, "prompt": length, "new_tokens": n, "mode": mode,
-            "compiled": hasattr(model, "_compiled_call"),
+    compiled = hasattr(model, "_compiled_call")
+    return {"batch": batch, "prompt": length, "new_tokens": n,
+            "mode": "static eager (compile not triggered)" if mode == "static+compile" and not compiled else mode,
+            "compiled": compiled, "cache": "dynamic" if mode == "dynamic eager" else
+            ("static, new per call (cache_implementation)" if cache is None else "static, reused and reset"),
             "ms_per_step": (mn - m1) / (n - 1), "generate_ms": mn, "generate_1_token_ms": m1,
             "generate_ms_all": tn, "generate_1_token_ms_all": t1, "warmup_ms": warm,
             "warmup_s": time.time() - t0}
@@ -240,7 +252,8 @@ def run_worker(args, mode, todo, timeout):
     part = tempfile.mktemp(prefix="tb-part-", suffix=".json")
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", mode, "--part", part,
            "--device", args.device, "--prefill", str(args.prefill), "--decode", str(args.decode),
-           "--seed", str(args.seed), "--todo", *todo] + (["--tiny"] if args.tiny else [])
+           "--seed", str(args.seed), "--todo", *todo] + (["--tiny"] if args.tiny else []) + \
+        (["--fresh-cache"] if args.fresh_cache else [])
     proc = subprocess.Popen(cmd, start_new_session=True)
     why = None
     try:
@@ -268,7 +281,7 @@ def measure_all(args):
         left = [t for t in todo if t not in got]
         if not left:
             break
-        reserve = EAGER_RESERVE_S if i + 1 < len(modes) else 0
+        reserve = EAGER_RESERVE_S if mode == "static+compile" and i + 1 < len(modes) else 0
         limit = deadline - time.time() - reserve
         log(f"== {mode}: {' '.join(left)} (limit {limit:.0f} s)")
         res, why = run_worker(args, mode, left, limit)
@@ -299,7 +312,7 @@ def summarize(args, got):
     doc.update(floors(s, args.prefill, args.decode))
     doc["shape"] = "tiny" if args.tiny else "llama-3-8b"
     doc["config"] = {"prefill": args.prefill, "decode": args.decode, "batch": args.batch, "seed": args.seed,
-                     "dtype": "bfloat16", "attn_implementation": "sdpa"}
+                     "dtype": "bfloat16", "attn_implementation": "sdpa", "fresh_cache": args.fresh_cache}
     doc["versions"] = {"torch": got.get("torch"), "transformers": got.get("transformers")}
     doc["measurements"] = {k: v for k, v in got.items() if k == "prefill" or k.startswith("decode_b")}
     doc["attempts"] = got.get("attempts")
@@ -321,7 +334,7 @@ def print_table(doc):
     for key, v in sorted(m.items()):
         if key.startswith("decode_b"):
             log(f"| transformers bf16 decode, batch {v['batch']} (prompt {v['prompt']}) | "
-                f"{fmt(v['ms_per_step'], '.3f')} ms/step | {v['mode']}{'' if v['compiled'] or v['mode'] != 'static+compile' else ' (not compiled)'} |")
+                f"{fmt(v['ms_per_step'], '.3f')} ms/step | {v['mode']} |")
     log(f"| peak device memory | {fmt(doc['peak_mem_gb'], '.2f')} GB | |")
     log(f"| HBM floor, hfq GPTQ 4-bit g128, batch 1 ({doc['floor_bytes'] / 1e9:.3f} GB/step, ctx {doc['floor_ctx']}) "
         f"| {doc['floor_ms']:.3f} ms at 4.8 TB/s; {doc['floor_ms_4_3']:.3f} ms at 4.3 TB/s; "
@@ -341,6 +354,9 @@ def parse(argv=None):
     ap.add_argument("--modes", nargs="+", default=list(MODES), choices=MODES)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default=None)
+    ap.add_argument("--fresh-cache", action="store_true",
+                    help='generate(cache_implementation="static") makes a new StaticCache per call '
+                         "(default: one StaticCache per batch size, reset between calls)")
     ap.add_argument("--worker", choices=MODES, help=argparse.SUPPRESS)
     ap.add_argument("--part", help=argparse.SUPPRESS)
     ap.add_argument("--todo", nargs="+", help=argparse.SUPPRESS)
