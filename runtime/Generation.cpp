@@ -210,19 +210,22 @@ private:
     StridedMemRefType<T, 2> logits{};
     if (!call(fn, ids, 0, logits, error))
       return false;
-    const int64_t count = logits.sizes[0] * logits.sizes[1];
-    std::vector<T> host(static_cast<size_t>(count));
     // The compiled code returns its logits row-major and contiguous.
-    bool ok = memory.toHost(host.data(), logits.data + logits.offset,
+    const int64_t vocab = logits.sizes[1];
+    const int64_t first = entries.allPromptLogits ? 0 : logits.sizes[0] - 1;
+    const int64_t count = (logits.sizes[0] - first) * vocab;
+    std::vector<T> host(static_cast<size_t>(count));
+    bool ok = memory.toHost(host.data(),
+                            logits.data + logits.offset + first * vocab,
                             host.size() * sizeof(T), error);
     memory.release(logits.basePtr);
     if (!ok)
       return false;
-    rows.assign(static_cast<size_t>(logits.sizes[0]),
-                std::vector<float>(static_cast<size_t>(logits.sizes[1])));
-    for (int64_t t = 0; t < logits.sizes[0]; ++t)
-      for (int64_t v = 0; v < logits.sizes[1]; ++v)
-        rows[t][v] = convert(host[static_cast<size_t>(t * logits.sizes[1] + v)]);
+    rows.assign(static_cast<size_t>(logits.sizes[0] - first),
+                std::vector<float>(static_cast<size_t>(vocab)));
+    for (size_t t = 0; t < rows.size(); ++t)
+      for (int64_t v = 0; v < vocab; ++v)
+        rows[t][v] = convert(host[t * vocab + v]);
     return true;
   }
 

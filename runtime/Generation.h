@@ -39,11 +39,16 @@ struct EntryPoints {
   void *decode = nullptr;
   const struct hfq_device_runtime *device = nullptr;
   bool graphs = true;
+  /// Keep the logits of every prompt position (for --logits-out); else only
+  /// the last one is read back (a 2048-token prompt's full logits are half
+  /// a GB for a 128k vocabulary).
+  bool allPromptLogits = true;
 };
 
 struct GenerateResult {
   std::vector<int64_t> generated;
-  /// The prefill's logits, one row of V floats per prompt position.
+  /// The prefill's logits, one row of V floats per prompt position (the
+  /// last position's alone unless EntryPoints::allPromptLogits).
   std::vector<std::vector<float>> promptLogits;
   double prefillMs = 0, decodeMs = 0;
   /// Decode steps replayed from a captured graph (GPU target).

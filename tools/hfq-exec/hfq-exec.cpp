@@ -220,6 +220,7 @@ int main(int argc, char **argv) {
   if (!deviceRuntime(device, target, entries.device, error))
     return fail(error);
   entries.graphs = o.graphs;
+  entries.allPromptLogits = !o.logitsOut.empty();
   double linkMs = std::chrono::duration<double, std::milli>(
                       std::chrono::steady_clock::now() - start)
                       .count();

@@ -156,6 +156,7 @@ int main(int argc, char **argv) {
   runtime::EntryPoints entries = run::entryPoints(compiled, error);
   if (!entries.prefill)
     return fail(error);
+  entries.allPromptLogits = !logitsOut.empty();
   runtime::installWeightStore(store.get());
   runtime::GenerateResult result;
   bool ok = runtime::generate(run::modelShape(compiled), entries, prompt,
