@@ -12,9 +12,14 @@
 #                             of a short generation
 #   bench/gpu/run.sh bench8b  build; the Llama-3-8B-shaped GPTQ model
 #                             (bench/llama8b): 2048-token prefill and 128
-#                             decode steps beside transformers bf16 on the
-#                             same GPU, and the HBM floor
-#   bench/gpu/run.sh all      both
+#                             decode steps, logits against the dequantized
+#                             model in transformers
+#   bench/gpu/run.sh baseline8b  transformers bf16 on the same GPU (generate,
+#                             static cache, torch.compile where it runs in its
+#                             budget) and the HBM floor; the report of both
+#   bench/gpu/run.sh all      all of them (stages may be listed together;
+#                             the results of a stage run in another call are
+#                             not kept: the machine starts bare)
 #
 # Everything lands in $OUT (or ./device-out); exits 1 if a check failed.
 set -uo pipefail
@@ -103,10 +108,17 @@ bench8b() {
     --out "$OUT/reference8b.json" > "$OUT/reference8b.log" 2>&1 || tail -3 "$OUT/reference8b.log"
   python3 test/models/compare.py "$OUT/reference8b.json" "$OUT/hfq8b-logits.json" --atol 0.25 --rtol 0 \
     > "$OUT/compare8b.txt" 2>&1; tail -2 "$OUT/compare8b.txt"
+}
+
+baseline8b() {
   echo "== transformers bf16, same GPU =="
   python3 bench/llama8b/transformers_baseline.py --json "$OUT/transformers8b.json" \
-    > "$OUT/transformers8b.log" 2>&1 || tail -5 "$OUT/transformers8b.log"
+    --budget "${HFQ_BASELINE_BUDGET:-240}" > "$OUT/transformers8b.log" 2>&1 \
+    || tail -5 "$OUT/transformers8b.log"
   tail -12 "$OUT/transformers8b.log"
+}
+
+report8b() {
   python3 bench/gpu/report8b.py --hfq "$OUT/hfq8b.log" --transformers "$OUT/transformers8b.json" \
     --compare "$OUT/compare8b.txt" --json "$OUT/bench8b.json" | tee "$OUT/bench8b.md"
 }
@@ -122,10 +134,13 @@ trap finish EXIT
 exec > >(tee "$OUT/summary.txt") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 build
-case "${1:-all}" in
-  corpus) corpus ;;
-  bench8b) bench8b ;;
-  all) corpus; bench8b ;;
-  *) echo "unknown: $1" >&2; exit 2 ;;
-esac
+for stage in "${@:-all}"; do
+  case "$stage" in
+    corpus) corpus ;;
+    bench8b) bench8b; report8b ;;
+    baseline8b) baseline8b; report8b ;;
+    all) corpus; bench8b; baseline8b; report8b ;;
+    *) echo "unknown stage: $stage" >&2; exit 2 ;;
+  esac
+done
 exit $FAILED
