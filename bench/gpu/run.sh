@@ -131,6 +131,7 @@ finish() {
   tar czf "$FINAL/gpu-run.tar.gz" --exclude='*logits*' -C "$(dirname "$OUT")" "$(basename "$OUT")"
 }
 trap finish EXIT
+trap 'echo "stopped (time limit)"; exit 124' TERM INT
 exec > >(tee "$OUT/summary.txt") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 build
