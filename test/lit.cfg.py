@@ -81,6 +81,7 @@ if config.mlir_enable_execution_engine:
 
 # End-to-end tests run lowered IR with mlir-runner against the CPU reference
 # kernels (the same C ABI the CUDA kernels implement).
+config.substitutions.append(("%hfq_test_host_device", os.path.join(config.hfq_obj_root, "lib", "libhfq_test_host_device" + config.llvm_shlib_ext)))
 config.substitutions.append(("%hfq_kernels_ref", os.path.join(config.hfq_obj_root, "lib", "libhfq_kernels_ref" + config.llvm_shlib_ext)))
 config.substitutions.append(("%mlir_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_runner_utils" + config.llvm_shlib_ext)))
 config.substitutions.append(("%mlir_c_runner_utils", os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils" + config.llvm_shlib_ext)))

@@ -211,14 +211,18 @@ int main(int argc, char **argv) {
        o.kernels.empty() ? defaultKernels(device) : o.kernels)
     if (!dlopen(lib.c_str(), RTLD_NOW | RTLD_GLOBAL))
       return fail("cannot load kernel library " + lib + ": " + dlerrorText());
+  // The device runtime first: it defines the allocation functions the
+  // model's library needs to load at all.
+  const hfq_device_runtime *deviceRuntimeTable = nullptr;
+  if (!deviceRuntime(device, target, deviceRuntimeTable, error))
+    return fail(error);
   std::string library = o.artifact + "/model.so";
   void *model = dlopen(library.c_str(), RTLD_NOW);
   if (!model)
     return fail("cannot load " + library + ": " + dlerrorText());
   runtime::EntryPoints entries{dlsym(model, "_mlir_ciface_prefill"),
                                dlsym(model, "_mlir_ciface_decode")};
-  if (!deviceRuntime(device, target, entries.device, error))
-    return fail(error);
+  entries.device = deviceRuntimeTable;
   entries.graphs = o.graphs;
   entries.allPromptLogits = !o.logitsOut.empty();
   double linkMs = std::chrono::duration<double, std::milli>(
