@@ -134,7 +134,7 @@ trap finish EXIT
 trap 'echo "stopped (time limit)"; exit 124' TERM INT
 exec > >(tee "$OUT/summary.txt") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-build
+[ -n "${HFQ_GPU_PREBUILT:-}" ] || build  # HFQ_GPU_PREBUILT: reuse $HFQ_GPU_BUILD as it is
 for stage in "${@:-all}"; do
   case "$stage" in
     corpus) corpus ;;
