@@ -90,24 +90,25 @@ corpus() {
 }
 
 bench8b() {
-  echo "== Llama-3-8B-shaped GPTQ 4-bit g128: the checkpoint =="
-  local ckpt=/tmp/hfq-llama8b-gptq start=$SECONDS
-  python3 bench/llama8b/make_checkpoint.py --format gptq --out "$ckpt" > "$OUT/make8b.log" 2>&1 \
-    || { tail -5 "$OUT/make8b.log"; FAILED=1; return; }
+  local format=${1:-gptq}
+  echo "== Llama-3-8B-shaped $format 4-bit g128: the checkpoint =="
+  local ckpt=/tmp/hfq-llama8b-$format start=$SECONDS
+  python3 bench/llama8b/make_checkpoint.py --format "$format" --out "$ckpt" > "$OUT/make8b-$format.log" 2>&1 \
+    || { tail -5 "$OUT/make8b-$format.log"; FAILED=1; return; }
   echo "written in $((SECONDS - start)) s: $(du -sh "$ckpt" | cut -f1)"
   local ids
   ids=$(python3 -c "print(','.join(str((i * 7919 + 13) % 128000) for i in range(2048)))")
   echo "== hfq: prefill 2048 tokens, decode 128 (after a warm-up run) =="
-  "$B/bin/hfq-exec" "$ART/llama8b-gptq" "$ckpt" --prompt-ids="$ids" --max-new-tokens=128 \
-    --warmup > "$OUT/hfq8b.log" 2>&1 || { tail -5 "$OUT/hfq8b.log"; FAILED=1; }
-  grep -E "^(prefill|decode|device|load|link) " "$OUT/hfq8b.log"
+  "$B/bin/hfq-exec" "$ART/llama8b-$format" "$ckpt" --prompt-ids="$ids" --max-new-tokens=128 \
+    --warmup > "$OUT/hfq8b-$format.log" 2>&1 || { tail -5 "$OUT/hfq8b-$format.log"; FAILED=1; }
+  grep -E "^(prefill|decode|device|load|link) " "$OUT/hfq8b-$format.log"
   echo "== hfq: logits on a short prompt, against the dequantized model in transformers =="
-  "$B/bin/hfq-exec" "$ART/llama8b-gptq" "$ckpt" --prompt-ids=$PROMPT --max-new-tokens=8 \
-    --logits-out="$OUT/hfq8b-logits.json" > "$OUT/hfq8b-short.log" 2>&1 || FAILED=1
+  "$B/bin/hfq-exec" "$ART/llama8b-$format" "$ckpt" --prompt-ids=$PROMPT --max-new-tokens=8 \
+    --logits-out="$OUT/hfq8b-logits-$format.json" > "$OUT/hfq8b-short-$format.log" 2>&1 || FAILED=1
   python3 bench/llama8b/gpu_reference.py --checkpoint "$ckpt" --prompt $PROMPT --new-tokens 8 \
-    --out "$OUT/reference8b.json" > "$OUT/reference8b.log" 2>&1 || tail -3 "$OUT/reference8b.log"
-  python3 test/models/compare.py "$OUT/reference8b.json" "$OUT/hfq8b-logits.json" --atol 0.25 --rtol 0 \
-    > "$OUT/compare8b.txt" 2>&1; tail -2 "$OUT/compare8b.txt"
+    --out "$OUT/reference8b-$format.json" > "$OUT/reference8b-$format.log" 2>&1 || tail -3 "$OUT/reference8b-$format.log"
+  python3 test/models/compare.py "$OUT/reference8b-$format.json" "$OUT/hfq8b-logits-$format.json" --atol 0.25 --rtol 0 \
+    > "$OUT/compare8b-$format.txt" 2>&1; tail -2 "$OUT/compare8b-$format.txt"
 }
 
 baseline8b() {
@@ -119,8 +120,8 @@ baseline8b() {
 }
 
 report8b() {
-  python3 bench/gpu/report8b.py --hfq "$OUT/hfq8b.log" --transformers "$OUT/transformers8b.json" \
-    --compare "$OUT/compare8b.txt" --json "$OUT/bench8b.json" | tee "$OUT/bench8b.md"
+  python3 bench/gpu/report8b.py --hfq "$OUT/hfq8b-gptq.log" --transformers "$OUT/transformers8b.json" \
+    --compare "$OUT/compare8b-gptq.txt" --json "$OUT/bench8b.json" | tee "$OUT/bench8b.md"
 }
 
 finish() {
@@ -138,7 +139,8 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 for stage in "${@:-all}"; do
   case "$stage" in
     corpus) corpus ;;
-    bench8b) bench8b; report8b ;;
+    bench8b) bench8b gptq; report8b ;;
+    bench8b-awq) bench8b awq; rm -f /tmp/hfq-llama8b-awq/*.safetensors ;;
     baseline8b) baseline8b; report8b ;;
     all) corpus; bench8b; baseline8b; report8b ;;
     *) echo "unknown stage: $stage" >&2; exit 2 ;;
