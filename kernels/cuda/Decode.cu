@@ -490,7 +490,7 @@ bool detail::decodeLinear(const DeviceWeight &w, const void *x, const void *bias
   p.splitK = (p.pblocks + p.pbPerSplit - 1) / p.pbPerSplit;
   if (p.splitK > 1) {
     if (!splitScratch(ws, static_cast<size_t>(m) * p.np * sizeof(float),
-                      static_cast<size_t>(p.ntiles), error))
+                      static_cast<size_t>(p.ntiles), stream, error))
       return false;
     p.partials = static_cast<float *>(ws.partials);
     p.counters = ws.counters;

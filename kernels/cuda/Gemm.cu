@@ -445,7 +445,7 @@ bool detail::gemmLinear(const DeviceWeight &w, const void *x, const void *bias, 
   if (p.splitK > 1) {
     // The f32 accumulator starts zeroed and every launch leaves it zeroed.
     if (!splitScratch(ws, static_cast<size_t>(m) * p.np * sizeof(float),
-                      static_cast<size_t>(blocksN) * chunks, error))
+                      static_cast<size_t>(blocksN) * chunks, stream, error))
       return false;
     p.partials = static_cast<float *>(ws.partials);
     p.counters = ws.counters;

@@ -78,9 +78,11 @@ bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error);
 
 /// Points the workspace's split-K accumulator (f32, `partialBytes`, zero)
 /// and `counters` arrival counters (zero) at memory of at least that size.
-/// Kernels that use them leave both zeroed for the next launch.
+/// Kernels that use them leave both zeroed for the next launch. A buffer
+/// that grows is zeroed on `stream`, ordered before the kernel that reads
+/// it (the model's stream is non-blocking: a legacy-stream memset is not).
 bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters,
-                  std::string &error);
+                  cudaStream_t stream, std::string &error);
 
 /// out[m, width] = x[:, perm] (w.perm, or x itself when null), columns past K
 /// zero: the act-order gather of the Dequant path (width K) and the decode

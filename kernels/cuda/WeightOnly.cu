@@ -34,11 +34,12 @@ bool growBuffer(void *&buffer, size_t &have, size_t need, std::string &error) {
   return true;
 }
 
-bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters, std::string &error) {
+bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters, cudaStream_t stream,
+                  std::string &error) {
   if (partialBytes > ws.partialsBytes) {
     if (!growBuffer(ws.partials, ws.partialsBytes, partialBytes, error))
       return false;
-    HFQ_CUDA_TRY(cudaMemset(ws.partials, 0, partialBytes));
+    HFQ_CUDA_TRY(cudaMemsetAsync(ws.partials, 0, partialBytes, stream));
   }
   if (counters > ws.counterCount) {
     void *buffer = ws.counters;
@@ -47,7 +48,7 @@ bool splitScratch(Workspace &ws, size_t partialBytes, size_t counters, std::stri
       return false;
     ws.counters = static_cast<int *>(buffer);
     ws.counterCount = counters;
-    HFQ_CUDA_TRY(cudaMemset(ws.counters, 0, counters * sizeof(int)));
+    HFQ_CUDA_TRY(cudaMemsetAsync(ws.counters, 0, counters * sizeof(int), stream));
   }
   return true;
 }
