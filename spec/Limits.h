@@ -73,6 +73,15 @@ inline constexpr std::int64_t kMaxLinearDim = (std::int64_t(1) << 31) - 1;
 /// Nesting of a spec expression (parser recursion and tree height).
 inline constexpr std::size_t kMaxExprDepth = 200;
 
+/// Calls of spec-defined functions (`config.functions`) in one evaluation:
+/// a function calls only earlier ones, so there is no recursion, but a chain
+/// of functions each calling the one before twice doubles the work per link.
+inline constexpr std::size_t kMaxFunctionCalls = 10000;
+
+/// Functions one spec may define: their calls nest at most this deep, each
+/// level an expression of at most kMaxExprDepth.
+inline constexpr std::size_t kMaxFunctions = 32;
+
 /// Input text quoted in a message (an expression, an option's value) is
 /// cut to this many bytes, with "..." and the full length after it, so an
 /// error stays one readable line.

@@ -141,10 +141,25 @@ bool SpecParser::getExpr(const Node &node, const Names &scope, Expr &out) {
   if (!getString(node, text))
     return false;
   ExprError exprError;
-  std::optional<Expr> expr = Expr::parse(text, exprError);
+  std::optional<Expr> expr = Expr::parse(text, exprError, functions);
   if (!expr)
     return fail(node.pointer,
                 "bad expression '" + quoteLimited(text) + "': " + exprError.str());
+  if (!checkNames(node, expr->freeNames(), scope))
+    return false;
+  out = *expr;
+  return true;
+}
+
+bool SpecParser::getTemplateExpr(const Node &node, const Names &scope,
+                                 Expr &out) {
+  std::string text;
+  if (!getString(node, text))
+    return false;
+  ExprError exprError;
+  std::optional<Expr> expr = Expr::parseTemplate(text, exprError, functions);
+  if (!expr)
+    return fail(node.pointer, "bad template: " + exprError.str());
   if (!checkNames(node, expr->freeNames(), scope))
     return false;
   out = *expr;

@@ -78,6 +78,9 @@ private:
                  std::string &out);
   /// Parses an expression and checks the names it reads are in `scope`.
   bool getExpr(const Node &node, const Names &scope, Expr &out);
+  /// Parses a template as an expression (its value: the rendered string)
+  /// and checks the names it reads are in `scope`.
+  bool getTemplateExpr(const Node &node, const Names &scope, Expr &out);
   /// Parses a message template and checks its placeholders' names.
   bool getTemplate(const Node &node, const Names &scope, std::string &out);
   bool checkNames(const Node &node, const Names &names, const Names &scope);
@@ -97,6 +100,9 @@ private:
                              const ConfigSpec &config);
   bool parseField(const Node &node, FieldSpec &field);
   bool parseLegacyKeys(const Node &node, ConfigSpec &config);
+  /// `config.functions`: each joins `functions` for what is parsed after it.
+  bool parseFunctions(const Node &node);
+  bool parseFunction(const Node &node, ExprFunction &function);
   /// A list of strings, each a field of `config`.
   bool parseFieldList(const Node &node, const ConfigSpec &config,
                       std::vector<std::string> &out);
@@ -145,6 +151,8 @@ private:
 
   std::string file;
   SpecError &error;
+  /// The spec's functions defined so far: expressions may call them.
+  ExprFunctions functions;
   bool failed = false;
 };
 

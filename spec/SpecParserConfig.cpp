@@ -9,6 +9,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "spec/SpecParser.h"
+#include "spec/Limits.h"
+
+#include <algorithm>
 
 namespace hfq::spec {
 
@@ -44,7 +47,8 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
                      "legacy_keys", "dropped_keys", "strict_keys",
                      "unused_kwargs_info", "rules", "loading_attributes",
                      "loading_attributes_class", "merge_message", "serialize",
-                     "schemas", "from_dict", "merge_converts_file_config"},
+                     "schemas", "from_dict", "merge_converts_file_config",
+                     "functions"},
                     {"class", "quant_method", "fields"}))
     return false;
   if (!getString(node.child("class"), config.className) ||
@@ -60,6 +64,8 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
             node.child("schemas").item(i).child("fields"),
             config.schemas[i].fields, config))
       return false;
+  if (node.has("functions") && !parseFunctions(node.child("functions")))
+    return false;
   for (char c : config.quantMethod)
     config.quantMethodEnum +=
         c == '-' ? '_' : (c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c);
@@ -356,12 +362,18 @@ bool SpecParser::parseSerializedKeys(const Node &serialize,
                                       " (use {\"key\", \"value\"} for a "
                                       "computed entry)");
     } else {
-      if (!expectObject(item, {"key", "value", "when"}, {"key"}) ||
+      if (!expectObject(item, {"key", "value", "template", "when"},
+                        {"key"}) ||
           !getString(item.child("key"), key.key))
         return false;
-      if (item.has("value")) {
+      if (item.has("value") && item.has("template"))
+        return fail(item.pointer, "give \"value\" or \"template\", not both");
+      if (item.has("value") || item.has("template")) {
         key.value.emplace();
-        if (!getExpr(item.child("value"), fieldsInScope, *key.value))
+        if (item.has("value")
+                ? !getExpr(item.child("value"), fieldsInScope, *key.value)
+                : !getTemplateExpr(item.child("template"), fieldsInScope,
+                                   *key.value))
           return false;
       } else if (!fieldsInScope.count(key.key)) {
         return fail(item.pointer + "/key",
@@ -450,6 +462,46 @@ bool SpecParser::parseRule(const Node &item, const Names &scope,
                 "a rule needs one of 'error', 'warning', 'info' or 'set'");
   }
   return true;
+}
+
+bool SpecParser::parseFunctions(const Node &node) {
+  if (!expectType(node, node.value.is_array(), "a list of function objects"))
+    return false;
+  if (node.value.size() > limits::kMaxFunctions)
+    return fail(node.pointer, "more than " +
+                                  std::to_string(limits::kMaxFunctions) +
+                                  " functions");
+  for (size_t i = 0; i < node.value.size(); ++i) {
+    auto function = std::make_shared<ExprFunction>();
+    if (!parseFunction(node.item(i), *function))
+      return false;
+    functions.push_back(std::move(function));
+  }
+  return true;
+}
+
+bool SpecParser::parseFunction(const Node &node, ExprFunction &function) {
+  if (!expectObject(node, {"name", "params", "value", "template"},
+                    {"name", "params"}) ||
+      !getString(node.child("name"), function.name) ||
+      !getStringList(node.child("params"), function.params))
+    return false;
+  bool taken = std::any_of(
+      functions.begin(), functions.end(),
+      [&](const auto &other) { return other->name == function.name; });
+  const std::vector<std::string> &builtins = builtinFunctionNames();
+  if (taken || std::find(builtins.begin(), builtins.end(), function.name) !=
+                   builtins.end())
+    return fail(node.pointer + "/name",
+                "function '" + function.name + "' is already defined");
+  if (node.has("value") == node.has("template"))
+    return fail(node.pointer, "give a \"value\" or a \"template\"");
+  Names params(function.params.begin(), function.params.end());
+  if (params.size() != function.params.size())
+    return fail(node.pointer + "/params", "a parameter is named twice");
+  return node.has("value")
+             ? getExpr(node.child("value"), params, function.body)
+             : getTemplateExpr(node.child("template"), params, function.body);
 }
 
 } // namespace hfq::spec

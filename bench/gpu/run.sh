@@ -76,7 +76,7 @@ corpus() {
 
   echo "== compute-sanitizer memcheck: a short generation, graphs on =="
   if command -v compute-sanitizer > /dev/null; then
-    for name in llama3-bf16 gptq; do
+    for name in ${HFQ_MEMCHECK_CASES:-llama3-bf16 gptq}; do
       if timeout 100 compute-sanitizer --tool memcheck --error-exitcode 3 "$B/bin/hfq-exec" "$ART/$name" \
           "test/models/$name" --prompt-ids=$PROMPT --max-new-tokens=6 > "$OUT/memcheck-$name.log" 2>&1; then
         echo "memcheck $name: clean ($(grep -c . "$OUT/memcheck-$name.log") lines)"
@@ -114,7 +114,7 @@ bench8b() {
 baseline8b() {
   echo "== transformers bf16, same GPU =="
   python3 bench/llama8b/transformers_baseline.py --json "$OUT/transformers8b.json" \
-    --budget "${HFQ_BASELINE_BUDGET:-240}" > "$OUT/transformers8b.log" 2>&1 \
+    --budget "${HFQ_BASELINE_BUDGET:-240}" ${HFQ_BASELINE_ARGS:-} > "$OUT/transformers8b.log" 2>&1 \
     || tail -5 "$OUT/transformers8b.log"
   tail -12 "$OUT/transformers8b.log"
 }

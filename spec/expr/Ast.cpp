@@ -23,6 +23,8 @@ static const BuiltinInfo Builtins[] = {
     {"type", Builtin::Type, 1, 1},
     {"str", Builtin::Str, 1, 1},
     {"repr", Builtin::Repr, 1, 1},
+    {"get", Builtin::Get, 3, 3},
+    {"dict", Builtin::Dict, 0, 0},
 };
 
 const BuiltinInfo *findBuiltin(const std::string &name) {

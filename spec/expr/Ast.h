@@ -35,7 +35,9 @@ enum class NodeKind {
   Neg,
   Not,
   Ternary,
-  Binary
+  Binary,
+  /// A template: the concatenation of its operands' str().
+  Format
 };
 
 enum class BinaryOp {
@@ -57,7 +59,21 @@ enum class BinaryOp {
   Or
 };
 
-enum class Builtin { Len, Min, Max, CeilDiv, Lower, IsNull, Type, Str, Repr };
+enum class Builtin {
+  Len,
+  Min,
+  Max,
+  CeilDiv,
+  Lower,
+  IsNull,
+  Type,
+  Str,
+  Repr,
+  Get,
+  Dict,
+  /// A spec-defined function (ExprNode::function).
+  User
+};
 
 struct BuiltinInfo {
   const char *name;
@@ -91,6 +107,8 @@ public:
   std::string subjectText;
   expr::BinaryOp op = expr::BinaryOp::Add;
   expr::Builtin builtin = expr::Builtin::Len;
+  /// Call of Builtin::User: the function called.
+  std::shared_ptr<const ExprFunction> function;
   std::vector<std::unique_ptr<ExprNode>> operands;
 };
 

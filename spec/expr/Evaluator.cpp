@@ -24,7 +24,8 @@ namespace {
 /// Walks a tree; recursion is bounded by the tree height (<= MaxDepth).
 class Evaluator {
 public:
-  Evaluator(const Json &scope, ExprError &error) : scope(scope), error(error) {}
+  Evaluator(const Json &scope, ExprError &error, std::size_t &calls)
+      : scope(scope), error(error), calls(calls) {}
 
   std::optional<Json> eval(const ExprNode &node) {
     switch (node.kind) {
@@ -68,6 +69,16 @@ public:
     }
     case NodeKind::Binary:
       return evalBinary(node);
+    case NodeKind::Format: {
+      std::string text;
+      for (const NodePtr &piece : node.operands) {
+        std::optional<Json> value = eval(*piece);
+        if (!value)
+          return std::nullopt;
+        text += pythonStr(*value);
+      }
+      return Json(std::move(text));
+    }
     }
     return fail("invalid expression", node.column);
   }
@@ -82,6 +93,8 @@ public:
 private:
   const Json &scope;
   ExprError &error;
+  /// Spec-defined function calls so far in this evaluation.
+  std::size_t &calls;
 
   std::nullopt_t fail(std::string message, std::size_t column) {
     error.message = std::move(message);
@@ -374,6 +387,20 @@ private:
     }
     std::string prefix = node.name + "() ";
     switch (node.builtin) {
+    case Builtin::User:
+      return evalUserCall(node, args);
+    case Builtin::Dict:
+      return Json::object();
+    case Builtin::Get: {
+      const auto *key = args[1].get_ptr<const Json::string_t *>();
+      if (!args[0].is_object() || !key)
+        return fail(prefix + "needs a dict and a str key, not " +
+                        quoted(pythonTypeName(args[0])) + " and " +
+                        quoted(pythonTypeName(args[1])),
+                    node.column);
+      auto it = args[0].find(*key);
+      return it == args[0].end() ? args[2] : *it;
+    }
     case Builtin::Len: {
       const Json &arg = args[0];
       if (const auto *text = arg.get_ptr<const Json::string_t *>()) {
@@ -437,6 +464,28 @@ private:
 
   /// min/max over the arguments, or over the elements of a single list
   /// argument, as in Python; ties keep the first.
+  /// A spec-defined function: its body in a scope of its parameters; an
+  /// error inside points at the call.
+  std::optional<Json> evalUserCall(const ExprNode &node,
+                                   const std::vector<Json> &args) {
+    Json callScope = Json::object();
+    for (std::size_t i = 0; i < args.size(); ++i)
+      callScope[node.function->params[i]] = args[i];
+    if (++calls > limits::kMaxFunctionCalls)
+      return fail("more than " + std::to_string(limits::kMaxFunctionCalls) +
+                      " function calls in one evaluation",
+                  node.column);
+    const ExprNode *body = node.function->body.tree();
+    if (!body)
+      return fail("function " + quoted(node.name) + " has no body",
+                  node.column);
+    ExprError inner;
+    std::optional<Json> value = Evaluator(callScope, inner, calls).eval(*body);
+    if (!value)
+      return fail("in " + node.name + "(): " + inner.str(), node.column);
+    return value;
+  }
+
   std::optional<Json> evalMinMax(const ExprNode &node,
                                  const std::vector<Json> &args) {
     std::string prefix = node.name + "() ";
@@ -469,7 +518,8 @@ private:
 
 std::optional<Json> evaluateNode(const ExprNode &root, const Json &scope,
                                  ExprError &error) {
-  return Evaluator(scope, error).eval(root);
+  std::size_t calls = 0;
+  return Evaluator(scope, error, calls).eval(root);
 }
 
 } // namespace expr

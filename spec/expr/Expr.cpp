@@ -29,11 +29,12 @@ std::string ExprError::str() const {
   return message + " at column " + std::to_string(column);
 }
 
-std::optional<Expr> Expr::parse(const std::string &text, ExprError &error) {
+std::optional<Expr> Expr::parse(const std::string &text, ExprError &error,
+                                const ExprFunctions &functions) {
   std::vector<expr::Token> tokens;
   if (!expr::lex(text, tokens, error))
     return std::nullopt;
-  expr::NodePtr root = expr::parseTokens(text, tokens, error);
+  expr::NodePtr root = expr::parseTokens(text, tokens, functions, error);
   if (!root)
     return std::nullopt;
   Expr parsed;

@@ -36,12 +36,26 @@ struct ExprError {
 };
 
 class ExprNode;
+struct ExprFunction;
+
+/// Functions a spec defines (`config.functions`), callable by name from the
+/// expressions parsed with them; a call is bound to its function at parse
+/// time.
+using ExprFunctions = std::vector<std::shared_ptr<const ExprFunction>>;
 
 /// A parsed expression. Cheap to copy (shares its immutable tree).
 class Expr {
 public:
   /// Parses `text`. On failure returns nullopt and fills `error`.
-  static std::optional<Expr> parse(const std::string &text, ExprError &error);
+  static std::optional<Expr> parse(const std::string &text, ExprError &error,
+                                   const ExprFunctions &functions = {});
+
+  /// Parses an f-string-like template (renderTemplate's syntax) as one
+  /// expression whose value is the rendered string; placeholders may call
+  /// `functions`.
+  static std::optional<Expr> parseTemplate(const std::string &tmpl,
+                                           ExprError &error,
+                                           const ExprFunctions &functions = {});
 
   /// Evaluates against `scope`, a JSON object mapping names to values.
   /// On failure returns nullopt and fills `error`.
@@ -59,9 +73,20 @@ public:
   /// The source text it was parsed from.
   const std::string &text() const { return source; }
 
+  /// The tree (spec/expr's evaluator calls function bodies through it).
+  const ExprNode *tree() const { return root.get(); }
+
 private:
   std::shared_ptr<const ExprNode> root;
   std::string source;
+};
+
+/// A spec-defined function: its parameters are the only names its body
+/// reads; it may call the functions defined before it (so never itself).
+struct ExprFunction {
+  std::string name;
+  std::vector<std::string> params;
+  Expr body;
 };
 
 /// Python's truthiness of a JSON value.

@@ -24,8 +24,8 @@ namespace {
 class Parser {
 public:
   Parser(const std::string &source, const std::vector<Token> &tokens,
-         ExprError &error)
-      : source(source), tokens(tokens), error(error) {}
+         const ExprFunctions &functions, ExprError &error)
+      : source(source), tokens(tokens), functions(functions), error(error) {}
 
   NodePtr parseAll() {
     NodePtr root = parseExpr();
@@ -51,6 +51,7 @@ private:
 
   const std::string &source;
   const std::vector<Token> &tokens;
+  const ExprFunctions &functions;
   ExprError &error;
   std::size_t pos = 0;
   std::size_t depth = 0;
@@ -430,7 +431,7 @@ private:
 
     const BuiltinInfo *info = findBuiltin(token.text);
     if (!info)
-      return fail("unknown function '" + token.text + "'", token.column());
+      return parseUserCall();
     NodePtr node = makeNode(NodeKind::Call, token.column());
     node->name = token.text;
     node->builtin = info->id;
@@ -452,13 +453,39 @@ private:
     }
     return withOperands(std::move(node), std::move(args));
   }
+
+  /// A call of a spec-defined function, bound here to its definition.
+  NodePtr parseUserCall() {
+    const Token &token = peek();
+    auto found = std::find_if(
+        functions.begin(), functions.end(),
+        [&](const auto &function) { return function->name == token.text; });
+    if (found == functions.end())
+      return fail("unknown function '" + token.text + "'", token.column());
+    NodePtr node = makeNode(NodeKind::Call, token.column());
+    node->name = token.text;
+    node->builtin = Builtin::User;
+    node->function = *found;
+    advance(); // name
+    advance(); // '('
+    std::vector<NodePtr> args;
+    if (!parseList(args, Tok::RParen, "expected ',' or ')'"))
+      return nullptr;
+    std::size_t arity = node->function->params.size();
+    if (args.size() != arity)
+      return fail(node->name + "() takes " + std::to_string(arity) +
+                      (arity == 1 ? " argument" : " arguments") + " (" +
+                      std::to_string(args.size()) + " given)",
+                  node->column);
+    return withOperands(std::move(node), std::move(args));
+  }
 };
 
 } // namespace
 
 NodePtr parseTokens(const std::string &source, const std::vector<Token> &tokens,
-                    ExprError &error) {
-  return Parser(source, tokens, error).parseAll();
+                    const ExprFunctions &functions, ExprError &error) {
+  return Parser(source, tokens, functions, error).parseAll();
 }
 
 } // namespace expr

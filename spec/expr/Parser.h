@@ -17,9 +17,10 @@ namespace hfq::spec {
 namespace expr {
 
 /// Parses `tokens` (lexed from `source`, which error messages quote) as one
-/// expression. On failure returns null and fills `error`.
+/// expression; calls may name `functions`. On failure returns null and
+/// fills `error`.
 NodePtr parseTokens(const std::string &source, const std::vector<Token> &tokens,
-                    ExprError &error);
+                    const ExprFunctions &functions, ExprError &error);
 
 } // namespace expr
 } // namespace hfq::spec

@@ -7,9 +7,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "spec/expr/Ast.h"
 #include "spec/expr/Expr.h"
 #include "spec/expr/Lexer.h"
+#include "spec/expr/Parser.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -21,6 +24,8 @@ namespace {
 struct TemplatePiece {
   std::string literal;
   std::optional<Expr> expr;
+  /// The placeholder's text.
+  std::string exprText;
   /// Columns in the placeholder's expression plus this are template columns.
   std::size_t columnOffset = 0;
 };
@@ -30,8 +35,8 @@ struct TemplatePiece {
 /// Splits `tmpl` at its `{expr}` placeholders and parses each one; error
 /// columns are template columns.
 static bool splitTemplate(const std::string &tmpl,
-                          std::vector<TemplatePiece> &pieces,
-                          ExprError &error) {
+                          std::vector<TemplatePiece> &pieces, ExprError &error,
+                          const ExprFunctions &functions = {}) {
   std::string literal;
   std::size_t pos = 0;
   while (pos < tmpl.size()) {
@@ -69,12 +74,13 @@ static bool splitTemplate(const std::string &tmpl,
     if (close >= tmpl.size())
       return expr::setError(error, "unbalanced '{'", pos);
     if (!literal.empty()) {
-      pieces.push_back(TemplatePiece{std::move(literal), std::nullopt, 0});
+      pieces.push_back(TemplatePiece{std::move(literal), std::nullopt, "", 0});
       literal.clear();
     }
     TemplatePiece piece;
     piece.columnOffset = pos + 1;
-    piece.expr = Expr::parse(tmpl.substr(pos + 1, close - pos - 1), error);
+    piece.exprText = tmpl.substr(pos + 1, close - pos - 1);
+    piece.expr = Expr::parse(piece.exprText, error, functions);
     if (!piece.expr) {
       if (error.column != 0)
         error.column += piece.columnOffset;
@@ -84,7 +90,7 @@ static bool splitTemplate(const std::string &tmpl,
     pos = close + 1;
   }
   if (!literal.empty())
-    pieces.push_back(TemplatePiece{std::move(literal), std::nullopt, 0});
+    pieces.push_back(TemplatePiece{std::move(literal), std::nullopt, "", 0});
   return true;
 }
 
@@ -108,6 +114,49 @@ std::optional<std::string> renderTemplate(const std::string &tmpl,
     out += pythonStr(*value);
   }
   return out;
+}
+
+/// One piece of a template as a tree: a string literal or the placeholder's
+/// expression (already checked by splitTemplate, so parsing cannot fail).
+static expr::NodePtr pieceNode(const TemplatePiece &piece,
+                               const ExprFunctions &functions,
+                               ExprError &error) {
+  if (!piece.expr) {
+    auto node = std::make_unique<ExprNode>();
+    node->kind = expr::NodeKind::Literal;
+    node->value = piece.literal;
+    return node;
+  }
+  std::vector<expr::Token> tokens;
+  if (!expr::lex(piece.exprText, tokens, error))
+    return nullptr;
+  return expr::parseTokens(piece.exprText, tokens, functions, error);
+}
+
+std::optional<Expr> Expr::parseTemplate(const std::string &tmpl,
+                                        ExprError &error,
+                                        const ExprFunctions &functions) {
+  std::vector<TemplatePiece> pieces;
+  if (!splitTemplate(tmpl, pieces, error, functions))
+    return std::nullopt;
+  auto root = std::make_unique<ExprNode>();
+  root->kind = expr::NodeKind::Format;
+  root->column = 1;
+  for (const TemplatePiece &piece : pieces) {
+    expr::NodePtr node = pieceNode(piece, functions, error);
+    if (!node)
+      return std::nullopt;
+    root->height = std::max(root->height, node->height + 1);
+    root->operands.push_back(std::move(node));
+  }
+  if (root->height > expr::MaxDepth) {
+    error = {"expression nested too deeply", 1};
+    return std::nullopt;
+  }
+  Expr parsed;
+  parsed.root = std::move(root);
+  parsed.source = tmpl;
+  return parsed;
 }
 
 bool checkTemplate(const std::string &tmpl, std::set<std::string> &names,
