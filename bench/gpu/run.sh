@@ -113,8 +113,11 @@ bench8b() {
 
 baseline8b() {
   echo "== transformers bf16, same GPU =="
+  local modes=()
+  [ -n "${HFQ_BASELINE_MODE:-}" ] && modes=(--modes "$HFQ_BASELINE_MODE")
   python3 bench/llama8b/transformers_baseline.py --json "$OUT/transformers8b.json" \
-    --budget "${HFQ_BASELINE_BUDGET:-240}" ${HFQ_BASELINE_ARGS:-} > "$OUT/transformers8b.log" 2>&1 \
+    --budget "${HFQ_BASELINE_BUDGET:-240}" "${modes[@]}" ${HFQ_BASELINE_ARGS:-} \
+    > "$OUT/transformers8b.log" 2>&1 \
     || tail -5 "$OUT/transformers8b.log"
   tail -12 "$OUT/transformers8b.log"
 }
