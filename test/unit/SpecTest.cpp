@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 using namespace hfq::spec;
 
@@ -334,3 +335,166 @@ TEST(Registry, HqqOptimizeArgDefaultsToTrue) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Spec-defined functions and templates (config.functions, serialize
+// "template"): how quark's to_dict() writes amd-quark's dataclass reprs
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// The toy spec with functions and a to_dict() template that calls them.
+std::string withFunctions(const std::string &functions,
+                          const std::string &keys) {
+  return patched(R"js("loading_attributes": ["group_size"])js",
+                 R"js("loading_attributes": ["group_size"], "functions": )js" +
+                     functions + R"js(, "serialize": {"keys": )js" + keys + "}");
+}
+
+const char *kReprFunctions = R"js([
+  {"name": "enum_repr", "params": ["cls", "name", "value"], "template": "<{cls}.{name}: {repr(value)}>"},
+  {"name": "opt", "params": ["d"], "value": "d == null ? 'None' : enum_repr('Bits', 'b' + str(get(d, 'b', 4)), get(d, 'b', 4))"},
+  {"name": "point", "params": ["d"], "template": "Point(x={repr(get(d, 'x', 0.0))}, tag={opt(get(d, 'tag', None))})"}
+])js";
+
+Json evaluateKey(const MethodSpec &spec, size_t index, const Json &config) {
+  ExprError error;
+  std::optional<Json> value =
+      spec.config.serializedKeys.at(index).value->evaluate(
+          configScope(spec.config, config), error);
+  EXPECT_TRUE(value) << error.str();
+  return value ? *value : Json();
+}
+
+} // namespace
+
+TEST(SpecFunctions, TemplatesRenderDataclassReprs) {
+  SpecError error;
+  std::unique_ptr<MethodSpec> spec = parseMethodSpec(
+      withFunctions(kReprFunctions,
+                    R"js([{"key": "p", "template": "<Point: {point(dict())}>"},
+                        {"key": "q", "value": "point(modules_to_not_convert == null ? dict() : dict())"},
+                        "quant_method"])js"),
+      "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  ASSERT_EQ(spec->config.serializedKeys.size(), 3u);
+  // Every default filled in, str() of the placeholders, nested calls.
+  EXPECT_EQ(evaluateKey(*spec, 0, Json::object()),
+            "<Point: Point(x=0.0, tag=None)>");
+  EXPECT_EQ(evaluateKey(*spec, 1, Json::object()), "Point(x=0.0, tag=None)");
+}
+
+TEST(SpecFunctions, CallsSeeOnlyTheirArguments) {
+  SpecError error;
+  std::unique_ptr<MethodSpec> spec = parseMethodSpec(
+      withFunctions(kReprFunctions,
+                    R"js([{"key": "p", "template": "{point(modules_to_not_convert)}"}])js"),
+      "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  Json given = Json::object();
+  given["modules_to_not_convert"] = Json::parse(R"js({"x": 1.5, "tag": {"b": 8}})js");
+  EXPECT_EQ(evaluateKey(*spec, 0, given),
+            "Point(x=1.5, tag=<Bits.b8: 8>)");
+  // A value of the wrong kind is an evaluation error naming the function,
+  // never a crash.
+  given["modules_to_not_convert"] = Json::array({"a"});
+  ExprError exprError;
+  EXPECT_FALSE(spec->config.serializedKeys[0].value->evaluate(
+      configScope(spec->config, given), exprError));
+  EXPECT_NE(exprError.message.find("in point(): get() needs a dict"),
+            std::string::npos)
+      << exprError.str();
+}
+
+TEST(SpecFunctions, DefinitionsAreChecked) {
+  auto fails = [](const std::string &functions, const std::string &keys) {
+    return parseError(withFunctions(functions, keys));
+  };
+  const std::string keys = R"js(["quant_method"])js";
+  // A body reads only its parameters.
+  SpecError e = fails(R"js([{"name": "f", "params": ["a"], "value": "a + bits"}])js", keys);
+  EXPECT_EQ(e.pointer, "/config/functions/0/value");
+  EXPECT_NE(e.message.find("unknown name 'bits'"), std::string::npos);
+  // Only earlier functions may be called: no recursion.
+  e = fails(R"js([{"name": "f", "params": ["a"], "value": "f(a)"}])js", keys);
+  EXPECT_NE(e.message.find("unknown function 'f'"), std::string::npos);
+  e = fails(R"js([{"name": "f", "params": [], "value": "1"},
+               {"name": "f", "params": [], "value": "2"}])js", keys);
+  EXPECT_EQ(e.pointer, "/config/functions/1/name");
+  e = fails(R"js([{"name": "len", "params": ["a"], "value": "a"}])js", keys);
+  EXPECT_NE(e.message.find("already defined"), std::string::npos);
+  e = fails(R"js([{"name": "f", "params": ["a"], "value": "a", "template": "{a}"}])js", keys);
+  EXPECT_EQ(e.pointer, "/config/functions/0");
+  e = fails(R"js([{"name": "f", "params": ["a", "a"], "value": "a"}])js", keys);
+  EXPECT_EQ(e.pointer, "/config/functions/0/params");
+  // Arity and template syntax are load-time errors where the call stands.
+  e = fails(kReprFunctions, R"js([{"key": "p", "value": "point(1, 2)"}])js");
+  EXPECT_EQ(e.pointer, "/config/serialize/keys/0/value");
+  EXPECT_NE(e.message.find("point() takes 1 argument (2 given)"), std::string::npos);
+  e = fails(kReprFunctions, R"js([{"key": "p", "template": "{point(dict()"}])js");
+  EXPECT_EQ(e.pointer, "/config/serialize/keys/0/template");
+  EXPECT_NE(e.message.find("bad template"), std::string::npos);
+  e = fails(kReprFunctions, R"js([{"key": "p", "value": "1", "template": "x"}])js");
+  EXPECT_EQ(e.pointer, "/config/serialize/keys/0");
+}
+
+TEST(SpecFunctions, CallCountIsBounded) {
+  // Each function calls the one before twice: 2^20 calls, over the bound.
+  std::string functions = R"js([{"name": "f0", "params": ["a"], "value": "a"})js";
+  for (int i = 1; i <= 20; ++i)
+    functions += R"js(, {"name": "f)js" + std::to_string(i) +
+                 R"js(", "params": ["a"], "value": "f)js" + std::to_string(i - 1) +
+                 "(a) + f" + std::to_string(i - 1) + "(a)\"}";
+  functions += "]";
+  SpecError error;
+  std::unique_ptr<MethodSpec> spec = parseMethodSpec(
+      withFunctions(functions, R"js([{"key": "p", "value": "f20(1)"}])js"),
+      "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  ExprError exprError;
+  EXPECT_FALSE(spec->config.serializedKeys[0].value->evaluate(
+      configScope(spec->config, Json::object()), exprError));
+  EXPECT_NE(exprError.message.find("function calls in one evaluation"),
+            std::string::npos)
+      << exprError.str();
+  // Small chains evaluate.
+  spec = parseMethodSpec(
+      withFunctions(functions, R"js([{"key": "p", "value": "f3(1)"}])js"),
+      "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  EXPECT_EQ(evaluateKey(*spec, 0, Json::object()), Json(8));
+}
+
+TEST(SpecFunctions, QuarkWritesAmdQuarkReprs) {
+  // quark.json's to_dict(): the legacy export (no `export`) is
+  // JsonExporterConfig() with every default.
+  MethodRegistry registry;
+  SpecError loadError;
+  ASSERT_TRUE(loadBuiltinSpecs(registry, loadError)) << loadError.str();
+  const QuantizerSpec *quark = registry.lookup("quark");
+  ASSERT_NE(quark, nullptr);
+  const ConfigSpec &config = quark->method->config;
+  Json given = Json::parse(R"js({"global_quant_config": {"weight": {"dtype": "int4", "round_method": "floor"}}})js");
+  Json scope = configScope(config, given);
+  std::map<std::string, std::string> written;
+  for (const SerializedKey &key : config.serializedKeys) {
+    if (!key.value)
+      continue;
+    ExprError error;
+    std::optional<Json> value = key.value->evaluate(scope, error);
+    ASSERT_TRUE(value) << key.key << ": " << error.str();
+    written[key.key] = pythonStr(*value);
+  }
+  EXPECT_EQ(written["json_export_config"],
+            "<JsonExporterConfig: JsonExporterConfig(weight_merge_groups=None, "
+            "kv_cache_group=[], min_kv_scale=0.0, weight_format='real_quantized', "
+            "pack_method='reorder')>");
+  EXPECT_NE(written["quant_config"].find(
+                "weight=QTensorConfig(dtype=<Dtype.int4: 'int4'>, observer_cls=None, "),
+            std::string::npos);
+  EXPECT_NE(written["quant_config"].find("round_method=<RoundType.floor: 3>"),
+            std::string::npos);
+  EXPECT_NE(written["quant_config"].find(
+                "quant_mode=<QuantizationMode.eager_mode: 1>"),
+            std::string::npos);
+}
