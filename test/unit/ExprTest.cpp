@@ -454,5 +454,6 @@ TEST(ExprTest, CheckTemplate) {
 TEST(ExprTest, BuiltinFunctionNames) {
   EXPECT_EQ(hfq::spec::builtinFunctionNames(),
             (std::vector<std::string>{"len", "min", "max", "ceil_div", "lower",
-                                      "is_null", "type", "str", "repr"}));
+                                      "is_null", "type", "str", "repr", "get",
+                                      "dict"}));
 }

@@ -41,7 +41,7 @@ struct FakeDevice {
   int64_t allocs = 0, toDevice = 0, toHost = 0, argmaxes = 0, replays = 0;
   bool capturable = true, capturing = false, captured = false;
   // The recorded call of a capture.
-  Logits *recordedLogits = nullptr;
+  Logits recordedLogits{};
   Ids recordedIds{}, recordedPositions{};
   Cache recordedCache{};
 };
@@ -69,7 +69,7 @@ void entry(Logits *logits, Ids *ids, Ids *positions, Cache *cache) {
   *logits = {data, data, 0, {t, kVocab}, {kVocab, 1}};
   if (device.capturing) {
     device.captured = true;
-    device.recordedLogits = logits;
+    device.recordedLogits = *logits;
     device.recordedIds = *ids;
     device.recordedPositions = *positions;
     device.recordedCache = *cache;
@@ -122,10 +122,12 @@ int32_t captureEnd() {
 }
 int32_t replay() {
   ++device.replays;
+  // A graph records addresses (the descriptors were the host's, gone by
+  // now); its allocation keeps its address: the recorded logits.
+  Logits logits = device.recordedLogits;
   Ids ids = device.recordedIds, positions = device.recordedPositions;
   Cache cache = device.recordedCache;
-  // The graph's allocation keeps its address: the recorded logits.
-  forward(device.recordedLogits, &ids, &positions, &cache);
+  forward(&logits, &ids, &positions, &cache);
   return 0;
 }
 void graphRelease() {}
