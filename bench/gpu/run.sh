@@ -46,7 +46,7 @@ build() {
 
 corpus() {
   echo "== transformers on this GPU (the references of this run) =="
-  python3 bench/llama8b/gpu_reference.py --models test/models --out "$OUT/reference" \
+  timeout "${HFQ_REFERENCE_TIMEOUT:-600}" python3 bench/llama8b/gpu_reference.py --models test/models --out "$OUT/reference" \
     > "$OUT/reference.log" 2>&1 || echo "gpu_reference.py failed: $(tail -3 "$OUT/reference.log")"
   echo "== the corpus through hfq-exec on the GPU =="
   printf "%-20s %-8s %-28s %-28s %s\n" case atol "vs expected.json (CPU)" "vs transformers (GPU)" decode
