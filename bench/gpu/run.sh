@@ -76,7 +76,7 @@ corpus() {
 
   echo "== compute-sanitizer memcheck: a short generation, graphs on =="
   if command -v compute-sanitizer > /dev/null; then
-    for name in ${HFQ_MEMCHECK_CASES:-llama3-bf16 gptq}; do
+    for name in ${HFQ_MEMCHECK_CASES-llama3-bf16 gptq}; do
       if timeout 100 compute-sanitizer --tool memcheck --error-exitcode 3 "$B/bin/hfq-exec" "$ART/$name" \
           "test/models/$name" --prompt-ids=$PROMPT --max-new-tokens=6 > "$OUT/memcheck-$name.log" 2>&1; then
         echo "memcheck $name: clean ($(grep -c . "$OUT/memcheck-$name.log") lines)"
