@@ -10,6 +10,7 @@
 
 #include "quantizer/QuantizationConfig.h"
 #include "quantizer/Rules.h"
+#include "spec/Validation.h"
 
 #include <algorithm>
 
@@ -41,27 +42,21 @@ std::string missingArgumentsMessage(const std::string &className,
          ": " + list;
 }
 
-/// Type check, `normalize`, `map` and `allowed` of one given field value.
-bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
-  auto raise = [&](const RaisedMessage &raised) {
-    Json scope = Json::object();
-    scope[field.name] = value;
-    std::optional<std::string> text = renderMessage(
-        raised.text, scope, "the type check of field '" + field.name + "'",
-        error);
-    if (text)
-      error = {raised.kind, std::move(*text)};
-    return false;
-  };
-  if (value.is_null()) {
-    // `any` admits None like any other value; rules decide about it
-    // (AwqConfig(backend=None) fails the backend rule, not a type check).
-    if (field.nullable || field.type.kind == FieldType::Kind::Any)
-      return true;
-    return raise(field.typeError);
-  }
-  if (!field.type.accepts(value))
-    return raise(field.typeError);
+/// The exception `raised` describes, rendered with the field's value.
+bool raiseFieldError(const FieldSpec &field, const Json &value,
+                     const RaisedMessage &raised, RaisedError &error) {
+  Json scope = Json::object();
+  scope[field.name] = value;
+  std::optional<std::string> text = renderMessage(
+      raised.text, scope, "the type check of field '" + field.name + "'",
+      error);
+  if (text)
+    error = {raised.kind, std::move(*text)};
+  return false;
+}
+
+/// `normalize`, `map` and `allowed` of one given, type-checked value.
+bool normalizeField(const FieldSpec &field, Json &value, RaisedError &error) {
   if (field.lowerCase && value.is_string())
     value = asciiLower(value.get<std::string>());
   if (value.is_string()) {
@@ -72,68 +67,159 @@ bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
   if (!field.allowed.empty() &&
       std::find(field.allowed.begin(), field.allowed.end(), value) ==
           field.allowed.end())
-    return raise(field.valueError);
+    return raiseFieldError(field, value, field.valueError, error);
   return true;
 }
 
-bool normalizeObject(const ConfigSpec &spec, const ObjectSchema &schema,
-                     Json &value, std::vector<DispatchMessage> &messages,
-                     RaisedError &error);
+/// Type check, `normalize`, `map` and `allowed` of one given field value.
+bool checkField(const FieldSpec &field, Json &value, RaisedError &error) {
+  if (value.is_null()) {
+    // `any` admits None like any other value; rules decide about it
+    // (AwqConfig(backend=None) fails the backend rule, not a type check).
+    if (field.nullable || field.type.kind == FieldType::Kind::Any)
+      return true;
+    return raiseFieldError(field, value, field.typeError, error);
+  }
+  if (!field.type.accepts(value))
+    return raiseFieldError(field, value, field.typeError, error);
+  return normalizeField(field, value, error);
+}
+
+/// Where a schema value is normalized: the spec, the messages its rules
+/// emit, and under `config.validation` pydantic-style collection (the
+/// value's location and the errors so far; `errors` null: raise at once).
+struct SchemaContext {
+  const ConfigSpec &spec;
+  std::vector<DispatchMessage> &messages;
+  RaisedError &error;
+  std::vector<std::string> loc;
+  std::vector<LineError> *errors = nullptr;
+
+  SchemaContext at(const std::string &part) const {
+    SchemaContext inner = *this;
+    inner.loc.push_back(part);
+    return inner;
+  }
+  size_t errorCount() const { return errors ? errors->size() : 0; }
+};
+
+/// A schema field's value: checkField, or under `config.validation`
+/// pydantic's lax check (a problem is collected, not raised; a schema
+/// field's object is left to its model).
+bool checkSchemaField(const FieldSpec &field, Json &value,
+                      const SchemaContext &ctx) {
+  if (!ctx.errors)
+    return checkField(field, value, ctx.error);
+  if (value.is_null() &&
+      (field.nullable || field.type.kind == FieldType::Kind::Any))
+    return true;
+  bool modelled = !field.schema.empty() && !field.schemaPerValue;
+  if (!modelled && !validateLax(field.type, value, ctx.loc, *ctx.errors))
+    return true;
+  return normalizeField(field, value, ctx.error);
+}
+
+bool normalizeObject(const ObjectSchema &schema, Json &value,
+                     const SchemaContext &ctx);
+
+/// A value the model validates: a non-object is pydantic's model_type.
+bool validateModel(const ObjectSchema &schema, Json &value,
+                   const SchemaContext &ctx) {
+  if (value.is_object())
+    return normalizeObject(schema, value, ctx);
+  Json context = {{"class_name", schema.name}};
+  ctx.errors->push_back({ctx.loc, "model_type", value, std::move(context)});
+  return true;
+}
+
+/// pydantic's union of the model and `types`: the first member the value
+/// passes wins; when none does, every member's errors, each under its tag.
+bool validateUnion(const ObjectSchema &schema,
+                   const std::vector<FieldType> &types, Json &value,
+                   const SchemaContext &ctx) {
+  std::vector<DispatchMessage> messages;
+  std::vector<LineError> errors;
+  SchemaContext branch{ctx.spec, messages, ctx.error, ctx.loc, &errors};
+  branch.loc.push_back(pydanticModelTag(schema.name, schema.afterValidators));
+  Json normalized = value;
+  if (!validateModel(schema, normalized, branch))
+    return false;
+  if (errors.empty()) {
+    value = std::move(normalized);
+    ctx.messages.insert(ctx.messages.end(), messages.begin(), messages.end());
+    return true;
+  }
+  for (const FieldType &type : types) {
+    Json member = value;
+    if (validateLax(type, member, ctx.at(pydanticTypeTag(type)).loc,
+                    errors)) {
+      value = std::move(member);
+      return true;
+    }
+  }
+  ctx.errors->insert(ctx.errors->end(), errors.begin(), errors.end());
+  return true;
+}
+
+/// One object (or dict value) a schema normalizes.
+bool normalizeMember(const ObjectSchema &schema,
+                     const std::vector<FieldType> &unionTypes, Json &value,
+                     const SchemaContext &ctx) {
+  if (!ctx.errors)
+    return !value.is_object() || normalizeObject(schema, value, ctx);
+  if (unionTypes.empty())
+    return validateModel(schema, value, ctx);
+  return validateUnion(schema, unionTypes, value, ctx);
+}
 
 /// A field's `schema`: the object (or, per value, every object of the dict)
-/// validated and dumped as the nested model does. Other values (a
-/// compressed-tensors preset's target list) are left as given.
-bool normalizeFieldValue(const ConfigSpec &spec, const FieldSpec &field,
-                         Json &value, std::vector<DispatchMessage> &messages,
-                         RaisedError &error) {
-  if (field.schema.empty() || !value.is_object())
-    return true;
-  const ObjectSchema *schema = spec.findSchema(field.schema);
+/// validated and dumped as the nested model does. Without
+/// `config.validation`, other values (a compressed-tensors preset's target
+/// list) are left as given.
+bool normalizeFieldValue(const FieldSpec &field, Json &value,
+                         const SchemaContext &ctx) {
+  const ObjectSchema *schema =
+      field.schema.empty() ? nullptr : ctx.spec.findSchema(field.schema);
   if (!schema)
     return true; // the parser checked every reference
   if (!field.schemaPerValue)
-    return normalizeObject(spec, *schema, value, messages, error);
+    return value.is_null() ||
+           normalizeMember(*schema, field.unionTypes, value, ctx);
+  if (!value.is_object())
+    return true;
   for (auto &entry : value.items())
-    if (!normalizeObject(spec, *schema, entry.value(), messages, error))
+    if (!normalizeMember(*schema, field.unionTypes, entry.value(),
+                         ctx.at(entry.key())))
       return false;
   return true;
 }
 
-/// Declared fields in order, defaults filled in, then the schema's rules,
-/// then the keys its serializer drops; undeclared keys are dropped.
-bool normalizeObject(const ConfigSpec &spec, const ObjectSchema &schema,
-                     Json &value, std::vector<DispatchMessage> &messages,
-                     RaisedError &error) {
-  if (!value.is_object())
+/// One given field of a schema's object: checked, then normalized by its
+/// own schema (or the one its `schema_from` sibling names).
+bool normalizeSchemaField(const FieldSpec &field, Json &item,
+                          const Json &scope, const SchemaContext &ctx) {
+  size_t before = ctx.errorCount();
+  if (!checkSchemaField(field, item, ctx))
+    return false;
+  if (ctx.errorCount() != before)
     return true;
-  Json out = Json::object();
-  Json scope = Json::object();
-  std::vector<std::string> given;
-  for (const FieldSpec &field : schema.fields) {
-    auto it = value.find(field.name);
-    if (it == value.end()) {
-      scope[field.name] = field.defaultValue ? *field.defaultValue : Json();
-      if (field.defaultValue)
-        out[field.name] = *field.defaultValue;
-      continue;
-    }
-    Json item = *it;
-    if (!checkField(field, item, error) ||
-        !normalizeFieldValue(spec, field, item, messages, error))
-      return false;
-    if (!field.schemaFrom.empty() && item.is_object() &&
-        scope[field.schemaFrom].is_string()) {
-      const ObjectSchema *named =
-          spec.findSchema(scope[field.schemaFrom].get<std::string>());
-      if (named && !normalizeObject(spec, *named, item, messages, error))
-        return false;
-    }
-    given.push_back(field.name);
-    scope[field.name] = item;
-    out[field.name] = std::move(item);
-  }
+  if (!normalizeFieldValue(field, item, ctx))
+    return false;
+  auto from = field.schemaFrom.empty() ? scope.end()
+                                       : scope.find(field.schemaFrom);
+  if (from == scope.end() || !from->is_string() || !item.is_object())
+    return true;
+  const ObjectSchema *named = ctx.spec.findSchema(from->get<std::string>());
+  return !named || normalizeObject(*named, item, ctx);
+}
+
+/// The schema's rules over the rebuilt object, then the keys its
+/// serializer drops; undeclared keys are dropped unless `keep_extra`.
+bool finishObject(const ObjectSchema &schema, Json &value, Json &out,
+                  Json &scope, const std::vector<std::string> &given,
+                  const SchemaContext &ctx) {
   std::vector<std::string> assigned;
-  if (!runRules(schema.rules, scope, messages, assigned, error))
+  if (!runRules(schema.rules, scope, ctx.messages, assigned, ctx.error))
     return false;
   for (const std::string &name : assigned)
     out[name] = scope[name];
@@ -157,6 +243,39 @@ bool normalizeObject(const ConfigSpec &spec, const ObjectSchema &schema,
         out[entry.key()] = entry.value();
   value = std::move(out);
   return true;
+}
+
+/// Declared fields in order, defaults filled in (a required one missing is
+/// pydantic's `missing` under `config.validation`), then finishObject —
+/// which, as pydantic's after-validators, does not run after a field error.
+bool normalizeObject(const ObjectSchema &schema, Json &value,
+                     const SchemaContext &ctx) {
+  if (!value.is_object())
+    return true;
+  size_t before = ctx.errorCount();
+  Json out = Json::object();
+  Json scope = Json::object();
+  std::vector<std::string> given;
+  for (const FieldSpec &field : schema.fields) {
+    auto it = value.find(field.name);
+    if (it == value.end()) {
+      if (!field.defaultValue && ctx.errors)
+        ctx.errors->push_back({ctx.at(field.name).loc, "missing", value});
+      scope[field.name] = field.defaultValue ? *field.defaultValue : Json();
+      if (field.defaultValue)
+        out[field.name] = *field.defaultValue;
+      continue;
+    }
+    Json item = *it;
+    if (!normalizeSchemaField(field, item, scope, ctx.at(field.name)))
+      return false;
+    given.push_back(field.name);
+    scope[field.name] = item;
+    out[field.name] = std::move(item);
+  }
+  if (ctx.errorCount() != before)
+    return true;
+  return finishObject(schema, value, out, scope, given, ctx);
 }
 
 /// The values `dict` gives, per field, after the legacy keys: they override
@@ -224,6 +343,7 @@ std::optional<Json> resolveGivenDict(const ConfigSpec &spec, const Json &dict,
 
   Json config = Json::object();
   config["quant_method"] = spec.quantMethod;
+  std::vector<LineError> validationErrors;
   for (const FieldSpec &field : spec.fields) {
     auto it = given.find(field.name);
     if (it == given.end()) {
@@ -231,10 +351,17 @@ std::optional<Json> resolveGivenDict(const ConfigSpec &spec, const Json &dict,
       continue;
     }
     Json value = *it;
+    SchemaContext ctx{spec, messages, error, {field.name},
+                      spec.validation ? &validationErrors : nullptr};
     if (!checkField(field, value, error) ||
-        !normalizeFieldValue(spec, field, value, messages, error))
+        !normalizeFieldValue(field, value, ctx))
       return std::nullopt;
     config[field.name] = std::move(value);
+  }
+  if (!validationErrors.empty()) {
+    error = {"ValidationError",
+             formatValidationError(*spec.validation, validationErrors)};
+    return std::nullopt;
   }
 
   // setattr(self, key, value) for every other keyword (AutoRoundConfig),

@@ -20,6 +20,7 @@
 #include "spec/Target.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +78,10 @@ struct FieldSpec {
   /// value names the schema (torchao's `_data` by its `_type`); a name no
   /// schema has leaves the value as given.
   std::string schemaFrom;
+  /// With `schema`/`value_schema` under `config.validation`: the other
+  /// members of the value's union, after the schema (compressed-tensors'
+  /// preset `list[str]`); a value valid as one of them is kept as given.
+  std::vector<FieldType> unionTypes;
 };
 
 /// One `when`-guarded action of a rule list.
@@ -103,6 +108,25 @@ struct ObjectSchema {
   std::vector<std::string> omitUnlessGiven;
   /// Undeclared keys are kept, after the declared ones, instead of dropped.
   bool keepExtra = false;
+  /// The model's `mode="after"` validators, for its name in a union's error
+  /// locations (`function-after[validate_model_after(), QuantizationScheme]`).
+  std::vector<std::string> afterValidators;
+};
+
+/// `config.validation`: schema values are validated as pydantic does and
+/// their problems raised together as one ValidationError in its text.
+struct ValidationStyle {
+  /// The model the error is "for" ("QuantizationConfig").
+  std::string title;
+  /// Prefix of each error's docs link; the error type is appended.
+  std::string docsUrl;
+  /// Error type -> message template (`{model}` and the like).
+  std::map<std::string, std::string> messages;
+  /// input_value reprs longer than `reprLimit` code points keep the first
+  /// `reprHead` and last `reprTail` around "...".
+  int64_t reprLimit = 50;
+  int64_t reprHead = 25;
+  int64_t reprTail = 24;
 };
 
 struct LegacyKey {
@@ -148,6 +172,8 @@ struct ConfigSpec {
   /// the fields, not first).
   bool serializeExtraKwargs = false;
   std::vector<ObjectSchema> schemas;
+  /// Set: schema values are validated pydantic-style (Validation.h).
+  std::optional<ValidationStyle> validation;
   /// A `from_dict` override's checks and edits of the raw dict, before
   /// `__init__`: `dict` in scope; `set` writes keys of the dict.
   std::vector<Rule> fromDictRules;

@@ -93,6 +93,11 @@ private:
   bool parseConfig(const Node &node, ConfigSpec &config);
   bool parseFields(const Node &node, ConfigSpec &config);
   bool parseSchemas(const Node &node, ConfigSpec &config);
+  /// A field's `union_types` (after its `schema`).
+  bool parseUnionTypes(const Node &node, FieldSpec &field);
+  /// `config.validation` (pydantic-style errors, Validation.h).
+  bool parseValidation(const Node &node, ConfigSpec &config);
+  bool parseValidationMessages(const Node &node, ValidationStyle &style);
   bool parseSchema(const Node &node, ObjectSchema &schema);
   /// Every field's `schema` names an entry of `config.schemas`.
   bool checkSchemaReferences(const Node &fields,

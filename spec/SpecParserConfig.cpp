@@ -10,6 +10,7 @@
 
 #include "spec/SpecParser.h"
 #include "spec/Limits.h"
+#include "spec/Validation.h"
 
 #include <algorithm>
 
@@ -48,7 +49,7 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
                      "unused_kwargs_info", "rules", "loading_attributes",
                      "loading_attributes_class", "merge_message", "serialize",
                      "schemas", "from_dict", "merge_converts_file_config",
-                     "functions"},
+                     "functions", "validation"},
                     {"class", "quant_method", "fields"}))
     return false;
   if (!getString(node.child("class"), config.className) ||
@@ -65,6 +66,9 @@ bool SpecParser::parseConfig(const Node &node, ConfigSpec &config) {
             config.schemas[i].fields, config))
       return false;
   if (node.has("functions") && !parseFunctions(node.child("functions")))
+    return false;
+  if (node.has("validation") &&
+      !parseValidation(node.child("validation"), config))
     return false;
   for (char c : config.quantMethod)
     config.quantMethodEnum +=
@@ -143,7 +147,7 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
   if (!expectObject(node,
                     {"name", "type", "default", "nullable", "allowed",
                      "normalize", "map", "type_error", "value_error",
-                     "schema", "value_schema", "schema_from"},
+                     "schema", "value_schema", "schema_from", "union_types"},
                     {"name", "type"}))
     return false;
   std::string typeText;
@@ -225,6 +229,70 @@ bool SpecParser::parseField(const Node &node, FieldSpec &field) {
     if (!getString(node.child("schema_from"), field.schemaFrom))
       return false;
   }
+  return !node.has("union_types") || parseUnionTypes(node, field);
+}
+
+bool SpecParser::parseUnionTypes(const Node &node, FieldSpec &field) {
+  Node list = node.child("union_types");
+  if (field.schema.empty())
+    return fail(list.pointer, "'union_types' names the other members of a "
+                              "schema's union: the field needs 'schema' or "
+                              "'value_schema'");
+  std::vector<std::string> texts;
+  if (!getStringList(list, texts))
+    return false;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    FieldType type;
+    if (!parseFieldType(texts[i], type))
+      return fail(list.item(i).pointer,
+                  "unknown field type '" + quoteLimited(texts[i]) + "'");
+    field.unionTypes.push_back(type);
+  }
+  return true;
+}
+
+bool SpecParser::parseValidation(const Node &node, ConfigSpec &config) {
+  ValidationStyle style;
+  if (!expectObject(node,
+                    {"title", "docs_url", "messages", "repr_limit",
+                     "repr_head", "repr_tail"},
+                    {"title", "docs_url", "messages"}) ||
+      !getString(node.child("title"), style.title) ||
+      !getString(node.child("docs_url"), style.docsUrl))
+    return false;
+  std::pair<const char *, int64_t *> sizes[] = {
+      {"repr_limit", &style.reprLimit},
+      {"repr_head", &style.reprHead},
+      {"repr_tail", &style.reprTail}};
+  for (auto &[key, out] : sizes)
+    if (node.has(key) && !getInt(node.child(key), *out))
+      return false;
+  if (style.reprLimit < 0 || style.reprHead < 0 || style.reprTail < 0 ||
+      style.reprHead + style.reprTail > style.reprLimit)
+    return fail(node.pointer, "repr_limit, repr_head and repr_tail must be "
+                              "non-negative, head + tail at most the limit");
+  if (!parseValidationMessages(node.child("messages"), style))
+    return false;
+  config.validation = std::move(style);
+  return true;
+}
+
+bool SpecParser::parseValidationMessages(const Node &node,
+                                         ValidationStyle &style) {
+  if (!expectType(node, node.value.is_object(),
+                  "an object of error type -> message"))
+    return false;
+  const std::vector<std::string> &types = validationErrorTypes();
+  for (const auto &entry : node.value.items()) {
+    if (std::find(types.begin(), types.end(), entry.key()) == types.end())
+      return fail(node.child(entry.key()).pointer,
+                  "unknown error type '" + quoteLimited(entry.key()) + "'");
+    if (!getString(node.child(entry.key()), style.messages[entry.key()]))
+      return false;
+  }
+  for (const std::string &type : types)
+    if (!style.messages.count(type))
+      return fail(node.pointer, "no message for error type '" + type + "'");
   return true;
 }
 
@@ -246,7 +314,8 @@ bool SpecParser::parseSchemas(const Node &node, ConfigSpec &config) {
 bool SpecParser::parseSchema(const Node &node, ObjectSchema &schema) {
   if (!expectObject(node,
                     {"name", "fields", "rules", "omit_if_null",
-                     "omit_if_empty", "omit_unless_given", "keep_extra"},
+                     "omit_if_empty", "omit_unless_given", "keep_extra",
+                     "after_validators"},
                     {"name", "fields"}) ||
       !getString(node.child("name"), schema.name))
     return false;
@@ -273,6 +342,9 @@ bool SpecParser::parseSchema(const Node &node, ObjectSchema &schema) {
     return false;
   if (node.has("keep_extra") &&
       !getBool(node.child("keep_extra"), schema.keepExtra))
+    return false;
+  if (node.has("after_validators") &&
+      !getStringList(node.child("after_validators"), schema.afterValidators))
     return false;
   std::pair<const char *, std::vector<std::string> *> lists[] = {
       {"omit_if_null", &schema.omitIfNull},

@@ -713,7 +713,22 @@ TEST(DispatchReal, EveryRealConfigDispatches) {
       {"Llama-2-7b-AQLM-2Bit-1x16-hf", "aqlm"},
       {"Meta-Llama-3.1-8B-Instruct-FP8-hf", "compressed-tensors"},
       {"Qwen3-VL-MoE", "compressed-tensors"},
-      {"W8A8 INT8", "compressed-tensors"},
+      // PARTIAL: group_0 lacks "targets", which 5.17's pydantic
+      // QuantizationConfig rejects (recorded by test/fidelity).
+      {"W8A8 INT8", "compressed-tensors", "ValidationError",
+       "2 validation errors for QuantizationConfig\n"
+       "config_groups.group_0.function-after[validate_model_after(), "
+       "QuantizationScheme].targets\n"
+       "  Field required [type=missing, input_value={'format': "
+       "'int-quantized...int', 'zp_dtype': None}}, input_type=dict]\n"
+       "    For further information visit "
+       "https://errors.pydantic.dev/2.14/v/missing\n"
+       "config_groups.group_0.list[str]\n"
+       "  Input should be a valid list [type=list_type, input_value="
+       "{'format': 'int-quantized...int', 'zp_dtype': None}}, "
+       "input_type=dict]\n"
+       "    For further information visit "
+       "https://errors.pydantic.dev/2.14/v/list_type"},
       {"deepseek-ai/DeepSeek-V3 config.json", "fp8"},
       {"DeepSeek-V4", "fp8"},
       {"Devstral-Small-2-24B-Instruct-2512", "fp8"},
