@@ -5,7 +5,8 @@
 // functions), and the host passes the KV cache, ids and positions as device
 // buffers. Host code may hand such a buffer to a call, view it, read its
 // metadata and free it; a load, a store, a copy or a loop over it would
-// dereference a device address on the host. This pass proves, before any
+// dereference a device address on the host, and so would the CPU
+// quantizer of on-the-fly quantization (hfq.quantize) filling one. This pass proves, before any
 // code exists, that the lowered model never does (docs/runtime.md, "The GPU
 // target").
 //
@@ -29,7 +30,6 @@ namespace {
 /// host, and produce nothing that aliases it.
 bool touchesOnlyMetadata(Operation *op) {
   return isa<func::CallOp, func::ReturnOp, memref::DeallocOp, memref::DimOp,
-             memref::ExtractAlignedPointerAsIndexOp,
              bufferization::DeallocOp>(op);
 }
 
@@ -76,6 +76,24 @@ struct CheckDeviceResidentPass
       Value value = work.pop_back_val();
       for (OpOperand &use : value.getUses()) {
         Operation *user = use.getOwner();
+        if (auto call = dyn_cast<func::CallOp>(user);
+            call && call.getCallee().contains("_quantize_")) {
+          InFlightDiagnostic diag = user->emitError()
+              << "'" << call.getCallee()
+              << "' quantizes on the host into a device buffer: on-the-fly "
+                 "quantization is not available for a GPU target; quantize "
+                 "and save the checkpoint first, or compile for the CPU";
+          diag.attachNote(root.getLoc()) << "the device buffer: " << origin;
+          return failure();
+        }
+        if (isa<memref::ExtractAlignedPointerAsIndexOp>(user)) {
+          InFlightDiagnostic diag = user->emitError()
+              << "puts a device buffer's address in a tensor table, whose "
+                 "tensors the host reads (the packed weights of on-the-fly "
+                 "quantization): a GPU target takes pre-quantized checkpoints";
+          diag.attachNote(root.getLoc()) << "the device buffer: " << origin;
+          return failure();
+        }
         if (touchesOnlyMetadata(user))
           continue;
         SmallVector<Value> aliases = aliasesOf(user);

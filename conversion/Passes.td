@@ -60,7 +60,9 @@ def HFQCheckDeviceResident
     lives in device memory: the lowering turns `memref.alloc` into the
     device runtime's `_mlir_memref_to_llvm_alloc`. The host may pass such a
     buffer to a call, take views and metadata of it, and free it; it must
-    never load, store or copy its elements. Runs after buffer deallocation
+    never load, store or copy its elements, nor hand it to an on-the-fly
+    quantizer (`*_quantize_*`), which runs on the host. Runs after buffer
+    deallocation
     and `hfq-resolve-weights`; reports the first op that would read or
     write device memory on the host, with the buffer's origin, and fails.
   }];

@@ -50,3 +50,32 @@ func.func private @helper(%m: memref<4xbf16>) -> bf16 {
   %x = memref.load %m[%c0] : memref<4xbf16>
   return %x : bf16
 }
+
+// -----
+
+// On-the-fly quantization fills its packed buffers on the host.
+func.func private @hfq_ref_quanto_quantize_bf16(memref<?x?xbf16>, memref<4x8xi64>) -> i32
+
+func.func @quantize_into_device(%w: memref<?x?xbf16>, %n: index) {
+  %table = memref.alloca() : memref<4x8xi64>
+  // expected-note @below {{the device buffer: a buffer allocated here}}
+  %packed = memref.alloc(%n, %n) : memref<?x?xbf16>
+  // expected-error @below {{'hfq_ref_quanto_quantize_bf16' quantizes on the host into a device buffer}}
+  %s = func.call @hfq_ref_quanto_quantize_bf16(%packed, %table) : (memref<?x?xbf16>, memref<4x8xi64>) -> i32
+  return
+}
+
+// -----
+
+// ... and names them in its tensor tables, which the host reads.
+func.func @address_in_a_table(%n: index) {
+  %table = memref.alloca() : memref<1x8xi64>
+  %c0 = arith.constant 0 : index
+  // expected-note @below {{the device buffer: a buffer allocated here}}
+  %packed = memref.alloc(%n) : memref<?xi8>
+  // expected-error @below {{puts a device buffer's address in a tensor table}}
+  %p = memref.extract_aligned_pointer_as_index %packed : memref<?xi8> -> index
+  %i = arith.index_cast %p : index to i64
+  memref.store %i, %table[%c0, %c0] : memref<1x8xi64>
+  return
+}
