@@ -20,13 +20,7 @@ BUILD=/tmp/hfq-model-ops-build
 mkdir -p "$OUT" "$BUILD/obj"
 NVCC=${NVCC:-nvcc}
 GENCODE="-gencode=arch=compute_90a,code=sm_90a"
-GEN=$ROOT/.device/gen
-if [ ! -f "$GEN/kernels/generated/MethodArgs.h" ]; then
-  GEN=$BUILD/gen
-  mkdir -p "$GEN/kernels/generated"
-  g++ -std=c++17 -O1 -I"$ROOT" spec/*.cpp spec/expr/*.cpp tools/hfq-spec-compile/*.cpp -o "$BUILD/hfq-spec-compile"
-  "$BUILD/hfq-spec-compile" --root "$ROOT" --kernel-contract "$GEN/kernels/generated/MethodArgs.h" specs/*.json
-fi
+GEN=$(bash bench/gpu/contract.sh "$BUILD")
 INC="-I$ROOT -I$ROOT/bench/shim -I$GEN"
 CXXFLAGS="-std=c++17 -O2 -fPIC $INC"
 

@@ -20,14 +20,7 @@ B=${HFQ_GPU_BUILD:-/tmp/hfq-gpu}
 mkdir -p "$B/obj" "$B/lib" "$B/bin"
 NVCC=${NVCC:-nvcc}
 GENCODE="-gencode=arch=compute_90a,code=sm_90a"
-GEN=$ROOT/.device/gen
-if [ ! -f "$GEN/kernels/generated/MethodArgs.h" ]; then
-  GEN=$B/gen
-  mkdir -p "$GEN/kernels/generated"
-  g++ -std=c++17 -O1 -I"$ROOT" spec/*.cpp spec/expr/*.cpp tools/hfq-spec-compile/*.cpp \
-    -o "$B/hfq-spec-compile"
-  "$B/hfq-spec-compile" --root "$ROOT" --kernel-contract "$GEN/kernels/generated/MethodArgs.h" specs/*.json
-fi
+GEN=$(bash bench/gpu/contract.sh "$B")
 INC="-I$ROOT -I$ROOT/bench/shim -I$GEN"
 obj() { echo "$B/obj/$(echo "$1" | tr / _).o"; }
 

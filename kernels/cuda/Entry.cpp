@@ -44,6 +44,8 @@
 
 #include "kernels/cuda/Entry.h"
 
+#include "kernels/cuda/DeviceReadable.h"
+
 #include "kernels/abi/Abi.h"
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/generated/MethodArgs.h"
@@ -67,6 +69,7 @@
 namespace {
 
 using hfq::cuda::DeviceWeight;
+using hfq::cuda::deviceReadable;
 using hfq::cuda::LaunchConfig;
 using hfq::cuda::LinearPath;
 using hfq::cuda::Workspace;
@@ -404,17 +407,6 @@ DeviceExec &deviceExec() {
   return *exec;
 }
 
-/// Whether `data` is memory a kernel can read (device or managed).
-bool onDevice(const void *data) {
-  cudaPointerAttributes attributes{};
-  if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  return attributes.type == cudaMemoryTypeDevice ||
-         attributes.type == cudaMemoryTypeManaged;
-}
-
 /// The bias [N] on the device: as is when it already is, else the host
 /// bias (the loader's mapped checkpoint) copied once and kept.
 bool deviceBias(DeviceExec &exec, const StridedMemRefType<Half, 1> *bias,
@@ -428,7 +420,7 @@ bool deviceBias(DeviceExec &exec, const StridedMemRefType<Half, 1> *bias,
     error = "a device-resident call needs a contiguous bias";
     return false;
   }
-  if (onDevice(data)) {
+  if (deviceReadable(data)) {
     out = data;
     return true;
   }
@@ -454,7 +446,7 @@ bool forwardOnDevice(const DeviceWeight &w, LinearPath path,
                      const StridedMemRefType<Half, 2> *x,
                      const StridedMemRefType<Half, 1> *bias,
                      StridedMemRefType<Half, 2> *y, std::string &error) {
-  if (!onDevice(y->data)) {
+  if (!deviceReadable(y->data)) {
     error = "x is in device memory but y is not";
     return false;
   }
@@ -505,7 +497,7 @@ int32_t runCudaLinear(const KernelInfo &kernel, ActType act,
     return failKernel(kernel.name, error);
   if (m == 0)
     return 0;
-  if (onDevice(x->data)) {
+  if (deviceReadable(x->data)) {
     if (!forwardOnDevice(*weight, kernel.path, x, bias, y, error))
       return failKernel(kernel.name, error);
     return 0;

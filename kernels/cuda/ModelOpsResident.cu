@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "kernels/cuda/DeviceReadable.h"
 #include "kernels/cuda/ModelOpsInternal.h"
 
 #include <cuda_runtime.h>
@@ -33,17 +34,6 @@ ResidentCache &residentCache() {
   return *cache;
 }
 
-/// Whether `data` is memory a kernel can read: device or managed memory.
-bool deviceReadable(const void *data) {
-  cudaPointerAttributes attributes{};
-  if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  return attributes.type == cudaMemoryTypeDevice ||
-         attributes.type == cudaMemoryTypeManaged;
-}
-
 } // namespace
 
 bool residentWeight(const void *data, size_t bytes, const void *&out,
@@ -55,7 +45,7 @@ bool residentWeight(const void *data, size_t bytes, const void *&out,
     out = found->second;
     return true;
   }
-  if (bytes == 0 || deviceReadable(data)) {
+  if (bytes == 0 || hfq::cuda::deviceReadable(data)) {
     out = data;
     return true;
   }

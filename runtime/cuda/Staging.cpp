@@ -18,6 +18,7 @@
 #include "runtime/cuda/DeviceRuntime.h"
 
 #include "kernels/abi/Abi.h"
+#include "kernels/cuda/DeviceReadable.h"
 #include "kernels/cuda/ModelOps.h"
 #include "kernels/generated/MethodArgs.h"
 
@@ -33,6 +34,8 @@
 
 namespace {
 
+using hfq::cuda::deviceReadable;
+
 std::atomic<int64_t> stagedCalls{0};
 
 template <typename T>
@@ -41,16 +44,6 @@ using LinearFn = int32_t (*)(StridedMemRefType<T, 2> *,
                              StridedMemRefType<T, 1> *,
                              StridedMemRefType<double, 1> *,
                              StridedMemRefType<int64_t, 2> *);
-
-bool onDevice(const void *data) {
-  cudaPointerAttributes attributes{};
-  if (cudaPointerGetAttributes(&attributes, data) != cudaSuccess) {
-    (void)cudaGetLastError();
-    return false;
-  }
-  return attributes.type == cudaMemoryTypeDevice ||
-         attributes.type == cudaMemoryTypeManaged;
-}
 
 bool copied(cudaError_t status, const char *what, std::string &error) {
   if (status == cudaSuccess)
@@ -96,10 +89,10 @@ int32_t staged(const char *symbol, StridedMemRefType<T, 2> *y,
     return hfq::kernels::failKernel(
         symbol, "the CPU reference (libhfq_kernels_ref.so) is not loaded "
                 "after libhfq_runtime_cuda.so");
-  if (!x || !y || !bias || !onDevice(x->data))
+  if (!x || !y || !bias || !deviceReadable(x->data))
     return reference(y, x, bias, args, table);
   std::string error;
-  if (!contiguous(*x) || !contiguous(*y) || !onDevice(y->data))
+  if (!contiguous(*x) || !contiguous(*y) || !deviceReadable(y->data))
     return hfq::kernels::failKernel(
         symbol, "a staged call needs contiguous device-resident x and y");
   ++stagedCalls;
@@ -113,7 +106,7 @@ int32_t staged(const char *symbol, StridedMemRefType<T, 2> *y,
                   hfq_cuda_model_ops_stream())),
               "waiting for the device", error) ||
       !toHost(*x, xs, hx, error) ||
-      (bias->sizes[0] && onDevice(bias->data) && !toHost(*bias, bs, hb, error)))
+      (bias->sizes[0] && deviceReadable(bias->data) && !toHost(*bias, bs, hb, error)))
     return hfq::kernels::failKernel(symbol, error);
   if (int32_t status = reference(&hy, &hx, &hb, args, table))
     return status;
