@@ -2,7 +2,9 @@
 //
 // A program, never a test: times hfq's weight-only kernels and cuBLAS bf16
 // (cublasGemmEx, the same GEMM torch's F.linear calls) in one process, over
-// the N x K and M grid of the kernel issue. Methodology (see
+// the N x K and M grid of the kernel issue, and the bitsandbytes NF4 kernel
+// (Bnb4.h: double quant, blocksize 64, the checkpoint's bytes) beside them
+// as hfq-bnb4-nf4. Methodology (see
 // kernels/cuda/NOTES.md):
 //   - weights rotated over enough copies that one pass over them is more
 //     than 3x the 60 MB L2, so every launch streams its weight from HBM;
@@ -20,6 +22,8 @@
 
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/abi/Tensor.h"
+#include "kernels/cuda/Bnb4.h"
+#include "kernels/ref/Bitsandbytes.h"
 #include "kernels/repack/KernelLayout.h"
 #include "test/support/CudaCheck.h"
 
@@ -27,6 +31,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -162,6 +167,43 @@ QuantWeight randomWeight(int bits, int64_t n, int64_t k, int64_t group,
       v = static_cast<float>(code(rng));
   }
   return w;
+}
+
+/// A random NF4 weight with double quantization (blocksize 64, nested 256)
+/// on the device, uploaded as a checkpoint's would be. Codes repeat a random
+/// pattern (as randomWeight's do); the absmax codes, nested absmax and the
+/// map are bnb's kinds of values.
+bool randomBnb4(int64_t n, int64_t k, std::mt19937 &rng, cuda::Bnb4Weight &out,
+                std::string &error) {
+  const int64_t nk = n * k, blocks = (nk + 63) / 64, nested = (blocks + 255) / 256;
+  std::vector<uint8_t> codes(static_cast<size_t>((nk + 1) / 2)),
+      absmax(static_cast<size_t>(blocks));
+  // 64 KB of random bytes, copied at a shifting offset.
+  std::vector<uint8_t> pattern((1 << 16) + 256);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto &v : pattern)
+    v = static_cast<uint8_t>(byte(rng));
+  const size_t step = 1 << 16;
+  for (size_t i = 0; i < codes.size(); i += step)
+    std::memcpy(&codes[i], &pattern[(i / step) % 256], std::min(step, codes.size() - i));
+  for (auto &v : absmax)
+    v = static_cast<uint8_t>(byte(rng));
+  std::vector<float> nestedAbsmax(static_cast<size_t>(nested));
+  std::uniform_real_distribution<float> scale(0.004f, 0.02f);
+  for (auto &v : nestedAbsmax)
+    v = scale(rng);
+  const std::array<float, 256> map = kernels::bnbDynamicMap();
+  const float offset = 0.01f;
+  kernels::Bnb4Operands op;
+  op.params.type = kernels::Bnb4Type::NF4;
+  op.params.blocksize = 64;
+  op.params.doubleQuant = true;
+  op.params.nestedOffset = offset;
+  op.weight = {codes.data(), kernels::DType::U8, {(nk + 1) / 2, 1}};
+  op.absmax = {absmax.data(), kernels::DType::U8, {blocks}};
+  op.nestedAbsmax = {nestedAbsmax.data(), kernels::DType::F32, {nested}};
+  op.nestedQuantMap = {map.data(), kernels::DType::F32, {256}};
+  return out.upload(op, n, k, ActType::BF16, error);
 }
 
 struct Row {
@@ -346,6 +388,21 @@ int main(int argc, char **argv) {
       weights.push_back(std::move(set));
     }
 
+    // --- bitsandbytes NF4 (double quant, blocksize 64).
+    std::vector<cuda::Bnb4Weight> bnb4;
+    {
+      const size_t bytes = static_cast<size_t>(n) * k / 2 + static_cast<size_t>(n) * k / 64;
+      int copies = static_cast<int>(std::max<size_t>(1, (3 * kL2Bytes + bytes - 1) / bytes));
+      bnb4.resize(copies);
+      for (auto &w : bnb4) {
+        std::string error;
+        if (!randomBnb4(n, k, rng, w, error)) {
+          std::fprintf(stderr, "bnb4 upload: %s\n", error.c_str());
+          return 1;
+        }
+      }
+    }
+
     for (int64_t m : opt.ms) {
       const bool graph = m <= 64;
       // cuBLAS bf16.
@@ -394,12 +451,35 @@ int main(int argc, char **argv) {
         }
         ws.release();
       }
+      {
+        cuda::Workspace ws;
+        std::string error;
+        bool failed = false;
+        const cuda::LaunchConfig config;
+        double t = timeLaunches(
+            [&](int i) {
+              if (!failed &&
+                  !cuda::bnb4Linear(bnb4[i], x, nullptr, y, m, ws, currentStream, config, error)) {
+                std::fprintf(stderr, "hfq bnb4: %s\n", error.c_str());
+                failed = true;
+              }
+            },
+            static_cast<int>(bnb4.size()), graph, trials);
+        if (failed)
+          return 1;
+        rows.push_back({n, k, m, "hfq-bnb4-nf4",
+                        cuda::linearPathName(cuda::chooseBnb4Path(bnb4[0], m)), t,
+                        static_cast<double>(bnb4[0].bytes())});
+        ws.release();
+      }
       std::fprintf(stderr, "done %lldx%lld M=%lld\n", static_cast<long long>(n),
                    static_cast<long long>(k), static_cast<long long>(m));
     }
     for (auto &set : weights)
       for (auto &dw : set)
         dw.release();
+    for (auto &w : bnb4)
+      w.release();
     for (void *d : dense)
       CHECK_CUDA(cudaFree(d));
     CHECK_CUDA(cudaFree(x));

@@ -5,7 +5,8 @@
 # $OUT (or ./device-out) for later reading.
 #
 #   bench/device.sh test        GPU correctness tests (kernels; ABI entry points
-#                               against the CPU references) + compute-sanitizer
+#                               against the CPU references; bitsandbytes NF4 /
+#                               FP4) + compute-sanitizer
 #   bench/device.sh profile M.. ncu on one launch of the 4-bit kernel per M
 #   bench/device.sh bench [..]  hfq-bench (args passed on) + torch baselines + report
 #   bench/device.sh all         both
@@ -37,11 +38,15 @@ build() {
   local objs=()
   local pids=()
   # The CUDA sources: the host API and one file per kernel family.
-  local cusrc=(kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/cuda/Gemm.cu kernels/cuda/Dequant.cu)
+  local cusrc=(kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/cuda/Gemm.cu kernels/cuda/Dequant.cu
+               kernels/cuda/Bnb4.cu kernels/cuda/Bnb4Decode.cu kernels/cuda/Bnb4Dequant.cu)
   local cuda=()
   for src in "${cusrc[@]}"; do cuda+=("$BUILD/$(basename "$src").o"); done
-  for src in "${cusrc[@]}" kernels/repack/QuantWeight.cpp \
-             kernels/repack/KernelLayout.cpp kernels/abi/Tensor.cpp \
+  # What the kernels need besides: the repack's writer, the ABI's tensors,
+  # the bitsandbytes reference (its code tables).
+  local host=(kernels/repack/QuantWeight.cpp kernels/repack/KernelLayout.cpp kernels/abi/Tensor.cpp
+              kernels/abi/StoredTensor.cpp kernels/abi/Check.cpp kernels/ref/Bitsandbytes.cpp)
+  for src in "${cusrc[@]}" "${host[@]}" \
              test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do
     local obj="$BUILD/$(basename "$src").o"
     objs+=("$obj")
@@ -53,20 +58,34 @@ build() {
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
-  local lib=("${cuda[@]}" "$BUILD/QuantWeight.cpp.o" "$BUILD/KernelLayout.cpp.o" "$BUILD/Tensor.cpp.o")
+  local lib=("${cuda[@]}")
+  for src in "${host[@]}"; do lib+=("$BUILD/$(basename "$src").o"); done
   $NVCC $GENCODE -o "$BUILD/hfq-gpu-test" "$BUILD/WeightOnlyGpuTest.cpp.o" "${lib[@]}" -lcublas
   $NVCC $GENCODE -o "$BUILD/hfq-bench" "$BUILD/WeightOnlyBench.cpp.o" "${lib[@]}" -lcublas
   cat "$BUILD"/*.cu.ptxas | grep -E "Compiling entry|Used|spill" > "$OUT/ptxas.txt" || true
-  # The entry-point test: the kernels' contract generated from specs/*.json
+  # The entry-point tests: the kernels' contract generated from specs/*.json
   # first (hfq-spec-compile, host compiler + nlohmann-json), then the ABI
-  # runtime, the reference, the repack and the CUDA entry points in one
-  # program (test/gpu/EntryGpuTest.cpp says what CMake builds instead).
+  # runtime, the reference, the repack and the CUDA entry points, linked
+  # into each test program (test/gpu/EntryGpuTest.cpp says what CMake
+  # builds instead).
   g++ -std=c++17 -O1 -I"$ROOT" spec/*.cpp spec/expr/*.cpp tools/hfq-spec-compile/*.cpp \
     -o "$BUILD/hfq-spec-compile"
-  mkdir -p "$BUILD/gen/kernels/generated"
+  mkdir -p "$BUILD/gen/kernels/generated" "$BUILD/entry"
   "$BUILD/hfq-spec-compile" --root "$ROOT" --kernel-contract "$BUILD/gen/kernels/generated/MethodArgs.h" specs/*.json
-  $NVCC $FLAGS -I"$BUILD/gen" $GENCODE -o "$BUILD/hfq-entry-gpu-test" test/gpu/EntryGpuTest.cpp \
-    kernels/cuda/Entry.cpp "${cuda[@]}" kernels/repack/*.cpp kernels/abi/*.cpp kernels/ref/*.cpp -lcublas
+  local entry=()
+  pids=()
+  for src in kernels/cuda/Entry.cpp kernels/repack/*.cpp kernels/abi/*.cpp kernels/ref/*.cpp \
+             test/gpu/EntryGpuTest.cpp test/gpu/Bnb4GpuTest.cpp; do
+    local obj="$BUILD/entry/$(echo "$src" | tr / _).o"
+    [[ "$src" == test/* ]] || entry+=("$obj")
+    $NVCC $FLAGS -I"$BUILD/gen" -x c++ -c "$src" -o "$obj" &
+    pids+=($!)
+  done
+  for p in "${pids[@]}"; do wait "$p"; done
+  $NVCC $GENCODE -o "$BUILD/hfq-entry-gpu-test" "$BUILD/entry/test_gpu_EntryGpuTest.cpp.o" \
+    "${entry[@]}" "${cuda[@]}" -lcublas
+  $NVCC $GENCODE -o "$BUILD/hfq-bnb4-gpu-test" "$BUILD/entry/test_gpu_Bnb4GpuTest.cpp.o" \
+    "${entry[@]}" "${cuda[@]}" -lcublas
 }
 
 FAILED=0
@@ -79,17 +98,23 @@ run_test() {
   echo "== ABI entry points against the CPU references =="
   "$BUILD/hfq-entry-gpu-test" > "$OUT/entry-test.log" 2>&1 || FAILED=1
   grep -v "^ok " "$OUT/entry-test.log" || true
-  echo "== compute-sanitizer memcheck (reduced set) =="
+  echo "== bitsandbytes NF4 / FP4 against the CPU reference =="
+  "$BUILD/hfq-bnb4-gpu-test" > "$OUT/bnb4-test.log" 2>&1 || FAILED=1
+  grep -v "^ok " "$OUT/bnb4-test.log" || true
+  echo "== compute-sanitizer memcheck (reduced sets) =="
   if command -v compute-sanitizer >/dev/null; then
-    if compute-sanitizer --tool memcheck --error-exitcode 3 "$BUILD/hfq-gpu-test" --small \
-        > "$OUT/memcheck.log" 2>&1; then
-      echo "memcheck: clean"
-    else
-      echo "memcheck: FAILED"
-      tail -30 "$OUT/memcheck.log"
-      FAILED=1
-    fi
-    tail -2 "$OUT/memcheck.log"
+    local name
+    for name in hfq-gpu-test hfq-bnb4-gpu-test; do
+      if compute-sanitizer --tool memcheck --error-exitcode 3 "$BUILD/$name" --small \
+          > "$OUT/memcheck-$name.log" 2>&1; then
+        echo "memcheck $name: clean"
+      else
+        echo "memcheck $name: FAILED"
+        tail -30 "$OUT/memcheck-$name.log"
+        FAILED=1
+      fi
+      tail -2 "$OUT/memcheck-$name.log"
+    done
   else
     echo "compute-sanitizer not found"
   fi
@@ -99,6 +124,17 @@ run_bench() {
   echo "== hfq-bench =="
   "$BUILD/hfq-bench" --json "$OUT/hfq-bench.json" "$@" > "$OUT/hfq-bench.md"
   echo "== torch baselines =="
+  # bitsandbytes has no package index on the GPU machine: its wheel, where
+  # .device/wheels holds one (pip download bitsandbytes --no-deps -d
+  # .device/wheels on a machine with one), installed beside torch.
+  local site=/tmp/hfq-bnb-site
+  if ls .device/wheels/bitsandbytes-*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --target "$site" .device/wheels/bitsandbytes-*.whl \
+      && export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}" \
+      || echo "installing the bitsandbytes wheel failed: its rows are skipped"
+  else
+    echo "no bitsandbytes wheel in .device/wheels: its rows are skipped"
+  fi
   PYTHONUNBUFFERED=1 python3 bench/torch_baselines.py --json "$OUT/torch.json" "$@" || echo "torch baselines failed"
   python3 bench/report.py "$OUT/hfq-bench.json" "$OUT/torch.json" > "$OUT/report.md" || true
   cat "$OUT/report.md"

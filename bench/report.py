@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Merges hfq-bench's and torch_baselines.py's JSON (one run) into the
-markdown table kept in kernels/cuda/NOTES.md: per N x K and M, the time of
+markdown tables kept in kernels/cuda/NOTES.md: per N x K and M, the time of
 cuBLAS bf16, torch's F.linear, torch's tinygemm int4 and hfq's 4-bit and
-8-bit kernels, with hfq's speedups and effective weight bandwidth."""
+8-bit kernels, with hfq's speedups and effective weight bandwidth; then
+hfq's bitsandbytes NF4 kernel beside cuBLAS bf16 and bitsandbytes' own."""
 import json
 import sys
 
@@ -37,6 +38,20 @@ def main():
         print(f"| {n}x{k} | {m} | {cb:.1f} | {fl:.1f} | {tg:.1f} | {w4:.1f} ({path}) | "
               f"{cb / w4:.2f}x | {tg / w4:.2f}x | {w4b / w4 / 1e6:.2f} | "
               f"{2 * m * n * k / w4 / 1e6:.1f} | {w8:.1f} | {cb / w8:.2f}x | {w8b / w8 / 1e6:.2f} |")
+    if any("hfq-bnb4-nf4" in kern for kern in table.values()):
+        print("\nbitsandbytes NF4 (double quant, blocksize 64):\n")
+        print("| N x K | M | cuBLAS bf16 us | hfq bnb4 us (path) | vs cuBLAS | TB/s | "
+              "bitsandbytes us (path) | vs bitsandbytes |")
+        print("|---|---|---|---|---|---|---|---|")
+        for (n, k, m), kern in sorted(table.items()):
+            if "hfq-bnb4-nf4" not in kern:
+                continue
+            cb = kern["cublas-bf16"]["us"] if "cublas-bf16" in kern else float("nan")
+            h = kern["hfq-bnb4-nf4"]
+            b = kern.get("bnb-nf4", {"us": float("nan"), "path": "not run"})
+            print(f"| {n}x{k} | {m} | {cb:.1f} | {h['us']:.1f} ({h['path']}) | {cb / h['us']:.2f}x | "
+                  f"{h['weight_bytes'] / h['us'] / 1e6:.2f} | {b['us']:.1f} ({b['path']}) | "
+                  f"{b['us'] / h['us']:.2f}x |")
     tuning = [r for r in rows if "(tuning)" in r["path"]]
     if tuning:
         print("\nTuning sweep (best three per shape, M, kernel):\n")

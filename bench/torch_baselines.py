@@ -2,15 +2,53 @@
 """torch's built-in kernels on the benchmark grid, timed the way hfq-bench
 times hfq's (weights rotated past the L2, CUDA graphs for M <= 64, CUDA
 events, median): F.linear in bf16 (cuBLAS) and torch._weight_int4pack_mm
-(tinygemm, int4 with bf16 scale-and-zero, group 128). Writes JSON with the
-same row shape as hfq-bench. Accepts (and ignores) hfq-bench's --tune."""
+(tinygemm, int4 with bf16 scale-and-zero, group 128); and, where the
+bitsandbytes package imports (bench/device.sh installs the wheel it finds in
+.device/wheels), bitsandbytes' own NF4 forward (bnb.matmul_4bit, what
+Linear4bit runs: gemv_4bit at M = 1, dequantize + matmul above) on an NF4
+double-quantized blocksize-64 weight, the format of hfq's hfq-bnb4-nf4 rows.
+Writes JSON with the same row shape as hfq-bench. Accepts (and ignores)
+hfq-bench's --tune."""
 import argparse
 import json
 import sys
 
 import torch
 
+try:
+    import bitsandbytes as bnb
+except Exception as e:  # noqa: BLE001 - a missing package only skips its rows
+    bnb = None
+    print(f"bitsandbytes rows skipped: cannot import bitsandbytes ({e})", file=sys.stderr)
+
 L2 = 60 << 20
+
+
+def bnb_weights(n, k, dev):
+    """bitsandbytes NF4 (double quant, blocksize 64) copies of a random
+    weight, enough to rotate past the L2; [] without bitsandbytes."""
+    if bnb is None:
+        return []
+    qbytes = n * k // 2 + n * k // 64
+    out = []
+    for _ in range(max(1, -(-3 * L2 // qbytes))):
+        w = torch.randn(n, k, device=dev, dtype=torch.bfloat16) * 0.02
+        packed, state = bnb.functional.quantize_4bit(w, blocksize=64, compress_statistics=True,
+                                                     quant_type="nf4")
+        out.append((packed, state))
+        del w
+    return out
+
+
+def median_us_any(launch, copies, graph, trials):
+    """median_us, without a CUDA graph where the launch cannot be captured."""
+    if graph:
+        try:
+            return median_us(launch, copies, True, trials), ""
+        except Exception as e:  # noqa: BLE001
+            print(f"graph capture failed ({e}); timing plain launches", file=sys.stderr)
+            torch.cuda.synchronize()
+    return median_us(launch, copies, False, trials), " (no graph)" if graph else ""
 
 
 def median_us(launch, copies, graph, trials):
@@ -84,6 +122,11 @@ def main():
         except Exception as e:  # noqa: BLE001 - report and go on
             print(f"tinygemm unavailable: {e}", file=sys.stderr)
             q4 = []
+        try:
+            b4 = bnb_weights(n, k, dev)
+        except Exception as e:  # noqa: BLE001
+            print(f"bitsandbytes quantize_4bit failed at {n}x{k}: {e}", file=sys.stderr)
+            b4 = []
         x_all = torch.randn(max(ms), k, device=dev, dtype=torch.bfloat16)
         for m in ms:
             x = x_all[:m]
@@ -100,11 +143,22 @@ def main():
                                      weight_bytes=n * k // 2 + (k // g) * n * 4))
                 except Exception as e:  # noqa: BLE001
                     print(f"tinygemm failed at {n}x{k} M={m}: {e}", file=sys.stderr)
+            if b4:
+                try:
+                    us, note = median_us_any(
+                        lambda i: bnb.matmul_4bit(x, b4[i][0].t(), quant_state=b4[i][1]),
+                        len(b4), graph, trials)
+                    rows.append(dict(n=n, k=k, m=m, kernel="bnb-nf4",
+                                     path="bnb.matmul_4bit nf4 dq bs64" + note, us=us,
+                                     weight_bytes=n * k // 2 + n * k // 64))
+                except Exception as e:  # noqa: BLE001
+                    print(f"bitsandbytes failed at {n}x{k} M={m}: {e}", file=sys.stderr)
             print(f"torch done {n}x{k} M={m}", file=sys.stderr)
-        del ws, q4
+        del ws, q4, b4
         torch.cuda.empty_cache()
     with open(args.json, "w") as f:
         json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                   "bitsandbytes": bnb.__version__ if bnb is not None else None,
                    "rows": rows}, f, indent=1)
 
 

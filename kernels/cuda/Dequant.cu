@@ -202,13 +202,19 @@ bool detail::dequantLinear(const DeviceWeight &w, const void *x, const void *bia
       return false;
     xin = ws.xperm;
   }
+  return denseLinear(w.act, ws.scratch, xin, bias, y, m, w.n, w.k, ws, stream, error);
+}
+
+bool detail::denseLinear(ActType act, const void *dense, const void *x, const void *bias, void *y,
+                         int64_t m, int64_t n, int64_t k, Workspace &ws, cudaStream_t stream,
+                         std::string &error) {
   float beta = 0.0f;
   if (bias) {
-    const bool launched = dispatch::onAct(w.act, [&](auto type) {
+    const bool launched = dispatch::onAct(act, [&](auto type) {
       using T = typename decltype(type)::type;
-      broadcastBiasKernel<<<elementBlocks(m * w.n), 256, 0, stream>>>(
+      broadcastBiasKernel<<<elementBlocks(m * n), 256, 0, stream>>>(
           static_cast<const T *>(bias), static_cast<T *>(y), static_cast<int>(m),
-          static_cast<int>(w.n));
+          static_cast<int>(n));
       HFQ_LAUNCH_CHECK("the bias broadcast");
       return true;
     });
@@ -228,11 +234,11 @@ bool detail::dequantLinear(const DeviceWeight &w, const void *x, const void *bia
   auto handle = static_cast<cublasHandle_t>(ws.cublas);
   cublasStatus_t s = cublasSetStream(handle, stream);
   const float alpha = 1.0f;
-  cudaDataType_t type = w.act == ActType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
+  cudaDataType_t type = act == ActType::BF16 ? CUDA_R_16BF : CUDA_R_16F;
   if (s == CUBLAS_STATUS_SUCCESS)
-    s = cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(w.n), static_cast<int>(m),
-                     static_cast<int>(w.k), &alpha, ws.scratch, type, static_cast<int>(w.k), xin,
-                     type, static_cast<int>(w.k), &beta, y, type, static_cast<int>(w.n),
+    s = cublasGemmEx(handle, CUBLAS_OP_T, CUBLAS_OP_N, static_cast<int>(n), static_cast<int>(m),
+                     static_cast<int>(k), &alpha, dense, type, static_cast<int>(k), x, type,
+                     static_cast<int>(k), &beta, y, type, static_cast<int>(n),
                      CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   if (s != CUBLAS_STATUS_SUCCESS) {
     error = std::string("cublasGemmEx failed: ") + cublasName(s);

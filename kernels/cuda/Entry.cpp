@@ -3,7 +3,8 @@
 // The symbols lowered IR calls for the CUDA kernels the specs name,
 //
 //   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>,
-//   _mlir_ciface_hfq_<m>_generic_<act>
+//   _mlir_ciface_hfq_<m>_generic_<act>,
+//   _mlir_ciface_hfq_bnb4_<gemv|gemm>_<act>
 //
 // with the one signature of kernels/include/hfq_kernels.h (act f16 or bf16;
 // the f32 variants exist and refuse), one set per kernel of the generated
@@ -17,10 +18,14 @@
 //      converter (quantWeightFromCheckpoint, which decodes the args with the
 //      method's generated decoder and validates the packed tensors with the
 //      reference's checks) -> packForKernel -> DeviceWeight::
-//      upload. This is the load-time repack, done once per weight;
+//      upload. This is the load-time repack, done once per weight. A
+//      bitsandbytes 4-bit weight is not repacked: bnb4Operands (the
+//      reference's checks) -> Bnb4Weight::upload, the bytes as stored
+//      (Bnb4.h);
 //   3. where x and y are host memory (the CPU target's lowered code, the
 //      tests): copies x (and bias) to device buffers, runs cuda::linear
-//      (the Gemv path for *_gemv kernels, Auto for *_gemm), copies y back
+//      or cuda::bnb4Linear (the Gemv path for *_gemv kernels, Auto for
+//      *_gemm), copies y back
 //      and synchronizes, checking every CUDA call;
 //      where x is device memory (the GPU target, docs/runtime.md): y must
 //      be too; launches on hfq_cuda_set_stream's stream and returns, the
@@ -47,6 +52,7 @@
 #include "kernels/cuda/DeviceReadable.h"
 
 #include "kernels/abi/Abi.h"
+#include "kernels/cuda/Bnb4.h"
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/generated/MethodArgs.h"
 #include "kernels/include/hfq_kernels.h"
@@ -68,6 +74,7 @@
 
 namespace {
 
+using hfq::cuda::Bnb4Weight;
 using hfq::cuda::DeviceWeight;
 using hfq::cuda::deviceReadable;
 using hfq::cuda::LaunchConfig;
@@ -83,6 +90,10 @@ using hfq::kernels::TensorView;
 /// CRunnerUtils / Float16bits `f16` and `bf16` hold one uint16_t).
 using Half = uint16_t;
 
+/// The weight formats of the CUDA kernels: integer codes repacked into the
+/// tile layout (WeightOnly.h), or bitsandbytes' NF4 / FP4 as stored (Bnb4.h).
+enum class WeightFormat { Integer, Bnb4 };
+
 /// One CUDA kernel the specs name.
 struct KernelInfo {
   const char *name;   // "hfq_gptq_w4a16_gemv"
@@ -90,16 +101,19 @@ struct KernelInfo {
   int bits;           // weight bits the kernel takes (0: generic, every
                       // width but 4 and 8, widened to the 8-bit layout)
   LinearPath path;    // Gemv for *_gemv, Auto for *_gemm
+  WeightFormat format;
 };
 
 /// How a kernel is served, read from its name: hfq_<m>_w<b>a16_gemv (b-bit
 /// codes, the Gemv path), hfq_<m>_w<b>a16_gemm (b-bit codes, Auto) for b 4
-/// or 8, and hfq_<m>_generic (the other widths, widened to the 8-bit layout
-/// at load, Auto). `known` is false for any other name.
+/// or 8, hfq_<m>_generic (the other widths, widened to the 8-bit layout
+/// at load, Auto), and hfq_bnb4_gemv / hfq_bnb4_gemm (NF4 / FP4, Gemv /
+/// Auto). `known` is false for any other name.
 struct KernelShape {
   bool known;
   int bits;
   LinearPath path;
+  WeightFormat format;
 };
 
 constexpr bool endsWith(const char *name, const char *suffix) {
@@ -121,16 +135,18 @@ constexpr KernelShape kernelShape(const char *name) {
     const char *suffix;
     KernelShape shape;
   } kShapes[] = {
-      {"_w4a16_gemv", {true, 4, LinearPath::Gemv}},
-      {"_w4a16_gemm", {true, 4, LinearPath::Auto}},
-      {"_w8a16_gemv", {true, 8, LinearPath::Gemv}},
-      {"_w8a16_gemm", {true, 8, LinearPath::Auto}},
-      {"_generic", {true, 0, LinearPath::Auto}},
+      {"_w4a16_gemv", {true, 4, LinearPath::Gemv, WeightFormat::Integer}},
+      {"_w4a16_gemm", {true, 4, LinearPath::Auto, WeightFormat::Integer}},
+      {"_w8a16_gemv", {true, 8, LinearPath::Gemv, WeightFormat::Integer}},
+      {"_w8a16_gemm", {true, 8, LinearPath::Auto, WeightFormat::Integer}},
+      {"_generic", {true, 0, LinearPath::Auto, WeightFormat::Integer}},
+      {"_bnb4_gemv", {true, 4, LinearPath::Gemv, WeightFormat::Bnb4}},
+      {"_bnb4_gemm", {true, 4, LinearPath::Auto, WeightFormat::Bnb4}},
   };
   for (const auto &entry : kShapes)
     if (endsWith(name, entry.suffix))
       return entry.shape;
-  return {false, 0, LinearPath::Auto};
+  return {false, 0, LinearPath::Auto, WeightFormat::Integer};
 }
 
 bool cudaOk(cudaError_t status, const char *what, std::string &error) {
@@ -178,6 +194,7 @@ CacheKey cacheKey(const KernelInfo &kernel, ActType act, int64_t n, int64_t k,
 struct WeightCache {
   std::mutex mutex;
   std::map<CacheKey, std::shared_ptr<const DeviceWeight>> weights;
+  std::map<CacheKey, std::shared_ptr<const Bnb4Weight>> bnb4;
 };
 
 /// Never destroyed: device memory goes with the process, and no destructor
@@ -233,6 +250,56 @@ bool findOrBuildWeight(const KernelInfo &kernel, ActType act, int64_t n,
   cache.weights.emplace(std::move(key), weight);
   out = std::move(weight);
   return true;
+}
+
+/// The bitsandbytes 4-bit weight of this call from the cache, or checked
+/// (with the reference's checks) and uploaded as stored now.
+bool findOrBuildWeight(const KernelInfo &kernel, ActType act, int64_t n,
+                       int64_t k, const std::vector<double> &args,
+                       const std::vector<TensorView> &packed,
+                       std::shared_ptr<const Bnb4Weight> &out,
+                       std::string &error) {
+  CacheKey key = cacheKey(kernel, act, n, k, args, packed);
+  WeightCache &cache = weightCache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto found = cache.bnb4.find(key);
+  if (found != cache.bnb4.end()) {
+    out = found->second;
+    return true;
+  }
+  hfq::kernels::Bitsandbytes4bitArgs decoded;
+  hfq::kernels::Bnb4Operands operands;
+  if (!hfq::kernels::Bitsandbytes4bitArgs::decode(args, decoded, error) ||
+      !hfq::kernels::bnb4Operands(decoded, packed, n, k, operands, error))
+    return false;
+  std::string why;
+  if (!hfq::cuda::deviceAvailable(why)) {
+    error = "cannot run on the GPU: " + why;
+    return false;
+  }
+  std::shared_ptr<Bnb4Weight> weight(new Bnb4Weight, [](Bnb4Weight *w) {
+    w->release();
+    delete w;
+  });
+  if (!weight->upload(operands, n, k, act, error))
+    return false;
+  if (!cudaOk(cudaDeviceSynchronize(), "uploading the weight", error))
+    return false;
+  cache.bnb4.emplace(std::move(key), weight);
+  out = std::move(weight);
+  return true;
+}
+
+/// One forward of either weight format on device pointers.
+bool linearOn(const DeviceWeight &w, const void *x, const void *bias, void *y,
+              int64_t m, Workspace &ws, cudaStream_t stream,
+              const LaunchConfig &config, std::string &error) {
+  return hfq::cuda::linear(w, x, bias, y, m, ws, stream, config, error);
+}
+bool linearOn(const Bnb4Weight &w, const void *x, const void *bias, void *y,
+              int64_t m, Workspace &ws, cudaStream_t stream,
+              const LaunchConfig &config, std::string &error) {
+  return hfq::cuda::bnb4Linear(w, x, bias, y, m, ws, stream, config, error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -326,7 +393,8 @@ const Half *denseHost(const StridedMemRefType<Half, 2> *m,
 
 /// y = x·Wᵀ (+ bias) on the device, through `exec`; y is written only on
 /// success.
-bool forward(Exec &exec, const DeviceWeight &w, LinearPath path,
+template <typename Weight>
+bool forward(Exec &exec, const Weight &w, LinearPath path,
              const StridedMemRefType<Half, 2> *x,
              const StridedMemRefType<Half, 1> *bias,
              StridedMemRefType<Half, 2> *y, std::string &error) {
@@ -362,8 +430,8 @@ bool forward(Exec &exec, const DeviceWeight &w, LinearPath path,
     }
     LaunchConfig config;
     config.path = path;
-    if (!hfq::cuda::linear(w, exec.x.ptr, hasBias ? exec.bias.ptr : nullptr,
-                           exec.y.ptr, m, exec.ws, exec.stream, config, error))
+    if (!linearOn(w, exec.x.ptr, hasBias ? exec.bias.ptr : nullptr,
+                  exec.y.ptr, m, exec.ws, exec.stream, config, error))
       return false;
     exec.yHost.resize(static_cast<size_t>(m * n));
     if (!cudaOk(cudaMemcpyAsync(exec.yHost.data(), exec.y.ptr, yBytes,
@@ -442,7 +510,8 @@ bool deviceBias(DeviceExec &exec, const StridedMemRefType<Half, 1> *bias,
 
 /// y = x·Wᵀ (+ bias) with x and y in device memory: launched on the
 /// device stream, no copy, no wait (a decode step can be captured).
-bool forwardOnDevice(const DeviceWeight &w, LinearPath path,
+template <typename Weight>
+bool forwardOnDevice(const Weight &w, LinearPath path,
                      const StridedMemRefType<Half, 2> *x,
                      const StridedMemRefType<Half, 1> *bias,
                      StridedMemRefType<Half, 2> *y, std::string &error) {
@@ -461,8 +530,28 @@ bool forwardOnDevice(const DeviceWeight &w, LinearPath path,
     return false;
   LaunchConfig config;
   config.path = path;
-  return hfq::cuda::linear(w, x->data + x->offset, b, y->data + y->offset,
-                           x->sizes[0], exec.ws, exec.stream, config, error);
+  return linearOn(w, x->data + x->offset, b, y->data + y->offset,
+                  x->sizes[0], exec.ws, exec.stream, config, error);
+}
+
+/// The forward of a built weight: device-resident x and y, or host memory
+/// through copies.
+template <typename Weight>
+int32_t runForward(const KernelInfo &kernel, const Weight &weight,
+                   StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,
+                   StridedMemRefType<Half, 1> *bias) {
+  std::string error;
+  if (x->sizes[0] == 0)
+    return 0;
+  if (deviceReadable(x->data)) {
+    if (!forwardOnDevice(weight, kernel.path, x, bias, y, error))
+      return failKernel(kernel.name, error);
+    return 0;
+  }
+  ExecLease exec;
+  if (!forward(*exec, weight, kernel.path, x, bias, y, error))
+    return failKernel(kernel.name, error);
+  return 0;
 }
 
 /// The body of every f16 / bf16 entry point.
@@ -492,20 +581,16 @@ int32_t runCudaLinear(const KernelInfo &kernel, ActType act,
   if (!hfq::kernels::decodeTable(table, packed, error))
     return failKernel(kernel.name, error);
   std::vector<double> argv = hfq::kernels::decodeArgs(args);
+  if (kernel.format == WeightFormat::Bnb4) {
+    std::shared_ptr<const Bnb4Weight> weight;
+    if (!findOrBuildWeight(kernel, act, n, k, argv, packed, weight, error))
+      return failKernel(kernel.name, error);
+    return runForward(kernel, *weight, y, x, bias);
+  }
   std::shared_ptr<const DeviceWeight> weight;
   if (!findOrBuildWeight(kernel, act, n, k, argv, packed, weight, error))
     return failKernel(kernel.name, error);
-  if (m == 0)
-    return 0;
-  if (deviceReadable(x->data)) {
-    if (!forwardOnDevice(*weight, kernel.path, x, bias, y, error))
-      return failKernel(kernel.name, error);
-    return 0;
-  }
-  ExecLease exec;
-  if (!forward(*exec, *weight, kernel.path, x, bias, y, error))
-    return failKernel(kernel.name, error);
-  return 0;
+  return runForward(kernel, *weight, y, x, bias);
 }
 
 int32_t refuseF32(const KernelInfo &kernel) {
@@ -519,7 +604,7 @@ int32_t refuseF32(const KernelInfo &kernel) {
 extern "C" int64_t hfq_cuda_cached_weights(void) {
   WeightCache &cache = weightCache();
   std::lock_guard<std::mutex> lock(cache.mutex);
-  return static_cast<int64_t>(cache.weights.size());
+  return static_cast<int64_t>(cache.weights.size() + cache.bnb4.size());
 }
 
 extern "C" void hfq_cuda_set_stream(void *stream) {
@@ -537,10 +622,12 @@ extern "C" void hfq_cuda_release_weights(void) {
     exec.biases.clear();
   }
   std::map<CacheKey, std::shared_ptr<const DeviceWeight>> dropped;
+  std::map<CacheKey, std::shared_ptr<const Bnb4Weight>> droppedBnb4;
   {
     WeightCache &cache = weightCache();
     std::lock_guard<std::mutex> lock(cache.mutex);
     dropped.swap(cache.weights);
+    droppedBnb4.swap(cache.bnb4);
   }
   // Freed here, outside the lock (or by the last call still using one).
 }
@@ -553,10 +640,11 @@ extern "C" void hfq_cuda_release_weights(void) {
   static_assert(kShape_##kernel.known,                                         \
                 "a spec names the CUDA kernel " #kernel ", which Entry.cpp "   \
                 "cannot serve: kernelShape knows *_w4a16_gemv / _gemm, "       \
-                "*_w8a16_gemv / _gemm and *_generic (mark the rule planned, "  \
-                "or add the kernel)");                                         \
+                "*_w8a16_gemv / _gemm, *_generic and *_bnb4_gemv / _gemm "     \
+                "(mark the rule planned, or add the kernel)");                 \
   const KernelInfo kKernel_##kernel = {#kernel, key, kShape_##kernel.bits,     \
-                                       kShape_##kernel.path};                  \
+                                       kShape_##kernel.path,                   \
+                                       kShape_##kernel.format};                \
   }                                                                            \
   extern "C" int32_t _mlir_ciface_##kernel##_f16(                              \
       StridedMemRefType<Half, 2> *y, StridedMemRefType<Half, 2> *x,            \

@@ -36,6 +36,10 @@
     }                                                                          \
   } while (0)
 
+namespace hfq::cuda {
+struct Bnb4Weight; // Bnb4.h
+}
+
 namespace hfq::cuda::detail {
 
 /// The kernel arguments of the Gemm loop and the dequantize kernel.
@@ -104,6 +108,26 @@ bool gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y,
 /// Dequant (Dequant.cu): W to a 16-bit scratch, then cuBLAS.
 bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
                    Workspace &ws, cudaStream_t stream, std::string &error);
+
+/// y = x·Wᵀ (+ bias) through cuBLAS, W a dense 16-bit [N, K] matrix of the
+/// activation type (the second half of every dequantize path; Dequant.cu).
+bool denseLinear(ActType act, const void *dense, const void *x, const void *bias, void *y,
+                 int64_t m, int64_t n, int64_t k, Workspace &ws, cudaStream_t stream,
+                 std::string &error);
+
+/// bitsandbytes 4-bit (Bnb4.h): the decode kernel, 1 <= M <= 64, K % 32 ==
+/// 0, x 16-byte aligned (Bnb4Decode.cu); the dequantize kernel (Bnb4Dequant.cu).
+/// log2(v) when v is a power of two (v >= 1), else -1.
+inline int log2Exact(int64_t v) {
+  int s = 0;
+  while (s < 62 && (int64_t{1} << s) < v)
+    ++s;
+  return (int64_t{1} << s) == v ? s : -1;
+}
+bool bnb4DecodeLinear(const Bnb4Weight &w, const void *x, const void *bias, void *y, int64_t m,
+                      Workspace &ws, cudaStream_t stream, std::string &error);
+bool bnb4LaunchDequant(const Bnb4Weight &w, void *dense, cudaStream_t stream,
+                       std::string &error);
 
 /// The dequantize kernel alone (Dequant.cu): W as a 16-bit [N, K] matrix,
 /// in kernel K order or (originalOrder) in the checkpoint's.

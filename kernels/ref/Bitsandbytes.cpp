@@ -201,11 +201,10 @@ static int64_t storageBytes(DType dtype) {
   }
 }
 
-bool dequantizeBnb4(const TensorView &weight, const TensorView &absmax,
-                    const TensorView &nestedAbsmax,
-                    const TensorView &nestedQuantMap, int64_t n, int64_t k,
-                    const Bnb4Params &p, std::vector<float> &w,
-                    std::string &error) {
+bool checkBnb4Layout(const TensorView &weight, const TensorView &absmax,
+                     const TensorView &nestedAbsmax,
+                     const TensorView &nestedQuantMap, int64_t n, int64_t k,
+                     const Bnb4Params &p, std::string &error) {
   if (!checkMatrixShape("bnb 4-bit", n, k, error) ||
       !checkBlocksize("bnb 4-bit blocksize", p.blocksize, error))
     return false;
@@ -244,8 +243,6 @@ bool dequantizeBnb4(const TensorView &weight, const TensorView &absmax,
   if (!expectView(absmax, "weight.absmax",
                   p.doubleQuant ? DType::U8 : DType::F32, {blocks}, error))
     return false;
-
-  std::vector<float> scale(static_cast<size_t>(blocks));
   if (p.doubleQuant) {
     const int64_t nested = ceilDiv(blocks, p.nestedBlocksize);
     if (!expectView(nestedAbsmax, "weight.nested_absmax", DType::F32, {nested},
@@ -253,6 +250,23 @@ bool dequantizeBnb4(const TensorView &weight, const TensorView &absmax,
         !expectView(nestedQuantMap, "weight.nested_quant_map", DType::F32,
                     {256}, error))
       return false;
+  }
+  return true;
+}
+
+bool dequantizeBnb4(const TensorView &weight, const TensorView &absmax,
+                    const TensorView &nestedAbsmax,
+                    const TensorView &nestedQuantMap, int64_t n, int64_t k,
+                    const Bnb4Params &p, std::vector<float> &w,
+                    std::string &error) {
+  if (!checkBnb4Layout(weight, absmax, nestedAbsmax, nestedQuantMap, n, k, p,
+                       error))
+    return false;
+  const int64_t nk = n * k;
+  const int64_t blocks = ceilDiv(nk, p.blocksize);
+
+  std::vector<float> scale(static_cast<size_t>(blocks));
+  if (p.doubleQuant) {
     // dequantize_blockwise(absmax codes, state2) then `absmax += offset`, each
     // a float32 operation.
     for (int64_t b = 0; b < blocks; ++b) {

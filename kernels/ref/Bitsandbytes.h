@@ -112,9 +112,35 @@ bool dequantizeBnb4(const TensorView &weight, const TensorView &absmax,
                     const Bnb4Params &p, std::vector<float> &w,
                     std::string &error);
 
+/// The checks of dequantizeBnb4 alone (shapes, dtypes, blocksize, nested
+/// parameters), for readers of the packed tensors that do not dequantize
+/// on the CPU (the CUDA kernels' upload).
+bool checkBnb4Layout(const TensorView &weight, const TensorView &absmax,
+                     const TensorView &nestedAbsmax,
+                     const TensorView &nestedQuantMap, int64_t n, int64_t k,
+                     const Bnb4Params &p, std::string &error);
+
 /// Checks a stored weight.quant_map: f32[16] equal to bnb4CodeTable(type).
 bool checkBnb4QuantMap(const TensorView &quantMap, Bnb4Type type,
                        std::string &error);
+
+struct Bitsandbytes4bitArgs; // kernels/generated/MethodArgs.h
+
+/// One 4-bit weight as the kernel ABI passes it (the bitsandbytes_4bit
+/// layout's args and tensors: weight, weight.absmax, weight.quant_map, and
+/// with double quant weight.nested_absmax, weight.nested_quant_map,
+/// weight.nested_offset), every check of the reference done: the tensor
+/// count, the stored quant_map, the offset scalar and checkBnb4Layout. The
+/// reference entry point and the CUDA kernels' upload both read a weight
+/// through it. nestedAbsmax / nestedQuantMap are empty views without double
+/// quant.
+struct Bnb4Operands {
+  Bnb4Params params;
+  TensorView weight, absmax, nestedAbsmax, nestedQuantMap;
+};
+bool bnb4Operands(const Bitsandbytes4bitArgs &args,
+                  const std::vector<TensorView> &packed, int64_t n, int64_t k,
+                  Bnb4Operands &out, std::string &error);
 
 /// What quantize_4bit stores for one weight.
 struct Bnb4Quantized {

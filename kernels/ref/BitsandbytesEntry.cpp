@@ -31,33 +31,46 @@ static Bnb4Params bnb4Params(const Bitsandbytes4bitArgs &args) {
   return p;
 }
 
-static bool bnb4Dequantize(const LinearCall &call,
-                           const Bitsandbytes4bitArgs &args,
-                           std::vector<float> &w, std::string &error) {
+bool hfq::kernels::bnb4Operands(const Bitsandbytes4bitArgs &args,
+                                const std::vector<TensorView> &packed,
+                                int64_t n, int64_t k, Bnb4Operands &out,
+                                std::string &error) {
   Bnb4Params p = bnb4Params(args);
   size_t expected = p.doubleQuant ? 6 : 3;
-  if (call.packed.size() != expected) {
+  if (packed.size() != expected) {
     error = std::string("expected ") + std::to_string(expected) +
             " packed tensors (weight, weight.absmax, weight.quant_map" +
             (p.doubleQuant ? ", weight.nested_absmax, weight.nested_quant_map, "
                              "weight.nested_offset"
                            : "") +
-            "), got " + std::to_string(call.packed.size());
+            "), got " + std::to_string(packed.size());
     return false;
   }
-  if (!checkBnb4QuantMap(call.packed[2], p.type, error))
+  if (!checkBnb4QuantMap(packed[2], p.type, error))
     return false;
-  TensorView none;
+  out = Bnb4Operands();
+  out.weight = packed[0];
+  out.absmax = packed[1];
   if (p.doubleQuant) {
-    const TensorView &offset = call.packed[5];
+    const TensorView &offset = packed[5];
     if (!expectView(offset, "weight.nested_offset", DType::F32, {}, error))
       return false;
     p.nestedOffset = offset.at(0);
-    return dequantizeBnb4(call.packed[0], call.packed[1], call.packed[3],
-                          call.packed[4], call.n, call.k, p, w, error);
+    out.nestedAbsmax = packed[3];
+    out.nestedQuantMap = packed[4];
   }
-  return dequantizeBnb4(call.packed[0], call.packed[1], none, none, call.n,
-                        call.k, p, w, error);
+  out.params = p;
+  return checkBnb4Layout(out.weight, out.absmax, out.nestedAbsmax,
+                         out.nestedQuantMap, n, k, p, error);
+}
+
+static bool bnb4Dequantize(const LinearCall &call,
+                           const Bitsandbytes4bitArgs &args,
+                           std::vector<float> &w, std::string &error) {
+  Bnb4Operands op;
+  return bnb4Operands(args, call.packed, call.n, call.k, op, error) &&
+         dequantizeBnb4(op.weight, op.absmax, op.nestedAbsmax,
+                        op.nestedQuantMap, call.n, call.k, op.params, w, error);
 }
 
 static bool bnb4Quantize(const QuantizeCall &call,

@@ -52,6 +52,7 @@
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/generated/MethodArgs.h"
 #include "kernels/include/hfq_kernels.h"
+#include "test/gpu/EntryChecks.h"
 #include "test/unit/CheckpointBuilders.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
@@ -68,89 +69,9 @@
 
 using namespace hfq::kernels;
 using namespace hfq::kernels::builders;
-
-/// f16 / bf16 memref elements, as MLIR passes them.
-using Half = uint16_t;
-
-using RefEntry = int32_t (*)(StridedMemRefType<float, 2> *,
-                             StridedMemRefType<float, 2> *,
-                             StridedMemRefType<float, 1> *,
-                             StridedMemRefType<double, 1> *,
-                             StridedMemRefType<int64_t, 2> *);
-using HalfEntry = int32_t (*)(StridedMemRefType<Half, 2> *,
-                              StridedMemRefType<Half, 2> *,
-                              StridedMemRefType<Half, 1> *,
-                              StridedMemRefType<double, 1> *,
-                              StridedMemRefType<int64_t, 2> *);
-
-#define DECLARE_REF_ENTRY(kernel)                                              \
-  extern "C" int32_t _mlir_ciface_##kernel##_f32(                              \
-      StridedMemRefType<float, 2> *, StridedMemRefType<float, 2> *,            \
-      StridedMemRefType<float, 1> *, StridedMemRefType<double, 1> *,           \
-      StridedMemRefType<int64_t, 2> *);
-
-#define DECLARE_CUDA_ENTRY_ACT(kernel, act)                                    \
-  extern "C" int32_t _mlir_ciface_##kernel##_##act(                            \
-      StridedMemRefType<Half, 2> *, StridedMemRefType<Half, 2> *,              \
-      StridedMemRefType<Half, 1> *, StridedMemRefType<double, 1> *,            \
-      StridedMemRefType<int64_t, 2> *);
-#define DECLARE_CUDA_ENTRY(kernel)                                             \
-  DECLARE_CUDA_ENTRY_ACT(kernel, f16)                                          \
-  DECLARE_CUDA_ENTRY_ACT(kernel, bf16)                                         \
-  DECLARE_REF_ENTRY(kernel)
-// Every entry point the specs expect of each library
-// (kernels/generated/MethodArgs.h).
-#define DECLARE_REF_KERNEL(kernel, args) DECLARE_REF_ENTRY(kernel)
-#define DECLARE_CUDA_KERNEL(kernel, key) DECLARE_CUDA_ENTRY(kernel)
-HFQ_REF_KERNELS(DECLARE_REF_KERNEL)
-HFQ_CUDA_KERNELS(DECLARE_CUDA_KERNEL)
+using namespace hfq::kernels::entrychecks;
 
 namespace {
-
-int checks = 0, failures = 0;
-
-/// Records one check and prints its line.
-bool report(bool ok, const std::string &what, const std::string &detail = "") {
-  ++checks;
-  if (!ok)
-    ++failures;
-  std::printf("%s %s%s%s\n", ok ? "ok  " : "FAIL", what.c_str(),
-              detail.empty() ? "" : ": ", detail.c_str());
-  std::fflush(stdout);
-  return ok;
-}
-
-bool contains(const std::string &haystack, const std::string &needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-std::string fmt(const char *format, double v) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, format, v);
-  return buffer;
-}
-
-enum Act { F16 = 0, BF16 = 1 };
-const char *actName(Act act) { return act == F16 ? "f16" : "bf16"; }
-Half to16(Act act, float v) {
-  return act == F16 ? floatToHalf(v) : floatToBf16(v);
-}
-float from16(Act act, Half v) {
-  return act == F16 ? halfToFloat(v) : bf16ToFloat(v);
-}
-
-/// One kernel's f16 / bf16 / f32 entry points.
-struct CudaKernel {
-  const char *name;
-  HalfEntry half[2]; // [F16], [BF16]
-  RefEntry f32;
-};
-// clang-format off
-#define CUDA_KERNEL(kernel)                                                    \
-  CudaKernel{#kernel,                                                          \
-             {_mlir_ciface_##kernel##_f16, _mlir_ciface_##kernel##_bf16},      \
-             _mlir_ciface_##kernel##_f32}
-// clang-format on
 
 /// A method variant: its checkpoint builder, shape, and entry points.
 struct Variant {
@@ -261,101 +182,6 @@ std::vector<Variant> variants() {
          return bnb8Checkpoint(136, 200, 1e-6, rng, codes);
        }},
   };
-}
-
-//===----------------------------------------------------------------------===//
-// Calls
-//===----------------------------------------------------------------------===//
-
-constexpr Half kPoison = 0xFFFF; // NaN in f16 and bf16
-
-/// y [m, n] from the CPU reference on float activations x [m, k] (and bias
-/// [n], or empty).
-bool referenceY(RefEntry entry, const Checkpoint &ck, int64_t m, int64_t n,
-                int64_t k, std::vector<float> x, std::vector<float> bias,
-                std::vector<float> &y, std::string &error) {
-  AbiOperands abi(ck);
-  y.assign(static_cast<size_t>(m * n), 0.0f);
-  float none = 0.0f;
-  StridedMemRefType<float, 2> ym = memref2d(y.data(), m, n);
-  StridedMemRefType<float, 2> xm = memref2d(x.data(), m, k);
-  StridedMemRefType<float, 1> bm =
-      bias.empty() ? memref1d(&none, 0) : memref1d(bias.data(), n);
-  if (entry(&ym, &xm, &bm, &abi.argsRef, &abi.tableRef) != 0) {
-    error = hfq_kernel_last_error();
-    return false;
-  }
-  return true;
-}
-
-/// One CUDA call on 16-bit x [m, k] (and bias), into a poisoned y [m, n].
-int32_t callCuda(HalfEntry entry, const Checkpoint &ck, int64_t m, int64_t n,
-                 int64_t k, std::vector<Half> x, std::vector<Half> bias,
-                 std::vector<Half> &y) {
-  AbiOperands abi(ck);
-  y.assign(static_cast<size_t>(m * n), kPoison);
-  Half none = 0;
-  StridedMemRefType<Half, 2> ym = memref2d(y.data(), m, n);
-  StridedMemRefType<Half, 2> xm = memref2d(x.data(), m, k);
-  StridedMemRefType<Half, 1> bm =
-      bias.empty() ? memref1d(&none, 0) : memref1d(bias.data(), n);
-  return entry(&ym, &xm, &bm, &abi.argsRef, &abi.tableRef);
-}
-
-bool allPoison(const std::vector<Half> &y) {
-  return std::all_of(y.begin(), y.end(), [](Half h) { return h == kPoison; });
-}
-
-/// The pass criteria; a line for the check.
-bool compare(const std::string &what, Act act, const std::vector<Half> &y,
-             const std::vector<float> &ref) {
-  double diff2 = 0, ref2 = 0, maxRef = 0, maxErr = 0;
-  size_t nonFinite = 0, worst = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const float got = from16(act, y[i]);
-    if (!std::isfinite(got)) {
-      ++nonFinite;
-      continue;
-    }
-    const double d = static_cast<double>(got) - ref[i];
-    diff2 += d * d;
-    ref2 += static_cast<double>(ref[i]) * ref[i];
-    maxRef = std::max(maxRef, std::fabs(static_cast<double>(ref[i])));
-    if (std::fabs(d) > maxErr) {
-      maxErr = std::fabs(d);
-      worst = i;
-    }
-  }
-  const double rel = std::sqrt(diff2 / std::max(ref2, 1e-300));
-  const double tol = act == BF16 ? 1e-2 : 2e-3;
-  const bool ok = nonFinite == 0 && rel <= tol && maxErr <= 0.1 * maxRef;
-  std::string detail = "rel " + fmt("%.2e", rel) + " (tol " + fmt("%.0e", tol) +
-                       "), max err " + fmt("%.3g", maxErr) + " at " +
-                       std::to_string(worst) + ", max|ref| " +
-                       fmt("%.3g", maxRef);
-  if (nonFinite)
-    detail += ", " + std::to_string(nonFinite) + " non-finite";
-  return report(ok, what, detail);
-}
-
-struct Activations {
-  std::vector<Half> x, bias;    // 16-bit, what the CUDA entry gets
-  std::vector<float> xf, biasf; // the same values widened
-};
-
-Activations randomActivations(Act act, int64_t m, int64_t n, int64_t k,
-                              bool withBias, Rng &rng) {
-  Activations a;
-  for (int64_t i = 0; i < m * k; ++i) {
-    a.x.push_back(to16(act, rng.uniform(-1.0f, 1.0f)));
-    a.xf.push_back(from16(act, a.x.back()));
-  }
-  if (withBias)
-    for (int64_t j = 0; j < n; ++j) {
-      a.bias.push_back(to16(act, rng.uniform(-0.5f, 0.5f)));
-      a.biasf.push_back(from16(act, a.bias.back()));
-    }
-  return a;
 }
 
 //===----------------------------------------------------------------------===//
