@@ -384,12 +384,12 @@ std::vector<T> memrefElements(const StridedMemRefType<T, 1> *ref) {
 }
 
 /// The one way an entry point fails: it cannot return a status, so the
-/// message becomes the kernel ABI's last error and the process aborts
+/// message becomes the kernel ABI's last error and the process exits
 /// through hfq_kernel_fail, as a failing kernel does.
 [[noreturn]] void failWeight(const std::string &name, const std::string &what) {
   kernels::failKernel("hfq", "weight '" + quoteLimited(name) + "': " + what);
   hfq_kernel_fail(1);
-  std::abort(); // hfq_kernel_fail aborts; it is not declared noreturn.
+  std::_Exit(1); // hfq_kernel_fail exits; it is not declared noreturn.
 }
 
 /// Every entry point: fills `result` with the installed store's tensor

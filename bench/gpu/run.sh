@@ -44,7 +44,17 @@ build() {
   echo "build: $((SECONDS - start)) s"
 }
 
+# The quantization libraries transformers needs for the references, carried
+# as wheels in .device/whl (the GPU machine has no package registry).
+wheels() {
+  ls .device/whl/*.whl > /dev/null 2>&1 || { echo "no wheels in .device/whl: cases needing them are skipped"; return; }
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/hfq-site \
+    .device/whl/*.whl > "$OUT/wheels.log" 2>&1 || tail -3 "$OUT/wheels.log"
+  export PYTHONPATH=/tmp/hfq-site${PYTHONPATH:+:$PYTHONPATH}
+}
+
 corpus() {
+  wheels
   echo "== transformers on this GPU (the references of this run) =="
   timeout "${HFQ_REFERENCE_TIMEOUT:-600}" python3 bench/llama8b/gpu_reference.py --models test/models --out "$OUT/reference" \
     > "$OUT/reference.log" 2>&1 || echo "gpu_reference.py failed: $(tail -3 "$OUT/reference.log")"

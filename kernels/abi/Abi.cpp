@@ -17,7 +17,11 @@ extern "C" void hfq_kernel_fail(int32_t status) {
   std::fprintf(stderr, "hfq: kernel failed (status %d): %s\n", status,
                lastError.empty() ? "(no message)" : lastError.c_str());
   std::fflush(stderr);
-  std::abort();
+  // Exit status 1 without unwinding: the failing call is deep inside
+  // compiled code (and maybe a CUDA stream's work), where running static
+  // destructors or atexit handlers is not safe. A precondition failure is
+  // an error of the input, not a crash: no abort, no core dump.
+  std::_Exit(1);
 }
 
 namespace hfq::kernels {

@@ -579,7 +579,9 @@ __global__ void __launch_bounds__(kThreads) tilesKernel(TilesParams p) {
 /// Calls f(std::integral_constant<int, D>) for the head dims the kernels
 /// are built for.
 template <typename F> void onHeadDim(int64_t d, F &&f) {
-  if (d == 64)
+  if (d == 32)
+    f(std::integral_constant<int, 32>{});
+  else if (d == 64)
     f(std::integral_constant<int, 64>{});
   else if (d == 128)
     f(std::integral_constant<int, 128>{});
@@ -609,12 +611,13 @@ bool useTiles(Act act, const AttentionCall &call, int path) {
 } // namespace
 
 std::string attentionShapeProblem(Act act, int64_t d) {
-  const bool ok = d == 64 || d == 128 || (d == 256 && act != Act::F32);
+  const bool ok =
+      d == 32 || d == 64 || d == 128 || (d == 256 && act != Act::F32);
   if (ok)
     return "";
   return "head_dim " + std::to_string(d) +
-         " is not one the CUDA attention is built for (64, 128; 256 for f16 "
-         "and bf16)";
+         " is not one the CUDA attention is built for (32, 64, 128; 256 "
+         "for f16 and bf16)";
 }
 
 bool launchAttention(Act act, const AttentionCall &call, int path,

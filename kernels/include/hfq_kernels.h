@@ -80,8 +80,8 @@ enum { HFQ_TABLE_COLUMNS = 8, HFQ_MAX_RANK = 4 };
 /// Defined once for every library, in libhfq_kernel_abi.so (kernels/abi).
 const char *hfq_kernel_last_error(void);
 
-/// Prints the last error to stderr and aborts: what lowered IR calls when a
-/// kernel returns non-zero, so a precondition failure is a clear message,
+/// Prints the last error to stderr and exits with status 1 (std::_Exit: no
+/// destructors run): what lowered IR calls when a kernel returns non-zero, so a precondition failure is a clear message,
 /// never undefined behaviour downstream.
 void hfq_kernel_fail(int32_t status);
 

@@ -7,8 +7,10 @@
 // therefore defines every symbol of HFQ_REF_KERNELS (generated from the
 // specs) itself; the host loads it before the reference, so lowered code
 // calls these: each waits for the stream, copies x (and a device bias) to
-// the host, calls the reference (the next definition of the same symbol,
-// dlsym(RTLD_NEXT)), and copies y back. Correct, and slow: the report of
+// the host, calls the reference (the same symbol in the loaded
+// libhfq_kernels_ref.so, found by name among the process's objects: the
+// host dlopens both libraries, so RTLD_NEXT, which searches only this
+// library's own dependencies, would not see it), and copies y back. Correct, and slow: the report of
 // hfq-run / hfq-compile names such layers, and a step that ran one is never
 // captured into a graph. With host activations (never the case for code
 // compiled for a GPU) the reference is called directly.
@@ -26,6 +28,7 @@
 
 #include <cuda_runtime.h>
 #include <dlfcn.h>
+#include <link.h>
 
 #include <atomic>
 #include <cstring>
@@ -79,16 +82,43 @@ template <typename T, int N> bool contiguous(const StridedMemRefType<T, N> &m) {
   return true;
 }
 
+constexpr const char *kReferenceLibrary = "libhfq_kernels_ref.so";
+
+/// The handle of the loaded CPU reference library, or null while none is
+/// loaded (then looked for again on the next call).
+void *referenceLibrary() {
+  static std::atomic<void *> handle{nullptr};
+  if (void *known = handle.load())
+    return known;
+  std::string path;
+  dl_iterate_phdr(
+      [](dl_phdr_info *info, size_t, void *data) {
+        const std::string name = info->dlpi_name ? info->dlpi_name : "";
+        const std::string file = name.substr(name.rfind('/') + 1);
+        if (file != kReferenceLibrary)
+          return 0;
+        *static_cast<std::string *>(data) = name;
+        return 1;
+      },
+      &path);
+  void *found =
+      path.empty() ? nullptr : dlopen(path.c_str(), RTLD_NOW | RTLD_NOLOAD);
+  handle.store(found);
+  return found;
+}
+
 template <typename T>
 int32_t staged(const char *symbol, StridedMemRefType<T, 2> *y,
                StridedMemRefType<T, 2> *x, StridedMemRefType<T, 1> *bias,
                StridedMemRefType<double, 1> *args,
                StridedMemRefType<int64_t, 2> *table) {
-  auto reference = reinterpret_cast<LinearFn<T>>(dlsym(RTLD_NEXT, symbol));
+  void *library = referenceLibrary();
+  auto reference = reinterpret_cast<LinearFn<T>>(
+      library ? dlsym(library, symbol) : nullptr);
   if (!reference)
     return hfq::kernels::failKernel(
-        symbol, "the CPU reference (libhfq_kernels_ref.so) is not loaded "
-                "after libhfq_runtime_cuda.so");
+        symbol, std::string("the CPU reference (") + kReferenceLibrary +
+                    ") is not loaded, or does not define it");
   if (!x || !y || !bias || !deviceReadable(x->data))
     return reference(y, x, bias, args, table);
   std::string error;

@@ -8,7 +8,7 @@
 // bits set: NaN) before every call, the KV cache's unwritten rows NaN, so a
 // read of anything the reference does not read shows.
 //
-// Shapes: T in {1, 3, 17, 200}; head_dim 64 and 128; GQA ratios 1, 4, 8;
+// Shapes: T in {1, 3, 17, 200}; head_dim 32, 64 and 128; GQA ratios 1, 4, 8;
 // positions continuing an existing cache (0, 37 or 300 rows before), in
 // reverse order once; a sliding window; a 5000-row decode (the split
 // path); a prefill followed by decode steps; widths off the block size; a
@@ -818,18 +818,18 @@ void testErrors() {
                contains(lastError(), "layer 2 is outside the cache's [0, 2)") &&
                untouched(),
            "error: attention layer outside the cache", lastError());
-    auto om32 = mat(y.data(), 1, 32), qm32 = mat(a.data(), 1, 32),
-         km32 = mat(b.data(), 1, 32);
-    StridedMemRefType<Half, 5> c32{
-        cache.data(), cache.data(), 0, {2, 2, 4, 1, 32}, {256, 128, 32, 32, 1}};
-    Args d32({0, 1, 1, 32, 0.125, 0});
-    report(e.attention[kCuda](&om32, &qm32, &km32, &km32, &pm, &c32,
-                              &d32.ref) != 0 &&
+    auto om48 = mat(y.data(), 1, 48), qm48 = mat(a.data(), 1, 48),
+         km48 = mat(b.data(), 1, 48);
+    StridedMemRefType<Half, 5> c48{
+        cache.data(), cache.data(), 0, {2, 2, 4, 1, 48}, {384, 192, 48, 48, 1}};
+    Args d48({0, 1, 1, 48, 0.125, 0});
+    report(e.attention[kCuda](&om48, &qm48, &km48, &km48, &pm, &c48,
+                              &d48.ref) != 0 &&
                contains(
                    lastError(),
-                   "head_dim 32 is not one the CUDA attention is built for") &&
+                   "head_dim 48 is not one the CUDA attention is built for") &&
                untouched(),
-           "error: attention head_dim 32", lastError());
+           "error: attention head_dim 48", lastError());
     StridedMemRefType<Half, 5> shifted = cm;
     shifted.offset = 1;
     report(e.attention[kCuda](&om, &qm, &km2, &vm, &pm, &shifted, &args.ref) !=
@@ -908,7 +908,7 @@ int main(int argc, char **argv) {
     if (!small)
       testLinear(act, 64, 4096, 4096, true, false);
     int index = 0;
-    for (int64_t d : {64, 128})
+    for (int64_t d : {32, 64, 128})
       for (auto [heads, kv] :
            {std::pair<int64_t, int64_t>{4, 4}, {8, 2}, {16, 2}})
         for (int64_t t : ts) {
