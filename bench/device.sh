@@ -45,7 +45,7 @@ build() {
   # What the kernels need besides: the repack's writer, the ABI's tensors,
   # the bitsandbytes reference (its code tables).
   local host=(kernels/repack/QuantWeight.cpp kernels/repack/KernelLayout.cpp kernels/abi/Tensor.cpp
-              kernels/abi/StoredTensor.cpp kernels/abi/Check.cpp kernels/ref/Bitsandbytes.cpp)
+              kernels/abi/StoredTensor.cpp kernels/ref/Bitsandbytes.cpp)
   for src in "${cusrc[@]}" "${host[@]}" \
              test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do
     local obj="$BUILD/$(basename "$src").o"
