@@ -125,15 +125,15 @@ run_bench() {
   "$BUILD/hfq-bench" --json "$OUT/hfq-bench.json" "$@" > "$OUT/hfq-bench.md"
   echo "== torch baselines =="
   # bitsandbytes has no package index on the GPU machine: its wheel, where
-  # .device/wheels holds one (pip download bitsandbytes --no-deps -d
-  # .device/wheels on a machine with one), installed beside torch.
+  # .device/whl holds one (pip download bitsandbytes --no-deps -d
+  # .device/whl on a machine with one), installed beside torch.
   local site=/tmp/hfq-bnb-site
-  if ls .device/wheels/bitsandbytes-*.whl >/dev/null 2>&1; then
-    python3 -m pip install -q --no-index --no-deps --target "$site" .device/wheels/bitsandbytes-*.whl \
+  if ls .device/whl/bitsandbytes-*.whl >/dev/null 2>&1; then
+    python3 -m pip install -q --no-index --no-deps --target "$site" .device/whl/bitsandbytes-*.whl \
       && export PYTHONPATH="$site${PYTHONPATH:+:$PYTHONPATH}" \
       || echo "installing the bitsandbytes wheel failed: its rows are skipped"
   else
-    echo "no bitsandbytes wheel in .device/wheels: its rows are skipped"
+    echo "no bitsandbytes wheel in .device/whl: its rows are skipped"
   fi
   PYTHONUNBUFFERED=1 python3 bench/torch_baselines.py --json "$OUT/torch.json" "$@" || echo "torch baselines failed"
   python3 bench/report.py "$OUT/hfq-bench.json" "$OUT/torch.json" > "$OUT/report.md" || true

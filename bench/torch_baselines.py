@@ -4,7 +4,7 @@ times hfq's (weights rotated past the L2, CUDA graphs for M <= 64, CUDA
 events, median): F.linear in bf16 (cuBLAS) and torch._weight_int4pack_mm
 (tinygemm, int4 with bf16 scale-and-zero, group 128); and, where the
 bitsandbytes package imports (bench/device.sh installs the wheel it finds in
-.device/wheels), bitsandbytes' own NF4 forward (bnb.matmul_4bit, what
+.device/whl), bitsandbytes' own NF4 forward (bnb.matmul_4bit, what
 Linear4bit runs: gemv_4bit at M = 1, dequantize + matmul above) on an NF4
 double-quantized blocksize-64 weight, the format of hfq's hfq-bnb4-nf4 rows.
 Writes JSON with the same row shape as hfq-bench. Accepts (and ignores)
