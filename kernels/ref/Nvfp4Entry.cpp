@@ -34,8 +34,8 @@ static bool nvfp4Dequantize(const LinearCall &call, const Nvfp4Args &,
             std::to_string(inputScale);
     return false;
   }
-  return dequantizeNvfp4(call.packed[0], call.packed[1], call.packed[2],
-                         call.n, call.k, w, error);
+  return dequantizeNvfp4(call.packed[0], call.packed[1], call.packed[2], call.n,
+                         call.k, w, error);
 }
 
 HFQ_DEFINE_LINEAR_KERNEL(hfq_ref_nvfp4, nvfp4Dequantize)

@@ -4,10 +4,10 @@
 // 5.17 hands the model to amd-quark (quantizer_quark.py: _map_to_quark
 // replaces each linear by a QParamsLinear; the checkpoint's weight_scale,
 // weight_zero_point, input_scale, ... are renamed to its quantizers'
-// weight_quantizer.scale, input_quantizer.scale, ... by CHECKPOINT_KEYS). Without
-// torch._scaled_mm (a CPU, or a GPU below sm_89), QParamsLinear's forward
-// is the generic one: the weight dequantized, the input fake-quantized by
-// its quantizer when the export has one, F.linear.
+// weight_quantizer.scale, input_quantizer.scale, ... by CHECKPOINT_KEYS).
+// Without torch._scaled_mm (a CPU, or a GPU below sm_89), QParamsLinear's
+// forward is the generic one: the weight dequantized, the input fake-quantized
+// by its quantizer when the export has one, F.linear.
 //
 // The two exports read here (the spec's layouts):
 //   fp8 per-tensor: weight f8E4M3FN [N, K], weight_scale f32 []:

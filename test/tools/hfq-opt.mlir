@@ -24,7 +24,7 @@
 // LIST-NEXT: gptq{{ +}}GPTQConfig{{ +}}GptqHfQuantizer{{ +}}no{{ +}}hfq_gptq_w4a16_gemv, {{.*}}, hfq_ref_gptq
 // LIST-NEXT: aqlm{{ +}}AqlmConfig{{ +}}AqlmHfQuantizer{{ +}}yes{{ +}}{{.*}}, hfq_ref_aqlm
 // LIST-NEXT: quanto{{ +}}QuantoConfig{{ +}}QuantoHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_quanto
-// LIST-NEXT: quark{{ +}}QuarkConfig{{ +}}QuarkHfQuantizer{{ +}}yes{{ +}}hfq_ref_quark (planned)
+// LIST-NEXT: quark{{ +}}QuarkConfig{{ +}}QuarkHfQuantizer{{ +}}yes{{ +}}hfq_ref_quark, hfq_ref_quark_qdq (planned)
 // LIST-NEXT: fouroversix{{ +}}FourOverSixConfig{{ +}}FourOverSixHfQuantizer{{ +}}no{{ +}}hfq_fouroversix (planned)
 // LIST-NEXT: fp_quant{{ +}}FPQuantConfig{{ +}}FPQuantHfQuantizer{{ +}}no{{ +}}hfq_fp_quant_qutlass (planned), hfq_fp_quant_pseudo (planned)
 // LIST-NEXT: eetq{{ +}}EetqConfig{{ +}}EetqHfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_eetq
@@ -38,7 +38,7 @@
 // LIST-NEXT: spqr{{ +}}SpQRConfig{{ +}}SpQRHfQuantizer{{ +}}yes{{ +}}hfq_spqr (planned)
 // LIST-NEXT: fp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_fp8
 // LIST-NEXT: gguf{{ +}}GgufConfig{{ +}}GgufHfQuantizer{{ +}}no{{ +}}hfq_gguf_mmq (planned), hfq_gguf_dequant (planned)
-// LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4 (planned)
+// LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4, hfq_nvfp4_quantize (planned)
 // LIST-NEXT: mxfp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}hfq_mxfp8_block_gemm (planned), hfq_mxfp8_dequant_bf16 (planned), hfq_ref_mxfp8, hfq_mxfp8_quantize (planned)
 // LIST-NEXT: auto-round{{ +}}AutoRoundConfig{{ +}}AutoRoundQuantizer{{ +}}yes{{ +}}hfq_ref_auto_round (planned)
 // LIST-NEXT: mxfp4{{ +}}Mxfp4Config{{ +}}Mxfp4HfQuantizer{{ +}}no{{ +}}hfq_mxfp4_triton_moe (planned), hfq_mxfp4_dequant_bf16 (planned), hfq_ref_mxfp4, hfq_mxfp4_quantize (planned)

@@ -86,8 +86,7 @@ TEST(RefNvfp4, OneRoundingOfTheThreeFactors) {
   std::vector<float> w;
   std::string error;
   ASSERT_TRUE(dequantize(codes, scales, 0.1f, 1, 16, w, error)) << error;
-  const float expected =
-      static_cast<float>(2.8125 * static_cast<double>(0.1f));
+  const float expected = static_cast<float>(2.8125 * static_cast<double>(0.1f));
   EXPECT_EQ(w[0], expected);
   EXPECT_EQ(w[15], expected);
 }

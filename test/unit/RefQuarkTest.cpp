@@ -74,11 +74,11 @@ TEST(RefQuark, StaticFp8InputByHand) {
   std::vector<float> x = {1.0f, 0.3f, -1000.0f, 1.1f, 0.5625f, 1.0625f};
   std::vector<float> s = {0.5f}, out;
   std::string error;
-  ASSERT_TRUE(fakeQuantizeQuarkFp8Input(x.data(), 6,
-                                        viewOf(s, DType::F32, {}), out, error))
+  ASSERT_TRUE(fakeQuantizeQuarkFp8Input(x.data(), 6, viewOf(s, DType::F32, {}),
+                                        out, error))
       << error;
-  EXPECT_EQ(out, (std::vector<float>{1.0f, 0.3125f, -224.0f, 1.125f, 0.5625f,
-                                     1.0f}));
+  EXPECT_EQ(
+      out, (std::vector<float>{1.0f, 0.3125f, -224.0f, 1.125f, 0.5625f, 1.0f}));
 }
 
 TEST(RefQuark, Errors) {
@@ -142,9 +142,8 @@ TEST(RefQuark, Errors) {
   std::vector<float> x = {1.0f}, out;
   for (float bad : {0.0f, NAN}) {
     std::vector<float> s = {bad};
-    EXPECT_FALSE(fakeQuantizeQuarkFp8Input(x.data(), 1,
-                                           viewOf(s, DType::F32, {}), out,
-                                           error));
+    EXPECT_FALSE(fakeQuantizeQuarkFp8Input(
+        x.data(), 1, viewOf(s, DType::F32, {}), out, error));
     EXPECT_NE(error.find("input_scale must be positive and finite"),
               std::string::npos)
         << error;
