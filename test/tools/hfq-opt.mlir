@@ -40,7 +40,7 @@
 // LIST-NEXT: gguf{{ +}}GgufConfig{{ +}}GgufHfQuantizer{{ +}}no{{ +}}hfq_gguf_mmq (planned), hfq_gguf_dequant (planned)
 // LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4, hfq_nvfp4_quantize (planned)
 // LIST-NEXT: mxfp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}hfq_mxfp8_block_gemm (planned), hfq_mxfp8_dequant_bf16 (planned), hfq_ref_mxfp8, hfq_mxfp8_quantize (planned)
-// LIST-NEXT: auto-round{{ +}}AutoRoundConfig{{ +}}AutoRoundQuantizer{{ +}}yes{{ +}}hfq_ref_auto_round (planned)
+// LIST-NEXT: auto-round{{ +}}AutoRoundConfig{{ +}}AutoRoundQuantizer{{ +}}yes{{ +}}hfq_ref_auto_round_awq, hfq_ref_auto_round_gptq
 // LIST-NEXT: mxfp4{{ +}}Mxfp4Config{{ +}}Mxfp4HfQuantizer{{ +}}no{{ +}}hfq_mxfp4_triton_moe (planned), hfq_mxfp4_dequant_bf16 (planned), hfq_ref_mxfp4, hfq_mxfp4_quantize (planned)
 // LIST-NEXT: metal{{ +}}MetalConfig{{ +}}MetalHfQuantizer{{ +}}no{{ +}}hfq_ref_metal (planned)
 // LIST-NEXT: sinq{{ +}}SinqConfig{{ +}}SinqHfQuantizer{{ +}}no{{ +}}hfq_sinq (planned)
