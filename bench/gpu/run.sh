@@ -45,7 +45,8 @@ build() {
 }
 
 # The quantization libraries transformers needs for the references, carried
-# as wheels in .device/whl (the GPU machine has no package registry).
+# as wheels in .device/whl (the GPU machine has no package registry;
+# bench/gpu/wheels.sh downloads them on the development machine).
 wheels() {
   ls .device/whl/*.whl > /dev/null 2>&1 || { echo "no wheels in .device/whl: cases needing them are skipped"; return; }
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/hfq-site \
