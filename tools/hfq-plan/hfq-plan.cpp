@@ -266,7 +266,8 @@ bool findLinears(const Options &opts, const spec::DispatchInputs &inputs,
     // config of a known architecture does (as hfq-import reads them).
     std::vector<checkpoint::LinearInfo> fromConfig;
     std::string ignored;
-    if (checkpoint::linearsFromConfig(inputs.modelConfig, fromConfig, ignored)) {
+    if (checkpoint::linearsFromConfig(inputs.modelConfig, fromConfig,
+                                      ignored)) {
       std::unordered_map<std::string, const checkpoint::LinearInfo *> byName;
       for (const checkpoint::LinearInfo &info : fromConfig)
         byName.emplace(info.name, &info);
@@ -416,13 +417,21 @@ void printDecision(const spec::Report &report) {
 
 void printModules(const spec::Report &report, const Options &opts) {
   std::vector<Group> groups = groupModules(report, opts.allModules);
-  size_t width = 6;
-  for (const Group &g : groups)
+  // The kernel columns are 22 wide, or wider where a kernel's name needs it
+  // (hfq_ref_auto_round_gptq), so that two spaces separate the columns; an
+  // error message does not widen them.
+  size_t width = 6, kernelWidth = 22;
+  for (const Group &g : groups) {
     width = std::max(width, g.name.size());
+    for (const std::string *kernel :
+         {&g.module->steps->decode, &g.module->steps->prefill})
+      if (kernel->rfind("error: ", 0) != 0)
+        kernelWidth = std::max(kernelWidth, kernel->size() + 2);
+  }
   std::cout << pad("module", width) << "  " << pad("count", 6)
             << pad("N x K", 14) << pad("action", 11)
-            << pad("kernel M=" + std::to_string(opts.decodeRows), 22)
-            << pad("kernel M=" + std::to_string(opts.prefillRows), 22)
+            << pad("kernel M=" + std::to_string(opts.decodeRows), kernelWidth)
+            << pad("kernel M=" + std::to_string(opts.prefillRows), kernelWidth)
             << "rule\n";
   int64_t quantized = 0, skipped = 0;
   for (const Group &g : groups) {
@@ -434,8 +443,10 @@ void printModules(const spec::Report &report, const Options &opts) {
     std::cout << pad(g.name, width) << "  " << pad(std::to_string(g.count), 6)
               << pad(shape, 14)
               << pad(m.quantized ? "quantized" : "skipped", 11)
-              << pad(m.steps->decode.empty() ? "-" : m.steps->decode, 22)
-              << pad(m.steps->prefill.empty() ? "-" : m.steps->prefill, 22)
+              << pad(m.steps->decode.empty() ? "-" : m.steps->decode,
+                     kernelWidth)
+              << pad(m.steps->prefill.empty() ? "-" : m.steps->prefill,
+                     kernelWidth)
               << m.rule << "\n";
   }
   std::cout << "\n"
