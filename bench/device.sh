@@ -39,12 +39,14 @@ build() {
   local pids=()
   # The CUDA sources: the host API and one file per kernel family.
   local cusrc=(kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/cuda/Gemm.cu kernels/cuda/Dequant.cu
+               kernels/cuda/Wgmma.cu
                kernels/cuda/Bnb4.cu kernels/cuda/Bnb4Decode.cu kernels/cuda/Bnb4Dequant.cu)
   local cuda=()
   for src in "${cusrc[@]}"; do cuda+=("$BUILD/$(basename "$src").o"); done
   # What the kernels need besides: the repack's writer, the ABI's tensors,
   # the bitsandbytes reference (its code tables).
-  local host=(kernels/repack/QuantWeight.cpp kernels/repack/KernelLayout.cpp kernels/abi/Tensor.cpp
+  local host=(kernels/repack/QuantWeight.cpp kernels/repack/KernelLayout.cpp kernels/repack/WgmmaRepack.cpp
+              kernels/abi/Tensor.cpp
               kernels/abi/StoredTensor.cpp kernels/ref/Bitsandbytes.cpp)
   for src in "${cusrc[@]}" "${host[@]}" \
              test/gpu/WeightOnlyGpuTest.cpp bench/WeightOnlyBench.cpp; do

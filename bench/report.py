@@ -52,6 +52,27 @@ def main():
             print(f"| {n}x{k} | {m} | {cb:.1f} | {h['us']:.1f} ({h['path']}) | {cb / h['us']:.2f}x | "
                   f"{h['weight_bytes'] / h['us'] / 1e6:.2f} | {b['us']:.1f} ({b['path']}) | "
                   f"{b['us'] / h['us']:.2f}x |")
+    if any("hfq-w4g128-wgmma" in kern for kern in table.values()):
+        # The Wgmma path (forced; Auto does not take it yet) against the best
+        # dense bf16 of the same run: cuBLAS timed before and after the hfq
+        # rows of that M, and torch's F.linear.
+        print("\nWgmma path (sm_90a, forced) against the best dense bf16 of the run:\n")
+        print("| N x K | M | best dense bf16 us | w4 auto us (path) | w4 wgmma us | w4 wgmma vs "
+              "dense | w4 wgmma TFLOP/s | w8 auto us | w8 wgmma us | w8 wgmma vs dense |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for (n, k, m), kern in sorted(table.items()):
+            if "hfq-w4g128-wgmma" not in kern:
+                continue
+            def us(name):
+                return kern[name]["us"] if name in kern else float("nan")
+            dense = min(kern[name]["us"] for name in
+                        ("cublas-bf16", "cublas-bf16-again", "torch-linear-bf16") if name in kern)
+            w4, w4g, w8, w8g = (us("hfq-w4g128"), us("hfq-w4g128-wgmma"), us("hfq-w8"),
+                                us("hfq-w8-wgmma"))
+            path = kern.get("hfq-w4g128", {}).get("path", "")
+            print(f"| {n}x{k} | {m} | {dense:.1f} | {w4:.1f} ({path}) | {w4g:.1f} | "
+                  f"{dense / w4g:.2f}x | {2 * m * n * k / w4g / 1e6:.1f} | {w8:.1f} | {w8g:.1f} | "
+                  f"{dense / w8g:.2f}x |")
     tuning = [r for r in rows if "(tuning)" in r["path"]]
     if tuning:
         print("\nTuning sweep (best three per shape, M, kernel):\n")

@@ -105,6 +105,11 @@ bool decodeLinear(const DeviceWeight &w, const void *x, const void *bias,
 /// Gemm (Gemm.cu): the shared-memory loop;
 bool gemmLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
                 Workspace &ws, cudaStream_t stream, const LaunchConfig &config, std::string &error);
+/// Wgmma (Wgmma.cu): sm_90a, the weight as wgmma's register operand (forced
+/// only until measured);
+bool wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
+                 Workspace &ws, cudaStream_t stream, const LaunchConfig &config,
+                 std::string &error);
 /// Dequant (Dequant.cu): W to a 16-bit scratch, then cuBLAS.
 bool dequantLinear(const DeviceWeight &w, const void *x, const void *bias, void *y, int64_t m,
                    Workspace &ws, cudaStream_t stream, std::string &error);

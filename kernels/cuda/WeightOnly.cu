@@ -115,6 +115,7 @@ const char *linearPathName(LinearPath path) {
   case LinearPath::Gemv: return "gemv";
   case LinearPath::Gemm: return "gemm";
   case LinearPath::Dequant: return "dequant+cublas";
+  case LinearPath::Wgmma: return "wgmma";
   }
   return "?";
 }
@@ -153,6 +154,14 @@ void DeviceWeight::release() {
       cudaFree(p);
   q = scales = zeros = nullptr;
   perm = nullptr;
+  releaseWgmma();
+}
+
+void DeviceWeight::releaseWgmma() {
+  for (void *p : {wgmmaQ, wgmmaScales, wgmmaZeros})
+    if (p)
+      cudaFree(p);
+  wgmmaQ = wgmmaScales = wgmmaZeros = nullptr;
 }
 
 size_t DeviceWeight::bytes() const {
@@ -174,7 +183,9 @@ LinearPath chooseLinearPath(const DeviceWeight &w, int64_t m) {
   // Measured on an H200 (kernels/cuda/NOTES.md, version 11): the decode loop
   // up to M = 16; the shared-memory loop up to M = 32, and to M = 64 for
   // weights of 32M elements and more (on 4096 x 4096 at M = 64 dequantize +
-  // cuBLAS already wins); beyond that dequantize + cuBLAS.
+  // cuBLAS already wins); beyond that dequantize + cuBLAS. The Wgmma path is
+  // not taken here until it is measured: then the specs' M-bucket rules
+  // pick it from the benchmark's crossovers (NOTES.md, "Wave 2a").
   if (m <= 16)
     return LinearPath::Gemv;
   if (m <= 32 || (m <= 64 && w.n * w.k >= (int64_t{32} << 20)))
@@ -196,6 +207,7 @@ bool linear(const DeviceWeight &w, const void *x, const void *bias, void *y,
   switch (config.path == LinearPath::Auto ? chooseLinearPath(w, m) : config.path) {
   case LinearPath::Dequant: return detail::dequantLinear(w, x, bias, y, m, ws, stream, error);
   case LinearPath::Gemv: return detail::decodeLinear(w, x, bias, y, m, ws, stream, config, error);
+  case LinearPath::Wgmma: return detail::wgmmaLinear(w, x, bias, y, m, ws, stream, config, error);
   default: return detail::gemmLinear(w, x, bias, y, m, ws, stream, config, error);
   }
 }

@@ -19,7 +19,12 @@
 //           staged with cp.async; for 16 < M <= 64;
 //   Dequant dequantize W to a 16-bit [N, K] scratch once (at HBM speed),
 //           then cuBLAS (Dequant.cu): for prefill (large M), where the
-//           GEMM is compute-bound.
+//           GEMM is compute-bound;
+//   Wgmma   Hopper only (Wgmma.cu): the weight dequantized in registers as
+//           wgmma's A operand, x through TMA, warp-specialized, persistent;
+//           any M. Needs its own layout on the device (uploadWgmma). Not
+//           chosen by Auto until measured (kernels/cuda/NOTES.md, "Wave
+//           2a"): tests and the benchmark force it.
 // Path::Auto picks by M (see chooseLinearPath).
 //
 // All functions return false with a message instead of failing silently;
@@ -53,19 +58,27 @@ struct DeviceWeight {
   void *scales = nullptr;
   void *zeros = nullptr;
   int32_t *perm = nullptr;
+  // The Wgmma path's copy of the codes, scales and zeros (WgmmaLayout.h),
+  // null until uploadWgmma.
+  void *wgmmaQ = nullptr;
+  void *wgmmaScales = nullptr;
+  void *wgmmaZeros = nullptr;
 
   bool upload(const KernelWeight &kw, std::string &error);
+  /// Adds the Wgmma path's layout of the same weight (`kw` as uploaded).
+  bool uploadWgmma(const KernelWeight &kw, std::string &error);
   void release();
+  void releaseWgmma();
   size_t bytes() const; // device bytes a forward streams (codes + groups)
 };
 
-enum class LinearPath { Auto, Gemv, Gemm, Dequant };
+enum class LinearPath { Auto, Gemv, Gemm, Dequant, Wgmma };
 const char *linearPathName(LinearPath path);
 
 /// Tuning knobs; zero means "choose" (the benchmark sweeps them).
 struct LaunchConfig {
   LinearPath path = LinearPath::Auto;
-  int splitK = 0;
+  int splitK = 0;  // Wgmma: K splits (0: only where the units would not fill the GPU)
   int warpsN = 0; // warps per block (Gemv: 1, 2, 4 or 8 on one tile, splitting
                   // K; Gemm: 4 or 8, each on its own 64-column tile)
   int mTiles = 0; // m16 tiles per warp on the Gemm path (1 or 2)

@@ -3,7 +3,10 @@
 // Every weight-only kernel (each activation type, code width, zero kind,
 // group size, act order, and each path: Gemv, Gemm, Dequant+cuBLAS, Auto)
 // against a float64 CPU product on fresh random data, with N and K that are
-// not multiples of the kernels' tiles and M in {1, 3, 16, 100, 1024}. Every
+// not multiples of the kernels' tiles and M in {1, 3, 16, 100, 1024}; on an
+// sm_90 GPU the Wgmma path too (forced: Auto does not take it yet), at
+// those M and at {17, 64, 100, 256, 1000}, with split K off, chosen and at
+// its maximum, and with x misaligned (its aligned copy). Every
 // output buffer is poisoned (all bits set: NaN in fp16 and bf16) before each
 // run, so an unwritten element fails. Every CUDA call is checked.
 //
@@ -42,6 +45,11 @@ using kernels::ZeroKind;
 namespace {
 
 int failures = 0, runs = 0;
+// Whether the device runs the Wgmma path (sm_90a code: compute capability 9.0).
+bool wgmmaDevice = false;
+// The M the Wgmma path is checked at beyond each case's own (its N tiles of
+// 16 … 256 rows, several M-blocks, rows past M in a tile).
+std::vector<int64_t> wgmmaMs = {17, 64, 100, 256, 1000};
 
 struct Case {
   ActType act;
@@ -140,7 +148,7 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     return;
   }
   cuda::DeviceWeight dw;
-  if (!dw.upload(kw, error)) {
+  if (!dw.upload(kw, error) || (wgmmaDevice && !dw.uploadWgmma(kw, error))) {
     std::printf("FAIL %s: upload: %s\n", name, error.c_str());
     std::exit(1);
   }
@@ -178,7 +186,14 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     }
   }
 
-  for (int64_t m : c.ms) {
+  std::vector<int64_t> ms = c.ms;
+  if (wgmmaDevice)
+    for (int64_t m : wgmmaMs)
+      if (std::find(ms.begin(), ms.end(), m) == ms.end())
+        ms.push_back(m);
+  for (int64_t m : ms) {
+    // The wave-1 paths at the case's own M; the Wgmma path at all.
+    const bool wave1 = std::find(c.ms.begin(), c.ms.end(), m) != c.ms.end();
     std::uniform_real_distribution<float> xd(-1.0f, 1.0f);
     std::vector<uint16_t> xh(m * c.k), bh(c.bias ? c.n : 0);
     std::vector<float> xf(m * c.k), bf(bh.size());
@@ -204,8 +219,21 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
       bool misaligned = false;
     };
     std::vector<Run> plan;
+    if (wgmmaDevice) {
+      cuda::LaunchConfig config;
+      config.path = cuda::LinearPath::Wgmma;
+      plan.push_back({config, "wgmma"});
+      config.splitK = 1;
+      plan.push_back({config, "wgmma splitK=1"});
+      config.splitK = 1 << 20;
+      plan.push_back({config, "wgmma splitK=max"});
+      config.splitK = 3;
+      plan.push_back({config, "wgmma splitK=3, x misaligned", true});
+    }
     for (cuda::LinearPath path : {cuda::LinearPath::Auto, cuda::LinearPath::Gemv,
                                   cuda::LinearPath::Gemm, cuda::LinearPath::Dequant}) {
+      if (!wave1)
+        break;
       cuda::LaunchConfig config;
       config.path = path;
       plan.push_back({config, cuda::linearPathName(path)});
@@ -215,7 +243,7 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
     const int wideWarps = c.bits == 8 && c.groupSize && c.groupSize < 64 ? 4 : 8;
     for (cuda::LinearPath path : {cuda::LinearPath::Gemv, cuda::LinearPath::Gemm})
       for (int mt : {1, 2}) {
-        if (path == cuda::LinearPath::Gemv && mt == 2)
+        if (!wave1 || (path == cuda::LinearPath::Gemv && mt == 2))
           continue;
         cuda::LaunchConfig one;
         one.path = path;
@@ -230,15 +258,17 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
         plan.push_back({one, base + " splitK=1 wn=4"});
         plan.push_back({most, base + " splitK=max wn=" + std::to_string(most.warpsN)});
       }
-    // The decode loop with 2 warps per block and an odd split.
-    cuda::LaunchConfig odd;
-    odd.path = cuda::LinearPath::Gemv;
-    odd.splitK = 3;
-    odd.warpsN = 2;
-    plan.push_back({odd, "gemv splitK=3 wn=2"});
-    // Activations at an address that is not 8-byte aligned (a view into a
-    // larger buffer): the decode loop takes an aligned copy.
-    plan.push_back({cuda::LaunchConfig{}, "auto, x misaligned", true});
+    if (wave1) {
+      // The decode loop with 2 warps per block and an odd split.
+      cuda::LaunchConfig odd;
+      odd.path = cuda::LinearPath::Gemv;
+      odd.splitK = 3;
+      odd.warpsN = 2;
+      plan.push_back({odd, "gemv splitK=3 wn=2"});
+      // Activations at an address that is not 8-byte aligned (a view into
+      // a larger buffer): the decode loop takes an aligned copy.
+      plan.push_back({cuda::LaunchConfig{}, "auto, x misaligned", true});
+    }
     DeviceBuffer xOff(xh.size() * 2 + 16);
     CHECK_CUDA(cudaMemcpy(static_cast<char *>(xOff.ptr) + 2, xh.data(), xh.size() * 2,
                           cudaMemcpyHostToDevice));
@@ -283,6 +313,9 @@ int main(int argc, char **argv) {
   CHECK_CUDA(cudaGetDeviceProperties(&prop, 0));
   std::printf("device: %s (sm_%d%d, %d SMs)\n", prop.name, prop.major, prop.minor,
               prop.multiProcessorCount);
+  wgmmaDevice = prop.major == 9 && prop.minor == 0;
+  if (!wgmmaDevice)
+    std::printf("not an sm_90 GPU: the Wgmma path is not checked\n");
   std::random_device seedSource;
   unsigned seed = seedSource();
   std::printf("seed: %u\n", seed);
@@ -308,6 +341,7 @@ int main(int argc, char **argv) {
     cases.resize(2);
     for (Case &c : cases)
       c.ms = {1, 16};
+    wgmmaMs = {17, 100};
   }
   cuda::Workspace ws;
   for (const Case &c : cases)
