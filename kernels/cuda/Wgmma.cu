@@ -74,20 +74,25 @@ struct WgmmaParams {
 
 /// Shared memory of one pipeline stage, 1024-byte aligned (the swizzle's
 /// period): the activation tile, the block's codes, two groups' scales and
-/// zeros (groups of 32 change inside a 64-deep stage).
+/// zeros (groups of 32 change inside a 64-deep stage). As many stages as
+/// fit, up to 16: at small BN the kernel streams the weight, and the bytes
+/// in flight per SM (16 x 4 KB of 4-bit codes) are what keeps HBM busy.
 template <int BITS, int BN> struct Stage {
   static constexpr int kX = BN * wl::kStageK * 2;
   static constexpr int kCodes = kX;
   static constexpr int kScales = kCodes + wl::Codes<BITS>::kBlockBytes;
   static constexpr int kZeros = kScales + 2 * wl::kGroupBlockBytes;
   static constexpr int kBytes = (kZeros + 2 * wl::kGroupBlockBytes + 1023) / 1024 * 1024;
-  static constexpr int kCount = std::min(8, (kMaxSmem - 2048) / kBytes);
+  static constexpr int kCount = std::min(16, (kMaxSmem - 2048) / kBytes);
   // The stages, their full and empty barriers, and the alignment slack.
   static constexpr int kSmem = kCount * kBytes + 2 * kCount * 8 + 1024;
 };
 
 #if HFQ_WGMMA_ARCH
 using namespace wgmma_ops;
+using sm90::wgmmaCommit;
+using sm90::wgmmaFence;
+using sm90::wgmmaWait;
 
 /// One work unit: 128-row block nb, BN-row block mb of x, K blocks
 /// [kb0, kb1) (split `split`). M-blocks vary fastest: concurrent units
@@ -292,7 +297,7 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
       for (int i = 0; i < ND; ++i)
         fenceOperand(acc[i]);
       wgmmaFence();
-      const uint64_t desc = swizzle128Descriptor(st);
+      const uint64_t desc = sm90::descriptor128(sm90::sharedAddress(st));
 #pragma unroll
       for (int i = 0; i < wl::kStepsPerStage; ++i)
         MmaRS<T, BN>::run(acc, a[i], desc + 2 * i); // step i: 32 bytes further along K

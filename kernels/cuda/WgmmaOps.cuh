@@ -3,17 +3,19 @@
 // The sm_90a instructions Wgmma.cu is built from, each one inline-PTX
 // function: mbarriers (init, arrive, expect-tx, try_wait.parity), the copy
 // engine (cp.async.bulk.tensor for the activations' tiles, plain
-// cp.async.bulk for the weight's contiguous blocks), wgmma (fence,
-// commit_group, wait_group, the shared-memory descriptor, and
-// mma_async m64nNk16 with A from registers, N = 16 … 256, bf16 and fp16),
-// named barriers and setmaxnreg. Only compiled into sm_90a code
-// (HFQ_WGMMA_ARCH); the sm_80 build sees the declarations' bodies empty
-// and never launches them.
+// cp.async.bulk for the weight's contiguous blocks), wgmma.mma_async
+// m64nNk16 with A from registers (N = 16 … 256, bf16 and fp16), named
+// barriers and setmaxnreg. The wgmma ordering instructions and the
+// 128-byte-swizzle descriptor are Sm90Async.cuh's (shared with Fp8Gemm.cu).
+// Only compiled into sm_90a code (HFQ_WGMMA_ARCH); the sm_80 build never
+// sees them.
 //
 //===----------------------------------------------------------------------===//
 
 #ifndef HFQ_KERNELS_CUDA_WGMMAOPS_CUH
 #define HFQ_KERNELS_CUDA_WGMMAOPS_CUH
+
+#include "kernels/cuda/Sm90Async.cuh"
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -31,14 +33,10 @@ namespace hfq::cuda::wgmma_ops {
 
 #if HFQ_WGMMA_ARCH
 
-__device__ __forceinline__ uint32_t smemAddress(const void *p) {
-  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-
 // --- mbarriers -------------------------------------------------------------
 
 __device__ __forceinline__ void mbarInit(uint64_t *bar, uint32_t count) {
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smemAddress(bar)), "r"(count)
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(sm90::sharedAddress(bar)), "r"(count)
                : "memory");
 }
 
@@ -48,12 +46,12 @@ __device__ __forceinline__ void fenceBarrierInit() {
 }
 
 __device__ __forceinline__ void mbarArrive(uint64_t *bar) {
-  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(smemAddress(bar)) : "memory");
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];" ::"r"(sm90::sharedAddress(bar)) : "memory");
 }
 
 /// Arrives and announces `bytes` the copy engine will complete on `bar`.
 __device__ __forceinline__ void mbarArriveExpectTx(uint64_t *bar, uint32_t bytes) {
-  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smemAddress(bar)),
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(sm90::sharedAddress(bar)),
                "r"(bytes)
                : "memory");
 }
@@ -65,7 +63,7 @@ __device__ __forceinline__ void mbarWait(uint64_t *bar, uint32_t parity) {
                "WAIT_%=:\n"
                "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
                "@!done bra WAIT_%=;\n"
-               "}" ::"r"(smemAddress(bar)),
+               "}" ::"r"(sm90::sharedAddress(bar)),
                "r"(parity)
                : "memory");
 }
@@ -77,8 +75,8 @@ __device__ __forceinline__ void mbarWait(uint64_t *bar, uint32_t parity) {
 __device__ __forceinline__ void tmaLoad2d(void *dst, const void *map, int c0, int c1,
                                           uint64_t *bar) {
   asm volatile("cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes "
-               "[%0], [%1, {%2, %3}], [%4];" ::"r"(smemAddress(dst)),
-               "l"(map), "r"(c0), "r"(c1), "r"(smemAddress(bar))
+               "[%0], [%1, {%2, %3}], [%4];" ::"r"(sm90::sharedAddress(dst)),
+               "l"(map), "r"(c0), "r"(c1), "r"(sm90::sharedAddress(bar))
                : "memory");
 }
 
@@ -87,8 +85,8 @@ __device__ __forceinline__ void tmaLoad2d(void *dst, const void *map, int c0, in
 __device__ __forceinline__ void bulkLoad(void *dst, const void *src, uint32_t bytes,
                                          uint64_t *bar) {
   asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes "
-               "[%0], [%1], %2, [%3];" ::"r"(smemAddress(dst)),
-               "l"(src), "r"(bytes), "r"(smemAddress(bar))
+               "[%0], [%1], %2, [%3];" ::"r"(sm90::sharedAddress(dst)),
+               "l"(src), "r"(bytes), "r"(sm90::sharedAddress(bar))
                : "memory");
 }
 
@@ -112,31 +110,9 @@ __device__ __forceinline__ void namedBarrier(int id, int threads) {
 
 // --- wgmma -----------------------------------------------------------------
 
-/// Orders this warpgroup's register writes (the A fragments, the zeroed
-/// accumulators) before the wgmma that reads them.
-__device__ __forceinline__ void wgmmaFence() {
-  asm volatile("wgmma.fence.sync.aligned;" ::: "memory");
-}
-__device__ __forceinline__ void wgmmaCommit() {
-  asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory");
-}
-template <int PENDING> __device__ __forceinline__ void wgmmaWait() {
-  asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(PENDING) : "memory");
-}
-
 /// Keeps the compiler from moving reads or writes of `v` across this point
 /// (the accumulators belong to the asynchronous wgmma until its wait).
 __device__ __forceinline__ void fenceOperand(float &v) { asm volatile("" : "+f"(v)::"memory"); }
-
-/// The shared-memory descriptor of a K-major operand tile in the 128-byte
-/// swizzle: rows of 64 16-bit values (128 bytes), groups of 8 rows 1024
-/// bytes apart (the stride byte offset), the tile 1024-byte aligned. The
-/// leading byte offset is unused in this mode (1 by convention). Step i of
-/// a 64-deep tile starts 32 i bytes in: descriptor + 2 i.
-__device__ __forceinline__ uint64_t swizzle128Descriptor(const void *tile) {
-  const uint64_t start = (smemAddress(tile) & 0x3FFFF) >> 4;
-  return start | (uint64_t{1} << 16) | (uint64_t{1024 >> 4} << 32) | (uint64_t{1} << 62);
-}
 
 /// D[64 x N] += A[64 x 16] (registers) · B[16 x N] (shared memory, K-major,
 /// the descriptor's), f32 accumulators: d[4 j + c] is row 16 w + r +
