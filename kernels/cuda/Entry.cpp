@@ -4,7 +4,8 @@
 //
 //   _mlir_ciface_hfq_<m>_w<b>a16_<gemv|gemm>_<act>,
 //   _mlir_ciface_hfq_<m>_generic_<act>,
-//   _mlir_ciface_hfq_bnb4_<gemv|gemm>_<act>
+//   _mlir_ciface_hfq_bnb4_<gemv|gemm>_<act>,
+//   _mlir_ciface_hfq_fp8_<block_gemm|scaled_mm>_<act>
 //
 // with the one signature of kernels/include/hfq_kernels.h (act f16 or bf16;
 // the f32 variants exist and refuse), one set per kernel of the generated
@@ -21,7 +22,8 @@
 //      upload. This is the load-time repack, done once per weight. A
 //      bitsandbytes 4-bit weight is not repacked: bnb4Operands (the
 //      reference's checks) -> Bnb4Weight::upload, the bytes as stored
-//      (Bnb4.h);
+//      (Bnb4.h); nor is an FP8 one: fp8Operands -> Fp8Weight::upload
+//      (Fp8.h);
 //   3. where x and y are host memory (the CPU target's lowered code, the
 //      tests): copies x (and bias) to device buffers, runs cuda::linear
 //      or cuda::bnb4Linear (the Gemv path for *_gemv kernels, Auto for
@@ -53,6 +55,7 @@
 
 #include "kernels/abi/Abi.h"
 #include "kernels/cuda/Bnb4.h"
+#include "kernels/cuda/Fp8.h"
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/generated/MethodArgs.h"
 #include "kernels/include/hfq_kernels.h"
@@ -76,6 +79,7 @@ namespace {
 
 using hfq::cuda::Bnb4Weight;
 using hfq::cuda::DeviceWeight;
+using hfq::cuda::Fp8Weight;
 using hfq::cuda::deviceReadable;
 using hfq::cuda::LaunchConfig;
 using hfq::cuda::LinearPath;
@@ -91,8 +95,9 @@ using hfq::kernels::TensorView;
 using Half = uint16_t;
 
 /// The weight formats of the CUDA kernels: integer codes repacked into the
-/// tile layout (WeightOnly.h), or bitsandbytes' NF4 / FP4 as stored (Bnb4.h).
-enum class WeightFormat { Integer, Bnb4 };
+/// tile layout (WeightOnly.h), bitsandbytes' NF4 / FP4 as stored (Bnb4.h), or
+/// fine-grained FP8 as stored (Fp8.h).
+enum class WeightFormat { Integer, Bnb4, Fp8 };
 
 /// One CUDA kernel the specs name.
 struct KernelInfo {
@@ -142,6 +147,8 @@ constexpr KernelShape kernelShape(const char *name) {
       {"_generic", {true, 0, LinearPath::Auto, WeightFormat::Integer}},
       {"_bnb4_gemv", {true, 4, LinearPath::Gemv, WeightFormat::Bnb4}},
       {"_bnb4_gemm", {true, 4, LinearPath::Auto, WeightFormat::Bnb4}},
+      {"_fp8_block_gemm", {true, 8, LinearPath::Auto, WeightFormat::Fp8}},
+      {"_fp8_scaled_mm", {true, 8, LinearPath::Auto, WeightFormat::Fp8}},
   };
   for (const auto &entry : kShapes)
     if (endsWith(name, entry.suffix))
@@ -195,6 +202,7 @@ struct WeightCache {
   std::mutex mutex;
   std::map<CacheKey, std::shared_ptr<const DeviceWeight>> weights;
   std::map<CacheKey, std::shared_ptr<const Bnb4Weight>> bnb4;
+  std::map<CacheKey, std::shared_ptr<const Fp8Weight>> fp8;
 };
 
 /// Never destroyed: device memory goes with the process, and no destructor
@@ -290,7 +298,47 @@ bool findOrBuildWeight(const KernelInfo &kernel, ActType act, int64_t n,
   return true;
 }
 
-/// One forward of either weight format on device pointers.
+/// The fine-grained FP8 weight of this call from the cache, or checked
+/// (fp8Operands) and uploaded as stored now.
+bool findOrBuildWeight(const KernelInfo &kernel, ActType act, int64_t n,
+                       int64_t k, const std::vector<double> &args,
+                       const std::vector<TensorView> &packed,
+                       std::shared_ptr<const Fp8Weight> &out,
+                       std::string &error) {
+  CacheKey key = cacheKey(kernel, act, n, k, args, packed);
+  WeightCache &cache = weightCache();
+  std::lock_guard<std::mutex> lock(cache.mutex);
+  auto found = cache.fp8.find(key);
+  if (found != cache.fp8.end()) {
+    out = found->second;
+    return true;
+  }
+  hfq::kernels::Fp8Args decoded;
+  hfq::cuda::Fp8Operands operands;
+  if (!hfq::kernels::Fp8Args::decode(args, decoded, error) ||
+      !hfq::cuda::fp8Operands(decoded.block_n, decoded.block_k,
+                              decoded.static_activation, decoded.dequantize,
+                              packed, n, k, operands, error))
+    return false;
+  std::string why;
+  if (!hfq::cuda::deviceAvailable(why)) {
+    error = "cannot run on the GPU: " + why;
+    return false;
+  }
+  std::shared_ptr<Fp8Weight> weight(new Fp8Weight, [](Fp8Weight *w) {
+    w->release();
+    delete w;
+  });
+  if (!weight->upload(operands, n, k, act, error))
+    return false;
+  if (!cudaOk(cudaDeviceSynchronize(), "uploading the weight", error))
+    return false;
+  cache.fp8.emplace(std::move(key), weight);
+  out = std::move(weight);
+  return true;
+}
+
+/// One forward of any weight format on device pointers.
 bool linearOn(const DeviceWeight &w, const void *x, const void *bias, void *y,
               int64_t m, Workspace &ws, cudaStream_t stream,
               const LaunchConfig &config, std::string &error) {
@@ -300,6 +348,11 @@ bool linearOn(const Bnb4Weight &w, const void *x, const void *bias, void *y,
               int64_t m, Workspace &ws, cudaStream_t stream,
               const LaunchConfig &config, std::string &error) {
   return hfq::cuda::bnb4Linear(w, x, bias, y, m, ws, stream, config, error);
+}
+bool linearOn(const Fp8Weight &w, const void *x, const void *bias, void *y,
+              int64_t m, Workspace &ws, cudaStream_t stream,
+              const LaunchConfig &config, std::string &error) {
+  return hfq::cuda::fp8Linear(w, x, bias, y, m, ws, stream, config, error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -587,6 +640,12 @@ int32_t runCudaLinear(const KernelInfo &kernel, ActType act,
       return failKernel(kernel.name, error);
     return runForward(kernel, *weight, y, x, bias);
   }
+  if (kernel.format == WeightFormat::Fp8) {
+    std::shared_ptr<const Fp8Weight> weight;
+    if (!findOrBuildWeight(kernel, act, n, k, argv, packed, weight, error))
+      return failKernel(kernel.name, error);
+    return runForward(kernel, *weight, y, x, bias);
+  }
   std::shared_ptr<const DeviceWeight> weight;
   if (!findOrBuildWeight(kernel, act, n, k, argv, packed, weight, error))
     return failKernel(kernel.name, error);
@@ -604,7 +663,8 @@ int32_t refuseF32(const KernelInfo &kernel) {
 extern "C" int64_t hfq_cuda_cached_weights(void) {
   WeightCache &cache = weightCache();
   std::lock_guard<std::mutex> lock(cache.mutex);
-  return static_cast<int64_t>(cache.weights.size() + cache.bnb4.size());
+  return static_cast<int64_t>(cache.weights.size() + cache.bnb4.size() +
+                              cache.fp8.size());
 }
 
 extern "C" void hfq_cuda_set_stream(void *stream) {
@@ -623,11 +683,13 @@ extern "C" void hfq_cuda_release_weights(void) {
   }
   std::map<CacheKey, std::shared_ptr<const DeviceWeight>> dropped;
   std::map<CacheKey, std::shared_ptr<const Bnb4Weight>> droppedBnb4;
+  std::map<CacheKey, std::shared_ptr<const Fp8Weight>> droppedFp8;
   {
     WeightCache &cache = weightCache();
     std::lock_guard<std::mutex> lock(cache.mutex);
     dropped.swap(cache.weights);
     droppedBnb4.swap(cache.bnb4);
+    droppedFp8.swap(cache.fp8);
   }
   // Freed here, outside the lock (or by the last call still using one).
 }
@@ -640,7 +702,8 @@ extern "C" void hfq_cuda_release_weights(void) {
   static_assert(kShape_##kernel.known,                                         \
                 "a spec names the CUDA kernel " #kernel ", which Entry.cpp "   \
                 "cannot serve: kernelShape knows *_w4a16_gemv / _gemm, "       \
-                "*_w8a16_gemv / _gemm, *_generic and *_bnb4_gemv / _gemm "     \
+                "*_w8a16_gemv / _gemm, *_generic, *_bnb4_gemv / _gemm, "        \
+                "*_fp8_block_gemm and *_fp8_scaled_mm "                        \
                 "(mark the rule planned, or add the kernel)");                 \
   const KernelInfo kKernel_##kernel = {#kernel, key, kShape_##kernel.bits,     \
                                        kShape_##kernel.path,                   \

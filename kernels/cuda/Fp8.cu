@@ -18,6 +18,7 @@
 
 namespace hfq::cuda {
 
+using kernels::ceilDiv;
 using kernels::DType;
 using kernels::TensorView;
 
@@ -75,16 +76,17 @@ bool fp8Operands(int64_t blockN, int64_t blockK, bool staticActivation,
   }
   if (!kernels::checkMatrixShape("FineGrainedFP8", n, k, error))
     return false;
-  if (n % kBlock != 0 || k % kBlock != 0) {
-    error = "N (" + std::to_string(n) + ") and K (" + std::to_string(k) +
-            ") must be multiples of 128 for the CUDA FP8 kernels";
+  if (n % 16 != 0 || k % kBlock != 0) {
+    error = "the CUDA FP8 kernels need N a multiple of 16 and K a multiple "
+            "of 128, got N = " +
+            std::to_string(n) + ", K = " + std::to_string(k);
     return false;
   }
   if (!kernels::expectView(packed[0], "weight", DType::F8E4M3FN, {n, k},
                            error) ||
       !kernels::expectView(packed[1], "weight_scale_inv", DType::F32,
                            perTensor ? std::vector<int64_t>{}
-                                     : std::vector<int64_t>{n / kBlock,
+                                     : std::vector<int64_t>{ceilDiv(n, kBlock),
                                                             k / kBlock},
                            error))
     return false;
@@ -117,7 +119,7 @@ bool Fp8Weight::upload(const Fp8Operands &op, int64_t rows, int64_t cols,
   activationScale = op.activationScale;
   const size_t codeBytes = static_cast<size_t>(n * k);
   const size_t scaleBytes =
-      (perTensor ? 1 : static_cast<size_t>((n / kBlock) * (k / kBlock))) *
+      (perTensor ? 1 : static_cast<size_t>(ceilDiv(n, kBlock) * (k / kBlock))) *
       sizeof(float);
   void *c = nullptr, *s = nullptr;
   bool ok = true;
@@ -145,7 +147,7 @@ void Fp8Weight::release() {
 
 size_t Fp8Weight::bytes() const {
   return static_cast<size_t>(n * k) +
-         (perTensor ? 1 : static_cast<size_t>((n / kBlock) * (k / kBlock))) *
+         (perTensor ? 1 : static_cast<size_t>(ceilDiv(n, kBlock) * (k / kBlock))) *
              sizeof(float);
 }
 

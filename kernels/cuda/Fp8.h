@@ -23,7 +23,9 @@
 //
 // Limits (refused with a message; the CPU reference serves the rest):
 // weight_block_size [128, 128] or null (per tensor, static activations
-// only, as transformers), N and K multiples of 128, x 16-byte aligned.
+// only, as transformers), N a multiple of 16 (DeepSeek-V3's kv_a_proj has
+// N = 576: its last scale row covers a partial block), K a multiple of 128,
+// x 16-byte aligned.
 // A ue8m0 checkpoint's scales (scale_fmt "ue8m0", powers of two) are served
 // once stored as f32, which holds them exactly; the e8m0 dtype itself is
 // not in the spec's layout (nor the reference's).
@@ -47,7 +49,7 @@ namespace hfq::cuda {
 /// The packed tensors of an fp8 layout, checked (fp8Operands).
 struct Fp8Operands {
   kernels::TensorView weight;   // f8E4M3FN [N, K]
-  kernels::TensorView scaleInv; // f32 [N/128, K/128], or [] per tensor
+  kernels::TensorView scaleInv; // f32 [ceil(N/128), K/128], or [] per tensor
   bool perTensor = false;
   float activationScale = 0.0f; // static scheme: > 0; dynamic: 0
 };
@@ -66,7 +68,7 @@ struct Fp8Weight {
   bool perTensor = false;
   float activationScale = 0.0f; // > 0: static activations
   uint8_t *codes = nullptr;     // e4m3 [N, K]
-  float *scales = nullptr;      // f32 [N/128, K/128], or [1]
+  float *scales = nullptr;      // f32 [ceil(N/128), K/128], or [1]
 
   bool upload(const Fp8Operands &op, int64_t n, int64_t k, ActType act,
               std::string &error);

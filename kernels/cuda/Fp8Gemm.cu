@@ -6,8 +6,10 @@
 // block, as DeepGEMM does on Hopper:
 //
 //  * A block computes a BM x 128 tile of y (BM = 64 WG: WG = 1 warpgroup for
-//    M <= 64, 2 above), one warpgroup per 64 rows; N % 128 == 0, so a tile
-//    has one weight scale per 128-K block.
+//    M <= 64, 2 above), one warpgroup per 64 rows; the tiles start at
+//    multiples of 128, so a tile has one weight scale per 128-K block (the
+//    last tile may be partial, N % 16 == 0: its rows past N load as zeros
+//    and are not stored).
 //  * Stages: each 128-K block of the x8 tile (BM rows) and the W tile (128
 //    rows) is copied by every thread with cp.async (16 bytes each, rows past
 //    M zero-filled) into shared memory in the 128-byte swizzle
@@ -131,8 +133,9 @@ __global__ void __launch_bounds__(GemmShape<WG>::kThreads, 1)
 #pragma unroll
     for (int i = 0; i < kBlockN * 8 / S::kThreads; ++i) {
       const int idx = tid + i * S::kThreads, row = idx / 8, chunk = idx % 8;
-      const uint8_t *src = a.w + (n0 + row) * k + kOff + chunk * 16;
-      sm90::cpAsync16(bTile + sm90::swizzled128(row, chunk), src, true);
+      const bool valid = n0 + row < a.n;
+      const uint8_t *src = a.w + (valid ? (n0 + row) * k : 0) + kOff + chunk * 16;
+      sm90::cpAsync16(bTile + sm90::swizzled128(row, chunk), src, valid);
     }
   };
 
@@ -195,6 +198,8 @@ __global__ void __launch_bounds__(GemmShape<WG>::kThreads, 1)
 #pragma unroll
   for (int j = 0; j < 16; ++j) {
     const int col = n0 + 8 * j + 2 * (lane % 4);
+    if (col >= a.n)
+      break; // N % 16 == 0: both columns are in or out
     float b0 = 0.0f, b1 = 0.0f;
     if (bias) {
       b0 = widen<Bf16>(bias[col]);
@@ -220,7 +225,7 @@ bool launch(const detail::Fp8GemmArgs &a, cudaStream_t stream,
   if (!detail::allowSharedMemory(fn, S::kSharedBytes, error))
     return false;
   const dim3 grid(static_cast<unsigned>((a.m + S::kBlockM - 1) / S::kBlockM),
-                  static_cast<unsigned>(a.n / kBlockN));
+                  static_cast<unsigned>((a.n + kBlockN - 1) / kBlockN));
   fp8GemmKernel<WG, Bf16><<<grid, S::kThreads, S::kSharedBytes, stream>>>(a);
   HFQ_LAUNCH_CHECK("the FP8 wgmma GEMM");
   return true;
@@ -232,10 +237,10 @@ namespace detail {
 
 bool fp8LaunchGemm(const Fp8GemmArgs &a, cudaStream_t stream,
                    std::string &error) {
-  if (a.m < 1 || a.n % kBlockN != 0 || a.k % kBlockK != 0 ||
-      a.n / kBlockN > 65535) {
-    error = "the FP8 GEMM takes M >= 1, N % 128 == 0 (N / 128 <= 65535) and "
-            "K % 128 == 0";
+  if (a.m < 1 || a.n % 16 != 0 || a.k % kBlockK != 0 ||
+      a.n / kBlockN >= 65535) {
+    error = "the FP8 GEMM takes M >= 1, N % 16 == 0 (N < 2^23) and K % 128 "
+            "== 0";
     return false;
   }
   if (a.m <= 64)

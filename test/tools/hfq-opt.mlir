@@ -36,7 +36,7 @@
 // LIST-NEXT: bitnet{{ +}}BitNetQuantConfig{{ +}}BitNetHfQuantizer{{ +}}yes{{ +}}hfq_bitnet_w2a8 (planned), hfq_ref_bitnet
 // LIST-NEXT: vptq{{ +}}VptqConfig{{ +}}VptqHfQuantizer{{ +}}yes{{ +}}hfq_vptq (planned)
 // LIST-NEXT: spqr{{ +}}SpQRConfig{{ +}}SpQRHfQuantizer{{ +}}yes{{ +}}hfq_spqr (planned)
-// LIST-NEXT: fp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}{{.*}}, hfq_ref_fp8
+// LIST-NEXT: fp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}hfq_fp8_block_gemm, hfq_fp8_scaled_mm, hfq_fp8_dequant_bf16, hfq_ref_fp8
 // LIST-NEXT: gguf{{ +}}GgufConfig{{ +}}GgufHfQuantizer{{ +}}no{{ +}}hfq_gguf_mmq (planned), hfq_gguf_dequant (planned)
 // LIST-NEXT: nvfp4{{ +}}NVFP4Config{{ +}}NVFP4HfQuantizer{{ +}}no{{ +}}hfq_nvfp4_block_scaled_mm (planned), hfq_ref_nvfp4, hfq_nvfp4_quantize (planned)
 // LIST-NEXT: mxfp8{{ +}}FineGrainedFP8Config{{ +}}FineGrainedFP8HfQuantizer{{ +}}no{{ +}}hfq_mxfp8_block_gemm (planned), hfq_mxfp8_dequant_bf16 (planned), hfq_ref_mxfp8, hfq_mxfp8_quantize (planned)
