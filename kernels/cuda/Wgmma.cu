@@ -15,18 +15,20 @@
 //    bulk copy, WgmmaLayout.h — and its scales and zeros, all completing on
 //    the stage's `full` mbarrier); warpgroups 1 and 2 are consumers, one
 //    64-row slab each. A consumer thread reads its codes for the whole
-//    64-deep stage with one 16-byte shared load (two at 8-bit), turns them
-//    into the four steps' A fragments (q + magic by one lop3 / prmt per
+//    64-deep stage with one 16-byte shared load (two at 8-bit) and turns
+//    them into each step's A fragments (q + magic by one lop3 / prmt per
 //    pair, then (q - z) · s or q · s + o in packed 16-bit arithmetic, one
 //    rounding: the Dequant path's numerics; 8-bit bf16, whose 128 + q is not
-//    exact in bf16, goes through f32), issues four wgmma.m64nBNk16, waits,
-//    and releases the stage (`empty` mbarrier, one arrival per warp).
+//    exact in bf16, goes through f32) while the previous step's
+//    wgmma.m64nBNk16 runs; after the fourth it waits and releases the stage
+//    (`empty` mbarrier, one arrival per warp).
 //  * Persistent: a grid of at most one block per SM walks the work units
 //    (128-row block, BN-row block of x, K split) with the pipeline's stage
 //    and phase carried across units. Where the units would not fill the
 //    GPU once (small N x K, small M), K is split and the splits add into an
-//    f32 accumulator; the last split of a slab (per-warpgroup counter)
-//    writes y with the bias and leaves the accumulator zeroed.
+//    f32 accumulator (transposed, [N][M]: two x rows are one vector add);
+//    the last split of a slab (per-warpgroup counter) writes y with the
+//    bias and leaves the accumulator zeroed.
 //
 // setmaxnreg gives the producer 40 registers and each consumer 232 (BN =
 // 256 keeps 128 f32 accumulators per thread). kernels/cuda/NOTES.md ("Wave
@@ -65,9 +67,10 @@ struct WgmmaParams {
   const uint16_t *zeros;
   const void *bias;
   void *y;
-  float *partials; // [M][np] f32 (split K only)
+  float *partials; // [np][mPad] f32, transposed (split K only)
   int *counters;   // per (slab, M-block) arrival counters (split K only)
   int m, n, np;    // np: the wgmma layout's (a multiple of 128)
+  int mPad;        // M rounded up to BN: the accumulator's row length
   int nblocks, mblocks, kblocks, groupSize;
   int splits, kbPerSplit, units;
 };
@@ -283,24 +286,22 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
       g1 = g0;
       if (twoGroups)
         g1.load(sc[kNextGroup + slot], ZK != kSym ? zc[kNextGroup + slot] : 0u);
+      // Step i's fragments are made while step i - 1's wgmma runs (each
+      // step its own registers); a fence orders them before their wgmma.
       uint32_t a[wl::kStepsPerStage][4];
-#pragma unroll
-      for (int i = 0; i < wl::kStepsPerStage; ++i)
-        dequantStep<T, BITS, ZK>(codes, i, i < 2 ? g0 : g1, a[i]);
-      // The fragments and the accumulators are written before the fence.
-#pragma unroll
-      for (int i = 0; i < wl::kStepsPerStage; ++i)
-#pragma unroll
-        for (int j = 0; j < 4; ++j)
-          asm volatile("" : "+r"(a[i][j])::"memory");
+      const uint64_t desc = sm90::descriptor128(sm90::sharedAddress(st));
 #pragma unroll
       for (int i = 0; i < ND; ++i)
         fenceOperand(acc[i]);
-      wgmmaFence();
-      const uint64_t desc = sm90::descriptor128(sm90::sharedAddress(st));
 #pragma unroll
-      for (int i = 0; i < wl::kStepsPerStage; ++i)
+      for (int i = 0; i < wl::kStepsPerStage; ++i) {
+        dequantStep<T, BITS, ZK>(codes, i, i < 2 ? g0 : g1, a[i]);
+#pragma unroll
+        for (int j = 0; j < 4; ++j)
+          asm volatile("" : "+r"(a[i][j])::"memory");
+        wgmmaFence();
         MmaRS<T, BN>::run(acc, a[i], desc + 2 * i); // step i: 32 bytes further along K
+      }
       wgmmaCommit();
       wgmmaWait<0>();
 #pragma unroll
@@ -331,11 +332,16 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
       }
       continue;
     }
+    // Transposed, x rows m and m + 1 are neighbours: one vector add each.
+    // (Row m + 1 >= M adds the zero its activations made.)
 #pragma unroll
-    for (int i = 0; i < ND; ++i) {
-      const int n = nRow + 8 * ((i / 2) % 2), m = mRow + 8 * (i / 4) + i % 2;
+    for (int i = 0; i < ND; i += 2) {
+      const int n = nRow + 8 * ((i / 2) % 2), m = mRow + 8 * (i / 4);
       if (m < p.m)
-        atomicAdd(p.partials + static_cast<size_t>(m) * p.np + n, acc[i]);
+        asm volatile("red.global.add.v2.f32 [%0], {%1, %2};" ::"l"(
+                         p.partials + static_cast<size_t>(n) * p.mPad + m),
+                     "f"(acc[i]), "f"(acc[i + 1])
+                     : "memory");
     }
     // The last split of this slab and M-block reads every split's sum at
     // the places this thread added to, and writes y.
@@ -352,7 +358,7 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
     for (int i = 0; i < ND; ++i) {
       const int n = nRow + 8 * ((i / 2) % 2), m = mRow + 8 * (i / 4) + i % 2;
       if (m < p.m) {
-        const float v = takePartial(p.partials, p.np, m, n);
+        const float v = takePartial(p.partials, p.mPad, n, m);
         if (n < p.n)
           storeY(y, p.n, bias, m, n, v);
       }
@@ -433,16 +439,21 @@ bool isSm90(std::string &error) {
 }
 
 /// K splits: none when the units fill the GPU once; else the split that
-/// minimizes (waves x stages per unit), plus a little for the f32 pass.
-int chooseSplits(int tiles, int kblocks) {
+/// minimizes waves x (stages per unit x a stage's time + the split's f32
+/// adds). Estimates in SM clocks, to be replaced by measured ones: a stage
+/// is four wgmma per consumer (4 BN clocks for the pair at full rate) or
+/// ~200 clocks of dequantize and latency plus its own wgmma, whichever is
+/// more; a split unit adds 128 x BN f32 at ~16 bytes per clock.
+int chooseSplits(int tiles, int kblocks, int bn) {
   const int sms = detail::smCount();
   if (tiles >= sms)
     return 1;
+  const long stage = std::max(4L * bn, 2L * bn + 200), adds = 32L * bn;
   int best = 1;
-  long bestCost = static_cast<long>(kblocks);
+  long bestCost = kblocks * stage;
   for (int s = 2; s <= std::min(16, kblocks / 2); ++s) {
     const long waves = (static_cast<long>(tiles) * s + sms - 1) / sms;
-    const long cost = waves * ((kblocks + s - 1) / s) + 4;
+    const long cost = waves * ((kblocks + s - 1) / s * stage + adds);
     if (cost < bestCost) {
       bestCost = cost;
       best = s;
@@ -528,15 +539,16 @@ bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
   p.np = static_cast<int>((w.n + wl::kBlockN - 1) / wl::kBlockN * wl::kBlockN);
   p.nblocks = p.np / wl::kBlockN;
   p.mblocks = static_cast<int>((m + bn - 1) / bn);
+  p.mPad = p.mblocks * bn;
   p.kblocks = static_cast<int>(w.kp / wl::kStageK);
   p.groupSize = static_cast<int>(w.groupSize);
-  int splits = config.splitK > 0 ? config.splitK : chooseSplits(p.nblocks * p.mblocks, p.kblocks);
+  int splits = config.splitK > 0 ? config.splitK : chooseSplits(p.nblocks * p.mblocks, p.kblocks, bn);
   splits = std::clamp(splits, 1, p.kblocks);
   p.kbPerSplit = (p.kblocks + splits - 1) / splits;
   p.splits = (p.kblocks + p.kbPerSplit - 1) / p.kbPerSplit;
   p.units = p.nblocks * p.mblocks * p.splits;
   if (p.splits > 1) {
-    if (!splitScratch(ws, static_cast<size_t>(m) * p.np * sizeof(float),
+    if (!splitScratch(ws, static_cast<size_t>(p.mPad) * p.np * sizeof(float),
                       static_cast<size_t>(p.nblocks) * wl::kSlabs * p.mblocks, stream, error))
       return false;
     p.partials = static_cast<float *>(ws.partials);

@@ -17,8 +17,10 @@
 // wrong column that the norm would average away).
 //
 // Exit status: 0 all passed, 1 a failure, 77 no GPU (CTest's skip code).
-// `--small` runs a reduced set (for compute-sanitizer); `--probe` only says
-// whether a GPU is there (setup.sh prints it beside ctest's "Skipped").
+// `--small` runs a reduced set (for compute-sanitizer); `--wgmma` the Wgmma
+// path's runs alone (and with --small after it, their reduced set);
+// `--probe` only says whether a GPU is there (setup.sh prints it beside
+// ctest's "Skipped").
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,6 +35,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -50,6 +53,8 @@ bool wgmmaDevice = false;
 // The M the Wgmma path is checked at beyond each case's own (its N tiles of
 // 16 … 256 rows, several M-blocks, rows past M in a tile).
 std::vector<int64_t> wgmmaMs = {17, 64, 100, 256, 1000};
+// --wgmma: only the Wgmma path's runs.
+bool onlyWgmma = false;
 
 struct Case {
   ActType act;
@@ -125,6 +130,24 @@ bool compare(const char *what, ActType act, const std::vector<uint16_t> &got,
   return ok;
 }
 
+/// Waits for the device, at most 30 s: a kernel that never finishes (a
+/// pipeline waiting on a barrier no one arrives at) is reported by name and
+/// ends the program (exit tears the context down), instead of hanging it.
+void finishOrExit(const char *what) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  cudaError_t status;
+  while ((status = cudaStreamQuery(nullptr)) == cudaErrorNotReady) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      std::printf("FAIL %s: did not finish in 30 s (hang); stopping\n", what);
+      std::fflush(stdout);
+      std::_Exit(1);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CHECK_CUDA(status);
+  CHECK_CUDA(cudaDeviceSynchronize());
+}
+
 struct DeviceBuffer {
   void *ptr = nullptr;
   explicit DeviceBuffer(size_t bytes) { CHECK_CUDA(cudaMalloc(&ptr, bytes)); }
@@ -155,7 +178,7 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
   std::vector<float> wf = w.dequantize();
   // The dense dequantization alone: each element is the canonical weight
   // rounded through the kernel's 16-bit arithmetic (a few ulps).
-  {
+  if (!onlyWgmma) {
     DeviceBuffer dense(c.n * c.k * 2);
     CHECK_CUDA(cudaMemset(dense.ptr, 0xff, c.n * c.k * 2));
     if (!cuda::dequantizeToDense(dw, dense.ptr, nullptr, error)) {
@@ -193,7 +216,7 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
         ms.push_back(m);
   for (int64_t m : ms) {
     // The wave-1 paths at the case's own M; the Wgmma path at all.
-    const bool wave1 = std::find(c.ms.begin(), c.ms.end(), m) != c.ms.end();
+    const bool wave1 = !onlyWgmma && std::find(c.ms.begin(), c.ms.end(), m) != c.ms.end();
     std::uniform_real_distribution<float> xd(-1.0f, 1.0f);
     std::vector<uint16_t> xh(m * c.k), bh(c.bias ? c.n : 0);
     std::vector<float> xf(m * c.k), bf(bh.size());
@@ -283,12 +306,12 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
                     run.label.c_str(), error.c_str());
         continue;
       }
-      CHECK_CUDA(cudaDeviceSynchronize());
-      std::vector<uint16_t> yh(m * c.n);
-      CHECK_CUDA(cudaMemcpy(yh.data(), y.ptr, yh.size() * 2, cudaMemcpyDeviceToHost));
       char what[256];
       std::snprintf(what, sizeof what, "%s M=%lld %s", name, static_cast<long long>(m),
                     run.label.c_str());
+      finishOrExit(what);
+      std::vector<uint16_t> yh(m * c.n);
+      CHECK_CUDA(cudaMemcpy(yh.data(), y.ptr, yh.size() * 2, cudaMemcpyDeviceToHost));
       compare(what, c.act, yh, ref);
     }
   }
@@ -298,8 +321,15 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
 } // namespace
 
 int main(int argc, char **argv) {
-  bool small = argc > 1 && std::strcmp(argv[1], "--small") == 0;
-  bool probe = argc > 1 && std::strcmp(argv[1], "--probe") == 0;
+  // Line-buffered even into a log file: what ran before a crash or a hang
+  // is kept.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  bool small = false, probe = false;
+  for (int i = 1; i < argc; ++i) {
+    small |= std::strcmp(argv[i], "--small") == 0;
+    probe |= std::strcmp(argv[i], "--probe") == 0;
+    onlyWgmma |= std::strcmp(argv[i], "--wgmma") == 0;
+  }
   std::string why;
   if (!cuda::deviceAvailable(why)) {
     std::printf("SKIPPED: %s; the CUDA kernels were built but not run\n", why.c_str());
@@ -316,6 +346,8 @@ int main(int argc, char **argv) {
   wgmmaDevice = prop.major == 9 && prop.minor == 0;
   if (!wgmmaDevice)
     std::printf("not an sm_90 GPU: the Wgmma path is not checked\n");
+  if (onlyWgmma && !wgmmaDevice)
+    return 77;
   std::random_device seedSource;
   unsigned seed = seedSource();
   std::printf("seed: %u\n", seed);
