@@ -29,6 +29,7 @@
 #include "kernels/cuda/Bnb4.h"
 #include "kernels/ref/Bitsandbytes.h"
 #include "kernels/repack/KernelLayout.h"
+#include "kernels/repack/WgmmaRepack.h"
 #include "test/support/CudaCheck.h"
 
 #include <cublas_v2.h>
@@ -384,11 +385,16 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "packing %s: %s\n", f.name, error.c_str());
         return 1;
       }
+      kernels::WgmmaWeight ww; // the Wgmma path's layout, re-laid once for every copy
+      if (wgmma && !kernels::packForWgmma(kw, ww, error)) {
+        std::fprintf(stderr, "packing %s for wgmma: %s\n", f.name, error.c_str());
+        return 1;
+      }
       size_t bytes = kw.q.size() + 2 * (kw.scales.size() + kw.zeros.size());
       int copies = static_cast<int>(std::max<size_t>(1, (3 * kL2Bytes + bytes - 1) / bytes));
       std::vector<cuda::DeviceWeight> set(copies);
       for (auto &dw : set)
-        if (!dw.upload(kw, error) || (wgmma && !dw.uploadWgmma(kw, error))) {
+        if (!dw.upload(kw, error) || (wgmma && !dw.uploadWgmma(ww, error))) {
           std::fprintf(stderr, "upload: %s\n", error.c_str());
           return 1;
         }

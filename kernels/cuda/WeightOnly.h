@@ -42,6 +42,10 @@
 
 typedef struct CUstream_st *cudaStream_t;
 
+namespace hfq::kernels {
+struct WgmmaWeight; // kernels/repack/WgmmaRepack.h
+}
+
 namespace hfq::cuda {
 
 using kernels::ActType;
@@ -65,8 +69,10 @@ struct DeviceWeight {
   void *wgmmaZeros = nullptr;
 
   bool upload(const KernelWeight &kw, std::string &error);
-  /// Adds the Wgmma path's layout of the same weight (`kw` as uploaded).
+  /// Adds the Wgmma path's layout of the same weight (`kw` as uploaded),
+  /// or of that weight already re-laid (packForWgmma, once for many copies).
   bool uploadWgmma(const KernelWeight &kw, std::string &error);
+  bool uploadWgmma(const kernels::WgmmaWeight &ww, std::string &error);
   void release();
   void releaseWgmma();
   size_t bytes() const; // device bytes a forward streams (codes + groups)

@@ -465,13 +465,16 @@ int chooseSplits(int tiles, int kblocks, int bn) {
 } // namespace
 
 bool DeviceWeight::uploadWgmma(const KernelWeight &kw, std::string &error) {
-  if (kw.n != n || kw.kp != kp || kw.bits != bits || kw.groupSize != groupSize) {
+  kernels::WgmmaWeight ww;
+  return kernels::packForWgmma(kw, ww, error) && uploadWgmma(ww, error);
+}
+
+bool DeviceWeight::uploadWgmma(const kernels::WgmmaWeight &ww, std::string &error) {
+  if (ww.np != (n + wl::kBlockN - 1) / wl::kBlockN * wl::kBlockN || ww.kp != kp ||
+      ww.bits != bits || ww.groupSize != groupSize || ww.zeros.empty() != (zeros == nullptr)) {
     error = "uploadWgmma: the weight differs from the one uploaded";
     return false;
   }
-  kernels::WgmmaWeight ww;
-  if (!kernels::packForWgmma(kw, ww, error))
-    return false;
   releaseWgmma();
   auto put = [&](void *&dst, const void *src, size_t bytes) {
     if (!bytes)
