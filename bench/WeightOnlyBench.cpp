@@ -8,7 +8,9 @@
 // yet chosen by Auto) is timed forced, as hfq-w4g128-wgmma and hfq-w8-wgmma,
 // and cuBLAS bf16 is timed a second time after every hfq row of that M
 // (cublas-bf16-again), so each kernel can be set against the best dense
-// bf16 of the same run. Methodology (see
+// bf16 of the same run. On sm_90 also fine-grained FP8 (Fp8.h: e4m3 with
+// 128 x 128 f32 block scales, dynamic 1 x 128 activation quantization
+// included in the time) as hfq-fp8-block. Methodology (see
 // kernels/cuda/NOTES.md):
 //   - weights rotated over enough copies that one pass over them is more
 //     than 3x the 60 MB L2, so every launch streams its weight from HBM;
@@ -27,6 +29,7 @@
 #include "kernels/cuda/WeightOnly.h"
 #include "kernels/abi/Tensor.h"
 #include "kernels/cuda/Bnb4.h"
+#include "kernels/cuda/Fp8.h"
 #include "kernels/ref/Bitsandbytes.h"
 #include "kernels/repack/KernelLayout.h"
 #include "kernels/repack/WgmmaRepack.h"
@@ -208,6 +211,31 @@ bool randomBnb4(int64_t n, int64_t k, std::mt19937 &rng, cuda::Bnb4Weight &out,
   op.absmax = {absmax.data(), kernels::DType::U8, {blocks}};
   op.nestedAbsmax = {nestedAbsmax.data(), kernels::DType::F32, {nested}};
   op.nestedQuantMap = {map.data(), kernels::DType::F32, {256}};
+  return out.upload(op, n, k, ActType::BF16, error);
+}
+
+/// A random fine-grained FP8 weight (e4m3 codes, no NaN; one f32 scale per
+/// 128 x 128 block), on the device.
+bool randomFp8(int64_t n, int64_t k, std::mt19937 &rng, cuda::Fp8Weight &out,
+               std::string &error) {
+  std::vector<uint8_t> codes(static_cast<size_t>(n * k));
+  std::vector<uint8_t> pattern((1 << 16) + 256);
+  std::uniform_int_distribution<int> byte(0, 255);
+  for (auto &v : pattern) {
+    v = static_cast<uint8_t>(byte(rng));
+    if ((v & 0x7f) == 0x7f)
+      v ^= 1; // e4m3fn's NaN
+  }
+  const size_t step = 1 << 16;
+  for (size_t i = 0; i < codes.size(); i += step)
+    std::memcpy(&codes[i], &pattern[(i / step) % 256], std::min(step, codes.size() - i));
+  std::vector<float> scales(static_cast<size_t>(((n + 127) / 128) * (k / 128)));
+  std::uniform_real_distribution<float> scale(1e-4f, 4e-4f);
+  for (auto &v : scales)
+    v = scale(rng);
+  cuda::Fp8Operands op;
+  op.weight = {codes.data(), kernels::DType::F8E4M3FN, {n, k}};
+  op.scaleInv = {scales.data(), kernels::DType::F32, {(n + 127) / 128, k / 128}};
   return out.upload(op, n, k, ActType::BF16, error);
 }
 
@@ -416,6 +444,20 @@ int main(int argc, char **argv) {
       }
     }
 
+    // --- fine-grained FP8 (sm_90a only).
+    std::vector<cuda::Fp8Weight> fp8;
+    if (wgmma) {
+      const size_t bytes = static_cast<size_t>(n) * k;
+      fp8.resize(std::max<size_t>(1, (3 * kL2Bytes + bytes - 1) / bytes));
+      for (auto &w : fp8) {
+        std::string error;
+        if (!randomFp8(n, k, rng, w, error)) {
+          std::fprintf(stderr, "fp8 upload: %s\n", error.c_str());
+          return 1;
+        }
+      }
+    }
+
     for (int64_t m : opt.ms) {
       const bool graph = m <= 64;
       // cuBLAS bf16.
@@ -495,6 +537,27 @@ int main(int argc, char **argv) {
                         static_cast<double>(bnb4[0].bytes())});
         ws.release();
       }
+      if (!fp8.empty()) {
+        cuda::Workspace ws;
+        std::string error;
+        bool failed = false;
+        const cuda::LaunchConfig config;
+        double t = timeLaunches(
+            [&](int i) {
+              if (!failed &&
+                  !cuda::fp8Linear(fp8[i], x, nullptr, y, m, ws, currentStream, config, error)) {
+                std::fprintf(stderr, "hfq fp8: %s\n", error.c_str());
+                failed = true;
+              }
+            },
+            static_cast<int>(fp8.size()), graph, trials);
+        if (failed)
+          return 1;
+        rows.push_back({n, k, m, "hfq-fp8-block",
+                        cuda::linearPathName(cuda::chooseFp8Path(fp8[0], m)), t,
+                        static_cast<double>(fp8[0].bytes())});
+        ws.release();
+      }
       // cuBLAS again, after the hfq rows: the best dense bf16 of the two
       // is the one each kernel is set against (bench/report.py).
       rows.push_back({n, k, m, "cublas-bf16-again", "cublasGemmEx", timeCublas(),
@@ -506,6 +569,8 @@ int main(int argc, char **argv) {
       for (auto &dw : set)
         dw.release();
     for (auto &w : bnb4)
+      w.release();
+    for (auto &w : fp8)
       w.release();
     for (void *d : dense)
       CHECK_CUDA(cudaFree(d));

@@ -6,7 +6,7 @@
 #
 #   bench/device.sh test        GPU correctness tests (kernels; ABI entry points
 #                               against the CPU references; bitsandbytes NF4 /
-#                               FP4) + compute-sanitizer
+#                               FP4; fine-grained FP8) + compute-sanitizer
 #   bench/device.sh profile M.. ncu on one launch of the 4-bit kernel per M
 #   bench/device.sh bench [..]  hfq-bench (args passed on) + torch baselines + report
 #   bench/device.sh all         both
@@ -40,7 +40,8 @@ build() {
   # The CUDA sources: the host API and one file per kernel family.
   local cusrc=(kernels/cuda/WeightOnly.cu kernels/cuda/Decode.cu kernels/cuda/Gemm.cu kernels/cuda/Dequant.cu
                kernels/cuda/Wgmma.cu
-               kernels/cuda/Bnb4.cu kernels/cuda/Bnb4Decode.cu kernels/cuda/Bnb4Dequant.cu)
+               kernels/cuda/Bnb4.cu kernels/cuda/Bnb4Decode.cu kernels/cuda/Bnb4Dequant.cu
+               kernels/cuda/Fp8.cu kernels/cuda/Fp8Quantize.cu kernels/cuda/Fp8Decode.cu kernels/cuda/Fp8Gemm.cu)
   local cuda=()
   for src in "${cusrc[@]}"; do cuda+=("$BUILD/$(basename "$src").o"); done
   # What the kernels need besides: the repack's writer, the ABI's tensors,
@@ -77,7 +78,7 @@ build() {
   local entry=()
   pids=()
   for src in kernels/cuda/Entry.cpp kernels/repack/*.cpp kernels/abi/*.cpp kernels/ref/*.cpp \
-             test/gpu/EntryGpuTest.cpp test/gpu/Bnb4GpuTest.cpp; do
+             test/gpu/EntryGpuTest.cpp test/gpu/Bnb4GpuTest.cpp test/gpu/Fp8GpuTest.cpp; do
     local obj="$BUILD/entry/$(echo "$src" | tr / _).o"
     [[ "$src" == test/* ]] || entry+=("$obj")
     $NVCC $FLAGS -I"$BUILD/gen" -x c++ -c "$src" -o "$obj" &
@@ -87,6 +88,8 @@ build() {
   $NVCC $GENCODE -o "$BUILD/hfq-entry-gpu-test" "$BUILD/entry/test_gpu_EntryGpuTest.cpp.o" \
     "${entry[@]}" "${cuda[@]}" -lcublas
   $NVCC $GENCODE -o "$BUILD/hfq-bnb4-gpu-test" "$BUILD/entry/test_gpu_Bnb4GpuTest.cpp.o" \
+    "${entry[@]}" "${cuda[@]}" -lcublas
+  $NVCC $GENCODE -o "$BUILD/hfq-fp8-gpu-test" "$BUILD/entry/test_gpu_Fp8GpuTest.cpp.o" \
     "${entry[@]}" "${cuda[@]}" -lcublas
 }
 
@@ -103,10 +106,13 @@ run_test() {
   echo "== bitsandbytes NF4 / FP4 against the CPU reference =="
   "$BUILD/hfq-bnb4-gpu-test" > "$OUT/bnb4-test.log" 2>&1 || FAILED=1
   grep -v "^ok " "$OUT/bnb4-test.log" || true
+  echo "== fine-grained FP8 against the CPU reference =="
+  "$BUILD/hfq-fp8-gpu-test" > "$OUT/fp8-test.log" 2>&1 || FAILED=1
+  grep -v "^ok " "$OUT/fp8-test.log" || true
   echo "== compute-sanitizer memcheck (reduced sets) =="
   if command -v compute-sanitizer >/dev/null; then
     local name
-    for name in hfq-gpu-test hfq-bnb4-gpu-test; do
+    for name in hfq-gpu-test hfq-bnb4-gpu-test hfq-fp8-gpu-test; do
       if compute-sanitizer --tool memcheck --error-exitcode 3 "$BUILD/$name" --small \
           > "$OUT/memcheck-$name.log" 2>&1; then
         echo "memcheck $name: clean"

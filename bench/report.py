@@ -3,7 +3,8 @@
 markdown tables kept in kernels/cuda/NOTES.md: per N x K and M, the time of
 cuBLAS bf16, torch's F.linear, torch's tinygemm int4 and hfq's 4-bit and
 8-bit kernels, with hfq's speedups and effective weight bandwidth; then
-hfq's bitsandbytes NF4 kernel beside cuBLAS bf16 and bitsandbytes' own."""
+hfq's bitsandbytes NF4 kernel beside cuBLAS bf16 and bitsandbytes' own;
+hfq's fine-grained FP8 beside the best dense bf16 and torch._scaled_mm."""
 import json
 import sys
 
@@ -73,6 +74,27 @@ def main():
             print(f"| {n}x{k} | {m} | {dense:.1f} | {w4:.1f} ({path}) | {w4g:.1f} | "
                   f"{dense / w4g:.2f}x | {2 * m * n * k / w4g / 1e6:.1f} | {w8:.1f} | {w8g:.1f} | "
                   f"{dense / w8g:.2f}x |")
+    if any("hfq-fp8-block" in kern for kern in table.values()):
+        # Fine-grained FP8 (e4m3, 128 x 128 block scales; hfq's time includes
+        # the 1 x 128 activation quantization, torch's _scaled_mm rows do not
+        # quantize) against the best dense bf16 of the run.
+        print("\nFine-grained FP8 (sm_90a) against the best dense bf16 and torch._scaled_mm:\n")
+        print("| N x K | M | best dense bf16 us | hfq fp8 us (path) | vs dense | TB/s | TFLOP/s | "
+              "_scaled_mm row-wise us | vs row-wise | _scaled_mm block-wise us | vs block-wise |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        for (n, k, m), kern in sorted(table.items()):
+            if "hfq-fp8-block" not in kern:
+                continue
+            dense = min((kern[name]["us"] for name in
+                         ("cublas-bf16", "cublas-bf16-again", "torch-linear-bf16") if name in kern),
+                        default=float("nan"))
+            h = kern["hfq-fp8-block"]
+            rw = kern.get("torch-scaled-mm-rowwise", {"us": float("nan")})["us"]
+            bw = kern.get("torch-scaled-mm-blockwise", {"us": float("nan")})["us"]
+            print(f"| {n}x{k} | {m} | {dense:.1f} | {h['us']:.1f} ({h['path']}) | "
+                  f"{dense / h['us']:.2f}x | {h['weight_bytes'] / h['us'] / 1e6:.2f} | "
+                  f"{2 * m * n * k / h['us'] / 1e6:.1f} | {rw:.1f} | {rw / h['us']:.2f}x | "
+                  f"{bw:.1f} | {bw / h['us']:.2f}x |")
     tuning = [r for r in rows if "(tuning)" in r["path"]]
     if tuning:
         print("\nTuning sweep (best three per shape, M, kernel):\n")

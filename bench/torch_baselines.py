@@ -6,7 +6,12 @@ events, median): F.linear in bf16 (cuBLAS) and torch._weight_int4pack_mm
 bitsandbytes package imports (bench/device.sh installs the wheel it finds in
 .device/whl), bitsandbytes' own NF4 forward (bnb.matmul_4bit, what
 Linear4bit runs: gemv_4bit at M = 1, dequantize + matmul above) on an NF4
-double-quantized blocksize-64 weight, the format of hfq's hfq-bnb4-nf4 rows.
+double-quantized blocksize-64 weight, the format of hfq's hfq-bnb4-nf4 rows;
+and torch._scaled_mm on e4m3 operands (sm_89+), row-wise (f32 scales per
+token and per output channel) and, where this torch and cuBLAS take it,
+block-wise (1 x 128 activation and 128 x 128 weight scales, DeepSeek's),
+beside hfq's hfq-fp8-block rows; these time the GEMM alone, on activations
+already in e4m3 (hfq's time includes quantizing them).
 Writes JSON with the same row shape as hfq-bench. Accepts (and ignores)
 hfq-bench's --tune."""
 import argparse
@@ -38,6 +43,43 @@ def bnb_weights(n, k, dev):
         out.append((packed, state))
         del w
     return out
+
+
+def fp8_rows(n, k, ms, x_all, graph_max, trials, dev):
+    """torch._scaled_mm rows (row-wise, then block-wise) for every M; [] where
+    FP8 is not available."""
+    rows = []
+    if not hasattr(torch, "float8_e4m3fn") or torch.cuda.get_device_capability() < (8, 9):
+        return rows
+    wbytes = n * k
+    copies = max(1, -(-3 * L2 // wbytes))
+    try:
+        w8 = [(torch.randn(n, k, device=dev) * 100).clamp(-448, 448).to(torch.float8_e4m3fn)
+              for _ in range(copies)]
+    except Exception as e:  # noqa: BLE001
+        print(f"fp8 weights failed at {n}x{k}: {e}", file=sys.stderr)
+        return rows
+    x8_all = (x_all.float() * 100).clamp(-448, 448).to(torch.float8_e4m3fn)
+    sb_row = torch.rand(1, n, device=dev) * 1e-3 + 1e-4
+    sb_block = torch.rand(n // 128, k // 128, device=dev) * 1e-3 + 1e-4
+    for m in ms:
+        x8 = x8_all[:m]
+        sa_row = torch.rand(m, 1, device=dev) * 1e-2 + 1e-3
+        # 1 x 128 activation scales, M-major (cuBLAS's block-scaled layout).
+        sa_block = (torch.rand(k // 128, m, device=dev) * 1e-2 + 1e-3).t()
+        for name, sa, sb in (("torch-scaled-mm-rowwise", sa_row, sb_row),
+                             ("torch-scaled-mm-blockwise", sa_block, sb_block)):
+            try:
+                us = median_us(lambda i: torch._scaled_mm(x8, w8[i].t(), scale_a=sa, scale_b=sb,
+                                                          out_dtype=torch.bfloat16),
+                               copies, m <= graph_max, trials)
+                rows.append(dict(n=n, k=k, m=m, kernel=name, path="torch._scaled_mm", us=us,
+                                 weight_bytes=wbytes + sb.numel() * 4))
+            except Exception as e:  # noqa: BLE001 - an unsupported scaling only skips its rows
+                torch.cuda.synchronize()
+                print(f"{name} failed at {n}x{k} M={m}: {e}", file=sys.stderr)
+    del w8
+    return rows
 
 
 def median_us_any(launch, copies, graph, trials):
@@ -154,6 +196,7 @@ def main():
                 except Exception as e:  # noqa: BLE001
                     print(f"bitsandbytes failed at {n}x{k} M={m}: {e}", file=sys.stderr)
             print(f"torch done {n}x{k} M={m}", file=sys.stderr)
+        rows += fp8_rows(n, k, ms, x_all, 64, trials, dev)
         del ws, q4, b4
         torch.cuda.empty_cache()
     with open(args.json, "w") as f:
