@@ -55,7 +55,7 @@ bool dequantizeQuark(const TensorView &weight, const TensorView &scale,
   }
   if (!expectView(weight, "weight", DType::I8, {n, k}, error) ||
       !expectView(scale, "weight_scale", DType::F32, {n}, error) ||
-      !expectView(*zeroPoint, "weight_zero_point", DType::I32, {n}, error))
+      !expectView(*zeroPoint, "weight_zero_point", DType::I8, {n}, error))
     return false;
   w.assign(static_cast<size_t>(n * k), 0.0f);
   for (int64_t r = 0; r < n; ++r) {

@@ -13,7 +13,8 @@
 //   fp8 per-tensor: weight f8E4M3FN [N, K], weight_scale f32 []:
 //     W[n, k] = e4m3(weight[n, k]) * weight_scale
 //   int8 per-channel: weight i8 [N, K], weight_scale f32 [N],
-//   weight_zero_point i32 [N]:
+//   weight_zero_point i8 [N] (quark stores zero points in the quantized
+//   dtype, as its real_quantized export writes them):
 //     W[n, k] = (weight[n, k] - weight_zero_point[n]) * weight_scale[n]
 // Each is one f32 rounding (the difference of two integers is exact).
 //
@@ -45,7 +46,7 @@ namespace hfq::kernels {
 
 /// Dequantizes Quark's fp8 per-tensor weight (`zeroPoint` null: `weight`
 /// f8E4M3FN [n, k], `scale` f32 []) or int8 per-channel weight (`weight` i8
-/// [n, k], `scale` f32 [n], `zeroPoint` i32 [n]) to W [n, k] row-major.
+/// [n, k], `scale` f32 [n], `zeroPoint` i8 [n]) to W [n, k] row-major.
 bool dequantizeQuark(const TensorView &weight, const TensorView &scale,
                      const TensorView *zeroPoint, int64_t n, int64_t k,
                      std::vector<float> &w, std::string &error);

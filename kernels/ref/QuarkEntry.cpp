@@ -3,7 +3,7 @@
 // args: QuarkArgs (specs/quark.json: static_activation, symmetric). Packed,
 // by the weight's dtype: fp8 per-tensor (weight f8E4M3FN [N, K],
 // weight_scale f32 []) or int8 per-channel (weight i8 [N, K], weight_scale
-// f32 [N], weight_zero_point i32 [N]), then input_scale f32 [] when
+// f32 [N], weight_zero_point i8 [N]), then input_scale f32 [] when
 // static_activation.
 //
 // hfq_ref_quark: QParamsLinear's generic forward (Quark.h): x fake-quantized

@@ -52,9 +52,9 @@ TEST(RefQuark, Int8PerChannelByHand) {
   // row 1, scale 2, zero point -3: 0 -> 6, -3 -> 0, 5 -> 16.
   std::vector<int8_t> codes = {4, -128, 127, 0, -3, 5};
   std::vector<float> scale = {0.25f, 2.0f}, w;
-  std::vector<int32_t> zero = {0, -3};
+  std::vector<int8_t> zero = {0, -3};
   std::string error;
-  const TensorView zp = viewOf(zero, DType::I32, {2});
+  const TensorView zp = viewOf(zero, DType::I8, {2});
   ASSERT_TRUE(dequantizeQuark(viewOf(codes, DType::I8, {2, 3}),
                               viewOf(scale, DType::F32, {2}), &zp, 2, 3, w,
                               error))
@@ -115,11 +115,11 @@ TEST(RefQuark, Errors) {
   // int8: zero points of the wrong dtype or length, a bad row scale.
   std::vector<int8_t> q = {1, 2, 3, 4};
   std::vector<float> rows = {1.0f, 0.0f};
-  std::vector<int32_t> zero = {0, 0};
-  std::vector<int8_t> zero8 = {0, 0};
-  const TensorView zp = viewOf(zero, DType::I32, {2});
-  const TensorView zp8 = viewOf(zero8, DType::I8, {2});
-  const TensorView zp1 = viewOf(zero, DType::I32, {1});
+  std::vector<int8_t> zero = {0, 0};
+  std::vector<int32_t> zero32 = {0, 0};
+  const TensorView zp = viewOf(zero, DType::I8, {2});
+  const TensorView zp32 = viewOf(zero32, DType::I32, {2});
+  const TensorView zp1 = viewOf(zero, DType::I8, {1});
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::I8, {2, 2}),
                                viewOf(rows, DType::F32, {2}), &zp, 2, 2, w,
                                error));
@@ -128,9 +128,9 @@ TEST(RefQuark, Errors) {
       << error;
   rows[1] = 1.0f;
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::I8, {2, 2}),
-                               viewOf(rows, DType::F32, {2}), &zp8, 2, 2, w,
+                               viewOf(rows, DType::F32, {2}), &zp32, 2, 2, w,
                                error));
-  EXPECT_NE(error.find("weight_zero_point must be i32[2]"), std::string::npos)
+  EXPECT_NE(error.find("weight_zero_point must be i8[2]"), std::string::npos)
       << error;
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::I8, {2, 2}),
                                viewOf(rows, DType::F32, {2}), &zp1, 2, 2, w,
@@ -165,10 +165,11 @@ Checkpoint quarkCheckpoint(bool int8, bool staticInput) {
                            : static_cast<uint32_t>((i * 13 + 5) % 0x7e));
   if (int8) {
     StoredTensor &scale = ck.add(DType::F32, {n});
-    StoredTensor &zero = ck.add(DType::I32, {n});
+    StoredTensor &zero = ck.add(DType::I8, {n});
     for (int64_t r = 0; r < n; ++r) {
       scale.setFloat(r, 0.01f * static_cast<float>(r + 1));
-      zero.setBits(r, static_cast<uint32_t>(static_cast<int32_t>(r) - 2));
+      zero.setBits(r, static_cast<uint32_t>(
+                          static_cast<uint8_t>(static_cast<int8_t>(r - 2))));
     }
   } else {
     ck.add(DType::F32, {}).setFloat(0, 0.0625f);
