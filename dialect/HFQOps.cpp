@@ -126,7 +126,9 @@ LogicalResult LinearOp::verify() {
 //===----------------------------------------------------------------------===//
 
 /// The method is registered, its config holds only the method's fields
-/// with values of their declared types and every required one, and a
+/// with values of their declared types and every required one (a config
+/// class whose __init__ keeps every other keyword, AutoRoundConfig's
+/// setattr loop, holds those too: the spec's serialize.extra_kwargs), and a
 /// `scheme` is present exactly when the method has per-module schemes.
 static LogicalResult verifyMethod(Operation *op, MethodAttr method,
                                   DictionaryAttr schemeAttr) {
@@ -142,7 +144,7 @@ static LogicalResult verifyMethod(Operation *op, MethodAttr method,
   for (NamedAttribute entry : method.getConfig()) {
     std::string name = entry.getName().str();
     const spec::FieldSpec *field = config.findField(name);
-    if (!field && name != "quant_method")
+    if (!field && name != "quant_method" && !config.serializeExtraKwargs)
       return op->emitOpError("config of method '")
              << key << "' has no field '" << name << "' (" << config.className
              << " is declared in " << quantizer->method->file << ")";

@@ -137,10 +137,13 @@ bool SpecParser::parseSkipModules(const Node &skip, const ConfigSpec &config,
   if (skip.has("convert_only_under")) {
     Node under = skip.child("convert_only_under");
     std::string field;
+    // A config whose __init__ keeps every other keyword (extra_kwargs:
+    // AutoRoundConfig) may name one of those: the resolved config has it.
     if (!expectObject(under, {"field", "default"}, {"field", "default"}) ||
         !getString(under.child("field"), field) ||
         !getStringList(under.child("default"), policy.blockDefaults) ||
-        !checkFieldName(under.child("field"), config, field))
+        (!config.serializeExtraKwargs &&
+         !checkFieldName(under.child("field"), config, field)))
       return false;
     policy.blockField = field;
   }

@@ -108,3 +108,28 @@ module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bflo
     return %q : tensor<1x64xbf16>
   }
 }
+
+// -----
+
+// auto-round 0.16.1's own export of a W4A16 sym model (format 'auto_round'):
+// the keys AutoRoundConfig keeps as attributes (autoround_version,
+// block_name_to_quantize, data_type, iters) stay in the config and verify,
+// and only the linears under block_name_to_quantize are converted (auto-round's
+// get_layer_config): lm_head stays dense.
+// CHECK:       #auto_round = #hfq.method<"auto-round", {autoround_version = "0.16.1", backend = "auto", bits = 4 : i64, block_name_to_quantize = "model.layers", data_type = "int", group_size = 32 : i64, iters = 50 : i64, packing_format = "auto_round:auto_gptq", quant_method = "auto-round", sym = true}>
+// CHECK:       #layout = #hfq.layout<(qweight: tensor<8x64xi32>, qzeros: tensor<2x8xi32>, scales: tensor<2x64xf16>), args(bits = 4.0, group_size = 32.0, zero_stored_minus_one = 1.0, g_idx = 0.0)>
+// CHECK-LABEL: func.func @auto_round_export(
+// CHECK:         hfq.qlinear "model.layers.0.self_attn.q_proj" {{.*}} method #auto_round {kernel = "hfq_ref_auto_round_gptq"
+// CHECK:         hfq.linear "lm_head"
+module attributes {hfq.model_config = {model_type = "llama", torch_dtype = "bfloat16",
+    quantization_config = {autoround_version = "0.16.1", bits = 4 : i64, block_name_to_quantize = "model.layers",
+                           data_type = "int", group_size = 32 : i64, iters = 50 : i64,
+                           packing_format = "auto_round:auto_gptq", quant_method = "auto-round", sym = true}}} {
+  func.func @auto_round_export(%x: tensor<1x64xbf16>) -> tensor<1x64xbf16> {
+    %w = hfq.weight "model.layers.0.self_attn.q_proj.weight" : tensor<64x64xbf16>
+    %q = hfq.linear "model.layers.0.self_attn.q_proj" %x, %w : tensor<1x64xbf16>, tensor<64x64xbf16> -> tensor<1x64xbf16>
+    %h = hfq.weight "lm_head.weight" : tensor<64x64xbf16>
+    %l = hfq.linear "lm_head" %q, %h : tensor<1x64xbf16>, tensor<64x64xbf16> -> tensor<1x64xbf16>
+    return %l : tensor<1x64xbf16>
+  }
+}
