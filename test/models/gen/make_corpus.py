@@ -1333,6 +1333,152 @@ def mxfp8_case(name, work, out, candidates, dev, force=False):
     return mxfp8_case(name, work, out, [search.give_up()], dev, True)
 
 
+# --- Quark: quantized and exported by amd-quark, loaded by transformers ------------
+
+QUARK_CALIB = (4, 32)   # calibration: 4 sequences of 32 token ids, drawn from a generator seeded by the seed
+
+
+def quark_case(name, work, out, candidates, force=False):
+    """AMD Quark FP8 w8a8 static (the FP8E4M3PerTensorSpec of weights and
+    inputs: per-tensor e4m3, min-max observers, static input scale), float32
+    base, lm_head excluded: quantized by amd-quark itself (ModelQuantizer
+    .quantize_model over a seeded calibration set, freeze) and written by its
+    export_safetensors (quark mode, real_quantized); recorded from the
+    checkpoint loaded back by transformers with amd-quark installed, whose
+    QParamsLinear runs the generic forward on the CPU (no torch._scaled_mm):
+    weight dequantized, input fake-quantized to e4m3 with input_scale, F.linear.
+    Float32 because quark keeps its scales in the model's dtype: a bf16 model
+    exports BF16 weight_scale / input_scale (measured), which hfq's layout
+    (f32 scales) does not read yet."""
+    from quark.torch import ModelQuantizer, export_safetensors
+    from quark.torch.quantization.config.config import FP8E4M3PerTensorSpec, QConfig, QLayerConfig
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = save_base("float32", seed, work)
+        model = load(base, None, dtype=torch.float32)
+        spec = FP8E4M3PerTensorSpec(observer_method="min_max", is_dynamic=False).to_quantization_spec()
+        qconf = QConfig(global_quant_config=QLayerConfig(weight=spec, input_tensors=spec), exclude=["lm_head"])
+        gen = torch.Generator().manual_seed(seed)
+        n, length = QUARK_CALIB
+        calib = [torch.randint(3, ARCH["vocab_size"], (1, length), generator=gen) for _ in range(n)]
+        quantizer = ModelQuantizer(qconf)
+        model = quantizer.quantize_model(model, torch.utils.data.DataLoader(calib, batch_size=None))
+        model = quantizer.freeze(model)
+        d = work / f"{name}-{seed}"
+        shutil.rmtree(d, ignore_errors=True)
+        export_safetensors(model, d, custom_mode="quark", weight_format="real_quantized", pack_method="reorder")
+        reloaded = load(d, "cpu")
+        kinds = {type(m).__name__ for m in reloaded.modules()}
+        assert "QParamsLinear" in kinds, kinds
+        res = outputs(reloaded, "cpu")
+        why = acceptable(res, 0.5)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(load(base, "cpu", dtype=torch.float32), "cpu")
+        return write_expected(
+            out / name, name, "transformers", "cpu", "float32", seed, res, versions("amd-quark"),
+            base=f"LlamaForCausalLM float32, seed {seed}",
+            how=("amd-quark: QConfig(global_quant_config=QLayerConfig(weight=FP8E4M3PerTensorSpec(min_max, "
+                 "static), input_tensors=the same), exclude=['lm_head']); ModelQuantizer.quantize_model over "
+                 f"{n} calibration sequences of {length} token ids (torch.randint(3, 256) from a generator seeded "
+                 "by the seed), freeze, export_safetensors(custom_mode='quark', weight_format='real_quantized', "
+                 "pack_method='reorder'): weight F8_E4M3 [N, K], weight_scale F32 [], input_scale F32 [] per "
+                 "projection"),
+            recorded_from=("the exported checkpoint loaded back with from_pretrained (QuarkHfQuantizer, amd-quark "
+                           "installed): QParamsLinear's generic forward on the CPU, W = e4m3 * weight_scale, "
+                           "x' = e4m3(clamp(x / input_scale, +-448)) * input_scale, F.linear, in float32"),
+            why_float32=("quark holds its scales in the model's dtype: the same export of a bf16 model writes "
+                         "weight_scale and input_scale as BF16 [] (amd-quark 0.13, measured), which hfq's quark "
+                         "layout (F32 scales) rejects at load"),
+            **search.extra(force),
+            noise={"dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"],
+                   "note": "transformers' dense float32 base vs this quantized model: the quantization error"},
+            quantization_config=json.load(open(d / "config.json")).get("quantization_config"))
+    return quark_case(name, work, out, [search.give_up()], True)
+
+
+# --- AutoRound: quantized and exported by auto-round, loaded by transformers -------
+
+AUTOROUND_CALIB = (8, 32)   # calibration: 8 sequences of 32 token ids, drawn from a generator seeded by the seed
+AUTOROUND_ITERS = 50
+
+
+def autoround_tokenizer():
+    """auto-round requires a tokenizer for a model object (and saves it); the
+    calibration set is token ids already, so a word-level tokenizer over the
+    256 ids (t0 .. t255) serves. Its files are not kept."""
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+    vocab = {f"t{i}": i for i in range(ARCH["vocab_size"])}
+    return PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel(vocab, unk_token="t0")))
+
+
+def autoround_case(name, work, out, candidates, force=False):
+    """AutoRound W4A16 (int4 sym, group 32, sign-gradient rounding tuned for
+    AUTOROUND_ITERS steps over a seeded calibration set), bf16 base, exported
+    by auto-round itself in its default format 'auto_round', which for a
+    symmetric int scheme writes packing_format 'auto_round:auto_gptq' (GPTQ
+    words, zero - 1); recorded from the checkpoint loaded back by transformers
+    with auto-round installed (its auto_round:torch_zp backend on the CPU)."""
+    from auto_round import AutoRound
+    search = Search(name, QUANT_TRIES)
+    for seed in candidates:
+        base = save_base("bfloat16", seed, work)
+        model = load(base, None, dtype=torch.bfloat16)
+        gen = torch.Generator().manual_seed(seed)
+        n, length = AUTOROUND_CALIB
+        calib = [torch.randint(3, ARCH["vocab_size"], (1, length), generator=gen) for _ in range(n)]
+        ar = AutoRound(model, tokenizer=autoround_tokenizer(), scheme="W4A16", bits=4, group_size=32, sym=True,
+                       dataset=calib, iters=AUTOROUND_ITERS, nsamples=n, seqlen=length, batch_size=4,
+                       device_map="cpu", seed=seed)
+        top = work / f"{name}-{seed}"
+        shutil.rmtree(top, ignore_errors=True)
+        ar.quantize_and_save(str(top), format="auto_round")
+        # quantize_and_save writes into a folder named after the model (<base>-w4g32)
+        subdirs = [p for p in top.iterdir() if p.is_dir()]
+        d = subdirs[0] if len(subdirs) == 1 and not (top / "config.json").exists() else top
+        reloaded = load(d, "cpu")
+        kinds = {type(m).__module__ + "." + type(m).__name__ for m in reloaded.modules()}
+        qlinear = sorted(k for k in kinds if "QuantLinear" in k)
+        assert qlinear, kinds
+        res = outputs(reloaded, "cpu")
+        why = acceptable(res, 0.5)
+        if why and not force:
+            if search.reject(seed, res, why):
+                continue
+            break
+        keep_files(d, out / name)
+        base_res = outputs(load(base, "cpu", dtype=torch.bfloat16), "cpu")
+        res32 = outputs(load(d, "cpu", dtype=torch.float32), "cpu")
+        return write_expected(
+            out / name, name, "transformers", "cpu", "bfloat16", seed, res, versions("auto-round"),
+            base=f"LlamaForCausalLM bfloat16, seed {seed}",
+            how=("auto-round: AutoRound(model, scheme='W4A16', bits=4, group_size=32, sym=True, "
+                 f"iters={AUTOROUND_ITERS}, nsamples={n}, seqlen={length}, batch_size=4, device_map='cpu', "
+                 f"seed=seed) over {n} calibration sequences of {length} token ids (torch.randint(3, 256) from a "
+                 "generator seeded by the seed; a word-level tokenizer over the 256 ids because auto-round requires "
+                 "one), quantize_and_save(format='auto_round'): packing_format 'auto_round:auto_gptq', qweight i32 "
+                 "[K/8, N], qzeros i32 [K/32, N/8] (zero - 1), scales f16 [K/32, N]; lm_head unquantized"),
+            recorded_from=("the exported checkpoint loaded back with from_pretrained (AutoRoundQuantizer, auto-round "
+                           "installed): on the CPU auto-round selects its auto_round:torch_zp backend "
+                           f"({', '.join(qlinear)}: W = scales * (q - (stored zero + 1)) in float16, cast to bf16, "
+                           "torch.matmul in bf16)"),
+            **search.extra(force),
+            noise={"float32_max_abs_logit_diff": round(max_abs(res, res32), 6),
+                   "float32_greedy_ids": res32["greedy_ids"],
+                   "float32_note": ("the same checkpoint loaded with dtype=float32 (the torch_zp backend casts the "
+                                    "float16 dequantized weights to float32): the scale of the bf16 compute noise"),
+                   "dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
+                   "dense_base_greedy_ids": base_res["greedy_ids"],
+                   "note": "transformers' dense bf16 base vs this quantized model: the quantization error"},
+            quantization_config=json.load(open(d / "config.json")).get("quantization_config"))
+    return autoround_case(name, work, out, [search.give_up()], True)
+
+
 # --- main -------------------------------------------------------------------------
 
 # Seeds found passing by an earlier run (tried first; the search goes on
@@ -1341,7 +1487,7 @@ DENSE_HINT = {"llama-f32": 1, "llama3-bf16": 1, "mistral-bf16": 12, "qwen2-f16":
 QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011],
               "aqlm": [1023], "bitnet": [1022], "hqq": [1003],
               "bnb-4bit-nf4": [1021], "bnb-8bit": [1011], "fp8": [1016],
-              "eetq": [1011], "fbgemm_fp8": [1023], "mxfp8": [1019]}
+              "eetq": [1011], "fbgemm_fp8": [1023], "mxfp8": [1019], "quark": [1015], "auto-round": [1012]}
 
 
 def hinted(name, cands):
@@ -1352,7 +1498,7 @@ def hinted(name, cands):
 ORDER = ["llama-f32", "llama3-bf16", "mistral-bf16", "qwen2-f16", "qwen3-bf16",
          "gptq", "awq", "aqlm", "bitnet", "compressed-tensors",
          "bnb-4bit-nf4", "bnb-8bit", "fp8", "hqq", "quanto", "torchao",
-         "eetq", "fbgemm_fp8", "mxfp8"]
+         "eetq", "fbgemm_fp8", "mxfp8", "quark", "auto-round"]
 
 
 def main():
@@ -1374,7 +1520,8 @@ def main():
     out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
-    summary = {"versions": versions("bitsandbytes", "hqq", "optimum-quanto", "torchao", "compressed-tensors"),
+    summary = {"versions": versions("bitsandbytes", "hqq", "optimum-quanto", "torchao", "compressed-tensors",
+                                    "amd-quark", "auto-round"),
                "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
                "cases": {}, "skipped": {}}
     cands = {}
@@ -1407,6 +1554,10 @@ def main():
                 doc = fbgemm_case(name, work, out, hinted(name, candidates("bfloat16")))
             elif name == "mxfp8":
                 doc = mxfp8_case(name, work, out, hinted(name, candidates("bfloat16")), "cpu")
+            elif name == "quark":
+                doc = quark_case(name, work, out, hinted(name, candidates("float32")))
+            elif name == "auto-round":
+                doc = autoround_case(name, work, out, hinted(name, candidates("bfloat16")))
             elif name == "bitnet":
                 doc = bitnet_case(name, work, out, hinted(name, candidates("bfloat16")))
             elif name == "compressed-tensors":
