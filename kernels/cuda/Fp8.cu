@@ -172,8 +172,9 @@ bool fp8Linear(const Fp8Weight &w, const void *x, const void *bias, void *y,
     error = "M * K is too large for the FP8 kernels' workspace";
     return false;
   }
-  if (reinterpret_cast<uintptr_t>(x) % 16 != 0) {
-    error = "x must be 16-byte aligned for the FP8 kernels";
+  if (reinterpret_cast<uintptr_t>(x) % 8 != 0 ||
+      reinterpret_cast<uintptr_t>(y) % 4 != 0) {
+    error = "the FP8 kernels need x 8-byte and y 4-byte aligned";
     return false;
   }
   const LinearPath path =

@@ -25,7 +25,7 @@
 // weight_block_size [128, 128] or null (per tensor, static activations
 // only, as transformers), N a multiple of 16 (DeepSeek-V3's kv_a_proj has
 // N = 576: its last scale row covers a partial block), K a multiple of 128,
-// x 16-byte aligned.
+// x 8-byte and y 4-byte aligned.
 // A ue8m0 checkpoint's scales (scale_fmt "ue8m0", powers of two) are served
 // once stored as f32, which holds them exactly; the e8m0 dtype itself is
 // not in the spec's layout (nor the reference's).

@@ -161,7 +161,7 @@ __global__ void __launch_bounds__(GemmShape<WG>::kThreads, 1)
   float acc[64], d[64];
 #pragma unroll
   for (int i = 0; i < 64; ++i)
-    acc[i] = 0.0f;
+    acc[i] = d[i] = 0.0f;
 
   for (int kb = 0; kb < kBlocks; ++kb) {
     sm90::cpAsyncWait<S::kStages - 2>();
@@ -176,6 +176,9 @@ __global__ void __launch_bounds__(GemmShape<WG>::kThreads, 1)
     const uint32_t bTile = aTile + S::kBlockM * kBlockK;
     const uint64_t descA = sm90::descriptor128(aTile + wg * 64 * kBlockK);
     const uint64_t descB = sm90::descriptor128(bTile);
+#pragma unroll
+    for (int i = 0; i < 64; ++i)
+      sm90::fenceOperand(d[i]);
     sm90::wgmmaFence();
 #pragma unroll
     for (int s = 0; s < kBlockK / 32; ++s)
@@ -186,6 +189,9 @@ __global__ void __launch_bounds__(GemmShape<WG>::kThreads, 1)
     const float scaleA = rowA < a.m ? sxA[kb * sxStep] : 0.0f;
     const float scaleB = rowB < a.m ? sxB[kb * sxStep] : 0.0f;
     sm90::wgmmaWait<0>();
+#pragma unroll
+    for (int i = 0; i < 64; ++i)
+      sm90::fenceOperand(d[i]);
 #pragma unroll
     for (int i = 0; i < 64; ++i)
       acc[i] = __fadd_rn(

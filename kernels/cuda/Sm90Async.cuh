@@ -82,6 +82,13 @@ __device__ __forceinline__ void wgmmaCommit() {
 template <int Pending> __device__ __forceinline__ void wgmmaWait() {
   asm volatile("wgmma.wait_group.sync.aligned %0;" ::"n"(Pending) : "memory");
 }
+/// Pins an accumulator register in place: the compiler sees the wgmma asm
+/// define it, not the wait, so without this it may move a read of it above
+/// wgmmaWait (or a write below wgmmaFence). Call on every accumulator after
+/// the wait and before the fence.
+__device__ __forceinline__ void fenceOperand(float &r) {
+  asm volatile("" : "+f"(r)::"memory");
+}
 #endif
 
 } // namespace hfq::cuda::sm90
