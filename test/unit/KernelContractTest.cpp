@@ -322,7 +322,13 @@ TEST(KernelSymbols, TheGeneratedListIsTheSpecsKernels) {
     for (const spec::KernelRule &rule : q->kernels) {
       const kernels::KernelSymbol *symbol = findSymbol(rule.name);
       if (!rule.planned.empty()) {
-        EXPECT_EQ(symbol, nullptr) << rule.name << " is planned";
+        // Planned for this quantizer; the same name may be implemented for
+        // another one (hfq_fp8_scaled_mm: fp8's, planned for
+        // compressed-tensors and torchao), never for this one.
+        EXPECT_TRUE(symbol == nullptr ||
+                    std::string(symbol->methods).find(q->key) ==
+                        std::string::npos)
+            << rule.name << " is planned for " << q->key;
         continue;
       }
       named.insert(rule.name);
