@@ -79,8 +79,8 @@ namespace {
 
 using hfq::cuda::Bnb4Weight;
 using hfq::cuda::DeviceWeight;
-using hfq::cuda::Fp8Weight;
 using hfq::cuda::deviceReadable;
+using hfq::cuda::Fp8Weight;
 using hfq::cuda::LaunchConfig;
 using hfq::cuda::LinearPath;
 using hfq::cuda::Workspace;
@@ -702,7 +702,7 @@ extern "C" void hfq_cuda_release_weights(void) {
   static_assert(kShape_##kernel.known,                                         \
                 "a spec names the CUDA kernel " #kernel ", which Entry.cpp "   \
                 "cannot serve: kernelShape knows *_w4a16_gemv / _gemm, "       \
-                "*_w8a16_gemv / _gemm, *_generic, *_bnb4_gemv / _gemm, "        \
+                "*_w8a16_gemv / _gemm, *_generic, *_bnb4_gemv / _gemm, "       \
                 "*_fp8_block_gemm and *_fp8_scaled_mm "                        \
                 "(mark the rule planned, or add the kernel)");                 \
   const KernelInfo kKernel_##kernel = {#kernel, key, kShape_##kernel.bits,     \

@@ -30,10 +30,10 @@ constexpr int64_t kBlock = 128; // the one weight block the kernels take
 bool hopper(std::string &error) {
   int device = 0, major = 0, minor = 0;
   HFQ_CUDA_TRY(cudaGetDevice(&device));
-  HFQ_CUDA_TRY(
-      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  HFQ_CUDA_TRY(
-      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  HFQ_CUDA_TRY(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                      device));
+  HFQ_CUDA_TRY(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor,
+                                      device));
   if (major != 9 || minor != 0) {
     error = "the FP8 kernels are built for sm_90a (Hopper, compute capability "
             "9.0); this device is " +
@@ -84,11 +84,11 @@ bool fp8Operands(int64_t blockN, int64_t blockK, bool staticActivation,
   }
   if (!kernels::expectView(packed[0], "weight", DType::F8E4M3FN, {n, k},
                            error) ||
-      !kernels::expectView(packed[1], "weight_scale_inv", DType::F32,
-                           perTensor ? std::vector<int64_t>{}
-                                     : std::vector<int64_t>{ceilDiv(n, kBlock),
-                                                            k / kBlock},
-                           error))
+      !kernels::expectView(
+          packed[1], "weight_scale_inv", DType::F32,
+          perTensor ? std::vector<int64_t>{}
+                    : std::vector<int64_t>{ceilDiv(n, kBlock), k / kBlock},
+          error))
     return false;
   out = Fp8Operands();
   out.weight = packed[0];
@@ -128,7 +128,8 @@ bool Fp8Weight::upload(const Fp8Operands &op, int64_t rows, int64_t cols,
     HFQ_CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice));
     return true;
   };
-  ok = put(c, op.weight.data, codeBytes) && put(s, op.scaleInv.data, scaleBytes);
+  ok =
+      put(c, op.weight.data, codeBytes) && put(s, op.scaleInv.data, scaleBytes);
   codes = static_cast<uint8_t *>(c);
   scales = static_cast<float *>(s);
   if (!ok)
@@ -147,7 +148,8 @@ void Fp8Weight::release() {
 
 size_t Fp8Weight::bytes() const {
   return static_cast<size_t>(n * k) +
-         (perTensor ? 1 : static_cast<size_t>(ceilDiv(n, kBlock) * (k / kBlock))) *
+         (perTensor ? 1
+                    : static_cast<size_t>(ceilDiv(n, kBlock) * (k / kBlock))) *
              sizeof(float);
 }
 

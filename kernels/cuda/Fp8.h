@@ -1,4 +1,5 @@
-//===- Fp8.h - transformers' fine-grained FP8 linear on the GPU --*- C++ -*-===//
+//===- Fp8.h - transformers' fine-grained FP8 linear on the GPU --*- C++
+//-*-===//
 //
 // Host API of the FP8 kernels (quant_method "fp8", specs/fp8.json; the CPU
 // reference is kernels/ref/FineGrainedFp8.h). The weight stays as the
@@ -58,8 +59,9 @@ struct Fp8Operands {
 /// serve: args (block_n, block_k, static_activation, dequantize), packed
 /// (weight, weight_scale_inv[, activation_scale]), N and K.
 bool fp8Operands(int64_t blockN, int64_t blockK, bool staticActivation,
-                 bool dequantize, const std::vector<kernels::TensorView> &packed,
-                 int64_t n, int64_t k, Fp8Operands &out, std::string &error);
+                 bool dequantize,
+                 const std::vector<kernels::TensorView> &packed, int64_t n,
+                 int64_t k, Fp8Operands &out, std::string &error);
 
 /// An FP8 weight resident on the device, as the checkpoint stores it.
 struct Fp8Weight {

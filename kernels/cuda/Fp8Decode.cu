@@ -53,9 +53,9 @@ __device__ __forceinline__ uint4 loadStreaming(const uint8_t *p) {
 }
 
 /// d += A (16 x 32 e4m3) . B (32 x 8 e4m3), in the mma's f32 accumulator.
-__device__ __forceinline__ void mmaE4m3(float (&d)[4], uint32_t a0,
-                                        uint32_t a1, uint32_t a2, uint32_t a3,
-                                        uint32_t b0, uint32_t b1) {
+__device__ __forceinline__ void mmaE4m3(float (&d)[4], uint32_t a0, uint32_t a1,
+                                        uint32_t a2, uint32_t a3, uint32_t b0,
+                                        uint32_t b1) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
   asm volatile("mma.sync.aligned.m16n8k32.row.col.f32.e4m3.e4m3.f32 "
                "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
@@ -101,7 +101,8 @@ __global__ void __launch_bounds__(kWarps * 32)
 #pragma unroll
   for (int j = 0; j < NT; ++j) {
     xValid[j] = 8 * j + g < a.m;
-    xg[j] = a.x8 + static_cast<size_t>(xValid[j] ? 8 * j + g : 0) * a.k + 16 * t;
+    xg[j] =
+        a.x8 + static_cast<size_t>(xValid[j] ? 8 * j + g : 0) * a.k + 16 * t;
   }
   const float *swRow = a.wScales + (row0 / kBlockK) * a.wScaleRow;
 

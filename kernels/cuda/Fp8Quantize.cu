@@ -60,7 +60,8 @@ __global__ void __launch_bounds__(kWarpsPerBlock * 32)
   for (int64_t item = (int64_t(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32);
        item < total; item += int64_t(gridDim.x) * kWarpsPerBlock) {
     const int64_t row = item / groups, group = item % groups;
-    const size_t base = static_cast<size_t>(row * k + group * kGroup + 4 * lane);
+    const size_t base =
+        static_cast<size_t>(row * k + group * kGroup + 4 * lane);
     const uint2 raw = *reinterpret_cast<const uint2 *>(x + base);
     const float v[4] = {widen<Bf16>(raw.x & 0xffff), widen<Bf16>(raw.x >> 16),
                         widen<Bf16>(raw.y & 0xffff), widen<Bf16>(raw.y >> 16)};
@@ -104,13 +105,13 @@ bool fp8QuantizeActivations(ActType act, const void *x, int64_t m, int64_t k,
       (warps + kWarpsPerBlock - 1) / kWarpsPerBlock, int64_t{1} << 20);
   const auto *xs = static_cast<const uint16_t *>(x);
   if (act == ActType::BF16)
-    fp8QuantizeKernel<true><<<static_cast<unsigned>(blocks),
-                              kWarpsPerBlock * 32, 0, stream>>>(
-        xs, m, k, activationScale, x8, scales);
+    fp8QuantizeKernel<true>
+        <<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, 0, stream>>>(
+            xs, m, k, activationScale, x8, scales);
   else
-    fp8QuantizeKernel<false><<<static_cast<unsigned>(blocks),
-                               kWarpsPerBlock * 32, 0, stream>>>(
-        xs, m, k, activationScale, x8, scales);
+    fp8QuantizeKernel<false>
+        <<<static_cast<unsigned>(blocks), kWarpsPerBlock * 32, 0, stream>>>(
+            xs, m, k, activationScale, x8, scales);
   HFQ_LAUNCH_CHECK("the FP8 activation quantization");
   return true;
 }

@@ -1,4 +1,5 @@
-//===- Sm90Async.cuh - Hopper wgmma and cp.async building blocks -*- CUDA -*-===//
+//===- Sm90Async.cuh - Hopper wgmma and cp.async building blocks -*- CUDA
+//-*-===//
 //
 // Device helpers for kernels that feed warpgroup MMAs (wgmma, sm_90a) from
 // shared memory written by cp.async: the shared-memory matrix descriptor,

@@ -24,11 +24,11 @@
 // Pass criteria (test/gpu/EntryChecks.h): status 0, every element finite,
 // relative Frobenius error <= 1e-2 (bf16) / 2e-3 (f16), no element off by
 // more than 10% of max |ref|. The error paths (N not a multiple of 16, K
-// not of 128, a block size other than 128 x 128, dynamic per-tensor, a wrong-shape
-// scale, a missing activation_scale, dequantize = true, an f32 call) must
-// fail with a message naming the kernel and what is wrong, y untouched;
-// they run first and need no GPU. Without a GPU the test then exits 77
-// (CTest's skip code). `--seed N` repeats a run; `--small` runs a reduced
+// not of 128, a block size other than 128 x 128, dynamic per-tensor, a
+// wrong-shape scale, a missing activation_scale, dequantize = true, an f32
+// call) must fail with a message naming the kernel and what is wrong, y
+// untouched; they run first and need no GPU. Without a GPU the test then exits
+// 77 (CTest's skip code). `--seed N` repeats a run; `--small` runs a reduced
 // set (compute-sanitizer).
 //
 // Built by CMake like hfq-bnb4-gpu-test (linking libhfq_kernels_cuda.so),
@@ -143,8 +143,8 @@ Checkpoint fp8Checkpoint(const Fp8Case &c, Rng &rng) {
   if (!perTensor) {
     ck.tensors.emplace_back();
     ck.tensors.emplace_back();
-    quantizeBlocks(w, c.n, c.k, c.scheme == Scheme::DynamicUe8m0,
-                   ck.tensors[0], ck.tensors[1]);
+    quantizeBlocks(w, c.n, c.k, c.scheme == Scheme::DynamicUe8m0, ck.tensors[0],
+                   ck.tensors[1]);
   } else {
     Fp8Quantized q;
     if (!quantizeFp8Block(w.data(), c.n, c.k, 0, 0, q, ck.error))
@@ -166,12 +166,16 @@ std::vector<Fp8Case> cases(bool small) {
             {128, 256, Scheme::DynamicUe8m0},
             {256, 128, Scheme::StaticPerTensor}};
   return {
-      {128, 128, Scheme::Dynamic},       {256, 384, Scheme::Dynamic},
-      {640, 1024, Scheme::Dynamic},      {384, 256, Scheme::DynamicUe8m0},
-      {256, 640, Scheme::StaticBlock},   {384, 512, Scheme::StaticPerTensor},
+      {128, 128, Scheme::Dynamic},
+      {256, 384, Scheme::Dynamic},
+      {640, 1024, Scheme::Dynamic},
+      {384, 256, Scheme::DynamicUe8m0},
+      {256, 640, Scheme::StaticBlock},
+      {384, 512, Scheme::StaticPerTensor},
       // N % 128 != 0 (DeepSeek-V3's kv_a_proj, 576 x 7168): a partial last
       // scale row and GEMM tile.
-      {576, 256, Scheme::Dynamic},       {208, 384, Scheme::StaticBlock},
+      {576, 256, Scheme::Dynamic},
+      {208, 384, Scheme::StaticBlock},
   };
 }
 
@@ -230,8 +234,7 @@ void checkForcedPaths(const Fp8Case &c, Rng &rng) {
   if (!ck.error.empty() || !decodeTable(&abi.tableRef, packed, error) ||
       !hfq::cuda::fp8Operands(128, 128, false, false, packed, c.n, c.k, op,
                               error)) {
-    report(false, caseName(c) + ": forced paths: operands",
-           ck.error + error);
+    report(false, caseName(c) + ": forced paths: operands", ck.error + error);
     return;
   }
   hfq::cuda::Fp8Weight w;
@@ -261,8 +264,8 @@ void checkForcedPaths(const Fp8Case &c, Rng &rng) {
               cudaMemcpy(x, a.x.data(), xBytes, cudaMemcpyHostToDevice) ==
                   cudaSuccess &&
               cudaMemset(y, 0xFF, yBytes) == cudaSuccess;
-    ok = ok && hfq::cuda::fp8Linear(w, x, nullptr, y, m, ws, nullptr, config,
-                                    error);
+    ok = ok &&
+         hfq::cuda::fp8Linear(w, x, nullptr, y, m, ws, nullptr, config, error);
     ok = ok && cudaDeviceSynchronize() == cudaSuccess &&
          cudaMemcpy(out.data(), y, yBytes, cudaMemcpyDeviceToHost) ==
              cudaSuccess;
@@ -302,8 +305,8 @@ void checkActivationQuantization(int64_t m, int64_t k, Act act,
   if (staticScale > 0.0f) {
     want8.resize(static_cast<size_t>(m * k));
     for (int64_t i = 0; i < m * k; ++i)
-      want8[i] = floatToFp8e4m3(
-          std::clamp(a.xf[i] / staticScale, -448.0f, 448.0f));
+      want8[i] =
+          floatToFp8e4m3(std::clamp(a.xf[i] / staticScale, -448.0f, 448.0f));
     wantScales.assign(static_cast<size_t>(m), staticScale);
   } else if (!quantizeFp8ActivationGroups(a.xf.data(), m, k, 128, want8,
                                           wantScales, error)) {
@@ -313,17 +316,17 @@ void checkActivationQuantization(int64_t m, int64_t k, Act act,
   void *x = nullptr, *x8 = nullptr, *scales = nullptr;
   std::vector<uint8_t> got8(want8.size());
   std::vector<float> gotScales(wantScales.size());
-  bool ok = cudaMalloc(&x, a.x.size() * sizeof(Half)) == cudaSuccess &&
-            cudaMalloc(&x8, got8.size()) == cudaSuccess &&
-            cudaMalloc(&scales, gotScales.size() * sizeof(float)) ==
-                cudaSuccess &&
-            cudaMemcpy(x, a.x.data(), a.x.size() * sizeof(Half),
-                       cudaMemcpyHostToDevice) == cudaSuccess;
-  ok = ok && hfq::cuda::fp8QuantizeActivations(
-                 act == BF16 ? hfq::cuda::ActType::BF16
-                             : hfq::cuda::ActType::F16,
-                 x, m, k, staticScale, static_cast<uint8_t *>(x8),
-                 static_cast<float *>(scales), nullptr, error);
+  bool ok =
+      cudaMalloc(&x, a.x.size() * sizeof(Half)) == cudaSuccess &&
+      cudaMalloc(&x8, got8.size()) == cudaSuccess &&
+      cudaMalloc(&scales, gotScales.size() * sizeof(float)) == cudaSuccess &&
+      cudaMemcpy(x, a.x.data(), a.x.size() * sizeof(Half),
+                 cudaMemcpyHostToDevice) == cudaSuccess;
+  ok = ok &&
+       hfq::cuda::fp8QuantizeActivations(
+           act == BF16 ? hfq::cuda::ActType::BF16 : hfq::cuda::ActType::F16, x,
+           m, k, staticScale, static_cast<uint8_t *>(x8),
+           static_cast<float *>(scales), nullptr, error);
   ok = ok && cudaDeviceSynchronize() == cudaSuccess &&
        cudaMemcpy(got8.data(), x8, got8.size(), cudaMemcpyDeviceToHost) ==
            cudaSuccess &&
