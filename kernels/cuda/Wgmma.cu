@@ -20,8 +20,9 @@
 //    pair, then (q - z) · s or q · s + o in packed 16-bit arithmetic, one
 //    rounding: the Dequant path's numerics; 8-bit bf16, whose 128 + q is not
 //    exact in bf16, goes through f32) while the previous step's
-//    wgmma.m64nBNk16 runs; after the fourth it waits and releases the stage
-//    (`empty` mbarrier, one arrival per warp).
+//    wgmma.m64nBNk16 runs; the stage's four wgmma run on while the next
+//    stage is dequantized, and a stage is released (`empty` mbarrier, one
+//    arrival per warp) once its wgmma are done (kGroupsInFlight).
 //  * Persistent: a grid of at most one block per SM walks the work units
 //    (128-row block, BN-row block of x, K split) with the pipeline's stage
 //    and phase carried across units. Where the units would not fill the
@@ -96,6 +97,11 @@ using namespace wgmma_ops;
 using sm90::wgmmaCommit;
 using sm90::wgmmaFence;
 using sm90::wgmmaWait;
+
+// wgmma groups a consumer leaves running past the end of a stage: 1 (the
+// stage's wgmma overlap the next stage's dequantize; the stage is released
+// one stage late) or 0 (each stage waits for its own; NOTES.md, wave 2a).
+constexpr int kGroupsInFlight = 1;
 
 /// One work unit: 128-row block nb, BN-row block mb of x, K blocks
 /// [kb0, kb1) (split `split`). M-blocks vary fastest: concurrent units
@@ -265,12 +271,19 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
   const bool twoGroups = p.groupSize == 32;
   int stage = 0;
   uint32_t phase = 0;
+  // Every lane of the warp is past the wait for the stage's wgmma: release it.
+  auto release = [&](int done) {
+    __syncwarp();
+    if (lane == 0)
+      mbarArrive(empty + done);
+  };
   for (int u = blockIdx.x; u < p.units; u += gridDim.x) {
     const Unit w = unitOf(p, u);
     float acc[ND];
 #pragma unroll
     for (int i = 0; i < ND; ++i)
       acc[i] = 0.0f;
+    int previous = -1; // the stage whose wgmma may still run
     for (int kb = w.kb0; kb < w.kb1; ++kb) {
       mbarWait(full + stage, phase);
       const uint8_t *st = smem + stage * S::kBytes;
@@ -303,19 +316,27 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
         MmaRS<T, BN>::run(acc, a[i], desc + 2 * i); // step i: 32 bytes further along K
       }
       wgmmaCommit();
-      wgmmaWait<0>();
-#pragma unroll
-      for (int i = 0; i < ND; ++i)
-        fenceOperand(acc[i]);
-      // Every lane of the warp is past its wait: release the stage.
-      __syncwarp();
-      if (lane == 0)
-        mbarArrive(empty + stage);
+      // This stage's wgmma run on while the next is dequantized; the
+      // previous stage's are done, and its shared memory goes back.
+      wgmmaWait<kGroupsInFlight>();
+      if constexpr (kGroupsInFlight == 0) {
+        release(stage);
+      } else {
+        if (previous >= 0)
+          release(previous);
+        previous = stage;
+      }
       if (++stage == S::kCount) {
         stage = 0;
         phase ^= 1;
       }
     }
+    wgmmaWait<0>();
+#pragma unroll
+    for (int i = 0; i < ND; ++i)
+      fenceOperand(acc[i]);
+    if (previous >= 0)
+      release(previous);
 
     // Epilogue: acc[4 j + c] is weight row nRow + 8 (c / 2), x row
     // mRow + 8 j + c % 2.
@@ -378,8 +399,9 @@ __global__ void __launch_bounds__(kThreads, 1)
 #if HFQ_WGMMA_ARCH
   using S = Stage<BITS, BN>;
   extern __shared__ uint8_t wgmmaSmemRaw[];
-  uint8_t *smem = reinterpret_cast<uint8_t *>(
-      (reinterpret_cast<uintptr_t>(wgmmaSmemRaw) + 1023) / 1024 * 1024);
+  // Aligned by an offset from the array itself (not through an integer), so
+  // the compiler keeps shared-memory loads for what is read through it.
+  uint8_t *smem = wgmmaSmemRaw + (-sm90::sharedAddress(wgmmaSmemRaw) & 1023u);
   uint64_t *full = reinterpret_cast<uint64_t *>(smem + S::kCount * S::kBytes);
   uint64_t *empty = full + S::kCount;
   __shared__ int lastFlag[wl::kSlabs];
