@@ -10,6 +10,7 @@
 #   bench/device.sh profile M.. ncu on one launch of the 4-bit kernel per M
 #   bench/device.sh bench [..]  hfq-bench (args passed on) + torch baselines + report
 #   bench/device.sh all         both
+#   bench/device.sh build       only the build (into /tmp/hfq-device-build)
 #
 # The entry-point test and the reference kernels include MLIR's
 # CRunnerUtils.h for one thing, the memref descriptor StridedMemRefType. The
@@ -164,6 +165,7 @@ run_profile() {
 
 build
 case "$WHAT" in
+  build) ;;
   test) run_test ;;
   bench) run_bench "$@" ;;
   profile) run_profile "$@" ;;
