@@ -37,23 +37,30 @@ void setMethodRegistry(std::shared_ptr<const spec::MethodRegistry> registry);
 /// The registry set above (or the built-in one).
 std::shared_ptr<const spec::MethodRegistry> getMethodRegistry();
 
+/// The MLIR spelling of an element type ("bf16"): what specs call an
+/// activation type, `act_dtype` in layouts and kernel rules.
+std::string elementTypeName(mlir::Type type);
+
 /// The layout `quantizer` declares for a layer of `n` outputs and `k` inputs
-/// under `config` and `scheme` (spec::resolveLayoutWithArgs), as the
-/// attribute quantized ops record. Null, with `error` set, when the spec
-/// cannot lay the layer out.
+/// under `config` and `scheme`, with activations of element type
+/// `activation` (spec::resolveLayoutWithArgs), as the attribute quantized
+/// ops record. Null, with `error` set, when the spec cannot lay the layer
+/// out.
 LayoutAttr resolveLayoutAttr(mlir::MLIRContext *context,
                              const spec::QuantizerSpec &quantizer,
                              const spec::Json &config, const spec::Json &scheme,
-                             int64_t n, int64_t k, std::string &error);
+                             int64_t n, int64_t k, mlir::Type activation,
+                             std::string &error);
 
 /// The layout of a quantized op's packed tensors: `recorded` (what
 /// --hfq-dispatch wrote on the op) when present, else — IR written by hand —
-/// the registry's for `method`, `scheme`, N and K. The one way the verifier
-/// and every pass learn a layout. Null, with `error` set (a phrase to follow
-/// "method '<key>' "), when there is none.
+/// the registry's for `method`, `scheme`, N, K and the `activation` element
+/// type. The one way the verifier and every pass learn a layout. Null, with
+/// `error` set (a phrase to follow "method '<key>' "), when there is none.
 LayoutAttr getPackedLayout(mlir::Operation *op, MethodAttr method,
                            mlir::DictionaryAttr scheme, LayoutAttr recorded,
-                           int64_t n, int64_t k, std::string &error);
+                           int64_t n, int64_t k, mlir::Type activation,
+                           std::string &error);
 
 /// Converts a config value to the attribute that carries it in the IR.
 mlir::Attribute jsonToAttribute(const spec::Json &value,

@@ -182,13 +182,21 @@ static LogicalResult verifyMethod(Operation *op, MethodAttr method,
 // Layouts: recorded on the op, or resolved from the registry
 //===----------------------------------------------------------------------===//
 
+std::string hfq::elementTypeName(Type type) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << type;
+  return out;
+}
+
 LayoutAttr hfq::resolveLayoutAttr(MLIRContext *context,
                                   const spec::QuantizerSpec &quantizer,
                                   const spec::Json &config,
                                   const spec::Json &scheme, int64_t n,
-                                  int64_t k, std::string &error) {
-  std::optional<spec::ResolvedLayout> layout =
-      spec::resolveLayoutWithArgs(quantizer, config, scheme, n, k, error);
+                                  int64_t k, Type activation,
+                                  std::string &error) {
+  std::optional<spec::ResolvedLayout> layout = spec::resolveLayoutWithArgs(
+      quantizer, config, scheme, n, k, elementTypeName(activation), error);
   if (!layout)
     return {};
   SmallVector<StringAttr> names, argNames;
@@ -214,7 +222,8 @@ LayoutAttr hfq::resolveLayoutAttr(MLIRContext *context,
 
 LayoutAttr hfq::getPackedLayout(Operation *op, MethodAttr method,
                                 DictionaryAttr scheme, LayoutAttr recorded,
-                                int64_t n, int64_t k, std::string &error) {
+                                int64_t n, int64_t k, Type activation,
+                                std::string &error) {
   if (ShapedType::isDynamic(n) || ShapedType::isDynamic(k)) {
     error =
         "needs static N and K to lay out its tensors, got N = " + dimString(n) +
@@ -236,7 +245,7 @@ LayoutAttr hfq::getPackedLayout(Operation *op, MethodAttr method,
   std::string why;
   LayoutAttr layout =
       resolveLayoutAttr(op->getContext(), *quantizer, method.getConfigJson(),
-                        schemeJson, n, k, why);
+                        schemeJson, n, k, activation, why);
   if (!layout)
     error = "cannot lay out this layer (N = " + std::to_string(n) +
             ", K = " + std::to_string(k) + "): " + why;
@@ -244,16 +253,16 @@ LayoutAttr hfq::getPackedLayout(Operation *op, MethodAttr method,
 }
 
 /// Checks `types` (named `what` #i in messages) against the layout of the
-/// op's method for a layer of `n` outputs and `k` inputs: the recorded one,
-/// else the registry's.
+/// op's method for a layer of `n` outputs and `k` inputs with `activation`
+/// activations: the recorded one, else the registry's.
 static LogicalResult verifyLayout(Operation *op, MethodAttr method,
                                   DictionaryAttr scheme, LayoutAttr recorded,
-                                  int64_t n, int64_t k, TypeRange types,
-                                  StringRef what) {
+                                  int64_t n, int64_t k, Type activation,
+                                  TypeRange types, StringRef what) {
   std::string key = method.getKey().str();
   std::string error;
   LayoutAttr layout =
-      getPackedLayout(op, method, scheme, recorded, n, k, error);
+      getPackedLayout(op, method, scheme, recorded, n, k, activation, error);
   if (!layout)
     return op->emitOpError("method '") << key << "' " << error;
   ArrayRef<Type> expected = layout.getTypes();
@@ -294,7 +303,8 @@ LogicalResult QLinearOp::verify() {
   if (failed(verifyMethod(*this, getMethod(), getSchemeAttr())))
     return failure();
   return verifyLayout(*this, getMethod(), getSchemeAttr(), getLayoutAttr(),
-                      getN(), getK(), getPacked().getTypes(), "packed");
+                      getN(), getK(), input.getElementType(),
+                      getPacked().getTypes(), "packed");
 }
 
 int64_t QLinearOp::getN() {
@@ -310,8 +320,9 @@ int64_t QLinearOp::getK() {
 }
 
 LayoutAttr QLinearOp::getPackedLayout(std::string &error) {
-  return hfq::getPackedLayout(*this, getMethod(), getSchemeAttr(),
-                              getLayoutAttr(), getN(), getK(), error);
+  return hfq::getPackedLayout(
+      *this, getMethod(), getSchemeAttr(), getLayoutAttr(), getN(), getK(),
+      cast<RankedTensorType>(getInput().getType()).getElementType(), error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -329,8 +340,10 @@ LogicalResult QuantizeOp::verify() {
     return emitOpError("'kernel' must name a kernel when present");
   if (failed(verifyMethod(*this, getMethod(), getSchemeAttr())))
     return failure();
+  // The float weight is in the model's dtype, its activations' type.
   return verifyLayout(*this, getMethod(), getSchemeAttr(), getLayoutAttr(),
-                      getN(), getK(), getPacked().getTypes(), "result");
+                      getN(), getK(), weight.getElementType(),
+                      getPacked().getTypes(), "result");
 }
 
 int64_t QuantizeOp::getN() {
@@ -342,6 +355,7 @@ int64_t QuantizeOp::getK() {
 }
 
 LayoutAttr QuantizeOp::getPackedLayout(std::string &error) {
-  return hfq::getPackedLayout(*this, getMethod(), getSchemeAttr(),
-                              getLayoutAttr(), getN(), getK(), error);
+  return hfq::getPackedLayout(
+      *this, getMethod(), getSchemeAttr(), getLayoutAttr(), getN(), getK(),
+      cast<RankedTensorType>(getWeight().getType()).getElementType(), error);
 }

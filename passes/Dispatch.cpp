@@ -237,10 +237,12 @@ LogicalResult DispatchPass::rewrite(LinearOp op,
   DictionaryAttr schemeAttr;
   if (quantizer.moduleScheme)
     schemeAttr = cast<DictionaryAttr>(jsonToAttribute(scheme, &getContext()));
-  // The layout is resolved here, once; the ops record it.
+  // The layout is resolved here, once, for the model's activation type; the
+  // ops record it.
   std::string error;
-  LayoutAttr layout = resolveLayoutAttr(&getContext(), quantizer,
-                                        decision.config, scheme, n, k, error);
+  LayoutAttr layout = resolveLayoutAttr(
+      &getContext(), quantizer, decision.config, scheme, n, k,
+      cast<RankedTensorType>(op.getInput().getType()).getElementType(), error);
   if (!layout)
     return op.emitOpError("cannot be quantized with '")
            << quantizer.key << "': " << error;

@@ -24,14 +24,6 @@ using namespace hfq;
 
 namespace {
 
-/// The MLIR spelling of an element type ("bf16"), used as `act_dtype`.
-std::string elementTypeName(Type type) {
-  std::string out;
-  llvm::raw_string_ostream os(out);
-  os << type;
-  return out;
-}
-
 /// Activation rows: the product of the input's leading dimensions, -1 when
 /// one is dynamic.
 int64_t activationRows(RankedTensorType input) {

@@ -43,9 +43,10 @@ Json configScope(const ConfigSpec &spec, const Json &config) {
 
 std::optional<std::vector<TensorLayout>>
 resolveLayout(const QuantizerSpec &quantizer, const Json &config,
-              const Json &scheme, int64_t n, int64_t k, std::string &error) {
+              const Json &scheme, int64_t n, int64_t k,
+              const std::string &actDtype, std::string &error) {
   std::optional<ResolvedLayout> layout =
-      resolveLayoutWithArgs(quantizer, config, scheme, n, k, error);
+      resolveLayoutWithArgs(quantizer, config, scheme, n, k, actDtype, error);
   if (!layout)
     return std::nullopt;
   return std::move(layout->tensors);
@@ -216,10 +217,13 @@ static bool resolveArgs(const LayoutSpec &layout, const Json &scope,
 std::optional<ResolvedLayout>
 resolveLayoutWithArgs(const QuantizerSpec &quantizer, const Json &config,
                       const Json &scheme, int64_t n, int64_t k,
-                      std::string &error) {
+                      const std::string &actDtype, std::string &error) {
   Json scope = configScope(quantizer.method->config, config);
   scope["N"] = n;
   scope["K"] = k;
+  // A tensor some libraries write in the model's dtype (quark's scales)
+  // names it as `act_dtype`, as kernel rules do.
+  scope["act_dtype"] = actDtype;
   if (quantizer.moduleScheme)
     scope["scheme"] = scheme;
   for (size_t index = 0; index < quantizer.layouts.size(); ++index) {

@@ -45,15 +45,18 @@ struct ResolvedLayout {
 std::optional<ResolvedLayout>
 resolveLayoutWithArgs(const QuantizerSpec &quantizer, const Json &config,
                       const Json &scheme, int64_t n, int64_t k,
-                      std::string &error);
+                      const std::string &actDtype, std::string &error);
 
 /// Evaluates the first matching layout of `quantizer` for a linear of
 /// `n` outputs and `k` inputs under `config` (a resolved config dict;
-/// `scheme` is the module's scheme or null). On failure returns nullopt and
-/// sets `error` to a user-facing message.
+/// `scheme` is the module's scheme or null) in a model whose activations
+/// are `actDtype` ("f32", "f16", "bf16": the element type name the layout
+/// sees as `act_dtype`, the same as kernel rules). On failure returns
+/// nullopt and sets `error` to a user-facing message.
 std::optional<std::vector<TensorLayout>>
 resolveLayout(const QuantizerSpec &quantizer, const Json &config,
-              const Json &scheme, int64_t n, int64_t k, std::string &error);
+              const Json &scheme, int64_t n, int64_t k,
+              const std::string &actDtype, std::string &error);
 
 /// The expression scope of a config: `quant_method` and every field, with
 /// the field's default for the ones `config` lacks.

@@ -46,13 +46,13 @@ bool SpecParser::parseQuantizer(const Node &node, const ConfigSpec &config,
   }
 
   Names layoutScope = fields;
-  layoutScope.insert({"N", "K"});
+  layoutScope.insert({"N", "K", "act_dtype"});
   if (quantizer.moduleScheme)
     layoutScope.insert("scheme");
   if (!parseLayouts(node.child("layouts"), layoutScope, quantizer))
     return false;
   Names kernelScope = layoutScope;
-  kernelScope.insert({"M", "target", "act_dtype"});
+  kernelScope.insert({"M", "target"});
   return parseKernels(node.child("kernels"), kernelScope, quantizer);
 }
 

@@ -31,13 +31,13 @@ bool positiveScale(const TensorView &scale, int64_t i, const std::string &what,
 
 bool dequantizeQuark(const TensorView &weight, const TensorView &scale,
                      const TensorView *zeroPoint, int64_t n, int64_t k,
-                     std::vector<float> &w, std::string &error) {
+                     DType act, std::vector<float> &w, std::string &error) {
   if (!checkMatrixShape("quark", n, k, error))
     return false;
   if (!zeroPoint) {
     float s;
     if (!expectView(weight, "weight", DType::F8E4M3FN, {n, k}, error) ||
-        !expectView(scale, "weight_scale", DType::F32, {}, error) ||
+        !expectFloatView(scale, "weight_scale", {}, error) ||
         !positiveScale(scale, 0, "weight_scale", s, error))
       return false;
     w.assign(static_cast<size_t>(n * k), 0.0f);
@@ -49,12 +49,12 @@ bool dequantizeQuark(const TensorView &weight, const TensorView &scale,
                 (code == 0xff ? "ff" : "7f") + ")";
         return false;
       }
-      w[i] = fp8e4m3ToFloat(code) * s;
+      w[i] = roundToDType(act, fp8e4m3ToFloat(code) * s);
     }
     return true;
   }
   if (!expectView(weight, "weight", DType::I8, {n, k}, error) ||
-      !expectView(scale, "weight_scale", DType::F32, {n}, error) ||
+      !expectFloatView(scale, "weight_scale", {n}, error) ||
       !expectView(*zeroPoint, "weight_zero_point", DType::I8, {n}, error))
     return false;
   w.assign(static_cast<size_t>(n * k), 0.0f);
@@ -65,24 +65,25 @@ bool dequantizeQuark(const TensorView &weight, const TensorView &scale,
       return false;
     const int64_t zero = zeroPoint->integer(r);
     for (int64_t c = 0; c < k; ++c)
-      w[r * k + c] = static_cast<float>(weight.integer(r * k + c) - zero) * s;
+      w[r * k + c] = roundToDType(
+          act, static_cast<float>(weight.integer(r * k + c) - zero) * s);
   }
   return true;
 }
 
 bool fakeQuantizeQuarkFp8Input(const float *x, int64_t count,
-                               const TensorView &inputScale,
+                               const TensorView &inputScale, DType act,
                                std::vector<float> &out, std::string &error) {
   float s;
-  if (!expectView(inputScale, "input_scale", DType::F32, {}, error) ||
+  if (!expectFloatView(inputScale, "input_scale", {}, error) ||
       !positiveScale(inputScale, 0, "input_scale", s, error))
     return false;
   out.resize(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) {
     // torch.clamp keeps NaN, which the e4m3 cast keeps too (code 0x7f).
-    const float q = x[i] / s;
+    const float q = roundToDType(act, x[i] / s);
     const float clamped = std::isnan(q) ? q : std::clamp(q, -448.0f, 448.0f);
-    out[i] = fp8e4m3ToFloat(floatToFp8e4m3(clamped)) * s;
+    out[i] = roundToDType(act, fp8e4m3ToFloat(floatToFp8e4m3(clamped)) * s);
   }
   return true;
 }

@@ -2,13 +2,14 @@
 //
 // args: QuarkArgs (specs/quark.json: static_activation, symmetric). Packed,
 // by the weight's dtype: fp8 per-tensor (weight f8E4M3FN [N, K],
-// weight_scale f32 []) or int8 per-channel (weight i8 [N, K], weight_scale
-// f32 [N], weight_zero_point i8 [N]), then input_scale f32 [] when
-// static_activation.
+// weight_scale []) or int8 per-channel (weight i8 [N, K], weight_scale [N],
+// weight_zero_point i8 [N]), then input_scale [] when static_activation;
+// scales in the model's dtype (f32, f16 or bf16).
 //
 // hfq_ref_quark: QParamsLinear's generic forward (Quark.h): x fake-quantized
 // to e4m3 with input_scale when static_activation, W dequantized, then
-// y = x'·Wᵀ. The spec's kernel rule sends only exports whose input is
+// y = x'·Wᵀ, each step rounded to the activations' type as quark's is. The
+// spec's kernel rule sends only exports whose input is
 // unquantized or static fp8_e4m3 per-tensor here, so static_activation
 // means exactly that. `symmetric` is not read: quark applies the stored
 // zero point either way.
@@ -39,14 +40,14 @@ static bool quarkForward(const LinearCall &call, const QuarkArgs &args,
     return false;
   std::vector<float> w;
   if (!dequantizeQuark(call.packed[0], call.packed[1],
-                       int8 ? &call.packed[2] : nullptr, call.n, call.k, w,
-                       error))
+                       int8 ? &call.packed[2] : nullptr, call.n, call.k,
+                       call.act, w, error))
     return false;
   std::vector<float> xq;
   const float *x = call.x;
   if (args.static_activation) {
     if (!fakeQuantizeQuarkFp8Input(call.x, call.m * call.k, call.packed.back(),
-                                   xq, error))
+                                   call.act, xq, error))
       return false;
     x = xq.data();
   }

@@ -115,6 +115,7 @@ int32_t runLinearKernel(const char *kernel, ActMemRef<Act, 2> *y,
     std::vector<float> xs = loadActivations<Act>(*x),
                        ys(static_cast<size_t>(m * n), 0.0f);
     call.x = xs.data();
+    call.act = Act::kDType;
     call.m = m;
     call.n = n;
     call.k = k;

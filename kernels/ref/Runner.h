@@ -91,10 +91,13 @@ void storeActivations(const std::vector<float> &values, ActMemRef<Act, 2> &m) {
 // The linear and quantize runners
 //===----------------------------------------------------------------------===//
 
-/// What a reference forward gets: activations [m, k] as floats, the layout's
-/// packed tensors and arguments, and room for y [m, n].
+/// What a reference forward gets: activations [m, k] as floats (of element
+/// type `act`, for a forward that rounds to it where its library computes
+/// in the model's dtype), the layout's packed tensors and arguments, and
+/// room for y [m, n].
 struct LinearCall {
   const float *x = nullptr;
+  DType act = DType::F32;
   int64_t m = 0, n = 0, k = 0;
   std::vector<TensorView> packed;
   std::vector<double> args;

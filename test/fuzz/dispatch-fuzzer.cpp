@@ -101,17 +101,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   hints.outputEmbeddings.push_back("lm_head");
   std::vector<hfq::spec::ModulePlan> plans =
       hfq::spec::planModules(decision, names, hints);
+  const std::string act = hfq::spec::activationDtype(decision.dtype);
   for (size_t i = 0; i < plans.size() && i < linears.size(); ++i) {
     if (!plans[i].quantized || linears[i].n <= 0 || linears[i].k <= 0)
       continue;
     std::string error;
     hfq::spec::resolveLayout(*decision.quantizer, decision.config,
-                             plans[i].scheme, linears[i].n, linears[i].k,
+                             plans[i].scheme, linears[i].n, linears[i].k, act,
                              error);
     for (int64_t m : {int64_t(1), int64_t(4096)})
       hfq::spec::selectKernel(*decision.quantizer, decision.config,
                               plans[i].scheme, linears[i].n, linears[i].k, m,
-                              in.target, "bf16", error);
+                              in.target, act, error);
   }
   return 0;
 }

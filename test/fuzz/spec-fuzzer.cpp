@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       std::string layoutError;
       for (int64_t n : {0, 1, 128, 4097})
         hfq::spec::resolveLayout(*q, hfq::spec::Json::object(),
-                                 hfq::spec::Json(), n, 4096 - n, layoutError);
+                                 hfq::spec::Json(), n, 4096 - n, "bf16",
+                                 layoutError);
     }
   }
   return 0;

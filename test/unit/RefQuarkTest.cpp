@@ -4,8 +4,9 @@
 // codes (bias 7: 0x38 = 1, 0x40 = 2, 0xc4 = -3, 0x7e = 448, 0x01 = 2^-9)
 // times one f32 scale; int8 codes minus the row's zero point times the
 // row's scale; static fp8 input fake quantization x' = e4m3(clamp(x / s,
-// ±448)) * s. Then the error cases, and the ABI entry point against
-// fake-quantize, dequantize, then matmul (+ bias).
+// ±448)) * s. Then a bf16 export's BF16 scales, each step rounded to bf16
+// as quark does in a bf16 model. Then the error cases, and the ABI entry
+// point against fake-quantize, dequantize, then matmul (+ bias).
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,6 +29,19 @@ extern "C" int32_t _mlir_ciface_hfq_ref_quark_f32(
     StridedMemRefType<float, 2> *, StridedMemRefType<float, 2> *,
     StridedMemRefType<float, 1> *, StridedMemRefType<double, 1> *,
     StridedMemRefType<int64_t, 2> *);
+extern "C" int32_t _mlir_ciface_hfq_ref_quark_bf16(
+    StridedMemRefType<uint16_t, 2> *, StridedMemRefType<uint16_t, 2> *,
+    StridedMemRefType<uint16_t, 1> *, StridedMemRefType<double, 1> *,
+    StridedMemRefType<int64_t, 2> *);
+
+namespace {
+
+/// bf16 0x3dcd = 1.6015625 * 2^-4 = 205/2048 = 0.10009765625: the scale of
+/// the bf16 cases, a bf16 export's weight_scale / input_scale. Its products
+/// need more than bf16's 8 significant bits, so each rounding shows.
+const std::vector<uint16_t> kBf16Scale = {0x3dcd};
+
+} // namespace
 
 TEST(RefQuark, Fp8PerTensorByHand) {
   // N = 2, K = 3, weight_scale 0.5:
@@ -37,8 +51,8 @@ TEST(RefQuark, Fp8PerTensorByHand) {
   std::vector<float> scale = {0.5f}, w;
   std::string error;
   ASSERT_TRUE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {2, 3}),
-                              viewOf(scale, DType::F32, {}), nullptr, 2, 3, w,
-                              error))
+                              viewOf(scale, DType::F32, {}), nullptr, 2, 3,
+                              DType::F32, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{0.5f, -1.5f, 224.0f, 1.0f,
                                    std::ldexp(1.0f, -10), -0.0f}));
@@ -56,8 +70,8 @@ TEST(RefQuark, Int8PerChannelByHand) {
   std::string error;
   const TensorView zp = viewOf(zero, DType::I8, {2});
   ASSERT_TRUE(dequantizeQuark(viewOf(codes, DType::I8, {2, 3}),
-                              viewOf(scale, DType::F32, {2}), &zp, 2, 3, w,
-                              error))
+                              viewOf(scale, DType::F32, {2}), &zp, 2, 3,
+                              DType::F32, w, error))
       << error;
   EXPECT_EQ(w, (std::vector<float>{1.0f, -32.0f, 31.75f, 6.0f, 0.0f, 16.0f}));
 }
@@ -75,10 +89,99 @@ TEST(RefQuark, StaticFp8InputByHand) {
   std::vector<float> s = {0.5f}, out;
   std::string error;
   ASSERT_TRUE(fakeQuantizeQuarkFp8Input(x.data(), 6, viewOf(s, DType::F32, {}),
-                                        out, error))
+                                        DType::F32, out, error))
       << error;
   EXPECT_EQ(
       out, (std::vector<float>{1.0f, 0.3125f, -224.0f, 1.125f, 0.5625f, 1.0f}));
+}
+
+TEST(RefQuark, Fp8PerTensorBf16ScaleByHand) {
+  // A bf16 model's export: weight_scale BF16 205/2048. quark multiplies in
+  // float32, then _forward_generic casts W to bf16 (8 significant bits):
+  //   0x38 = 1     -> 205/2048 = 0.10009765625, exact in bf16;
+  //   0x3b = 1.375 -> 2255/16384 = 0.13763427734375 in f32; 2255 =
+  //     0b100011001111, 8 bits 10001100 and 1111 left (over half): up to
+  //     141 * 2^-10 = 0.1376953125;
+  //   0x3a = 1.25  -> 1025/8192; 1025 = 0b10000000001, 10000000 and 001
+  //     left (under half): down to 0.125.
+  // In a float32 model the same scale gives the f32 products.
+  std::vector<uint8_t> codes = {0x38, 0x3b, 0x3a};
+  std::vector<float> w;
+  std::string error;
+  ASSERT_TRUE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {1, 3}),
+                              viewOf(kBf16Scale, DType::BF16, {}), nullptr, 1,
+                              3, DType::BF16, w, error))
+      << error;
+  EXPECT_EQ(w, (std::vector<float>{0.10009765625f, 0.1376953125f, 0.125f}));
+  ASSERT_TRUE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {1, 3}),
+                              viewOf(kBf16Scale, DType::BF16, {}), nullptr, 1,
+                              3, DType::F32, w, error))
+      << error;
+  EXPECT_EQ(w, (std::vector<float>{0.10009765625f, 0.13763427734375f,
+                                   0.1251220703125f}));
+}
+
+TEST(RefQuark, Int8PerChannelBf16ScaleByHand) {
+  // weight_scale BF16 [1] = 205/2048, zero point 1: (12 - 1) * 205/2048 =
+  // 2255/2048 = 1.10107421875 in f32, bf16 1.1015625 (as above);
+  // (-7 - 1) * 205/2048 = -0.80078125, exact.
+  std::vector<int8_t> codes = {12, -7};
+  std::vector<int8_t> zero = {1};
+  const TensorView zp = viewOf(zero, DType::I8, {1});
+  std::vector<float> w;
+  std::string error;
+  ASSERT_TRUE(dequantizeQuark(viewOf(codes, DType::I8, {1, 2}),
+                              viewOf(kBf16Scale, DType::BF16, {1}), &zp, 1, 2,
+                              DType::BF16, w, error))
+      << error;
+  EXPECT_EQ(w, (std::vector<float>{1.1015625f, -0.80078125f}));
+}
+
+TEST(RefQuark, StaticFp8InputInBf16ByHand) {
+  // input_scale BF16 205/2048 on bf16 activations: each op rounds to bf16.
+  //   1.0: x / s = 2048/205 = 9.990... -> bf16 (step 1/16 in [8, 16)) 10
+  //     -> e4m3 10 -> 10 * s = 1.0009765625 -> bf16 (step 1/128) 1.0;
+  //   0.94921875 (243/256): x / s = 1944/205 = 9.4829... -> bf16 9.5, a
+  //     tie for e4m3 between 9 (odd mantissa) and 10: 10 -> 1.0 again,
+  //     where float32 math keeps 9.48 -> e4m3 9 -> 0.90087890625;
+  //   -64: x / s = -639.4 -> bf16 -640 -> clamped to -448 -> -448 * s =
+  //     -44.84375 -> bf16 (step 1/4 in [32, 64)) -44.75.
+  std::vector<float> x = {1.0f, 0.94921875f, -64.0f}, out;
+  std::string error;
+  ASSERT_TRUE(fakeQuantizeQuarkFp8Input(x.data(), 3,
+                                        viewOf(kBf16Scale, DType::BF16, {}),
+                                        DType::BF16, out, error))
+      << error;
+  EXPECT_EQ(out, (std::vector<float>{1.0f, 1.0f, -44.75f}));
+  ASSERT_TRUE(fakeQuantizeQuarkFp8Input(
+      x.data(), 3, viewOf(kBf16Scale, DType::BF16, {}), DType::F32, out, error))
+      << error;
+  EXPECT_EQ(out,
+            (std::vector<float>{1.0009765625f, 0.90087890625f, -44.84375f}));
+}
+
+TEST(RefQuark, Bf16EntryPointRoundsAsQuarkDoes) {
+  // The bf16 entry point of a bf16 export (scales BF16): x = [1.0,
+  // 0.94921875] fake-quantizes to [1.0, 1.0], W = [0x38, 0x3b] *
+  // 205/2048 dequantizes to [0.10009765625, 0.1376953125] (both above),
+  // y = 0.23779296875 = 243.5 * 2^-10, a bf16 tie, to even: 0.23828125.
+  Checkpoint ck;
+  ck.args = {1.0, 1.0};
+  StoredTensor &weight = ck.add(DType::F8E4M3FN, {1, 2});
+  weight.setBits(0, 0x38);
+  weight.setBits(1, 0x3b);
+  ck.add(DType::BF16, {}).setBits(0, kBf16Scale[0]);
+  ck.add(DType::BF16, {}).setBits(0, kBf16Scale[0]);
+  AbiOperands abi(ck);
+  std::vector<uint16_t> x = {floatToBf16(1.0f), floatToBf16(0.94921875f)},
+                        y = {0}, bias;
+  auto xm = memref2d(x.data(), 1, 2), ym = memref2d(y.data(), 1, 1);
+  auto bm = memref1d(bias.data(), 0);
+  ASSERT_EQ(_mlir_ciface_hfq_ref_quark_bf16(&ym, &xm, &bm, &abi.argsRef,
+                                            &abi.tableRef),
+            0)
+      << hfq_kernel_last_error();
+  EXPECT_EQ(bf16ToFloat(y[0]), 0.23828125f);
 }
 
 TEST(RefQuark, Errors) {
@@ -86,8 +189,8 @@ TEST(RefQuark, Errors) {
   std::vector<float> scale = {1.0f}, w;
   std::string error;
   EXPECT_FALSE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {1, 2}),
-                               viewOf(scale, DType::F32, {}), nullptr, 1, 2, w,
-                               error));
+                               viewOf(scale, DType::F32, {}), nullptr, 1, 2,
+                               DType::F32, w, error));
   EXPECT_NE(error.find("weight[0, 1] is NaN (e4m3 code 0x7f)"),
             std::string::npos)
       << error;
@@ -95,23 +198,27 @@ TEST(RefQuark, Errors) {
   for (float bad : {0.0f, -0.5f, NAN, INFINITY}) {
     std::vector<float> s = {bad};
     EXPECT_FALSE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {1, 2}),
-                                 viewOf(s, DType::F32, {}), nullptr, 1, 2, w,
-                                 error));
+                                 viewOf(s, DType::F32, {}), nullptr, 1, 2,
+                                 DType::F32, w, error));
     EXPECT_NE(error.find("weight_scale must be positive and finite"),
               std::string::npos)
         << error;
   }
-  // A per-channel scale where the fp8 export has one, and an f16 scale.
+  // A per-channel scale where the fp8 export has one, and an integer scale.
   std::vector<float> two = {1.0f, 1.0f};
   EXPECT_FALSE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {1, 2}),
-                               viewOf(two, DType::F32, {2}), nullptr, 1, 2, w,
-                               error));
-  EXPECT_NE(error.find("weight_scale must be f32[]"), std::string::npos)
+                               viewOf(two, DType::F32, {2}), nullptr, 1, 2,
+                               DType::F32, w, error));
+  EXPECT_NE(error.find("weight_scale must be f16, bf16 or f32[], got f32[2]"),
+            std::string::npos)
       << error;
-  std::vector<uint16_t> half = {0x3c00};
+  std::vector<int32_t> integer = {1};
   EXPECT_FALSE(dequantizeQuark(viewOf(codes, DType::F8E4M3FN, {1, 2}),
-                               viewOf(half, DType::F16, {}), nullptr, 1, 2, w,
-                               error));
+                               viewOf(integer, DType::I32, {}), nullptr, 1, 2,
+                               DType::F32, w, error));
+  EXPECT_NE(error.find("weight_scale must be f16, bf16 or f32[], got i32[]"),
+            std::string::npos)
+      << error;
   // int8: zero points of the wrong dtype or length, a bad row scale.
   std::vector<int8_t> q = {1, 2, 3, 4};
   std::vector<float> rows = {1.0f, 0.0f};
@@ -121,29 +228,29 @@ TEST(RefQuark, Errors) {
   const TensorView zp32 = viewOf(zero32, DType::I32, {2});
   const TensorView zp1 = viewOf(zero, DType::I8, {1});
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::I8, {2, 2}),
-                               viewOf(rows, DType::F32, {2}), &zp, 2, 2, w,
-                               error));
+                               viewOf(rows, DType::F32, {2}), &zp, 2, 2,
+                               DType::F32, w, error));
   EXPECT_NE(error.find("weight_scale[1] must be positive and finite"),
             std::string::npos)
       << error;
   rows[1] = 1.0f;
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::I8, {2, 2}),
-                               viewOf(rows, DType::F32, {2}), &zp32, 2, 2, w,
-                               error));
+                               viewOf(rows, DType::F32, {2}), &zp32, 2, 2,
+                               DType::F32, w, error));
   EXPECT_NE(error.find("weight_zero_point must be i8[2]"), std::string::npos)
       << error;
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::I8, {2, 2}),
-                               viewOf(rows, DType::F32, {2}), &zp1, 2, 2, w,
-                               error));
+                               viewOf(rows, DType::F32, {2}), &zp1, 2, 2,
+                               DType::F32, w, error));
   EXPECT_FALSE(dequantizeQuark(viewOf(q, DType::U8, {2, 2}),
-                               viewOf(rows, DType::F32, {2}), &zp, 2, 2, w,
-                               error));
+                               viewOf(rows, DType::F32, {2}), &zp, 2, 2,
+                               DType::F32, w, error));
   // A bad input_scale.
   std::vector<float> x = {1.0f}, out;
   for (float bad : {0.0f, NAN}) {
     std::vector<float> s = {bad};
     EXPECT_FALSE(fakeQuantizeQuarkFp8Input(
-        x.data(), 1, viewOf(s, DType::F32, {}), out, error));
+        x.data(), 1, viewOf(s, DType::F32, {}), DType::F32, out, error));
     EXPECT_NE(error.find("input_scale must be positive and finite"),
               std::string::npos)
         << error;
@@ -206,7 +313,7 @@ TEST(RefQuark, EntryPointIsFakeQuantizeDequantizeThenMatmul) {
       std::string error;
       TensorView zp = int8 ? views[2] : TensorView();
       ASSERT_TRUE(dequantizeQuark(views[0], views[1], int8 ? &zp : nullptr, n,
-                                  k, w, error))
+                                  k, DType::F32, w, error))
           << error;
       if (staticInput)
         for (float &v : xq)

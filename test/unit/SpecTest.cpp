@@ -210,7 +210,7 @@ TEST(SpecLayout, ResolvesShapesAndOptionalTensors) {
   ASSERT_NE(spec, nullptr);
   std::string message;
   auto layout = resolveLayout(spec->quantizers[0], Json::object(), Json(), 256,
-                              512, message);
+                              512, "f32", message);
   ASSERT_TRUE(layout) << message;
   ASSERT_EQ(layout->size(), 2u);
   EXPECT_EQ((*layout)[0].name, "qweight");
@@ -219,7 +219,7 @@ TEST(SpecLayout, ResolvesShapesAndOptionalTensors) {
   EXPECT_EQ((*layout)[1].shape, (std::vector<int64_t>{4, 256}));
 
   layout = resolveLayout(spec->quantizers[0], Json{{"bits", 8}, {"group_size", -1}},
-                         Json(), 256, 512, message);
+                         Json(), 256, 512, "f32", message);
   ASSERT_TRUE(layout) << message;
   ASSERT_EQ(layout->size(), 3u);
   EXPECT_EQ((*layout)[0].shape, (std::vector<int64_t>{128, 256}));
@@ -227,8 +227,44 @@ TEST(SpecLayout, ResolvesShapesAndOptionalTensors) {
   EXPECT_EQ((*layout)[2].shape, (std::vector<int64_t>{512}));
 
   EXPECT_FALSE(resolveLayout(spec->quantizers[0], Json::object(), Json(), 256,
-                             100, message));
+                             100, "f32", message));
   EXPECT_EQ(message, "K (100) must be a multiple of 128");
+}
+
+TEST(SpecLayout, ActDtypeIsTheModelsActivationType) {
+  // A tensor written in the model's dtype (quark's scales) says so with
+  // `act_dtype`, the name kernel rules use for the same fact.
+  SpecError error;
+  std::unique_ptr<MethodSpec> spec =
+      parseMethodSpec(patched(R"("dtype": "f16", "shape": ["K // g")",
+                              R"("dtype": "act_dtype", "shape": ["K // g")"),
+                      "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  std::string message;
+  for (const char *act : {"f32", "bf16", "f16"}) {
+    auto layout = resolveLayout(spec->quantizers[0], Json::object(), Json(),
+                                256, 512, act, message);
+    ASSERT_TRUE(layout) << message;
+    EXPECT_EQ((*layout)[1].dtype, act);
+  }
+
+  // A dtype expression over it must still yield an element type name.
+  spec = parseMethodSpec(
+      patched(R"("dtype": "f16", "shape": ["K // g")",
+              R"("dtype": "act_dtype == 'bf16'", "shape": ["K // g")"),
+      "toy.json", error);
+  ASSERT_NE(spec, nullptr) << error.str();
+  EXPECT_FALSE(resolveLayout(spec->quantizers[0], Json::object(), Json(), 256,
+                             512, "bf16", message));
+  EXPECT_EQ(message, "the dtype of tensor 'scales' evaluates to True, not an "
+                     "element type name");
+
+  // It is a property of the model being loaded: config rules and
+  // selected_when, which decide before there is one, cannot name it.
+  SpecError e = parseError(patched(R"("when": "group_size == 0")",
+                                   R"("when": "act_dtype == 'bf16'")"));
+  EXPECT_EQ(e.pointer, "/config/rules/0/when");
+  EXPECT_NE(e.message.find("unknown name 'act_dtype'"), std::string::npos);
 }
 
 TEST(SpecTarget, ParsesComputeTargets) {
@@ -320,7 +356,7 @@ TEST(Registry, HqqOptimizeArgDefaultsToTrue) {
     Json config = Json::object();
     config["quant_config"] = Json{{"weight_quant_params", wq}};
     std::string message;
-    auto r = resolveLayoutWithArgs(q, config, Json(), 128, 128, message);
+    auto r = resolveLayoutWithArgs(q, config, Json(), 128, 128, "f32", message);
     EXPECT_TRUE(r) << message;
     if (!r || r->args.empty())
       return std::make_pair(std::string(), -1.0);

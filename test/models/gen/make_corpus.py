@@ -1338,24 +1338,26 @@ def mxfp8_case(name, work, out, candidates, dev, force=False):
 QUARK_CALIB = (4, 32)   # calibration: 4 sequences of 32 token ids, drawn from a generator seeded by the seed
 
 
-def quark_case(name, work, out, candidates, force=False):
+def quark_case(name, work, out, candidates, dtype="float32", force=False):
     """AMD Quark FP8 w8a8 static (the FP8E4M3PerTensorSpec of weights and
-    inputs: per-tensor e4m3, min-max observers, static input scale), float32
-    base, lm_head excluded: quantized by amd-quark itself (ModelQuantizer
-    .quantize_model over a seeded calibration set, freeze) and written by its
-    export_safetensors (quark mode, real_quantized); recorded from the
-    checkpoint loaded back by transformers with amd-quark installed, whose
-    QParamsLinear runs the generic forward on the CPU (no torch._scaled_mm):
-    weight dequantized, input fake-quantized to e4m3 with input_scale, F.linear.
-    Float32 because quark keeps its scales in the model's dtype: a bf16 model
-    exports BF16 weight_scale / input_scale (measured), which hfq's layout
-    (f32 scales) does not read yet."""
+    inputs: per-tensor e4m3, min-max observers, static input scale), a
+    float32 (`quark`) or bfloat16 (`quark-bf16`) base, lm_head excluded:
+    quantized by amd-quark itself (ModelQuantizer.quantize_model over a
+    seeded calibration set, freeze) and written by its export_safetensors
+    (quark mode, real_quantized); recorded from the checkpoint loaded back by
+    transformers with amd-quark installed, whose QParamsLinear runs the
+    generic forward on the CPU (no torch._scaled_mm): weight dequantized,
+    input fake-quantized to e4m3 with input_scale, F.linear. quark keeps its
+    scales in the model's dtype: the bf16 export's weight_scale / input_scale
+    are BF16 [], and QParamsLinear computes with them in bf16."""
     from quark.torch import ModelQuantizer, export_safetensors
     from quark.torch.quantization.config.config import FP8E4M3PerTensorSpec, QConfig, QLayerConfig
+    torch_dtype = getattr(torch, dtype)
+    scale_type = {"float32": "F32", "bfloat16": "BF16"}[dtype]
     search = Search(name, QUANT_TRIES)
     for seed in candidates:
-        base = save_base("float32", seed, work)
-        model = load(base, None, dtype=torch.float32)
+        base = save_base(dtype, seed, work)
+        model = load(base, None, dtype=torch_dtype)
         spec = FP8E4M3PerTensorSpec(observer_method="min_max", is_dynamic=False).to_quantization_spec()
         qconf = QConfig(global_quant_config=QLayerConfig(weight=spec, input_tensors=spec), exclude=["lm_head"])
         gen = torch.Generator().manual_seed(seed)
@@ -1376,29 +1378,45 @@ def quark_case(name, work, out, candidates, force=False):
             if search.reject(seed, res, why):
                 continue
             break
+        from safetensors import safe_open
+        with safe_open(d / "model.safetensors", "pt") as f:
+            scales = {f.get_tensor(k).dtype for k in f.keys() if k.endswith("_scale")}
+        assert scales == {torch_dtype}, scales
         keep_files(d, out / name)
-        base_res = outputs(load(base, "cpu", dtype=torch.float32), "cpu")
+        base_res = outputs(load(base, "cpu", dtype=torch_dtype), "cpu")
+        if dtype == "float32":
+            explained = dict(
+                recorded_from=("the exported checkpoint loaded back with from_pretrained (QuarkHfQuantizer, "
+                               "amd-quark installed): QParamsLinear's generic forward on the CPU, W = e4m3 * "
+                               "weight_scale, x' = e4m3(clamp(x / input_scale, +-448)) * input_scale, F.linear, "
+                               "in float32"),
+                why_float32=("quark holds its scales in the model's dtype: the same export of a bf16 model writes "
+                             "weight_scale and input_scale as BF16 [] (amd-quark 0.13, measured), which hfq's "
+                             "quark layout (F32 scales) rejects at load"))
+        else:
+            explained = dict(
+                recorded_from=("the exported checkpoint loaded back with from_pretrained (QuarkHfQuantizer, "
+                               "amd-quark installed), dtype bfloat16: QParamsLinear's generic forward on the CPU "
+                               "with the BF16 scales: W = bf16(float32(e4m3) * weight_scale) (quark's "
+                               "dequantize multiplies in float32, _forward_generic casts to the input's dtype), "
+                               "x' = bf16(e4m3(clamp(bf16(x / input_scale), +-448)) * input_scale) (the fake "
+                               "quantization in bf16), F.linear in bf16"))
         return write_expected(
-            out / name, name, "transformers", "cpu", "float32", seed, res, versions("amd-quark"),
-            base=f"LlamaForCausalLM float32, seed {seed}",
+            out / name, name, "transformers", "cpu", dtype, seed, res, versions("amd-quark"),
+            base=f"LlamaForCausalLM {dtype}, seed {seed}",
             how=("amd-quark: QConfig(global_quant_config=QLayerConfig(weight=FP8E4M3PerTensorSpec(min_max, "
                  "static), input_tensors=the same), exclude=['lm_head']); ModelQuantizer.quantize_model over "
                  f"{n} calibration sequences of {length} token ids (torch.randint(3, 256) from a generator seeded "
                  "by the seed), freeze, export_safetensors(custom_mode='quark', weight_format='real_quantized', "
-                 "pack_method='reorder'): weight F8_E4M3 [N, K], weight_scale F32 [], input_scale F32 [] per "
-                 "projection"),
-            recorded_from=("the exported checkpoint loaded back with from_pretrained (QuarkHfQuantizer, amd-quark "
-                           "installed): QParamsLinear's generic forward on the CPU, W = e4m3 * weight_scale, "
-                           "x' = e4m3(clamp(x / input_scale, +-448)) * input_scale, F.linear, in float32"),
-            why_float32=("quark holds its scales in the model's dtype: the same export of a bf16 model writes "
-                         "weight_scale and input_scale as BF16 [] (amd-quark 0.13, measured), which hfq's quark "
-                         "layout (F32 scales) rejects at load"),
+                 f"pack_method='reorder'): weight F8_E4M3 [N, K], weight_scale {scale_type} [], input_scale "
+                 f"{scale_type} [] per projection"),
+            **explained,
             **search.extra(force),
             noise={"dense_base_max_abs_logit_diff": round(max_abs(res, base_res), 6),
                    "dense_base_greedy_ids": base_res["greedy_ids"],
-                   "note": "transformers' dense float32 base vs this quantized model: the quantization error"},
+                   "note": f"transformers' dense {dtype} base vs this quantized model: the quantization error"},
             quantization_config=json.load(open(d / "config.json")).get("quantization_config"))
-    return quark_case(name, work, out, [search.give_up()], True)
+    return quark_case(name, work, out, [search.give_up()], dtype, True)
 
 
 # --- AutoRound: quantized and exported by auto-round, loaded by transformers -------
@@ -1487,7 +1505,8 @@ DENSE_HINT = {"llama-f32": 1, "llama3-bf16": 1, "mistral-bf16": 12, "qwen2-f16":
 QUANT_HINT = {"gptq": [1023], "awq": [1023], "compressed-tensors": [1022], "quanto": [1011], "torchao": [1011],
               "aqlm": [1023], "bitnet": [1022], "hqq": [1003],
               "bnb-4bit-nf4": [1021], "bnb-8bit": [1011], "fp8": [1016],
-              "eetq": [1011], "fbgemm_fp8": [1023], "mxfp8": [1019], "quark": [1015], "auto-round": [1012]}
+              "eetq": [1011], "fbgemm_fp8": [1023], "mxfp8": [1019], "quark": [1015], "quark-bf16": [1016],
+              "auto-round": [1012]}
 
 
 def hinted(name, cands):
@@ -1498,7 +1517,7 @@ def hinted(name, cands):
 ORDER = ["llama-f32", "llama3-bf16", "mistral-bf16", "qwen2-f16", "qwen3-bf16",
          "gptq", "awq", "aqlm", "bitnet", "compressed-tensors",
          "bnb-4bit-nf4", "bnb-8bit", "fp8", "hqq", "quanto", "torchao",
-         "eetq", "fbgemm_fp8", "mxfp8", "quark", "auto-round"]
+         "eetq", "fbgemm_fp8", "mxfp8", "quark", "quark-bf16", "auto-round"]
 
 
 def main():
@@ -1514,9 +1533,11 @@ def main():
                          "skips that ranking, e.g. on the GPU machine where every second counts")
     ap.add_argument("--deadline", type=float, default=math.inf,
                     help="seconds from the start after which each case writes its best seed so far")
+    ap.add_argument("--threads", type=int, default=min(8, os.cpu_count() or 1),
+                    help="torch's intra-op threads (1 on a shared machine)")
     args = ap.parse_args()
     Search.deadline = time.time() + args.deadline
-    torch.set_num_threads(min(8, os.cpu_count() or 1))
+    torch.set_num_threads(args.threads)
     out, work = Path(args.out), Path(args.work)
     out.mkdir(parents=True, exist_ok=True)
     work.mkdir(parents=True, exist_ok=True)
@@ -1556,6 +1577,8 @@ def main():
                 doc = mxfp8_case(name, work, out, hinted(name, candidates("bfloat16")), "cpu")
             elif name == "quark":
                 doc = quark_case(name, work, out, hinted(name, candidates("float32")))
+            elif name == "quark-bf16":
+                doc = quark_case(name, work, out, hinted(name, candidates("bfloat16")), "bfloat16")
             elif name == "auto-round":
                 doc = autoround_case(name, work, out, hinted(name, candidates("bfloat16")))
             elif name == "bitnet":
