@@ -60,7 +60,8 @@ namespace wl = ::hfq::kernels::wgmma;
 using namespace frag;
 
 constexpr int kThreads = 3 * wl::kThreads; // producer + two consumer warpgroups
-constexpr int kMaxSmem = 227 << 10;        // an sm_90 block's dynamic shared-memory limit
+constexpr int kMaxSmem = 227
+                         << 10; // an sm_90 block's dynamic shared-memory limit
 
 struct WgmmaParams {
   const uint8_t *q;
@@ -86,7 +87,8 @@ template <int BITS, int BN> struct Stage {
   static constexpr int kCodes = kX;
   static constexpr int kScales = kCodes + wl::Codes<BITS>::kBlockBytes;
   static constexpr int kZeros = kScales + 2 * wl::kGroupBlockBytes;
-  static constexpr int kBytes = (kZeros + 2 * wl::kGroupBlockBytes + 1023) / 1024 * 1024;
+  static constexpr int kBytes =
+      (kZeros + 2 * wl::kGroupBlockBytes + 1023) / 1024 * 1024;
   static constexpr int kCount = std::min(16, (kMaxSmem - 2048) / kBytes);
   // The stages, their full and empty barriers, and the alignment slack.
   static constexpr int kSmem = kCount * kBytes + 2 * kCount * 8 + 1024;
@@ -120,9 +122,10 @@ __device__ __forceinline__ Unit unitOf(const WgmmaParams &p, int u) {
   return w;
 }
 
-
 /// A 16-bit pair of `bits16` in both halves.
-__device__ __forceinline__ uint32_t splat(uint32_t bits16) { return bits16 | bits16 << 16; }
+__device__ __forceinline__ uint32_t splat(uint32_t bits16) {
+  return bits16 | bits16 << 16;
+}
 
 template <typename T> __device__ __forceinline__ uint32_t bitsOf(float v) {
   if constexpr (std::is_same_v<T, __half>)
@@ -132,7 +135,8 @@ template <typename T> __device__ __forceinline__ uint32_t bitsOf(float v) {
 }
 
 /// Packed 16-bit arithmetic (one rounding each).
-template <typename T> __device__ __forceinline__ uint32_t sub2(uint32_t a, uint32_t b) {
+template <typename T>
+__device__ __forceinline__ uint32_t sub2(uint32_t a, uint32_t b) {
   uint32_t d;
   if constexpr (std::is_same_v<T, __half>)
     asm("sub.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
@@ -140,7 +144,8 @@ template <typename T> __device__ __forceinline__ uint32_t sub2(uint32_t a, uint3
     asm("sub.rn.bf16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
   return d;
 }
-template <typename T> __device__ __forceinline__ uint32_t mul2(uint32_t a, uint32_t b) {
+template <typename T>
+__device__ __forceinline__ uint32_t mul2(uint32_t a, uint32_t b) {
   uint32_t d;
   if constexpr (std::is_same_v<T, __half>)
     asm("mul.rn.f16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
@@ -148,7 +153,8 @@ template <typename T> __device__ __forceinline__ uint32_t mul2(uint32_t a, uint3
     asm("mul.rn.bf16x2 %0, %1, %2;" : "=r"(d) : "r"(a), "r"(b));
   return d;
 }
-template <typename T> __device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b, uint32_t c) {
+template <typename T>
+__device__ __forceinline__ uint32_t fma2(uint32_t a, uint32_t b, uint32_t c) {
   uint32_t d;
   if constexpr (std::is_same_v<T, __half>)
     asm("fma.rn.f16x2 %0, %1, %2, %3;" : "=r"(d) : "r"(a), "r"(b), "r"(c));
@@ -159,7 +165,8 @@ template <typename T> __device__ __forceinline__ uint32_t fma2(uint32_t a, uint3
 
 /// 8-bit codes with bf16 activations go through f32 (128 + q is not exact
 /// in bf16's eight significant bits).
-template <typename T, int BITS> constexpr bool kViaF32 = BITS == 8 && !std::is_same_v<T, __half>;
+template <typename T, int BITS>
+constexpr bool kViaF32 = BITS == 8 && !std::is_same_v<T, __half>;
 
 /// One group's constants for a thread's two rows (h = 0: row r, h = 1: row
 /// r + 8), from the 32-bit words of its scale and zero slots.
@@ -176,13 +183,15 @@ template <typename T, int BITS, int ZK> struct GroupRegs {
     for (int h = 0; h < 2; ++h) {
       const uint32_t s16 = h ? sc >> 16 : sc & 0xFFFFu;
       const uint32_t z16 = h ? zc >> 16 : zc & 0xFFFFu;
-      const float zf = ZK == kSym ? static_cast<float>(1 << (BITS - 1)) : half16ToFloat<T>(z16);
+      const float zf = ZK == kSym ? static_cast<float>(1 << (BITS - 1))
+                                  : half16ToFloat<T>(z16);
       if constexpr (kViaF32<T, BITS>) {
         sf[h] = half16ToFloat<T>(s16);
         bf[h] = ZK == kOff ? zf : -zf * sf[h];
       } else {
         s[h] = splat(s16);
-        z[h] = splat(bitsOf<T>(ZK == kOff ? magic : zf + magic)); // exact: small integers
+        z[h] = splat(bitsOf<T>(
+            ZK == kOff ? magic : zf + magic)); // exact: small integers
         if constexpr (ZK == kOff)
           o[h] = splat(z16);
       }
@@ -193,9 +202,9 @@ template <typename T, int BITS, int ZK> struct GroupRegs {
 /// The A fragments of step i (a[p], p = rh + 2 kh: WgmmaLayout.h) from a
 /// thread's codes of the stage.
 template <typename T, int BITS, int ZK>
-__device__ __forceinline__ void dequantStep(const uint4 (&codes)[wl::Codes<BITS>::kVecsPerThread],
-                                            int i, const GroupRegs<T, BITS, ZK> &g,
-                                            uint32_t (&a)[4]) {
+__device__ __forceinline__ void
+dequantStep(const uint4 (&codes)[wl::Codes<BITS>::kVecsPerThread], int i,
+            const GroupRegs<T, BITS, ZK> &g, uint32_t (&a)[4]) {
   using C = wl::Codes<BITS>;
 #pragma unroll
   for (int p = 0; p < 4; ++p) {
@@ -204,9 +213,14 @@ __device__ __forceinline__ void dequantStep(const uint4 (&codes)[wl::Codes<BITS>
     if constexpr (kViaF32<T, BITS>) {
       // 0x4B0000qq is the f32 2^23 + q: one prmt and one subtraction, exact.
       const int b0 = C::bitOf(p, 0) / 8, b1 = C::bitOf(p, 1) / 8;
-      const float q0 = __uint_as_float(__byte_perm(word, 0x4B000000u, 0x7440 | b0)) - 8388608.0f;
-      const float q1 = __uint_as_float(__byte_perm(word, 0x4B000000u, 0x7440 | b1)) - 8388608.0f;
-      const float w0 = fmaf(q0, g.sf[h], g.bf[h]), w1 = fmaf(q1, g.sf[h], g.bf[h]);
+      const float q0 =
+          __uint_as_float(__byte_perm(word, 0x4B000000u, 0x7440 | b0)) -
+          8388608.0f;
+      const float q1 =
+          __uint_as_float(__byte_perm(word, 0x4B000000u, 0x7440 | b1)) -
+          8388608.0f;
+      const float w0 = fmaf(q0, g.sf[h], g.bf[h]),
+                  w1 = fmaf(q1, g.sf[h], g.bf[h]);
       asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(a[p]) : "f"(w1), "f"(w0));
     } else {
       uint32_t raw;
@@ -223,13 +237,14 @@ __device__ __forceinline__ void dequantStep(const uint4 (&codes)[wl::Codes<BITS>
 /// The producer: one thread walks the same units as the consumers and fills
 /// each stage once both consumer warpgroups released it.
 template <int BITS, int ZK, int BN>
-__device__ __forceinline__ void produce(const CUtensorMap *xMap, const WgmmaParams &p,
-                                        uint8_t *smem, uint64_t *full, uint64_t *empty) {
+__device__ __forceinline__ void produce(const CUtensorMap *xMap,
+                                        const WgmmaParams &p, uint8_t *smem,
+                                        uint64_t *full, uint64_t *empty) {
   using S = Stage<BITS, BN>;
   using C = wl::Codes<BITS>;
   const int groups = p.groupSize == 32 ? 2 : 1;
-  const uint32_t bytes =
-      S::kX + C::kBlockBytes + groups * wl::kGroupBlockBytes * (ZK != kSym ? 2 : 1);
+  const uint32_t bytes = S::kX + C::kBlockBytes +
+                         groups * wl::kGroupBlockBytes * (ZK != kSym ? 2 : 1);
   int stage = 0;
   uint32_t phase = 0;
   for (int u = blockIdx.x; u < p.units; u += gridDim.x) {
@@ -239,9 +254,11 @@ __device__ __forceinline__ void produce(const CUtensorMap *xMap, const WgmmaPara
       uint8_t *st = smem + stage * S::kBytes;
       mbarArriveExpectTx(full + stage, bytes);
       tmaLoad2d(st, xMap, kb * wl::kStageK, w.mb * BN, full + stage);
-      bulkLoad(st + S::kCodes, p.q + C::template block<size_t>(w.nb, kb, p.kblocks),
+      bulkLoad(st + S::kCodes,
+               p.q + C::template block<size_t>(w.nb, kb, p.kblocks),
                C::kBlockBytes, full + stage);
-      const int g = kb * wl::kStageK / p.groupSize; // groups of 32: 2 kb and 2 kb + 1
+      const int g =
+          kb * wl::kStageK / p.groupSize; // groups of 32: 2 kb and 2 kb + 1
       for (int gi = 0; gi < groups; ++gi) {
         const size_t at = wl::groupBlock<size_t>(g + gi, w.nb, p.nblocks);
         bulkLoad(st + S::kScales + gi * wl::kGroupBlockBytes, p.scales + at,
@@ -260,14 +277,16 @@ __device__ __forceinline__ void produce(const CUtensorMap *xMap, const WgmmaPara
 
 /// A consumer warpgroup: slab `slab` of every unit.
 template <typename T, int BITS, int ZK, int BN>
-__device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uint64_t *full,
-                                        uint64_t *empty, int slab, int *lastFlag) {
+__device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem,
+                                        uint64_t *full, uint64_t *empty,
+                                        int slab, int *lastFlag) {
   using S = Stage<BITS, BN>;
   using C = wl::Codes<BITS>;
   constexpr int ND = BN / 2; // accumulators per thread
   const int tid = threadIdx.x % wl::kThreads, warp = tid / 32, lane = tid % 32;
   const int r = lane / 4, t = lane % 4;
-  const int slot = 8 * (4 * slab + warp) + r; // 32-bit word of this thread's two rows
+  const int slot =
+      8 * (4 * slab + warp) + r; // 32-bit word of this thread's two rows
   const bool twoGroups = p.groupSize == 32;
   int stage = 0;
   uint32_t phase = 0;
@@ -290,7 +309,8 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
       uint4 codes[C::kVecsPerThread];
 #pragma unroll
       for (int h = 0; h < C::kVecsPerThread; ++h)
-        codes[h] = reinterpret_cast<const uint4 *>(st + S::kCodes)[C::vec(slab, h, tid)];
+        codes[h] = reinterpret_cast<const uint4 *>(
+            st + S::kCodes)[C::vec(slab, h, tid)];
       const uint32_t *sc = reinterpret_cast<const uint32_t *>(st + S::kScales);
       const uint32_t *zc = reinterpret_cast<const uint32_t *>(st + S::kZeros);
       constexpr int kNextGroup = wl::kGroupBlockBytes / 4;
@@ -313,7 +333,8 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem, uin
         for (int j = 0; j < 4; ++j)
           asm volatile("" : "+r"(a[i][j])::"memory");
         wgmmaFence();
-        MmaRS<T, BN>::run(acc, a[i], desc + 2 * i); // step i: 32 bytes further along K
+        MmaRS<T, BN>::run(acc, a[i],
+                          desc + 2 * i); // step i: 32 bytes further along K
       }
       wgmmaCommit();
       // This stage's wgmma run on while the next is dequantized; the
@@ -407,8 +428,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   __shared__ int lastFlag[wl::kSlabs];
   if (threadIdx.x == 0) {
     for (int s = 0; s < S::kCount; ++s) {
-      mbarInit(full + s, 1);                                 // the producer's arrival
-      mbarInit(empty + s, wl::kSlabs * wl::kThreads / 32);   // one per consumer warp
+      mbarInit(full + s, 1); // the producer's arrival
+      mbarInit(empty + s,
+               wl::kSlabs * wl::kThreads / 32); // one per consumer warp
     }
     fenceBarrierInit();
     prefetchTensorMap(&xMap);
@@ -421,7 +443,8 @@ __global__ void __launch_bounds__(kThreads, 1)
     return;
   }
   raiseRegisters<232>();
-  consume<T, BITS, ZK, BN>(p, smem, full, empty, threadIdx.x / wl::kThreads - 1, lastFlag);
+  consume<T, BITS, ZK, BN>(p, smem, full, empty, threadIdx.x / wl::kThreads - 1,
+                           lastFlag);
 #else
   (void)xMap;
   (void)p;
@@ -435,8 +458,9 @@ PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
   static PFN_cuTensorMapEncodeTiled_v12000 fn = [] {
     void *entry = nullptr;
     cudaDriverEntryPointQueryResult found;
-    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &entry, 12000,
-                                         cudaEnableDefault, &found) != cudaSuccess ||
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &entry,
+                                         12000, cudaEnableDefault,
+                                         &found) != cudaSuccess ||
         found != cudaDriverEntryPointSuccess) {
       (void)cudaGetLastError();
       return static_cast<PFN_cuTensorMapEncodeTiled_v12000>(nullptr);
@@ -450,8 +474,10 @@ PFN_cuTensorMapEncodeTiled_v12000 encodeTiled() {
 bool isSm90(std::string &error) {
   int device = 0, major = 0, minor = 0;
   HFQ_CUDA_TRY(cudaGetDevice(&device));
-  HFQ_CUDA_TRY(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  HFQ_CUDA_TRY(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device));
+  HFQ_CUDA_TRY(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor,
+                                      device));
+  HFQ_CUDA_TRY(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor,
+                                      device));
   if (major != 9 || minor != 0) {
     error = "the wgmma path needs an sm_90 GPU (Hopper), this one is sm_" +
             std::to_string(major) + std::to_string(minor);
@@ -491,9 +517,11 @@ bool DeviceWeight::uploadWgmma(const KernelWeight &kw, std::string &error) {
   return kernels::packForWgmma(kw, ww, error) && uploadWgmma(ww, error);
 }
 
-bool DeviceWeight::uploadWgmma(const kernels::WgmmaWeight &ww, std::string &error) {
-  if (ww.np != (n + wl::kBlockN - 1) / wl::kBlockN * wl::kBlockN || ww.kp != kp ||
-      ww.bits != bits || ww.groupSize != groupSize || ww.zeros.empty() != (zeros == nullptr)) {
+bool DeviceWeight::uploadWgmma(const kernels::WgmmaWeight &ww,
+                               std::string &error) {
+  if (ww.np != (n + wl::kBlockN - 1) / wl::kBlockN * wl::kBlockN ||
+      ww.kp != kp || ww.bits != bits || ww.groupSize != groupSize ||
+      ww.zeros.empty() != (zeros == nullptr)) {
     error = "uploadWgmma: the weight differs from the one uploaded";
     return false;
   }
@@ -510,8 +538,8 @@ bool DeviceWeight::uploadWgmma(const kernels::WgmmaWeight &ww, std::string &erro
          put(wgmmaZeros, ww.zeros.data(), ww.zeros.size() * 2);
 }
 
-bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias, void *y,
-                         int64_t m, Workspace &ws, cudaStream_t stream,
+bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
+                         void *y, int64_t m, Workspace &ws, cudaStream_t stream,
                          const LaunchConfig &config, std::string &error) {
   if (!w.wgmmaQ) {
     error = "the wgmma path needs the weight's wgmma layout on the device "
@@ -530,26 +558,35 @@ bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
   // permuted / aligned copy of width Kp.
   int64_t width = w.k;
   if (w.perm || reinterpret_cast<uintptr_t>(x) % 16 != 0) {
-    if (!growBuffer(ws.xperm, ws.xpermBytes, static_cast<size_t>(m) * w.kp * 2, error))
+    if (!growBuffer(ws.xperm, ws.xpermBytes, static_cast<size_t>(m) * w.kp * 2,
+                    error))
       return false;
     if (!gatherActivations(w, x, m, w.kp, ws.xperm, stream, error))
       return false;
     x = ws.xperm;
     width = w.kp;
   }
-  const int bn = m <= 16 ? 16 : m <= 32 ? 32 : m <= 64 ? 64 : m <= 128 ? 128 : 256;
+  const int bn = m <= 16    ? 16
+                 : m <= 32  ? 32
+                 : m <= 64  ? 64
+                 : m <= 128 ? 128
+                            : 256;
   CUtensorMap map;
-  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(width), static_cast<cuuint64_t>(m)};
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(width),
+                              static_cast<cuuint64_t>(m)};
   const cuuint64_t strides[1] = {static_cast<cuuint64_t>(width) * 2};
   const cuuint32_t box[2] = {wl::kStageK, static_cast<cuuint32_t>(bn)};
   const cuuint32_t elementStrides[2] = {1, 1};
   CUresult encoded = encode(
-      &map, w.act == ActType::BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
-      2, const_cast<void *>(x), dims, strides, box, elementStrides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-      CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
-      CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+      &map,
+      w.act == ActType::BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                             : CU_TENSOR_MAP_DATA_TYPE_FLOAT16,
+      2, const_cast<void *>(x), dims, strides, box, elementStrides,
+      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+      CU_TENSOR_MAP_L2_PROMOTION_L2_256B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (encoded != CUDA_SUCCESS) {
-    error = "cuTensorMapEncodeTiled failed (" + std::to_string(static_cast<int>(encoded)) + ")";
+    error = "cuTensorMapEncodeTiled failed (" +
+            std::to_string(static_cast<int>(encoded)) + ")";
     return false;
   }
 
@@ -567,14 +604,17 @@ bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
   p.mPad = p.mblocks * bn;
   p.kblocks = static_cast<int>(w.kp / wl::kStageK);
   p.groupSize = static_cast<int>(w.groupSize);
-  int splits = config.splitK > 0 ? config.splitK : chooseSplits(p.nblocks * p.mblocks, p.kblocks, bn);
+  int splits = config.splitK > 0
+                   ? config.splitK
+                   : chooseSplits(p.nblocks * p.mblocks, p.kblocks, bn);
   splits = std::clamp(splits, 1, p.kblocks);
   p.kbPerSplit = (p.kblocks + splits - 1) / splits;
   p.splits = (p.kblocks + p.kbPerSplit - 1) / p.kbPerSplit;
   p.units = p.nblocks * p.mblocks * p.splits;
   if (p.splits > 1) {
     if (!splitScratch(ws, static_cast<size_t>(p.mPad) * p.np * sizeof(float),
-                      static_cast<size_t>(p.nblocks) * wl::kSlabs * p.mblocks, stream, error))
+                      static_cast<size_t>(p.nblocks) * wl::kSlabs * p.mblocks,
+                      stream, error))
       return false;
     p.partials = static_cast<float *>(ws.partials);
     p.counters = ws.counters;

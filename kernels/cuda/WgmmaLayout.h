@@ -1,4 +1,5 @@
-//===- WgmmaLayout.h - the wgmma path's weight layout, host and device -*- C++ -*-===//
+//===- WgmmaLayout.h - the wgmma path's weight layout, host and device -*- C++
+//-*-===//
 //
 // The one definition of where the Hopper (wgmma) path's operands sit in
 // memory: kernels/repack/WgmmaRepack.cpp writes it (plain C++), Wgmma.cu
@@ -47,17 +48,19 @@
 
 namespace hfq::kernels::wgmma {
 
-constexpr int kSlabRows = 64;                         // wgmma M: one consumer warpgroup's rows
-constexpr int kSlabs = 2;                             // consumer warpgroups per block
-constexpr int kBlockN = kSlabRows * kSlabs;           // 128: Np's multiple
-constexpr int kStepK = 16;                            // wgmma K
-constexpr int kStageK = 64;                           // K of a block: one 128-byte swizzle row of x
-constexpr int kStepsPerStage = kStageK / kStepK;      // 4
-constexpr int kThreads = 128;                         // one warpgroup
-constexpr int kGroupBlockBytes = kBlockN * 2;         // scales (or zeros) of one (group, block)
+constexpr int kSlabRows = 64; // wgmma M: one consumer warpgroup's rows
+constexpr int kSlabs = 2;     // consumer warpgroups per block
+constexpr int kBlockN = kSlabRows * kSlabs; // 128: Np's multiple
+constexpr int kStepK = 16;                  // wgmma K
+constexpr int kStageK = 64; // K of a block: one 128-byte swizzle row of x
+constexpr int kStepsPerStage = kStageK / kStepK; // 4
+constexpr int kThreads = 128;                    // one warpgroup
+constexpr int kGroupBlockBytes =
+    kBlockN * 2; // scales (or zeros) of one (group, block)
 
 template <int BITS> struct Codes {
-  static_assert(BITS == 4 || BITS == 8, "the wgmma path takes 4- and 8-bit codes");
+  static_assert(BITS == 4 || BITS == 8,
+                "the wgmma path takes 4- and 8-bit codes");
   static constexpr int kVecsPerThread = BITS == 4 ? 1 : 2;
   static constexpr int kBlockBytes = kBlockN * kStageK * BITS / 8;
 
@@ -71,8 +74,12 @@ template <int BITS> struct Codes {
   }
   /// The vector, word and bit of step i, register p, element e.
   HFQ_WGMMA_FN static int vecOfStep(int i) { return BITS == 4 ? 0 : i / 2; }
-  HFQ_WGMMA_FN static int wordOf(int i, int p) { return BITS == 4 ? i : 2 * (i % 2) + p / 2; }
-  HFQ_WGMMA_FN static int bitOf(int p, int e) { return BITS == 4 ? 4 * (p + 4 * e) : 8 * (2 * (p % 2) + e); }
+  HFQ_WGMMA_FN static int wordOf(int i, int p) {
+    return BITS == 4 ? i : 2 * (i % 2) + p / 2;
+  }
+  HFQ_WGMMA_FN static int bitOf(int p, int e) {
+    return BITS == 4 ? 4 * (p + 4 * e) : 8 * (2 * (p % 2) + e);
+  }
 };
 
 /// Where row `row` (< 128) and K position `k` (< 64) of a block sit.

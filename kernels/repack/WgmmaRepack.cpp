@@ -16,7 +16,8 @@ namespace {
 namespace wg = wgmma;
 
 /// Byte offset and bit shift of the code at row n, K position j.
-void wgmmaLocation(int bits, int64_t kblocks, int64_t n, int64_t j, int64_t &byte, int &shift) {
+void wgmmaLocation(int bits, int64_t kblocks, int64_t n, int64_t j,
+                   int64_t &byte, int &shift) {
   const wg::Fragment f = wg::fragmentOf(static_cast<int>(n % wg::kBlockN),
                                         static_cast<int>(j % wg::kStageK));
   int vec, bit;
@@ -24,12 +25,14 @@ void wgmmaLocation(int bits, int64_t kblocks, int64_t n, int64_t j, int64_t &byt
   if (bits == 4) {
     using C = wg::Codes<4>;
     base = C::block<int64_t>(n / wg::kBlockN, j / wg::kStageK, kblocks);
-    vec = C::vec(f.slab, C::vecOfStep(f.step), f.thread) * 16 + C::wordOf(f.step, f.p) * 4;
+    vec = C::vec(f.slab, C::vecOfStep(f.step), f.thread) * 16 +
+          C::wordOf(f.step, f.p) * 4;
     bit = C::bitOf(f.p, f.e);
   } else {
     using C = wg::Codes<8>;
     base = C::block<int64_t>(n / wg::kBlockN, j / wg::kStageK, kblocks);
-    vec = C::vec(f.slab, C::vecOfStep(f.step), f.thread) * 16 + C::wordOf(f.step, f.p) * 4;
+    vec = C::vec(f.slab, C::vecOfStep(f.step), f.thread) * 16 +
+          C::wordOf(f.step, f.p) * 4;
     bit = C::bitOf(f.p, f.e);
   }
   byte = base + vec + bit / 8;
@@ -38,16 +41,21 @@ void wgmmaLocation(int bits, int64_t kblocks, int64_t n, int64_t j, int64_t &byt
 
 } // namespace
 
-bool packForWgmma(const KernelWeight &kw, WgmmaWeight &out, std::string &error) {
+bool packForWgmma(const KernelWeight &kw, WgmmaWeight &out,
+                  std::string &error) {
   if (kw.bits != 4 && kw.bits != 8) {
-    error = "the wgmma path takes 4- and 8-bit codes (got " + std::to_string(kw.bits) + ")";
+    error = "the wgmma path takes 4- and 8-bit codes (got " +
+            std::to_string(kw.bits) + ")";
     return false;
   }
-  if (kw.kp % wg::kStageK != 0 || kw.groupSize <= 0 || kw.kp % kw.groupSize != 0 ||
+  if (kw.kp % wg::kStageK != 0 || kw.groupSize <= 0 ||
+      kw.kp % kw.groupSize != 0 ||
       (kw.groupSize % wg::kStageK != 0 && kw.groupSize != 32)) {
-    error = "the wgmma path needs Kp a multiple of 64 and groups of 32 or a multiple of 64 "
-            "dividing it (Kp " + std::to_string(kw.kp) + ", group " +
-            std::to_string(kw.groupSize) + ")";
+    error = "the wgmma path needs Kp a multiple of 64 and groups of 32 or a "
+            "multiple of 64 "
+            "dividing it (Kp " +
+            std::to_string(kw.kp) + ", group " + std::to_string(kw.groupSize) +
+            ")";
     return false;
   }
   WgmmaWeight ww;
@@ -69,7 +77,8 @@ bool packForWgmma(const KernelWeight &kw, WgmmaWeight &out, std::string &error) 
   const bool hasZeros = kw.zeroKind != ZeroKind::Symmetric;
   ww.scales.assign(static_cast<size_t>(groups * ww.np), 0);
   if (hasZeros)
-    ww.zeros.assign(static_cast<size_t>(groups * ww.np), toActBits(kw.act, 0.0f));
+    ww.zeros.assign(static_cast<size_t>(groups * ww.np),
+                    toActBits(kw.act, 0.0f));
   for (int64_t g = 0; g < groups; ++g)
     for (int64_t n = 0; n < kw.np; ++n) {
       const int64_t at = wg::groupBlock<int64_t>(g, n / wg::kBlockN, nblocks) +

@@ -25,9 +25,9 @@ namespace hfq::kernels {
 
 struct WgmmaWeight {
   int bits = 4;
-  int64_t np = 0, kp = 0;       // np = roundup(N, 128); kp as the KernelWeight's
-  int64_t groupSize = 0;        // as the KernelWeight's (kp: one group per column)
-  std::vector<uint8_t> q;       // np * kp * bits / 8
+  int64_t np = 0, kp = 0; // np = roundup(N, 128); kp as the KernelWeight's
+  int64_t groupSize = 0;  // as the KernelWeight's (kp: one group per column)
+  std::vector<uint8_t> q; // np * kp * bits / 8
   std::vector<uint16_t> scales; // G * np
   std::vector<uint16_t> zeros;  // G * np, or empty (Symmetric)
 };

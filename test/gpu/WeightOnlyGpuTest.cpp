@@ -30,12 +30,12 @@
 #include "test/support/RandomQuantWeight.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <string>
-#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -134,7 +134,8 @@ bool compare(const char *what, ActType act, const std::vector<uint16_t> &got,
 /// pipeline waiting on a barrier no one arrives at) is reported by name and
 /// ends the program (exit tears the context down), instead of hanging it.
 void finishOrExit(const char *what) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
   cudaError_t status;
   while ((status = cudaStreamQuery(nullptr)) == cudaErrorNotReady) {
     if (std::chrono::steady_clock::now() > deadline) {
@@ -216,7 +217,8 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
         ms.push_back(m);
   for (int64_t m : ms) {
     // The wave-1 paths at the case's own M; the Wgmma path at all.
-    const bool wave1 = !onlyWgmma && std::find(c.ms.begin(), c.ms.end(), m) != c.ms.end();
+    const bool wave1 =
+        !onlyWgmma && std::find(c.ms.begin(), c.ms.end(), m) != c.ms.end();
     std::uniform_real_distribution<float> xd(-1.0f, 1.0f);
     std::vector<uint16_t> xh(m * c.k), bh(c.bias ? c.n : 0);
     std::vector<float> xf(m * c.k), bf(bh.size());
@@ -311,7 +313,8 @@ void runCase(const Case &c, std::mt19937 &rng, cuda::Workspace &ws) {
                     run.label.c_str());
       finishOrExit(what);
       std::vector<uint16_t> yh(m * c.n);
-      CHECK_CUDA(cudaMemcpy(yh.data(), y.ptr, yh.size() * 2, cudaMemcpyDeviceToHost));
+      CHECK_CUDA(
+          cudaMemcpy(yh.data(), y.ptr, yh.size() * 2, cudaMemcpyDeviceToHost));
       compare(what, c.act, yh, ref);
     }
   }

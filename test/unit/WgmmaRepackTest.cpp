@@ -36,12 +36,12 @@ struct WgmmaCase {
 
 /// The code the kernel reads for (row, K position) of block (nb, kb).
 template <int BITS>
-int kernelRead(const WgmmaWeight &ww, int64_t nb, int64_t kb, int slab, int thread, int step,
-               int p, int e) {
+int kernelRead(const WgmmaWeight &ww, int64_t nb, int64_t kb, int slab,
+               int thread, int step, int p, int e) {
   using C = wg::Codes<BITS>;
   const int64_t byte = C::template block<int64_t>(nb, kb, ww.kp / wg::kStageK) +
-                       C::vec(slab, C::vecOfStep(step), thread) * 16 + C::wordOf(step, p) * 4 +
-                       C::bitOf(p, e) / 8;
+                       C::vec(slab, C::vecOfStep(step), thread) * 16 +
+                       C::wordOf(step, p) * 4 + C::bitOf(p, e) / 8;
   return (ww.q[byte] >> (C::bitOf(p, e) % 8)) & ((1 << BITS) - 1);
 }
 
@@ -51,7 +51,8 @@ TEST_P(WgmmaRepackRoundTrip, TheKernelsReadsAreTheTileLayouts) {
   const WgmmaCase &c = GetParam();
   std::mt19937 rng(static_cast<unsigned>(c.n * 31 + c.k * 3 + c.bits));
   for (ActType act : {ActType::BF16, ActType::F16}) {
-    QuantWeight w = hfq::test::randomQuantWeight(c.bits, c.n, c.k, c.group, c.zk, c.actOrder, rng);
+    QuantWeight w = hfq::test::randomQuantWeight(c.bits, c.n, c.k, c.group,
+                                                 c.zk, c.actOrder, rng);
     KernelWeight kw;
     WgmmaWeight ww;
     std::string error;
@@ -68,13 +69,16 @@ TEST_P(WgmmaRepackRoundTrip, TheKernelsReadsAreTheTileLayouts) {
             for (int step = 0; step < wg::kStepsPerStage; ++step)
               for (int p = 0; p < 4; ++p)
                 for (int e = 0; e < 2; ++e) {
-                  const int w16 = thread / 32, r = thread % 32 / 4, t = thread % 4;
-                  const int64_t row = nb * wg::kBlockN + slab * wg::kSlabRows + 16 * w16 + r +
-                                      8 * (p % 2);
-                  const int64_t j = kb * wg::kStageK + 16 * step + 8 * (p / 2) + 2 * t + e;
-                  const int got = kw.bits == 4
-                                      ? kernelRead<4>(ww, nb, kb, slab, thread, step, p, e)
-                                      : kernelRead<8>(ww, nb, kb, slab, thread, step, p, e);
+                  const int w16 = thread / 32, r = thread % 32 / 4,
+                            t = thread % 4;
+                  const int64_t row = nb * wg::kBlockN + slab * wg::kSlabRows +
+                                      16 * w16 + r + 8 * (p % 2);
+                  const int64_t j =
+                      kb * wg::kStageK + 16 * step + 8 * (p / 2) + 2 * t + e;
+                  const int got =
+                      kw.bits == 4
+                          ? kernelRead<4>(ww, nb, kb, slab, thread, step, p, e)
+                          : kernelRead<8>(ww, nb, kb, slab, thread, step, p, e);
                   const int want = row < kw.np ? kernelCode(kw, row, j) : 0;
                   bad += got != want;
                 }
@@ -90,14 +94,20 @@ TEST_P(WgmmaRepackRoundTrip, TheKernelsReadsAreTheTileLayouts) {
           for (int w16 = 0; w16 < 4; ++w16)
             for (int r = 0; r < 8; ++r)
               for (int h = 0; h < 2; ++h) {
-                const int64_t row = nb * wg::kBlockN + slab * wg::kSlabRows + 16 * w16 + r + 8 * h;
+                const int64_t row = nb * wg::kBlockN + slab * wg::kSlabRows +
+                                    16 * w16 + r + 8 * h;
                 const int64_t at = wg::groupBlock<int64_t>(g, nb, nblocks) +
                                    2 * (8 * (4 * slab + w16) + r) + h;
-                const float s = row < kw.np ? kernelScale(kw, row, g * kw.groupSize) : 0.0f;
-                EXPECT_EQ(ww.scales[at], toActBits(act, s)) << "scale g " << g << " row " << row;
+                const float s =
+                    row < kw.np ? kernelScale(kw, row, g * kw.groupSize) : 0.0f;
+                EXPECT_EQ(ww.scales[at], toActBits(act, s))
+                    << "scale g " << g << " row " << row;
                 if (zeros) {
-                  const float z = row < kw.np ? kernelZero(kw, row, g * kw.groupSize) : 0.0f;
-                  EXPECT_EQ(ww.zeros[at], toActBits(act, z)) << "zero g " << g << " row " << row;
+                  const float z = row < kw.np
+                                      ? kernelZero(kw, row, g * kw.groupSize)
+                                      : 0.0f;
+                  EXPECT_EQ(ww.zeros[at], toActBits(act, z))
+                      << "zero g " << g << " row " << row;
                 }
               }
   }
@@ -121,7 +131,11 @@ TEST(WgmmaLayout, EveryPlaceOfABlockIsTakenOnce) {
   for (int row = 0; row < wg::kBlockN; ++row) {
     for (int k = 0; k < wg::kStageK; ++k) {
       const wg::Fragment f = wg::fragmentOf(row, k);
-      ++seen[(((f.slab * wg::kThreads + f.thread) * wg::kStepsPerStage + f.step) * 4 + f.p) * 2 +
+      ++seen[(((f.slab * wg::kThreads + f.thread) * wg::kStepsPerStage +
+               f.step) *
+                  4 +
+              f.p) *
+                 2 +
              f.e];
     }
     ++slots[wg::groupSlot(row)];
@@ -142,7 +156,8 @@ TEST(WgmmaRepack, RefusesGroupsThatStraddleAStage) {
   WgmmaWeight ww;
   std::string error;
   EXPECT_FALSE(packForWgmma(kw, ww, error));
-  EXPECT_NE(error.find("groups of 32 or a multiple of 64"), std::string::npos) << error;
+  EXPECT_NE(error.find("groups of 32 or a multiple of 64"), std::string::npos)
+      << error;
 }
 
 } // namespace
