@@ -84,7 +84,7 @@ const char *linearPathName(LinearPath path);
 /// Tuning knobs; zero means "choose" (the benchmark sweeps them).
 struct LaunchConfig {
   LinearPath path = LinearPath::Auto;
-  int splitK = 0; // (Wgmma: 0 splits only where the units would not fill the GPU)
+  int splitK = 0; // (Wgmma: 0 is whole tiles or stream-K, chosen per shape)
   int warpsN = 0; // warps per block (Gemv: 1, 2, 4 or 8 on one tile, splitting
                   // K; Gemm: 4 or 8, each on its own 64-column tile)
   int mTiles = 0; // m16 tiles per warp on the Gemm path (1 or 2)

@@ -23,13 +23,15 @@
 //    wgmma.m64nBNk16 runs; the stage's four wgmma run on while the next
 //    stage is dequantized, and a stage is released (`empty` mbarrier, one
 //    arrival per warp) once its wgmma are done (kGroupsInFlight).
-//  * Persistent: a grid of at most one block per SM walks the work units
-//    (128-row block, BN-row block of x, K split) with the pipeline's stage
-//    and phase carried across units. Where the units would not fill the
-//    GPU once (small N x K, small M), K is split and the splits add into an
-//    f32 accumulator (transposed, [N][M]: two x rows are one vector add);
-//    the last split of a slab (per-warpgroup counter) writes y with the
-//    bias and leaves the accumulator zeroed.
+//  * Persistent: a grid of at most one block per SM walks its workers'
+//    shares of the iterations (tile = 128-row block x BN-row block of x,
+//    times 64-deep K blocks) with the pipeline's stage and phase carried
+//    across them: one whole tile per worker where the waves of tiles come
+//    out nearly full, else stream-K (one equal share per SM). A share's
+//    piece of a tile that is not the whole tile adds into an f32
+//    accumulator (transposed, [N][M]: two x rows are one vector add); the
+//    last of the tile's workers to arrive (per-warpgroup counter) writes y
+//    with the bias and leaves the accumulator zeroed.
 //
 // setmaxnreg gives the producer 40 registers and each consumer 232 (BN =
 // 256 keeps 128 f32 accumulators per thread). kernels/cuda/NOTES.md ("Wave
@@ -59,9 +61,10 @@ namespace {
 namespace wl = ::hfq::kernels::wgmma;
 using namespace frag;
 
-constexpr int kThreads = 3 * wl::kThreads; // producer + two consumer warpgroups
-constexpr int kMaxSmem = 227
-                         << 10; // an sm_90 block's dynamic shared-memory limit
+// A block: the producer warpgroup and two consumer warpgroups.
+constexpr int kThreads = 3 * wl::kThreads;
+// An sm_90 block's dynamic shared-memory limit.
+constexpr int kMaxSmem = 227 << 10;
 
 struct WgmmaParams {
   const uint8_t *q;
@@ -69,12 +72,13 @@ struct WgmmaParams {
   const uint16_t *zeros;
   const void *bias;
   void *y;
-  float *partials; // [np][mPad] f32, transposed (split K only)
-  int *counters;   // per (slab, M-block) arrival counters (split K only)
+  float *partials; // [np][mPad] f32, transposed (tiles shared by workers)
+  int *counters;   // per (slab, tile) arrival counters (the same)
   int m, n, np;    // np: the wgmma layout's (a multiple of 128)
   int mPad;        // M rounded up to BN: the accumulator's row length
   int nblocks, mblocks, kblocks, groupSize;
-  int splits, kbPerSplit, units;
+  int iters;   // tiles x kblocks (< 2^30): the work, tile-major (Walk)
+  int workers; // contiguous near-equal shares of the iterations (Walk)
 };
 
 /// Shared memory of one pipeline stage, 1024-byte aligned (the swizzle's
@@ -105,22 +109,59 @@ using sm90::wgmmaWait;
 // one stage late) or 0 (each stage waits for its own; NOTES.md, wave 2a).
 constexpr int kGroupsInFlight = 1;
 
-/// One work unit: 128-row block nb, BN-row block mb of x, K blocks
-/// [kb0, kb1) (split `split`). M-blocks vary fastest: concurrent units
-/// share the weight block in L2.
-struct Unit {
-  int nb, mb, split, kb0, kb1;
-};
-__device__ __forceinline__ Unit unitOf(const WgmmaParams &p, int u) {
-  Unit w;
-  w.mb = u % p.mblocks;
-  const int rest = u / p.mblocks;
-  w.nb = rest % p.nblocks;
-  w.split = rest / p.nblocks;
-  w.kb0 = w.split * p.kbPerSplit;
-  w.kb1 = min(w.kb0 + p.kbPerSplit, p.kblocks);
-  return w;
+/// The work is iterations (tile, 64-deep K block), tile-major, tile =
+/// nb x mblocks + mb (128-row block nb, BN-row block mb of x: M-blocks
+/// vary fastest, so concurrent tiles share the weight block in L2). Worker
+/// w takes share w of `workers` contiguous, near-equal shares: workers =
+/// tiles is one whole tile each; workers = tiles x s splits K s ways;
+/// workers = SMs is stream-K, every block the same number of iterations.
+/// A worker's share, cut at tile boundaries, is its segments; a segment
+/// that is not a whole tile adds into the f32 accumulator, and the last of
+/// a tile's workers to arrive writes y.
+/// (32-bit: the host keeps iters under 2^30, so r (q + 1) <= 2 iters fits.)
+__device__ __forceinline__ int shareBegin(const WgmmaParams &p, int w) {
+  const int q = p.iters / p.workers, r = p.iters % p.workers;
+  return w * q + min(w, r);
 }
+/// The worker whose share holds iteration x.
+__device__ __forceinline__ int workerOf(const WgmmaParams &p, int x) {
+  const int q = p.iters / p.workers, r = p.iters % p.workers;
+  return x < r * (q + 1) ? x / (q + 1) : r + (x - r * (q + 1)) / q;
+}
+
+struct Segment {
+  int nb, mb, kb0, kb1, tile;
+  bool whole;
+};
+
+/// This block's segments, in order: workers blockIdx.x, + gridDim.x, ...
+/// (the producer and the consumers walk the same sequence).
+struct Walk {
+  int worker, it, end;
+  Segment seg;
+
+  __device__ explicit Walk(const WgmmaParams &p)
+      : worker(blockIdx.x), it(shareBegin(p, blockIdx.x)),
+        end(shareBegin(p, blockIdx.x + 1)) {}
+
+  __device__ bool next(const WgmmaParams &p) {
+    while (it >= end) {
+      worker += gridDim.x;
+      if (worker >= p.workers)
+        return false;
+      it = shareBegin(p, worker);
+      end = shareBegin(p, worker + 1);
+    }
+    seg.tile = it / p.kblocks;
+    seg.kb0 = it - seg.tile * p.kblocks;
+    seg.kb1 = min(p.kblocks, seg.kb0 + (end - it));
+    seg.mb = seg.tile % p.mblocks;
+    seg.nb = seg.tile / p.mblocks;
+    seg.whole = seg.kb0 == 0 && seg.kb1 == p.kblocks;
+    it += seg.kb1 - seg.kb0;
+    return true;
+  }
+};
 
 /// A 16-bit pair of `bits16` in both halves.
 __device__ __forceinline__ uint32_t splat(uint32_t bits16) {
@@ -234,7 +275,7 @@ dequantStep(const uint4 (&codes)[wl::Codes<BITS>::kVecsPerThread], int i,
   }
 }
 
-/// The producer: one thread walks the same units as the consumers and fills
+/// The producer: one thread walks the same segments as the consumers and fills
 /// each stage once both consumer warpgroups released it.
 template <int BITS, int ZK, int BN>
 __device__ __forceinline__ void produce(const CUtensorMap *xMap,
@@ -247,8 +288,8 @@ __device__ __forceinline__ void produce(const CUtensorMap *xMap,
                          groups * wl::kGroupBlockBytes * (ZK != kSym ? 2 : 1);
   int stage = 0;
   uint32_t phase = 0;
-  for (int u = blockIdx.x; u < p.units; u += gridDim.x) {
-    const Unit w = unitOf(p, u);
+  for (Walk walk(p); walk.next(p);) {
+    const Segment &w = walk.seg;
     for (int kb = w.kb0; kb < w.kb1; ++kb) {
       mbarWait(empty + stage, phase ^ 1);
       uint8_t *st = smem + stage * S::kBytes;
@@ -296,8 +337,8 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem,
     if (lane == 0)
       mbarArrive(empty + done);
   };
-  for (int u = blockIdx.x; u < p.units; u += gridDim.x) {
-    const Unit w = unitOf(p, u);
+  for (Walk walk(p); walk.next(p);) {
+    const Segment &w = walk.seg;
     float acc[ND];
 #pragma unroll
     for (int i = 0; i < ND; ++i)
@@ -365,7 +406,7 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem,
     const int mRow = w.mb * BN + 2 * t;
     T *y = static_cast<T *>(p.y);
     const T *bias = static_cast<const T *>(p.bias);
-    if (p.splits == 1) {
+    if (w.whole) {
 #pragma unroll
       for (int i = 0; i < ND; ++i) {
         const int n = nRow + 8 * ((i / 2) % 2), m = mRow + 8 * (i / 4) + i % 2;
@@ -385,13 +426,15 @@ __device__ __forceinline__ void consume(const WgmmaParams &p, uint8_t *smem,
                      "f"(acc[i]), "f"(acc[i + 1])
                      : "memory");
     }
-    // The last split of this slab and M-block reads every split's sum at
-    // the places this thread added to, and writes y.
+    // The last of the tile's workers to arrive (per slab) reads their sum
+    // at the places this thread added to, and writes y.
     const int counter = (w.nb * wl::kSlabs + slab) * p.mblocks + w.mb;
+    const int workers = workerOf(p, (w.tile + 1) * p.kblocks - 1) -
+                        workerOf(p, w.tile * p.kblocks) + 1;
     __threadfence();
     namedBarrier(1 + slab, wl::kThreads);
     if (tid == 0)
-      lastFlag[slab] = atomicAdd(p.counters + counter, 1) == p.splits - 1;
+      lastFlag[slab] = atomicAdd(p.counters + counter, 1) == workers - 1;
     namedBarrier(1 + slab, wl::kThreads);
     if (!lastFlag[slab])
       continue;
@@ -486,30 +529,6 @@ bool isSm90(std::string &error) {
   return true;
 }
 
-/// K splits: none when the units fill the GPU once; else the split that
-/// minimizes waves x (stages per unit x a stage's time + the split's f32
-/// adds). Estimates in SM clocks, to be replaced by measured ones: a stage
-/// is four wgmma per consumer (4 BN clocks for the pair at full rate) or
-/// ~200 clocks of dequantize and latency plus its own wgmma, whichever is
-/// more; a split unit adds 128 x BN f32 at ~16 bytes per clock.
-int chooseSplits(int tiles, int kblocks, int bn) {
-  const int sms = detail::smCount();
-  if (tiles >= sms)
-    return 1;
-  const long stage = std::max(4L * bn, 2L * bn + 200), adds = 32L * bn;
-  int best = 1;
-  long bestCost = kblocks * stage;
-  for (int s = 2; s <= std::min(16, kblocks / 2); ++s) {
-    const long waves = (static_cast<long>(tiles) * s + sms - 1) / sms;
-    const long cost = waves * ((kblocks + s - 1) / s * stage + adds);
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = s;
-    }
-  }
-  return best;
-}
-
 } // namespace
 
 bool DeviceWeight::uploadWgmma(const KernelWeight &kw, std::string &error) {
@@ -552,6 +571,17 @@ bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
   if (!encode) {
     error = "cuTensorMapEncodeTiled is not available from the driver";
     return false;
+  }
+  // More work than 32-bit iteration counts hold (tiles x 64-deep K blocks,
+  // M past ~10^6 rows): M in two halves, each a launch of its own.
+  const int64_t nblocks = (w.n + wl::kBlockN - 1) / wl::kBlockN;
+  if (((m + 255) / 256) * nblocks * (w.kp / wl::kStageK) >=
+      (int64_t{1} << 30)) {
+    const int64_t half = (m / 2 + 255) / 256 * 256;
+    const void *x2 = static_cast<const char *>(x) + half * w.k * 2;
+    void *y2 = static_cast<char *>(y) + half * w.n * 2;
+    return wgmmaLinear(w, x, bias, y, half, ws, stream, config, error) &&
+           wgmmaLinear(w, x2, bias, y2, m - half, ws, stream, config, error);
   }
   // x as the copy engine reads it: 16-byte aligned rows of K (K % 8 == 0,
   // packForKernel's precondition). Act order, or an unaligned x: a
@@ -599,19 +629,24 @@ bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
   p.m = static_cast<int>(m);
   p.n = static_cast<int>(w.n);
   p.np = static_cast<int>((w.n + wl::kBlockN - 1) / wl::kBlockN * wl::kBlockN);
-  p.nblocks = p.np / wl::kBlockN;
+  p.nblocks = static_cast<int>(nblocks);
   p.mblocks = static_cast<int>((m + bn - 1) / bn);
   p.mPad = p.mblocks * bn;
   p.kblocks = static_cast<int>(w.kp / wl::kStageK);
   p.groupSize = static_cast<int>(w.groupSize);
-  int splits = config.splitK > 0
-                   ? config.splitK
-                   : chooseSplits(p.nblocks * p.mblocks, p.kblocks, bn);
-  splits = std::clamp(splits, 1, p.kblocks);
-  p.kbPerSplit = (p.kblocks + splits - 1) / splits;
-  p.splits = (p.kblocks + p.kbPerSplit - 1) / p.kbPerSplit;
-  p.units = p.nblocks * p.mblocks * p.splits;
-  if (p.splits > 1) {
+  // Whole tiles per worker where their waves come out at least 85% full
+  // (an estimate, to be replaced by the measured crossover); else stream-K,
+  // one worker per SM. config.splitK > 0 forces K split that many ways.
+  const int64_t tiles = static_cast<int64_t>(p.nblocks) * p.mblocks;
+  const int64_t sms = smCount(), waves = (tiles + sms - 1) / sms;
+  const int64_t iters = tiles * p.kblocks;
+  const int64_t workers = config.splitK > 0
+                              ? tiles * std::min(config.splitK, p.kblocks)
+                          : tiles * 100 >= waves * sms * 85 ? tiles
+                                                            : sms;
+  p.iters = static_cast<int>(iters);
+  p.workers = static_cast<int>(std::clamp<int64_t>(workers, 1, iters));
+  if (p.workers != tiles) {
     if (!splitScratch(ws, static_cast<size_t>(p.mPad) * p.np * sizeof(float),
                       static_cast<size_t>(p.nblocks) * wl::kSlabs * p.mblocks,
                       stream, error))
@@ -630,7 +665,7 @@ bool detail::wgmmaLinear(const DeviceWeight &w, const void *x, const void *bias,
       const size_t smem = Stage<BITS, BN>::kSmem;
       if (!allowSharedMemory(reinterpret_cast<const void *>(fn), smem, error))
         return false;
-      const int grid = std::min(p.units, smCount());
+      const int grid = std::min(p.workers, smCount());
       fn<<<grid, kThreads, smem, stream>>>(map, p);
       HFQ_LAUNCH_CHECK("the wgmma kernel");
       return true;
