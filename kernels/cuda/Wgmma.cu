@@ -100,6 +100,7 @@ template <int BITS, int BN> struct Stage {
 
 #if HFQ_WGMMA_ARCH
 using namespace wgmma_ops;
+using sm90::fenceOperand;
 using sm90::wgmmaCommit;
 using sm90::wgmmaFence;
 using sm90::wgmmaWait;

@@ -5,8 +5,9 @@
 // engine (cp.async.bulk.tensor for the activations' tiles, plain
 // cp.async.bulk for the weight's contiguous blocks), wgmma.mma_async
 // m64nNk16 with A from registers (N = 16 … 256, bf16 and fp16), named
-// barriers and setmaxnreg. The wgmma ordering instructions and the
-// 128-byte-swizzle descriptor are Sm90Async.cuh's (shared with Fp8Gemm.cu).
+// barriers and setmaxnreg. The wgmma ordering instructions, the operand
+// fence and the 128-byte-swizzle descriptor are Sm90Async.cuh's (shared
+// with Fp8Gemm.cu).
 // Only compiled into sm_90a code (HFQ_WGMMA_ARCH); the sm_80 build never
 // sees them.
 //
@@ -117,12 +118,6 @@ __device__ __forceinline__ void namedBarrier(int id, int threads) {
 }
 
 // --- wgmma -----------------------------------------------------------------
-
-/// Keeps the compiler from moving reads or writes of `v` across this point
-/// (the accumulators belong to the asynchronous wgmma until its wait).
-__device__ __forceinline__ void fenceOperand(float &v) {
-  asm volatile("" : "+f"(v)::"memory");
-}
 
 /// D[64 x N] += A[64 x 16] (registers) · B[16 x N] (shared memory, K-major,
 /// the descriptor's), f32 accumulators: d[4 j + c] is row 16 w + r +
