@@ -283,22 +283,7 @@ void checkErrorPaths(Rng &rng) {
     expectRefusal("N that does not match the codes", ck, c.n + 1, c.k,
                   "weight");
   }
-  {
-    std::vector<float> x(2 * c.k, 0.0f), y(2 * c.n, 7.0f);
-    float none = 0.0f;
-    AbiOperands abi(good);
-    StridedMemRefType<float, 2> ym = memref2d(y.data(), 2, c.n);
-    StridedMemRefType<float, 2> xm = memref2d(x.data(), 2, c.k);
-    StridedMemRefType<float, 1> bm = memref1d(&none, 0);
-    const int32_t status =
-        kGemm.f32(&ym, &xm, &bm, &abi.argsRef, &abi.tableRef);
-    const std::string message = hfq_kernel_last_error();
-    report(
-        status != 0 && contains(message, "hfq_bnb4_gemm") &&
-            contains(message, "f16 or bf16") &&
-            std::all_of(y.begin(), y.end(), [](float v) { return v == 7.0f; }),
-        "error path: an f32 call is refused", message);
-  }
+  expectF32Refused(kGemm, good, c.n, c.k);
 }
 
 } // namespace
@@ -306,16 +291,8 @@ void checkErrorPaths(Rng &rng) {
 int main(int argc, char **argv) {
   unsigned seed = std::random_device()();
   bool small = false;
-  for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--seed" && i + 1 < argc) {
-      seed = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
-    } else if (std::string(argv[i]) == "--small") {
-      small = true;
-    } else {
-      std::fprintf(stderr, "usage: %s [--seed N] [--small]\n", argv[0]);
-      return 2;
-    }
-  }
+  if (!parseOptions(argc, argv, seed, small))
+    return 2;
   std::printf("seed: %u\n", seed);
   Rng rng(seed);
 

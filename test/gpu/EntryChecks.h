@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -150,6 +151,43 @@ inline int32_t callCuda(HalfEntry entry, const Checkpoint &ck, int64_t m,
   StridedMemRefType<Half, 1> bm =
       bias.empty() ? memref1d(&none, 0) : memref1d(bias.data(), n);
   return entry(&ym, &xm, &bm, &abi.argsRef, &abi.tableRef);
+}
+
+/// A kernel that takes f16 / bf16 only: its f32 entry refuses the call by
+/// name and leaves y untouched.
+inline void expectF32Refused(const CudaKernel &kernel, const Checkpoint &ck,
+                             int64_t n, int64_t k) {
+  std::vector<float> x(static_cast<size_t>(2 * k), 0.0f),
+      y(static_cast<size_t>(2 * n), 7.0f);
+  float none = 0.0f;
+  AbiOperands abi(ck);
+  StridedMemRefType<float, 2> ym = memref2d(y.data(), 2, n);
+  StridedMemRefType<float, 2> xm = memref2d(x.data(), 2, k);
+  StridedMemRefType<float, 1> bm = memref1d(&none, 0);
+  const int32_t status =
+      kernel.f32(&ym, &xm, &bm, &abi.argsRef, &abi.tableRef);
+  const std::string message = hfq_kernel_last_error();
+  report(status != 0 && contains(message, kernel.name) &&
+             contains(message, "f16 or bf16") &&
+             std::all_of(y.begin(), y.end(),
+                         [](float v) { return v == 7.0f; }),
+         "error path: an f32 call is refused", message);
+}
+
+/// The GPU tests' command line: --seed N, --small. False on anything else
+/// (after printing the usage).
+inline bool parseOptions(int argc, char **argv, unsigned &seed, bool &small) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--seed" && i + 1 < argc) {
+      seed = static_cast<unsigned>(std::strtoul(argv[++i], nullptr, 10));
+    } else if (std::string(argv[i]) == "--small") {
+      small = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--seed N] [--small]\n", argv[0]);
+      return false;
+    }
+  }
+  return true;
 }
 
 inline bool allPoison(const std::vector<Half> &y) {
